@@ -1,0 +1,48 @@
+# make run    the service with embedded PostgreSQL and Kafka (or DATABASE_URL / KAFKA_BROKERS)
+# make test   every test, against a throwaway PostgreSQL unless DATABASE_URL or PGHOST is set,
+#             and in-process Kafka (kfake) unless KAFKA_BROKERS is set
+# make lint   gofmt, go vet, dependency direction
+# make bench  benchmarks on a durable (fsync=on) throwaway PostgreSQL
+# make kafka / kafka-stop   a real single-node Apache Kafka on 127.0.0.1:19092 (no Docker)
+# make up / down            PostgreSQL and Kafka in Docker (docker-compose.yml)
+
+SHELL := /bin/bash
+GO ?= go
+PKGS ?= ./...
+TEST_FLAGS ?= -race -count=1 -timeout 20m
+BENCH ?= .
+BENCH_PKGS ?= ./eventstore/...
+WITH_PG := deploy/postgres/with-postgres.sh
+
+.PHONY: run test lint bench kafka kafka-stop kafka-status up down
+
+run:
+	$(GO) run ./cmd/participation serve
+
+test:
+	bash $(WITH_PG) $(GO) test $(TEST_FLAGS) $(PKGS)
+
+lint:
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.data/*' -not -path './.git/*')); \
+	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	bash deploy/lint/imports.sh
+
+bench:
+	PG_DURABLE=1 bash $(WITH_PG) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 60m $(BENCH_PKGS)
+
+kafka:
+	bash deploy/kafka/kafka.sh start
+	@echo "export KAFKA_BROKERS=127.0.0.1:$${KAFKA_PORT:-19092}"
+
+kafka-stop:
+	bash deploy/kafka/kafka.sh stop
+
+kafka-status:
+	bash deploy/kafka/kafka.sh status
+
+up:
+	docker compose up -d --wait
+
+down:
+	docker compose down

@@ -1,0 +1,153 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+)
+
+// decodeJSON reads exactly one JSON value of at most maxBytes into dst:
+// unknown fields, wrong types and trailing data are a *domain.ValidationError
+// naming the field where it can; a body past the limit is errPayloadTooLarge.
+func decodeJSON(c *gin.Context, maxBytes int64, dst any) error {
+	if c.Request.ContentLength > maxBytes {
+		return errPayloadTooLarge
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	// Reading on to EOF both rejects trailing data and enforces the limit on it.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errPayloadTooLarge
+		}
+		return invalidField("body", "Only one JSON object is allowed; unexpected data after it.")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &tooLarge):
+		return errPayloadTooLarge
+	case errors.Is(err, io.EOF):
+		return invalidField("body", "A JSON object is required.")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return invalidField("body", "The body must be a JSON object.")
+		}
+		return invalidField(field, "Must be "+jsonKind(typeErr.Type)+".")
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return invalidField("body", "The body is not well-formed JSON.")
+	}
+	// encoding/json reports unknown fields only as text: `json: unknown field "x"`.
+	if msg := err.Error(); strings.Contains(msg, "unknown field") {
+		if i := strings.IndexByte(msg, '"'); i >= 0 {
+			if name, uerr := strconv.Unquote(msg[i:]); uerr == nil {
+				return invalidField(name, "Unknown field.")
+			}
+		}
+		return invalidField("body", "The body has an unknown field.")
+	}
+	return invalidField("body", "The body is not valid JSON for this request.")
+}
+
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+func invalidField(field, reason string) error {
+	return &domain.ValidationError{Fields: []domain.FieldError{{Field: field, Reason: reason}}}
+}
+
+// fieldErrors accumulates the request-shape problems of one request.
+type fieldErrors []domain.FieldError
+
+func (f *fieldErrors) add(field, reason string) {
+	*f = append(*f, domain.FieldError{Field: field, Reason: reason})
+}
+
+func (f fieldErrors) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &domain.ValidationError{Fields: f}
+}
+
+const reasonRequired = "This field is required."
+
+func (f *fieldErrors) requiredString(field string, v *string) string {
+	if v == nil {
+		f.add(field, reasonRequired)
+		return ""
+	}
+	return *v
+}
+
+func (f *fieldErrors) uuid(field string, v *string, required bool) uuid.UUID {
+	if v == nil {
+		if required {
+			f.add(field, reasonRequired)
+		}
+		return uuid.Nil
+	}
+	id, err := parseUUID(*v)
+	if err != nil {
+		f.add(field, "Must be a UUID.")
+	}
+	return id
+}
+
+func (f *fieldErrors) time(field string, v *string) time.Time {
+	if v == nil {
+		f.add(field, reasonRequired)
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, *v)
+	if err != nil {
+		f.add(field, "Must be an RFC 3339 time, e.g. 2025-05-01T10:00:00+09:00.")
+	}
+	return t
+}
+
+// parseUUID accepts only the canonical 36-character form.
+func parseUUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 {
+		return uuid.Nil, errors.New("not a canonical UUID")
+	}
+	return uuid.Parse(s)
+}

@@ -1,0 +1,95 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
+)
+
+// Errors the HTTP layer raises itself; domain errors come from the handlers.
+var (
+	errUnavailable      = errors.New("dependency not configured")
+	errNotReady         = errors.New("not ready")
+	errPayloadTooLarge  = errors.New("request body too large")
+	errDrawLogNotFound  = errors.New("draw log not found")
+	errRouteNotFound    = errors.New("route not found")
+	errMethodNotAllowed = errors.New("method not allowed")
+)
+
+// authError is a failed authentication; Reason is safe to show.
+type authError struct{ Reason string }
+
+func (e *authError) Error() string { return "unauthorized: " + e.Reason }
+
+// errorBody is the one error shape of every 4xx and 5xx answer.
+type errorBody struct {
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Errors  []domain.FieldError `json:"errors,omitempty"`
+}
+
+// classify is the only place that knows which error is which HTTP status.
+func classify(err error) (int, errorBody) {
+	var ve *domain.ValidationError
+	var ae *authError
+	switch {
+	case errors.As(err, &ve):
+		return http.StatusBadRequest, errorBody{"INVALID_REQUEST", "입력값을 확인해주세요", ve.Fields}
+	case errors.Is(err, domain.ErrInvalid):
+		return http.StatusBadRequest, errorBody{Code: "INVALID_REQUEST", Message: "입력값을 확인해주세요"}
+	case errors.As(err, &ae):
+		return http.StatusUnauthorized, errorBody{"UNAUTHORIZED", "인증이 필요합니다",
+			[]domain.FieldError{{Field: "Authorization", Reason: ae.Reason}}}
+	case errors.Is(err, domain.ErrNotOwner):
+		return http.StatusForbidden, errorBody{Code: "FORBIDDEN", Message: "이 이벤트에 대한 권한이 없습니다"}
+	case errors.Is(err, domain.ErrCampaignNotFound):
+		return http.StatusNotFound, errorBody{Code: "EVENT_NOT_FOUND", Message: "이벤트를 찾을 수 없습니다"}
+	case errors.Is(err, domain.ErrParticipantNotFound):
+		return http.StatusNotFound, errorBody{Code: "PARTICIPANT_NOT_FOUND", Message: "참여자를 찾을 수 없습니다"}
+	case errors.Is(err, errDrawLogNotFound), errors.Is(err, commands.ErrDrawNotFound):
+		return http.StatusNotFound, errorBody{Code: "DRAW_LOG_NOT_FOUND", Message: "추첨 기록을 찾을 수 없습니다"}
+	case errors.Is(err, errRouteNotFound):
+		return http.StatusNotFound, errorBody{Code: "NOT_FOUND", Message: "요청한 경로를 찾을 수 없습니다"}
+	case errors.Is(err, errMethodNotAllowed):
+		return http.StatusMethodNotAllowed, errorBody{Code: "METHOD_NOT_ALLOWED", Message: "허용되지 않는 메서드입니다"}
+	case errors.Is(err, domain.ErrAlreadyParticipated):
+		return http.StatusConflict, errorBody{Code: "ALREADY_PARTICIPATED", Message: "이미 참여하신 이벤트입니다"}
+	case errors.Is(err, domain.ErrEventNotOpen):
+		return http.StatusConflict, errorBody{Code: "EVENT_NOT_OPEN", Message: "지금은 참여할 수 없는 이벤트입니다"}
+	case errors.Is(err, domain.ErrCampaignExists):
+		return http.StatusConflict, errorBody{Code: "EVENT_EXISTS", Message: "이미 존재하는 이벤트입니다"}
+	case errors.Is(err, domain.ErrAlreadyDrawn):
+		return http.StatusConflict, errorBody{Code: "ALREADY_DRAWN", Message: "이미 추첨이 끝난 이벤트입니다"}
+	case errors.Is(err, errPayloadTooLarge):
+		return http.StatusRequestEntityTooLarge, errorBody{Code: "PAYLOAD_TOO_LARGE", Message: "요청 본문은 1 MiB 이하여야 합니다"}
+	case errors.Is(err, domain.ErrInvalidWinnerCount):
+		return http.StatusUnprocessableEntity, errorBody{Code: "INVALID_WINNER_COUNT", Message: "당첨자 수는 1명 이상, 추첨 대상자 수 이하여야 합니다"}
+	case errors.Is(err, errUnavailable), errors.Is(err, errNotReady),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, errorBody{Code: "UNAVAILABLE", Message: "잠시 후 다시 시도해주세요"}
+	}
+	return http.StatusInternalServerError, errorBody{Code: "INTERNAL", Message: "일시적인 오류가 발생했습니다"}
+}
+
+// writeError answers with err's status and shape and aborts the chain. Server
+// failures are logged with the correlation id; their text never reaches the client.
+func (s *server) writeError(c *gin.Context, err error) {
+	status, body := classify(err)
+	if status >= http.StatusInternalServerError {
+		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
+			slog.String("correlation_id", correlationID(c)),
+			slog.String("route", routeOf(c)),
+			slog.Int("status", status),
+			slog.String("error", err.Error()))
+	}
+	if status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="participation"`)
+	}
+	c.AbortWithStatusJSON(status, body)
+}

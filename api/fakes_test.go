@@ -1,0 +1,193 @@
+package api_test
+
+// These fakes stand in for the command handlers and the read models so the
+// tests in this package exercise only the HTTP layer: binding, auth, error
+// mapping, masking, the contract. Behaviour against real PostgreSQL is
+// tested elsewhere.
+
+import (
+	"bytes"
+	"context"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
+)
+
+// fakeCommands records every command it receives and answers with the
+// function set for it, or a plain success.
+type fakeCommands struct {
+	mu       sync.Mutex
+	owners   map[uuid.UUID]string // campaigns that exist, by owner
+	received []any
+
+	openFn     func(commands.OpenCampaign) (domain.CampaignOpened, error)
+	registerFn func(commands.RegisterParticipant) (commands.Registration, error)
+	visitFn    func(commands.RecordStoreVisit) error
+	drawFn     func(commands.DrawWinners) (commands.DrawOutcome, error)
+	verifyFn   func(drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
+}
+
+var _ api.Commands = (*fakeCommands)(nil)
+
+func (f *fakeCommands) record(cmd any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.received = append(f.received, cmd)
+}
+
+// commandsReceived returns the commands the fake was given, in order.
+func (f *fakeCommands) commandsReceived() []any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]any(nil), f.received...)
+}
+
+func (f *fakeCommands) OpenCampaign(_ context.Context, cmd commands.OpenCampaign) (domain.CampaignOpened, error) {
+	f.record(cmd)
+	if f.openFn != nil {
+		return f.openFn(cmd)
+	}
+	id := cmd.EventID
+	if id == uuid.Nil {
+		id = uuid.New()
+	}
+	return domain.CampaignOpened{EventID: id, OwnerID: cmd.OwnerID, Title: cmd.Title,
+		StartsAt: cmd.StartsAt, EndsAt: cmd.EndsAt, AnnounceAt: cmd.AnnounceAt}, nil
+}
+
+func (f *fakeCommands) RegisterParticipant(_ context.Context, cmd commands.RegisterParticipant) (commands.Registration, error) {
+	f.record(cmd)
+	if f.registerFn != nil {
+		return f.registerFn(cmd)
+	}
+	return commands.Registration{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", AnnounceAt: fixedNow.Add(72 * 3600e9)}, nil
+}
+
+func (f *fakeCommands) RecordStoreVisit(_ context.Context, cmd commands.RecordStoreVisit) error {
+	f.record(cmd)
+	if f.visitFn != nil {
+		return f.visitFn(cmd)
+	}
+	return nil
+}
+
+func (f *fakeCommands) DrawWinners(_ context.Context, cmd commands.DrawWinners) (commands.DrawOutcome, error) {
+	f.record(cmd)
+	if f.drawFn != nil {
+		return f.drawFn(cmd)
+	}
+	return commands.DrawOutcome{DrawID: uuid.New()}, nil
+}
+
+func (f *fakeCommands) VerifyDraw(_ context.Context, drawID uuid.UUID, ownerID string) (commands.DrawVerification, error) {
+	if f.verifyFn != nil {
+		return f.verifyFn(drawID, ownerID)
+	}
+	return commands.DrawVerification{}, commands.ErrDrawNotFound
+}
+
+func (f *fakeCommands) CampaignOwner(_ context.Context, eventID uuid.UUID) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	owner, ok := f.owners[eventID]
+	if !ok {
+		return "", domain.ErrCampaignNotFound
+	}
+	return owner, nil
+}
+
+// fakeQueries answers reads from fixed rows and records the filters it got.
+type fakeQueries struct {
+	mu           sync.Mutex
+	participants []api.ParticipantRow
+	total        int64
+	filters      []api.ParticipantFilter
+	winners      []api.WinnerRow
+	drawLogs     map[uuid.UUID]domain.WinnersDrawn
+	analytics    api.Analytics
+	err          error // returned by every read when set
+	changes      chan struct{}
+}
+
+var _ api.Queries = (*fakeQueries)(nil)
+
+func (f *fakeQueries) Participants(_ context.Context, _ uuid.UUID, filter api.ParticipantFilter) (api.ParticipantPage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.filters = append(f.filters, filter)
+	return api.ParticipantPage{Items: f.participants, TotalCount: f.total}, f.err
+}
+
+func (f *fakeQueries) EachParticipant(_ context.Context, _ uuid.UUID, fn func(api.ParticipantRow) error) error {
+	if f.err != nil {
+		return f.err
+	}
+	for _, p := range f.participants {
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeQueries) Winners(context.Context, uuid.UUID) ([]api.WinnerRow, error) {
+	return f.winners, f.err
+}
+
+func (f *fakeQueries) DrawLogs(_ context.Context, eventID uuid.UUID) ([]domain.WinnersDrawn, error) {
+	var out []domain.WinnersDrawn
+	for _, d := range f.drawLogs {
+		if d.EventID == eventID {
+			out = append(out, d)
+		}
+	}
+	return out, f.err
+}
+
+func (f *fakeQueries) DrawLog(_ context.Context, id uuid.UUID) (domain.WinnersDrawn, bool, error) {
+	d, ok := f.drawLogs[id]
+	return d, ok, f.err
+}
+
+func (f *fakeQueries) Analytics(context.Context, uuid.UUID) (api.Analytics, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.analytics, f.err
+}
+
+func (f *fakeQueries) setAnalytics(a api.Analytics) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.analytics = a
+}
+
+func (f *fakeQueries) SubscribeAnalytics(context.Context, uuid.UUID) (<-chan struct{}, func()) {
+	return f.changes, func() {}
+}
+
+// fakeReadiness reports the error it holds.
+type fakeReadiness struct{ err error }
+
+func (f fakeReadiness) Ready(context.Context) error { return f.err }
+
+// syncBuffer collects log output written from handler goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

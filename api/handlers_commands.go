@@ -1,0 +1,242 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
+)
+
+// customerActor is the actor recorded for the public registration.
+const customerActor = "customer"
+
+// RegistrationMessage thanks a customer for joining.
+const RegistrationMessage = "참여해주셔서 감사합니다"
+
+type registrationRequest struct {
+	EventID        *string `json:"eventId"`
+	Name           *string `json:"name"`
+	Phone          *string `json:"phone"`
+	EntryPath      *string `json:"entryPath"`
+	PrivacyConsent *bool   `json:"privacyConsent"`
+}
+
+type registrationResponse struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EntryNumber   string    `json:"entryNumber"`
+	AnnounceAt    time.Time `json:"announceAt"`
+	Message       string    `json:"message"`
+}
+
+func (s *server) registerParticipant(c *gin.Context) {
+	if s.cmds == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	var req registrationRequest
+	if err := decodeJSON(c, s.cfg.MaxBodyBytes, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var fe fieldErrors
+	cmd := commands.RegisterParticipant{
+		EventID:   fe.uuid("eventId", req.EventID, true),
+		Name:      fe.requiredString("name", req.Name),
+		Phone:     fe.requiredString("phone", req.Phone),
+		EntryPath: fe.requiredString("entryPath", req.EntryPath),
+		Meta:      s.meta(c, customerActor),
+	}
+	if req.PrivacyConsent == nil {
+		fe.add("privacyConsent", reasonRequired)
+	} else {
+		cmd.PrivacyConsent = *req.PrivacyConsent
+	}
+	if err := fe.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	reg, err := s.cmds.RegisterParticipant(c.Request.Context(), cmd)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, registrationResponse{
+		ParticipantID: reg.ParticipantID,
+		EntryNumber:   reg.EntryNumber,
+		AnnounceAt:    reg.AnnounceAt,
+		Message:       RegistrationMessage,
+	})
+}
+
+type openCampaignRequest struct {
+	EventID    *string `json:"eventId"`
+	Title      *string `json:"title"`
+	StartsAt   *string `json:"startsAt"`
+	EndsAt     *string `json:"endsAt"`
+	AnnounceAt *string `json:"announceAt"`
+}
+
+type campaignResponse struct {
+	EventID    uuid.UUID `json:"eventId"`
+	OwnerID    string    `json:"ownerId"`
+	Title      string    `json:"title"`
+	StartsAt   time.Time `json:"startsAt"`
+	EndsAt     time.Time `json:"endsAt"`
+	AnnounceAt time.Time `json:"announceAt"`
+}
+
+func (s *server) openCampaign(c *gin.Context) {
+	if s.cmds == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	var req openCampaignRequest
+	if err := decodeJSON(c, s.cfg.MaxBodyBytes, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var fe fieldErrors
+	cmd := commands.OpenCampaign{
+		EventID:    fe.uuid("eventId", req.EventID, false),
+		OwnerID:    ownerOf(c),
+		Title:      fe.requiredString("title", req.Title),
+		StartsAt:   fe.time("startsAt", req.StartsAt),
+		EndsAt:     fe.time("endsAt", req.EndsAt),
+		AnnounceAt: fe.time("announceAt", req.AnnounceAt),
+		Meta:       s.meta(c, ownerOf(c)),
+	}
+	if err := fe.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	opened, err := s.cmds.OpenCampaign(c.Request.Context(), cmd)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, campaignResponse{
+		EventID:    opened.EventID,
+		OwnerID:    opened.OwnerID,
+		Title:      opened.Title,
+		StartsAt:   opened.StartsAt,
+		EndsAt:     opened.EndsAt,
+		AnnounceAt: opened.AnnounceAt,
+	})
+}
+
+type storeVisitResponse struct {
+	EventID      uuid.UUID `json:"eventId"`
+	EntryNumber  string    `json:"entryNumber"`
+	StoreVisited bool      `json:"storeVisited"`
+}
+
+func (s *server) recordStoreVisit(c *gin.Context) {
+	eventID, ok := s.eventParam(c)
+	if !ok || !s.authorizeCampaign(c, eventID) {
+		return
+	}
+	entryNumber, valid := domain.ParseEntryNumber(c.Param("entryNumber"))
+	if !valid {
+		s.writeError(c, invalidField("entryNumber", "Must be an entry number like ABCD-2345."))
+		return
+	}
+	err := s.cmds.RecordStoreVisit(c.Request.Context(), commands.RecordStoreVisit{
+		EventID:     eventID,
+		EntryNumber: entryNumber,
+		OwnerID:     ownerOf(c),
+		Meta:        s.meta(c, ownerOf(c)),
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, storeVisitResponse{EventID: eventID, EntryNumber: entryNumber, StoreVisited: true})
+}
+
+type drawRequest struct {
+	WinnerCount      *int  `json:"winnerCount"`
+	VisitBonus       *bool `json:"visitBonus"`
+	VisitBonusWeight *int  `json:"visitBonusWeight"`
+}
+
+type winnerJSON struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EntryNumber   string    `json:"entryNumber"`
+	Name          string    `json:"name"`
+	Phone         string    `json:"phone"`
+	Rank          int       `json:"rank"`
+}
+
+type drawResponse struct {
+	Winners   []winnerJSON `json:"winners"`
+	DrawLogID uuid.UUID    `json:"drawLogId"`
+}
+
+func (s *server) drawWinners(c *gin.Context) {
+	eventID, ok := s.eventParam(c)
+	if !ok || !s.authorizeCampaign(c, eventID) {
+		return
+	}
+	var req drawRequest
+	if err := decodeJSON(c, s.cfg.MaxBodyBytes, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	// The count's range is the command's to judge: ALREADY_DRAWN comes first.
+	if req.WinnerCount == nil {
+		s.writeError(c, invalidField("winnerCount", reasonRequired))
+		return
+	}
+	cmd := commands.DrawWinners{
+		EventID:     eventID,
+		OwnerID:     ownerOf(c),
+		WinnerCount: *req.WinnerCount,
+		Meta:        s.meta(c, ownerOf(c)),
+	}
+	if req.VisitBonus != nil {
+		cmd.VisitBonus = *req.VisitBonus
+	}
+	if req.VisitBonusWeight != nil {
+		cmd.VisitBonusWeight = *req.VisitBonusWeight
+	}
+	out, err := s.cmds.DrawWinners(c.Request.Context(), cmd)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := drawResponse{DrawLogID: out.DrawID, Winners: make([]winnerJSON, 0, len(out.Winners))}
+	for _, w := range out.Winners {
+		resp.Winners = append(resp.Winners, maskedWinner(w.ParticipantID, w.EntryNumber, w.Name, w.Phone, w.Rank))
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func maskedWinner(id uuid.UUID, entryNumber, name, phone string, rank int) winnerJSON {
+	return winnerJSON{
+		ParticipantID: id,
+		EntryNumber:   entryNumber,
+		Name:          domain.MaskName(name),
+		Phone:         domain.MaskPhone(phone),
+		Rank:          rank,
+	}
+}
+
+// meta is the request context every command records with its events.
+func (s *server) meta(c *gin.Context, actor string) commands.Meta {
+	return commands.Meta{CorrelationID: correlationID(c), Actor: actor}
+}
+
+// eventParam parses the :eventId path parameter, answering 400 when it is
+// not a UUID.
+func (s *server) eventParam(c *gin.Context) (uuid.UUID, bool) {
+	id, err := parseUUID(c.Param("eventId"))
+	if err != nil {
+		s.writeError(c, invalidField("eventId", "Must be a UUID."))
+		return uuid.Nil, false
+	}
+	return id, true
+}

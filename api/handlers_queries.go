@@ -1,0 +1,369 @@
+package api
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+)
+
+// seoul is Asia/Seoul without a tz database: Korea keeps no daylight saving.
+var seoul = time.FixedZone("KST", 9*60*60)
+
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// ownedEvent runs the checks every owner read shares, in the order the
+// contract wants them: path, campaign and owner, then the read side.
+func (s *server) ownedEvent(c *gin.Context) (uuid.UUID, bool) {
+	eventID, ok := s.eventParam(c)
+	if !ok || !s.authorizeCampaign(c, eventID) {
+		return uuid.Nil, false
+	}
+	if s.queries == nil {
+		s.writeError(c, errUnavailable)
+		return uuid.Nil, false
+	}
+	return eventID, true
+}
+
+type participantJSON struct {
+	ParticipantID  uuid.UUID `json:"participantId"`
+	EntryNumber    string    `json:"entryNumber"`
+	Name           string    `json:"name"`
+	Phone          string    `json:"phone"`
+	EntryPath      string    `json:"entryPath"`
+	ParticipatedAt time.Time `json:"participatedAt"`
+	StoreVisited   bool      `json:"storeVisited"`
+	Winner         bool      `json:"winner"`
+}
+
+type participantPageJSON struct {
+	Participants []participantJSON `json:"participants"`
+	TotalCount   int64             `json:"totalCount"`
+	Page         int               `json:"page"`
+	Size         int               `json:"size"`
+}
+
+func (s *server) listParticipants(c *gin.Context) {
+	eventID, ok := s.ownedEvent(c)
+	if !ok {
+		return
+	}
+	filter, err := participantFilter(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	page, err := s.queries.Participants(c.Request.Context(), eventID, filter)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := participantPageJSON{
+		Participants: make([]participantJSON, 0, len(page.Items)),
+		TotalCount:   page.TotalCount,
+		Page:         filter.Page,
+		Size:         filter.Size,
+	}
+	for _, p := range page.Items {
+		resp.Participants = append(resp.Participants, participantJSON{
+			ParticipantID:  p.ParticipantID,
+			EntryNumber:    p.EntryNumber,
+			Name:           domain.MaskName(p.Name),
+			Phone:          domain.MaskPhone(p.Phone),
+			EntryPath:      p.EntryPath,
+			ParticipatedAt: p.ParticipatedAt,
+			StoreVisited:   p.StoreVisited,
+			Winner:         p.Winner,
+		})
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func participantFilter(c *gin.Context) (ParticipantFilter, error) {
+	var fe fieldErrors
+	f := ParticipantFilter{Page: 1, Size: defaultPageSize}
+	if v, ok := c.GetQuery("page"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			fe.add("page", "Must be an integer of at least 1.")
+		}
+		f.Page = n
+	}
+	if v, ok := c.GetQuery("size"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			fe.add("size", fmt.Sprintf("Must be an integer from 1 to %d.", maxPageSize))
+		}
+		f.Size = n
+	}
+	if v := c.Query("entryPath"); v != "" {
+		p, err := domain.ParseEntryPath(v)
+		if err != nil {
+			fe.add("entryPath", "Must be one of the entry paths, e.g. INSTAGRAM.")
+		}
+		f.EntryPath = string(p)
+	}
+	if v := c.Query("winner"); v != "" {
+		if v != "true" && v != "false" {
+			fe.add("winner", "Must be true or false.")
+		}
+		b := v == "true"
+		f.Winner = &b
+	}
+	return f, fe.err()
+}
+
+// csvHeader is the CSV's one header row, in the contract's order.
+var csvHeader = []string{"entryNumber", "name", "phone", "entryPath", "participatedAt", "storeVisited", "winner"}
+
+func (s *server) exportParticipants(c *gin.Context) {
+	eventID, ok := s.ownedEvent(c)
+	if !ok {
+		return
+	}
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="participants-%s.csv"`, eventID))
+	c.Header("Cache-Control", "no-store")
+	// Rows stay in this buffer until it fills, so a failure before the first
+	// flush still gets a clean JSON 500 instead of a cut-off file.
+	buf := bufio.NewWriterSize(c.Writer, 64<<10)
+	w := csv.NewWriter(buf)
+	_, _ = buf.WriteString("\uFEFF") // Excel needs the BOM to read UTF-8
+	_ = w.Write(csvHeader)
+	err := s.queries.EachParticipant(c.Request.Context(), eventID, func(p ParticipantRow) error {
+		return w.Write([]string{
+			p.EntryNumber,
+			csvSafe(domain.MaskName(p.Name)),
+			domain.MaskPhone(p.Phone),
+			p.EntryPath,
+			p.ParticipatedAt.In(seoul).Format(time.RFC3339),
+			strconv.FormatBool(p.StoreVisited),
+			strconv.FormatBool(p.Winner),
+		})
+	})
+	if err == nil {
+		w.Flush()
+		if err = w.Error(); err == nil {
+			err = buf.Flush()
+		}
+	}
+	if err == nil {
+		return
+	}
+	if !c.Writer.Written() {
+		c.Header("Content-Type", "")
+		c.Header("Content-Disposition", "")
+		s.writeError(c, err)
+		return
+	}
+	// Mid-stream the status is gone; dropping the connection keeps a partial
+	// file from looking complete.
+	s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "csv export cut off",
+		slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
+	panic(http.ErrAbortHandler)
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+type winnerListJSON struct {
+	EventID uuid.UUID    `json:"eventId"`
+	Winners []winnerJSON `json:"winners"`
+}
+
+func (s *server) listWinners(c *gin.Context) {
+	eventID, ok := s.ownedEvent(c)
+	if !ok {
+		return
+	}
+	rows, err := s.queries.Winners(c.Request.Context(), eventID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := winnerListJSON{EventID: eventID, Winners: make([]winnerJSON, 0, len(rows))}
+	for _, w := range rows {
+		resp.Winners = append(resp.Winners, maskedWinner(w.ParticipantID, w.EntryNumber, w.Name, w.Phone, w.Rank))
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+type drawnEntryJSON struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EntryNumber   string    `json:"entryNumber"`
+	Rank          int       `json:"rank"`
+}
+
+func drawnEntries(ws []domain.Winner) []drawnEntryJSON {
+	out := make([]drawnEntryJSON, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, drawnEntryJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Rank: w.Rank})
+	}
+	return out
+}
+
+// drawLogJSON is WinnersDrawn under the same names, plus drawLogId (= drawId).
+type drawLogJSON struct {
+	DrawLogID        uuid.UUID        `json:"drawLogId"`
+	DrawID           uuid.UUID        `json:"drawId"`
+	EventID          uuid.UUID        `json:"eventId"`
+	WinnerCount      int              `json:"winnerCount"`
+	VisitBonus       bool             `json:"visitBonus"`
+	VisitBonusWeight int              `json:"visitBonusWeight"`
+	Algorithm        string           `json:"algorithm"`
+	Seed             string           `json:"seed"`
+	CandidateCount   int              `json:"candidateCount"`
+	CandidatesDigest string           `json:"candidatesDigest"`
+	CutoffPosition   int64            `json:"cutoffPosition"`
+	Winners          []drawnEntryJSON `json:"winners"`
+	DrawnAt          time.Time        `json:"drawnAt"`
+	DrawnBy          string           `json:"drawnBy"`
+}
+
+func drawLogOf(d domain.WinnersDrawn) drawLogJSON {
+	return drawLogJSON{
+		DrawLogID:        d.DrawID,
+		DrawID:           d.DrawID,
+		EventID:          d.EventID,
+		WinnerCount:      d.WinnerCount,
+		VisitBonus:       d.VisitBonus,
+		VisitBonusWeight: d.VisitBonusWeight,
+		Algorithm:        d.Algorithm,
+		Seed:             d.Seed,
+		CandidateCount:   d.CandidateCount,
+		CandidatesDigest: d.CandidatesDigest,
+		CutoffPosition:   d.CutoffPosition,
+		Winners:          drawnEntries(d.Winners),
+		DrawnAt:          d.DrawnAt,
+		DrawnBy:          d.DrawnBy,
+	}
+}
+
+type drawLogListJSON struct {
+	EventID  uuid.UUID     `json:"eventId"`
+	DrawLogs []drawLogJSON `json:"drawLogs"`
+}
+
+func (s *server) listDrawLogs(c *gin.Context) {
+	eventID, ok := s.ownedEvent(c)
+	if !ok {
+		return
+	}
+	logs, err := s.queries.DrawLogs(c.Request.Context(), eventID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := drawLogListJSON{EventID: eventID, DrawLogs: make([]drawLogJSON, 0, len(logs))}
+	for _, d := range logs {
+		resp.DrawLogs = append(resp.DrawLogs, drawLogOf(d))
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+// ownedDrawLog finds a draw log and authorizes its campaign's owner.
+func (s *server) ownedDrawLog(c *gin.Context) (domain.WinnersDrawn, bool) {
+	id, err := parseUUID(c.Param("drawLogId"))
+	if err != nil {
+		s.writeError(c, invalidField("drawLogId", "Must be a UUID."))
+		return domain.WinnersDrawn{}, false
+	}
+	if s.queries == nil {
+		s.writeError(c, errUnavailable)
+		return domain.WinnersDrawn{}, false
+	}
+	d, found, err := s.queries.DrawLog(c.Request.Context(), id)
+	switch {
+	case err != nil:
+		s.writeError(c, err)
+		return domain.WinnersDrawn{}, false
+	case !found:
+		s.writeError(c, errDrawLogNotFound)
+		return domain.WinnersDrawn{}, false
+	}
+	if !s.authorizeCampaign(c, d.EventID) {
+		return domain.WinnersDrawn{}, false
+	}
+	return d, true
+}
+
+func (s *server) drawLog(c *gin.Context) {
+	d, ok := s.ownedDrawLog(c)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, drawLogOf(d))
+}
+
+// verificationJSON is the recorded draw's figures, what recomputing it gave,
+// and which fields differ.
+type verificationJSON struct {
+	Verified         bool             `json:"verified"`
+	DrawLogID        uuid.UUID        `json:"drawLogId"`
+	EventID          uuid.UUID        `json:"eventId"`
+	Mismatches       []string         `json:"mismatches"`
+	Algorithm        string           `json:"algorithm"`
+	CandidateCount   int              `json:"candidateCount"`
+	CandidatesDigest string           `json:"candidatesDigest"`
+	Winners          []drawnEntryJSON `json:"winners"`
+	Recomputed       recomputedJSON   `json:"recomputed"`
+}
+
+type recomputedJSON struct {
+	Algorithm        string           `json:"algorithm"`
+	CandidateCount   int              `json:"candidateCount"`
+	CandidatesDigest string           `json:"candidatesDigest"`
+	Winners          []drawnEntryJSON `json:"winners"`
+}
+
+func (s *server) verifyDraw(c *gin.Context) {
+	id, err := parseUUID(c.Param("drawLogId"))
+	if err != nil {
+		s.writeError(c, invalidField("drawLogId", "Must be a UUID."))
+		return
+	}
+	if s.cmds == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	v, err := s.cmds.VerifyDraw(c.Request.Context(), id, ownerOf(c))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	d, r := v.Draw, v.Result.Recomputed
+	c.JSON(http.StatusOK, verificationJSON{
+		Verified:         v.Result.Verified,
+		DrawLogID:        d.DrawID,
+		EventID:          d.EventID,
+		Mismatches:       append(make([]string, 0, len(v.Result.Mismatches)), v.Result.Mismatches...),
+		Algorithm:        d.Algorithm,
+		CandidateCount:   d.CandidateCount,
+		CandidatesDigest: d.CandidatesDigest,
+		Winners:          drawnEntries(d.Winners),
+		Recomputed: recomputedJSON{
+			Algorithm:        r.Algorithm,
+			CandidateCount:   r.CandidateCount,
+			CandidatesDigest: r.CandidatesDigest,
+			Winners:          drawnEntries(r.Winners),
+		},
+	})
+}

@@ -1,0 +1,320 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/api/apitest"
+	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
+)
+
+func TestRegistrationIs201WithThanks(t *testing.T) {
+	h := newHTTPHarness(t)
+	pid := uuid.New()
+	announce := time.Date(2025, 5, 20, 12, 0, 0, 0, time.UTC)
+	h.cmds.registerFn = func(commands.RegisterParticipant) (commands.Registration, error) {
+		return commands.Registration{ParticipantID: pid, EntryNumber: "ABCD-2345", AnnounceAt: announce}, nil
+	}
+	resp := h.do(http.MethodPost, "/api/v1/participations", jsonBody(validRegistration), "X-Correlation-ID", "corr-201")
+	wantStatus(t, resp, http.StatusCreated)
+	got := decode[map[string]any](t, resp)
+	want := map[string]any{"participantId": pid.String(), "entryNumber": "ABCD-2345",
+		"announceAt": "2025-05-20T12:00:00Z", "message": "참여해주셔서 감사합니다"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+	wantCmd := commands.RegisterParticipant{EventID: campaignA, Name: "김민수", Phone: "010-1234-5678",
+		EntryPath: "instagram", PrivacyConsent: true, Meta: commands.Meta{CorrelationID: "corr-201", Actor: "customer"}}
+	if diff := cmp.Diff([]any{wantCmd}, h.cmds.commandsReceived()); diff != "" {
+		t.Errorf("command (-want +got):\n%s", diff)
+	}
+	if logs := h.logs.String(); strings.Contains(logs, "김민수") || strings.Contains(logs, "1234-5678") {
+		t.Errorf("logs carry personal data:\n%s", logs)
+	}
+}
+
+func TestCorrelationID(t *testing.T) {
+	h := newHTTPHarness(t)
+	t.Run("given_id_is_echoed_and_logged", func(t *testing.T) {
+		h.t = t
+		resp := h.do(http.MethodGet, "/healthz", nil, "X-Correlation-ID", "abc-123")
+		if got := resp.Header.Get("X-Correlation-ID"); got != "abc-123" {
+			t.Errorf("echoed %q", got)
+		}
+		if !strings.Contains(h.logs.String(), `"correlation_id":"abc-123"`) {
+			t.Errorf("request line lacks the correlation id:\n%s", h.logs.String())
+		}
+	})
+	t.Run("missing_id_is_generated", func(t *testing.T) {
+		h.t = t
+		resp := h.do(http.MethodGet, "/healthz", nil)
+		if _, err := uuid.Parse(resp.Header.Get("X-Correlation-ID")); err != nil {
+			t.Errorf("generated id %q: %v", resp.Header.Get("X-Correlation-ID"), err)
+		}
+	})
+	t.Run("unsafe_id_is_replaced", func(t *testing.T) {
+		h.t = t
+		resp := h.do(http.MethodGet, "/healthz", nil, "X-Correlation-ID", "a b\"c")
+		if got := resp.Header.Get("X-Correlation-ID"); got == "a b\"c" || got == "" {
+			t.Errorf("echoed %q", got)
+		}
+	})
+	t.Run("owner_id_and_correlation_id_reach_the_command", func(t *testing.T) {
+		h.t = t
+		resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events/"+campaignA.String()+"/participants/abcd2345/visit", nil, "X-Correlation-ID", "corr-visit")
+		wantStatus(t, resp, 200)
+		got := h.cmds.commandsReceived()
+		want := commands.RecordStoreVisit{EventID: campaignA, EntryNumber: "ABCD-2345", OwnerID: ownerA,
+			Meta: commands.Meta{CorrelationID: "corr-visit", Actor: ownerA}}
+		if diff := cmp.Diff(want, got[len(got)-1]); diff != "" {
+			t.Errorf("command (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestOpenCampaignIs201(t *testing.T) {
+	h := newHTTPHarness(t)
+	id := uuid.New()
+	resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events", mustJSON(t, map[string]any{
+		"eventId": id, "title": "봄맞이 이벤트", "startsAt": "2025-05-01T10:00:00+09:00",
+		"endsAt": "2025-05-10T00:00:00+09:00", "announceAt": "2025-05-11T00:00:00+09:00",
+	}))
+	wantStatus(t, resp, http.StatusCreated)
+	got := decode[map[string]any](t, resp)
+	if got["eventId"] != id.String() || got["ownerId"] != ownerA || got["title"] != "봄맞이 이벤트" {
+		t.Errorf("body = %v", got)
+	}
+	cmd := h.cmds.commandsReceived()[0].(commands.OpenCampaign)
+	if cmd.OwnerID != ownerA || !cmd.StartsAt.Equal(time.Date(2025, 5, 1, 1, 0, 0, 0, time.UTC)) {
+		t.Errorf("command = %+v", cmd)
+	}
+}
+
+func TestStoreVisitIs200(t *testing.T) {
+	h := newHTTPHarness(t)
+	resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events/"+campaignA.String()+"/participants/ABCD-2345/visit", nil)
+	wantStatus(t, resp, 200)
+	got := decode[map[string]any](t, resp)
+	want := map[string]any{"eventId": campaignA.String(), "entryNumber": "ABCD-2345", "storeVisited": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("body (-want +got):\n%s", diff)
+	}
+}
+
+func TestDrawMasksWinners(t *testing.T) {
+	h := newHTTPHarness(t)
+	drawID, p1, p2 := uuid.New(), uuid.New(), uuid.New()
+	h.cmds.drawFn = func(cmd commands.DrawWinners) (commands.DrawOutcome, error) {
+		return commands.DrawOutcome{DrawID: drawID, Winners: []commands.DrawnWinner{
+			{ParticipantID: p1, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", Rank: 1},
+			{ParticipantID: p2, EntryNumber: "EFGH-6789", Name: "이영", Phone: "010-9876-4321", Rank: 2},
+		}}, nil
+	}
+	resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events/"+campaignA.String()+"/draw-winners",
+		jsonBody(`{"winnerCount":2,"visitBonus":true,"visitBonusWeight":3}`))
+	wantStatus(t, resp, 200)
+	body, _ := io.ReadAll(resp.Body)
+	for _, raw := range []string{"철수", "1234-5678", "9876", "이영"} {
+		if strings.Contains(string(body), raw) {
+			t.Errorf("answer shows %q: %s", raw, body)
+		}
+	}
+	for _, masked := range []string{`"김**"`, `"010-****-5678"`, `"이*"`, `"010-****-4321"`, `"drawLogId":"` + drawID.String() + `"`} {
+		if !strings.Contains(string(body), masked) {
+			t.Errorf("answer lacks %s: %s", masked, body)
+		}
+	}
+	want := commands.DrawWinners{EventID: campaignA, OwnerID: ownerA, WinnerCount: 2, VisitBonus: true, VisitBonusWeight: 3,
+		Meta: commands.Meta{CorrelationID: resp.Header.Get("X-Correlation-ID"), Actor: ownerA}}
+	if diff := cmp.Diff([]any{want}, h.cmds.commandsReceived()); diff != "" {
+		t.Errorf("command (-want +got):\n%s", diff)
+	}
+}
+
+func TestParticipantsPageIsMaskedAndFiltered(t *testing.T) {
+	h := newHTTPHarness(t)
+	at := time.Date(2025, 5, 1, 3, 4, 5, 0, time.UTC)
+	h.queries.participants = []api.ParticipantRow{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", Name: "김민수",
+		Phone: "010-1234-5678", EntryPath: "INSTAGRAM", ParticipatedAt: at, StoreVisited: true, Winner: false}}
+	h.queries.total = 41
+	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants?page=3&size=20&entryPath=instagram&winner=false", nil)
+	wantStatus(t, resp, 200)
+	got := decode[map[string]any](t, resp)
+	p := got["participants"].([]any)[0].(map[string]any)
+	if p["name"] != "김**" || p["phone"] != "010-****-5678" || got["totalCount"] != 41.0 || got["page"] != 3.0 || got["size"] != 20.0 {
+		t.Errorf("body = %v", got)
+	}
+	no := false
+	want := api.ParticipantFilter{EntryPath: "INSTAGRAM", Winner: &no, Page: 3, Size: 20}
+	if diff := cmp.Diff([]api.ParticipantFilter{want}, h.queries.filters); diff != "" {
+		t.Errorf("filter (-want +got):\n%s", diff)
+	}
+	h.queries.filters = nil
+	wantStatus(t, h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants", nil), 200)
+	if diff := cmp.Diff([]api.ParticipantFilter{{Page: 1, Size: 20}}, h.queries.filters); diff != "" {
+		t.Errorf("default filter (-want +got):\n%s", diff)
+	}
+}
+
+func TestParticipantsCSV(t *testing.T) {
+	h := newHTTPHarness(t)
+	h.queries.participants = []api.ParticipantRow{
+		{EntryNumber: "ABCD-2345", Name: "김민수", Phone: "010-1234-5678", EntryPath: "KAKAO",
+			ParticipatedAt: time.Date(2025, 5, 1, 3, 0, 0, 0, time.UTC), StoreVisited: true, Winner: true},
+		{EntryNumber: "EFGH-6789", Name: "Lee, Jo", Phone: "010-2222-3333", EntryPath: "STORE_QR",
+			ParticipatedAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC)},
+	}
+	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants.csv", nil)
+	wantStatus(t, resp, 200)
+	if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	want := "\uFEFF" +
+		"entryNumber,name,phone,entryPath,participatedAt,storeVisited,winner\n" +
+		"ABCD-2345,김**,010-****-5678,KAKAO,2025-05-01T12:00:00+09:00,true,true\n" +
+		"EFGH-6789,L******,010-****-3333,STORE_QR,2025-05-02T00:30:00+09:00,false,false\n"
+	if diff := cmp.Diff(want, string(body)); diff != "" {
+		t.Errorf("csv (-want +got):\n%s", diff)
+	}
+}
+
+func TestParticipantsCSVFailureBeforeFirstByteIs500JSON(t *testing.T) {
+	h := newHTTPHarness(t)
+	h.queries.err = context.DeadlineExceeded
+	wantError(t, h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants.csv", nil), 503, "UNAVAILABLE")
+	h.queries.err = io.ErrUnexpectedEOF
+	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants.csv", nil)
+	wantError(t, resp, 500, "INTERNAL")
+	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
+		t.Errorf("an error answer is still an attachment: %q", cd)
+	}
+}
+
+func TestWinnersAndDrawLogs(t *testing.T) {
+	h := newHTTPHarness(t)
+	drawID, pid := uuid.New(), uuid.New()
+	h.queries.winners = []api.WinnerRow{{ParticipantID: pid, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", Rank: 1}}
+	h.queries.drawLogs[drawID] = domain.WinnersDrawn{DrawID: drawID, EventID: campaignA, WinnerCount: 1, VisitBonus: true,
+		VisitBonusWeight: 2, Algorithm: "chacha8-fisher-yates/v1", Seed: strings.Repeat("ab", 32), CandidateCount: 10,
+		CandidatesDigest: strings.Repeat("cd", 32), CutoffPosition: 99, DrawnAt: fixedNow, DrawnBy: ownerA,
+		Winners: []domain.Winner{{ParticipantID: pid, EntryNumber: "ABCD-2345", Rank: 1}}}
+	h.cmds.verifyFn = func(id uuid.UUID, owner string) (commands.DrawVerification, error) {
+		switch {
+		case id != drawID:
+			return commands.DrawVerification{}, fmt.Errorf("verify: %w", commands.ErrDrawNotFound)
+		case owner != ownerA:
+			return commands.DrawVerification{}, domain.ErrNotOwner
+		}
+		d := h.queries.drawLogs[drawID]
+		return commands.DrawVerification{Draw: d, Result: domain.DrawVerification{Verified: true,
+			Recomputed: domain.DrawResult{Winners: d.Winners, Algorithm: d.Algorithm, CandidateCount: d.CandidateCount,
+				CandidatesDigest: d.CandidatesDigest}}}, nil
+	}
+	event := "/api/v1/events/" + campaignA.String()
+
+	winners := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, event+"/winners", nil))
+	if w := winners["winners"].([]any)[0].(map[string]any); w["name"] != "김**" || w["phone"] != "010-****-5678" {
+		t.Errorf("winners = %v", winners)
+	}
+	logs := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, event+"/draw-logs", nil))
+	if n := len(logs["drawLogs"].([]any)); n != 1 {
+		t.Errorf("draw logs = %v", logs)
+	}
+	one := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+drawID.String(), nil))
+	if one["seed"] != strings.Repeat("ab", 32) || one["drawLogId"] != drawID.String() || one["cutoffPosition"] != 99.0 {
+		t.Errorf("draw log = %v", one)
+	}
+	verified := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+drawID.String()+"/verify", nil))
+	if verified["verified"] != true || verified["eventId"] != campaignA.String() || len(verified["mismatches"].([]any)) != 0 {
+		t.Errorf("verification = %v", verified)
+	}
+
+	wantError(t, h.asOwner(ownerB, http.MethodGet, "/api/v1/draw-logs/"+drawID.String(), nil), 403, "FORBIDDEN")
+	wantError(t, h.asOwner(ownerB, http.MethodGet, "/api/v1/draw-logs/"+drawID.String()+"/verify", nil), 403, "FORBIDDEN")
+	wantError(t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+uuid.NewString(), nil), 404, "DRAW_LOG_NOT_FOUND")
+	wantError(t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+uuid.NewString()+"/verify", nil), 404, "DRAW_LOG_NOT_FOUND")
+}
+
+func TestAnalyticsHoursAreSeoul(t *testing.T) {
+	h := newHTTPHarness(t)
+	h.queries.analytics = api.Analytics{TotalParticipants: 5, ByChannel: map[string]int64{"INSTAGRAM": 3, "KAKAO": 2},
+		ByHour: []api.HourCount{
+			{Hour: time.Date(2025, 5, 1, 15, 0, 0, 0, time.UTC), Count: 2},
+			{Hour: time.Date(2025, 5, 1, 3, 0, 0, 0, time.UTC), Count: 3},
+		}, StoreVisits: 1, UpdatedAt: fixedNow}
+	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/analytics", nil)
+	wantStatus(t, resp, 200)
+	got := decode[map[string]any](t, resp)
+	want := map[string]any{
+		"eventId": campaignA.String(), "totalParticipants": 5.0,
+		"byChannel": map[string]any{"INSTAGRAM": 3.0, "KAKAO": 2.0},
+		"byHour": []any{
+			map[string]any{"hour": "2025-05-01T12:00:00+09:00", "count": 3.0},
+			map[string]any{"hour": "2025-05-02T00:00:00+09:00", "count": 2.0},
+		},
+		"storeVisits": 1.0, "winners": 0.0, "updatedAt": "2025-05-01T10:00:00Z",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("analytics (-want +got):\n%s", diff)
+	}
+}
+
+func TestAnalyticsStream(t *testing.T) {
+	h := newHTTPHarness(t)
+	h.queries.analytics = api.Analytics{TotalParticipants: 1, ByChannel: map[string]int64{"KAKAO": 1}}
+	srv := httptest.NewServer(h.handler)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/events/"+campaignA.String()+"/analytics/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+h.token(ownerA))
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	r := bufio.NewReader(resp.Body)
+	readEvent := func() string {
+		t.Helper()
+		var ev strings.Builder
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read stream: %v (so far %q)", err, ev.String())
+			}
+			ev.WriteString(line)
+			if line == "\n" {
+				return ev.String()
+			}
+		}
+	}
+	first := readEvent()
+	if !strings.HasPrefix(first, "event: analytics\ndata: {") || !strings.Contains(first, `"totalParticipants":1`) {
+		t.Errorf("first event = %q", first)
+	}
+	h.queries.setAnalytics(api.Analytics{TotalParticipants: 2, ByChannel: map[string]int64{"KAKAO": 2}})
+	h.queries.changes <- struct{}{}
+	second := readEvent()
+	if !strings.Contains(second, `"totalParticipants":2`) {
+		t.Errorf("second event = %q", second)
+	}
+	// The bytes so far are a valid answer of this operation.
+	streamed := &http.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: io.NopCloser(strings.NewReader(first + second))}
+	apitest.ValidateResponse(t, h.spec, req, streamed)
+}

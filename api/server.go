@@ -1,0 +1,151 @@
+// Package api is the HTTP face of the service: it binds and validates
+// requests, authenticates owners, calls a command or a query, and maps errors
+// to statuses in one place (errors.go). The contract is openapi.yaml.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// DefaultMaxBodyBytes is the request body limit (413 past it).
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config tunes the server; zero values take the defaults.
+type Config struct {
+	// JWTSecret verifies owner tokens (HS256). Empty rejects every owner request.
+	JWTSecret    []byte
+	MaxBodyBytes int64            // default 1 MiB
+	Now          func() time.Time // token expiry clock; default time.Now
+	// Registry receives the HTTP metrics and is served at /metrics, so the
+	// relay's and projectors' metrics can share it. Nil: a fresh registry
+	// with the Go and process collectors.
+	Registry     *prometheus.Registry
+	SSEKeepAlive time.Duration // comment line interval on analytics streams; default 15s
+	SSECoalesce  time.Duration // changes within this window send one update; default 250ms
+	ReadyTimeout time.Duration // /readyz check budget; default 2s
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
+		c.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if c.SSEKeepAlive <= 0 {
+		c.SSEKeepAlive = 15 * time.Second
+	}
+	if c.SSECoalesce <= 0 {
+		c.SSECoalesce = 250 * time.Millisecond
+	}
+	if c.ReadyTimeout <= 0 {
+		c.ReadyTimeout = 2 * time.Second
+	}
+}
+
+type server struct {
+	cfg      Config
+	cmds     Commands
+	queries  Queries
+	ready    Readiness
+	logger   *slog.Logger
+	duration *prometheus.HistogramVec
+}
+
+var ginReleaseMode sync.Once
+
+// NewServer returns the HTTP handler of the whole API. A nil queries makes
+// the read routes answer 503 so the command side can ship first; a nil ready
+// reports ready; a nil logger discards.
+func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logger *slog.Logger) http.Handler {
+	cfg.setDefaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ginReleaseMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
+	s := &server{
+		cfg:      cfg,
+		cmds:     cmds,
+		queries:  queries,
+		ready:    ready,
+		logger:   logger,
+		duration: registerDuration(cfg.Registry, logger),
+	}
+	if len(cfg.JWTSecret) == 0 {
+		logger.Warn("api: no JWT secret configured; every owner request will be 401")
+	}
+	return s.routes()
+}
+
+func (s *server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	r.Use(s.correlate, s.observe, s.recoverPanics)
+	r.NoRoute(func(c *gin.Context) { s.writeError(c, errRouteNotFound) })
+	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethodNotAllowed) })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
+	r.GET("/openapi.json", s.openAPI)
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/participations", s.registerParticipant)
+
+	owner := v1.Group("", s.authenticate)
+	owner.POST("/events", s.openCampaign)
+	owner.GET("/events/:eventId/participants", s.listParticipants)
+	owner.GET("/events/:eventId/participants.csv", s.exportParticipants)
+	owner.POST("/events/:eventId/participants/:entryNumber/visit", s.recordStoreVisit)
+	owner.POST("/events/:eventId/draw-winners", s.drawWinners)
+	owner.GET("/events/:eventId/winners", s.listWinners)
+	owner.GET("/events/:eventId/draw-logs", s.listDrawLogs)
+	owner.GET("/events/:eventId/analytics", s.analytics)
+	owner.GET("/events/:eventId/analytics/stream", s.streamAnalytics)
+	owner.GET("/draw-logs/:drawLogId", s.drawLog)
+	owner.GET("/draw-logs/:drawLogId/verify", s.verifyDraw)
+	return r
+}
+
+func (s *server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *server) readyz(c *gin.Context) {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ReadyTimeout)
+		defer cancel()
+		if err := s.ready.Ready(ctx); err != nil {
+			s.logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "not ready",
+				slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
+			s.writeError(c, errNotReady)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (s *server) openAPI(c *gin.Context) {
+	b, err := openAPIJSON()
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", b)
+}

@@ -1,0 +1,36 @@
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+//go:embed openapi.yaml
+var openAPIYAML []byte
+
+// OpenAPISpec returns the embedded OpenAPI 3 document (YAML), the contract
+// the handlers follow and the tests validate every response against.
+func OpenAPISpec() []byte {
+	return append([]byte(nil), openAPIYAML...)
+}
+
+// openAPIJSON is the document as served at /openapi.json, converted once.
+var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(openAPIYAML)
+	if err != nil {
+		return nil, fmt.Errorf("load openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("validate openapi.yaml: %w", err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("marshal openapi.yaml: %w", err)
+	}
+	return b, nil
+})

@@ -1,0 +1,145 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
+)
+
+// Handlers handle every command over one event store.
+type Handlers struct {
+	store  *eventstore.Store
+	clock  func() time.Time
+	random io.Reader
+	piiKey []byte
+
+	// CampaignOpened never changes, so a campaign read once is kept. Whether
+	// it was drawn is not cached as open: the store checks that under a fence.
+	campaigns sync.Map // uuid.UUID → domain.Campaign
+}
+
+// Config holds what the handlers need besides the store.
+type Config struct {
+	// PIIKey keys the hash that turns (eventId, phone) into a participant id.
+	PIIKey []byte
+	// Clock and Random default to the wall clock and crypto/rand.
+	Clock  func() time.Time
+	Random io.Reader
+}
+
+// Validate reports what is missing.
+func (c Config) Validate() error {
+	if len(c.PIIKey) < 16 {
+		return errors.New("PII_KEY: at least 16 bytes")
+	}
+	return nil
+}
+
+// New returns the command handlers.
+func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Random == nil {
+		cfg.Random = rand.Reader
+	}
+	return &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, piiKey: cfg.PIIKey}, nil
+}
+
+// CampaignOwner returns the owner of a campaign, for authorizing reads.
+func (h *Handlers) CampaignOwner(ctx context.Context, eventID uuid.UUID) (string, error) {
+	c, err := h.loadCampaign(ctx, eventID)
+	if err != nil {
+		return "", err
+	}
+	return c.OwnerID, nil
+}
+
+// loadCampaign returns the campaign as opened (Drawn is not loaded).
+func (h *Handlers) loadCampaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
+	if c, ok := h.campaigns.Load(eventID); ok {
+		return c.(domain.Campaign), nil
+	}
+	events, err := h.store.ReadStream(ctx, domain.CampaignStream(eventID))
+	if err != nil {
+		return domain.Campaign{}, fmt.Errorf("load campaign: %w", err)
+	}
+	if len(events) == 0 {
+		return domain.Campaign{}, domain.ErrCampaignNotFound
+	}
+	var c domain.Campaign
+	if c, err = applyStored(c, events); err != nil {
+		return domain.Campaign{}, err
+	}
+	h.campaigns.Store(eventID, c)
+	return c, nil
+}
+
+// drawn reports whether the campaign's draw has happened.
+func (h *Handlers) drawn(ctx context.Context, eventID uuid.UUID) (bool, error) {
+	v, err := h.store.StreamVersion(ctx, domain.DrawStream(eventID))
+	return v > 0, err
+}
+
+type applier[T any] interface {
+	Apply(events ...any) (T, error)
+}
+
+// applyStored decodes stored events and folds them into state.
+func applyStored[T applier[T]](state T, stored []eventstore.RecordedEvent) (T, error) {
+	for _, rec := range stored {
+		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		if err != nil {
+			return state, fmt.Errorf("stream %s version %d: %w", rec.StreamID, rec.StreamVersion, err)
+		}
+		if state, err = state.Apply(e); err != nil {
+			return state, err
+		}
+	}
+	return state, nil
+}
+
+// toEventData serializes a domain event for the store. Every event of a
+// campaign shares its partition key, so Kafka keeps them in order.
+func toEventData(e domain.Event, eventID uuid.UUID, meta Meta) (eventstore.EventData, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return eventstore.EventData{}, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	return eventstore.EventData{
+		ID:            uuid.New(),
+		PartitionKey:  eventID.String(),
+		Type:          e.EventType(),
+		SchemaVersion: domain.SchemaVersion,
+		Data:          data,
+		Metadata: eventstore.Metadata{
+			CorrelationID: meta.CorrelationID,
+			CausationID:   meta.CorrelationID,
+			Actor:         meta.Actor,
+		},
+	}, nil
+}
+
+// entryNumberKey is the store key that keeps entry numbers unique per campaign.
+func entryNumberKey(eventID uuid.UUID, entryNumber string) string {
+	return "entry:" + eventID.String() + ":" + entryNumber
+}
+
+// drawKey finds a draw's stream from its draw id.
+func drawKey(drawID uuid.UUID) string { return "draw:" + drawID.String() }
+
+// campaignFence serializes a campaign's registrations and visits against its draw.
+func campaignFence(eventID uuid.UUID) string { return domain.CampaignStream(eventID) }

@@ -1,0 +1,60 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
+)
+
+// entryNumberAttempts bounds retries on an entry number collision, which at
+// 31^8 numbers per campaign is already rare once.
+const entryNumberAttempts = 5
+
+// RegisterParticipant registers a customer. One registration per campaign
+// and phone holds through the participant stream's "no stream" append: the
+// stream id is a keyed hash of (eventId, phone), so a duplicate collides.
+func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticipant) (Registration, error) {
+	campaign, err := h.loadCampaign(ctx, cmd.EventID)
+	if err != nil {
+		return Registration{}, err
+	}
+	input := domain.RegistrationInput{Name: cmd.Name, Phone: cmd.Phone, EntryPath: cmd.EntryPath, PrivacyConsent: cmd.PrivacyConsent}
+	for range entryNumberAttempts {
+		entryNumber, err := domain.NewEntryNumber(h.random)
+		if err != nil {
+			return Registration{}, fmt.Errorf("entry number: %w", err)
+		}
+		registered, err := campaign.Register(input, h.clock(), h.piiKey, entryNumber)
+		if err != nil {
+			return Registration{}, err
+		}
+		data, err := toEventData(registered, cmd.EventID, cmd.Meta)
+		if err != nil {
+			return Registration{}, err
+		}
+		_, err = h.store.AppendWith(ctx, eventstore.AppendRequest{
+			Stream:   registered.StreamID(),
+			Expected: eventstore.NoStream,
+			Events:   []eventstore.EventData{data},
+			Keys:     []string{entryNumberKey(cmd.EventID, entryNumber)},
+			Fence:    campaignFence(cmd.EventID),
+			ClosedBy: domain.DrawStream(cmd.EventID),
+		})
+		switch {
+		case err == nil:
+			return Registration{ParticipantID: registered.ParticipantID, EntryNumber: entryNumber, AnnounceAt: campaign.AnnounceAt}, nil
+		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
+			return Registration{}, domain.ErrAlreadyParticipated
+		case errors.Is(err, eventstore.ErrClosed):
+			return Registration{}, domain.ErrEventNotOpen
+		case errors.Is(err, eventstore.ErrDuplicateKey):
+			continue // another participant holds this entry number: draw a new one
+		default:
+			return Registration{}, fmt.Errorf("register: %w", err)
+		}
+	}
+	return Registration{}, fmt.Errorf("register: no free entry number after %d attempts", entryNumberAttempts)
+}

@@ -1,0 +1,79 @@
+// Package commands holds one file per command: a command struct and its
+// handler, which loads a stream, asks the domain, and appends at the
+// expected version. Rules live in domain, transactions in eventstore.
+package commands
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// OpenCampaign opens a campaign (the platform's event service does this in
+// production). A zero EventID means "generate one".
+type OpenCampaign struct {
+	EventID    uuid.UUID
+	OwnerID    string
+	Title      string
+	StartsAt   time.Time
+	EndsAt     time.Time
+	AnnounceAt time.Time
+	Meta       Meta
+}
+
+// RegisterParticipant is a customer joining a campaign.
+type RegisterParticipant struct {
+	EventID        uuid.UUID
+	Name           string
+	Phone          string
+	EntryPath      string
+	PrivacyConsent bool
+	Meta           Meta
+}
+
+// Registration is what a customer is told after registering.
+type Registration struct {
+	ParticipantID uuid.UUID
+	EntryNumber   string
+	AnnounceAt    time.Time
+}
+
+// RecordStoreVisit marks a participant as having visited the store. It is
+// idempotent: a second visit changes nothing and is not an error.
+type RecordStoreVisit struct {
+	EventID     uuid.UUID
+	EntryNumber string
+	OwnerID     string
+	Meta        Meta
+}
+
+// DrawWinners draws the campaign's winners once and for all.
+type DrawWinners struct {
+	EventID          uuid.UUID
+	OwnerID          string
+	WinnerCount      int
+	VisitBonus       bool
+	VisitBonusWeight int // 0 means the default
+	Meta             Meta
+}
+
+// DrawnWinner is a winner with the personal data needed for a masked answer.
+type DrawnWinner struct {
+	ParticipantID uuid.UUID
+	EntryNumber   string
+	Name          string // raw; the API masks it
+	Phone         string // raw, normalized; the API masks it
+	Rank          int
+}
+
+// DrawOutcome is the answer to DrawWinners.
+type DrawOutcome struct {
+	DrawID  uuid.UUID
+	Winners []DrawnWinner
+}
+
+// Meta is the request context recorded with every event.
+type Meta struct {
+	CorrelationID string
+	Actor         string
+}

@@ -1,0 +1,45 @@
+package domain_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+)
+
+// randomCandidates makes n candidates in random order from a fixed seed;
+// every visitEvery-th one (0: none) has visited the store.
+func randomCandidates(tb testing.TB, n, visitEvery int, seed byte) []domain.Candidate {
+	tb.Helper()
+	rng := rand.NewChaCha8([32]byte{seed})
+	cands := make([]domain.Candidate, n)
+	for i := range cands {
+		var id uuid.UUID
+		_, _ = rng.Read(id[:])
+		entry, err := domain.NewEntryNumber(rng)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cands[i] = domain.Candidate{ParticipantID: id, EntryNumber: entry, Visited: visitEvery > 0 && i%visitEvery == 0}
+	}
+	return cands
+}
+
+func BenchmarkDraw(b *testing.B) {
+	cands := randomCandidates(b, 1_000_000, 3, 1)
+	for _, k := range []int{100, 10_000} {
+		for _, bonus := range []bool{false, true} {
+			b.Run(fmt.Sprintf("candidates=1000000/k=%d/bonus=%t", k, bonus), func(b *testing.B) {
+				opts := domain.DrawOptions{WinnerCount: k, VisitBonus: bonus}
+				for i := 0; b.Loop(); i++ {
+					if _, err := domain.Draw(cands, [32]byte{byte(i)}, opts); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

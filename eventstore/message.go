@@ -1,0 +1,82 @@
+package eventstore
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+)
+
+// Metadata keys of a published event. The message UUID is the event id and
+// the payload is the event's JSON data, unchanged.
+const (
+	MetaEventType     = "event_type"
+	MetaStreamID      = "stream_id"
+	MetaStreamVersion = "stream_version"
+	MetaPosition      = "position"
+	MetaSchemaVersion = "schema_version"
+	MetaPartitionKey  = "partition_key"
+	MetaCorrelationID = "correlation_id"
+	MetaCausationID   = "causation_id"
+	MetaActor         = "actor"
+	MetaRecordedAt    = "recorded_at"
+)
+
+// ToMessage turns a stored event into the message the relay publishes.
+func ToMessage(e RecordedEvent) *message.Message {
+	msg := message.NewMessage(e.ID.String(), []byte(e.Data))
+	msg.Metadata = message.Metadata{
+		MetaEventType:     e.Type,
+		MetaStreamID:      e.StreamID,
+		MetaStreamVersion: strconv.FormatInt(e.StreamVersion, 10),
+		MetaPosition:      strconv.FormatInt(e.Position, 10),
+		MetaSchemaVersion: strconv.Itoa(e.SchemaVersion),
+		MetaPartitionKey:  e.PartitionKey,
+		MetaCorrelationID: e.Metadata.CorrelationID,
+		MetaCausationID:   e.Metadata.CausationID,
+		MetaActor:         e.Metadata.Actor,
+		MetaRecordedAt:    e.RecordedAt.UTC().Format(time.RFC3339Nano),
+	}
+	return msg
+}
+
+// FromMessage is the inverse of ToMessage, for consumers.
+func FromMessage(msg *message.Message) (RecordedEvent, error) {
+	id, err := uuid.Parse(msg.UUID)
+	if err != nil {
+		return RecordedEvent{}, fmt.Errorf("message uuid %q: %w", msg.UUID, err)
+	}
+	md := msg.Metadata
+	e := RecordedEvent{
+		ID:           id,
+		StreamID:     md.Get(MetaStreamID),
+		PartitionKey: md.Get(MetaPartitionKey),
+		Type:         md.Get(MetaEventType),
+		Data:         []byte(msg.Payload),
+		Metadata: Metadata{
+			CorrelationID: md.Get(MetaCorrelationID),
+			CausationID:   md.Get(MetaCausationID),
+			Actor:         md.Get(MetaActor),
+		},
+	}
+	if e.Type == "" {
+		return RecordedEvent{}, fmt.Errorf("message %s: no %s", msg.UUID, MetaEventType)
+	}
+	if e.StreamVersion, err = strconv.ParseInt(md.Get(MetaStreamVersion), 10, 64); err != nil {
+		return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaStreamVersion, err)
+	}
+	if e.Position, err = strconv.ParseInt(md.Get(MetaPosition), 10, 64); err != nil {
+		return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaPosition, err)
+	}
+	if e.SchemaVersion, err = strconv.Atoi(md.Get(MetaSchemaVersion)); err != nil {
+		return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaSchemaVersion, err)
+	}
+	if at := md.Get(MetaRecordedAt); at != "" {
+		if e.RecordedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaRecordedAt, err)
+		}
+	}
+	return e, nil
+}

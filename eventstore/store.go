@@ -1,0 +1,395 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store is the PostgreSQL event store. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a store over pool. The schema must be migrated (Migrate).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Pool exposes the pool for packages that keep their own tables in the same
+// database (projections, checkpoints).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// AppendRequest is an append with every option.
+type AppendRequest struct {
+	Stream   string
+	Expected ExpectedVersion
+	Events   []EventData
+	// Keys are unique keys claimed with the append, such as an entry number
+	// per campaign; one already held fails the append with ErrDuplicateKey.
+	Keys []string
+	// Fence serializes this append against an Exclusive section of the same
+	// fence: the append waits while the section runs, and the section waits
+	// for appends in flight. Appends sharing a fence do not wait for each other.
+	Fence string
+	// ClosedBy names a stream whose existence refuses the append with
+	// ErrClosed (a campaign's draw stream closes its registration). It is
+	// checked under the fence, so it cannot race the section that creates it.
+	ClosedBy string
+}
+
+// Append appends events to stream atomically if the stream is at expected.
+func (s *Store) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...EventData) (AppendResult, error) {
+	return s.AppendWith(ctx, AppendRequest{Stream: stream, Expected: expected, Events: events})
+}
+
+// AppendWith appends in a transaction of its own.
+func (s *Store) AppendWith(ctx context.Context, req AppendRequest) (AppendResult, error) {
+	if err := req.validate(); err != nil {
+		return AppendResult{}, err
+	}
+	var res AppendResult
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		res, err = appendInTx(ctx, tx, req)
+		return err
+	})
+	if err != nil {
+		return AppendResult{}, mapError(err)
+	}
+	return res, nil
+}
+
+func (r AppendRequest) validate() error {
+	if r.Stream == "" {
+		return errors.New("eventstore: empty stream id")
+	}
+	if len(r.Events) == 0 {
+		return errors.New("eventstore: no events to append")
+	}
+	if r.Expected < Any {
+		return fmt.Errorf("eventstore: invalid expected version %d", r.Expected)
+	}
+	for i, e := range r.Events {
+		if e.Type == "" {
+			return fmt.Errorf("eventstore: event %d has no type", i)
+		}
+	}
+	return nil
+}
+
+const (
+	sqlFenceShared    = `SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))`
+	sqlFenceExclusive = `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`
+	sqlStreamExists   = `SELECT EXISTS (SELECT 1 FROM streams WHERE stream_id = $1)`
+
+	// Claiming the stream row first gives the transaction its xid before any
+	// position is drawn from the sequence: the tail relies on that order.
+	sqlClaimNew   = `INSERT INTO streams (stream_id, version) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING version`
+	sqlClaimExact = `UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2 RETURNING version`
+	sqlClaimAny   = `INSERT INTO streams (stream_id, version) VALUES ($1, $2)
+		ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version RETURNING version`
+
+	sqlClaimKeys = `INSERT INTO event_keys (key, stream_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`
+
+	// WITH ORDINALITY keeps the input order, so positions rise with versions.
+	sqlInsertEvents = `INSERT INTO events
+		(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
+		SELECT nextval('events_position_seq'), pg_current_xact_id(), e.id, $1, $2 + e.ord, e.pkey, e.type, e.sv, e.data, e.meta
+		FROM unnest($3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
+			WITH ORDINALITY AS e(id, pkey, type, sv, data, meta, ord)
+		RETURNING position`
+)
+
+// appendInTx runs one append inside tx. Conflicts are reported as errors
+// without relying on an aborted statement where it can be avoided.
+func appendInTx(ctx context.Context, tx pgx.Tx, req AppendRequest) (AppendResult, error) {
+	if req.Fence != "" {
+		if _, err := tx.Exec(ctx, sqlFenceShared, req.Fence); err != nil {
+			return AppendResult{}, fmt.Errorf("fence: %w", err)
+		}
+	}
+	if req.ClosedBy != "" {
+		var closed bool
+		if err := tx.QueryRow(ctx, sqlStreamExists, req.ClosedBy).Scan(&closed); err != nil {
+			return AppendResult{}, fmt.Errorf("check %s: %w", req.ClosedBy, err)
+		}
+		if closed {
+			return AppendResult{}, ErrClosed
+		}
+	}
+
+	n := int64(len(req.Events))
+	var row pgx.Row
+	switch {
+	case req.Expected == Any:
+		row = tx.QueryRow(ctx, sqlClaimAny, req.Stream, n)
+	case req.Expected == NoStream:
+		row = tx.QueryRow(ctx, sqlClaimNew, req.Stream, n)
+	default:
+		row = tx.QueryRow(ctx, sqlClaimExact, req.Stream, int64(req.Expected), int64(req.Expected)+n)
+	}
+	var next int64
+	if err := row.Scan(&next); errors.Is(err, pgx.ErrNoRows) {
+		return AppendResult{}, ErrWrongExpectedVersion
+	} else if err != nil {
+		return AppendResult{}, fmt.Errorf("claim stream %s: %w", req.Stream, err)
+	}
+
+	if len(req.Keys) > 0 {
+		tag, err := tx.Exec(ctx, sqlClaimKeys, req.Keys, req.Stream)
+		if err != nil {
+			return AppendResult{}, fmt.Errorf("claim keys: %w", err)
+		}
+		if tag.RowsAffected() != int64(len(req.Keys)) {
+			return AppendResult{}, ErrDuplicateKey
+		}
+	}
+
+	cols, err := columnsOf(req.Events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	rows, err := tx.Query(ctx, sqlInsertEvents, req.Stream, next-n,
+		cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("insert events: %w", err)
+	}
+	positions, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return AppendResult{}, fmt.Errorf("insert events: %w", err)
+	}
+	return AppendResult{NextExpectedVersion: next, Positions: positions}, nil
+}
+
+type eventColumns struct {
+	ids      []uuid.UUID
+	keys     []string
+	types    []string
+	versions []int32
+	data     [][]byte
+	meta     [][]byte
+}
+
+func columnsOf(events []EventData) (eventColumns, error) {
+	c := eventColumns{
+		ids:      make([]uuid.UUID, len(events)),
+		keys:     make([]string, len(events)),
+		types:    make([]string, len(events)),
+		versions: make([]int32, len(events)),
+		data:     make([][]byte, len(events)),
+		meta:     make([][]byte, len(events)),
+	}
+	for i, e := range events {
+		c.ids[i] = e.ID
+		if e.ID == uuid.Nil {
+			c.ids[i] = uuid.New()
+		}
+		c.keys[i] = e.PartitionKey
+		c.types[i] = e.Type
+		c.versions[i] = int32(max(e.SchemaVersion, 1))
+		c.data[i] = e.Data
+		if len(e.Data) == 0 {
+			c.data[i] = []byte("{}")
+		}
+		meta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return eventColumns{}, fmt.Errorf("metadata: %w", err)
+		}
+		c.meta[i] = meta
+	}
+	return c, nil
+}
+
+// mapError turns unique violations into the concurrency errors callers match.
+func mapError(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		switch pgErr.ConstraintName {
+		case "events_event_id_key":
+			return fmt.Errorf("%w: %s", ErrDuplicateEventID, pgErr.Detail)
+		case "event_keys_pkey":
+			return ErrDuplicateKey
+		default:
+			return ErrWrongExpectedVersion
+		}
+	}
+	return err
+}
+
+const sqlSelectEvent = `SELECT position, event_id, stream_id, stream_version, partition_key, type,
+	schema_version, data, metadata, recorded_at FROM events`
+
+// ReadStream returns the stream's events in version order; an unknown
+// stream has none.
+func (s *Store) ReadStream(ctx context.Context, stream string) ([]RecordedEvent, error) {
+	return readStream(ctx, s.pool, stream)
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func readStream(ctx context.Context, q querier, stream string) ([]RecordedEvent, error) {
+	rows, err := q.Query(ctx, sqlSelectEvent+` WHERE stream_id = $1 ORDER BY stream_version`, stream)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	return collectEvents(rows)
+}
+
+// ReadPartition returns the events of one partition key whose type is in
+// types, in position order, up to and including position upTo (0: all).
+func (s *Store) ReadPartition(ctx context.Context, partitionKey string, types []string, upTo int64) ([]RecordedEvent, error) {
+	return readPartition(ctx, s.pool, partitionKey, types, upTo)
+}
+
+func readPartition(ctx context.Context, q querier, partitionKey string, types []string, upTo int64) ([]RecordedEvent, error) {
+	if upTo <= 0 {
+		upTo = 1<<63 - 1
+	}
+	rows, err := q.Query(ctx, sqlSelectEvent+` WHERE partition_key = $1 AND type = ANY($2) AND position <= $3 ORDER BY position`,
+		partitionKey, types, upTo)
+	if err != nil {
+		return nil, fmt.Errorf("read partition %s: %w", partitionKey, err)
+	}
+	return collectEvents(rows)
+}
+
+// StreamByKey returns the stream that claimed key, or "" when none did.
+func (s *Store) StreamByKey(ctx context.Context, key string) (string, error) {
+	var stream string
+	err := s.pool.QueryRow(ctx, `SELECT stream_id FROM event_keys WHERE key = $1`, key).Scan(&stream)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("stream by key: %w", err)
+	}
+	return stream, nil
+}
+
+// StreamVersion returns the stream's current version (0 when it has none).
+func (s *Store) StreamVersion(ctx context.Context, stream string) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, stream).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("stream version: %w", err)
+	}
+	return v, nil
+}
+
+// Head is the highest position committed so far (0 when the store is empty).
+// Lower positions may still be in flight; use a Tail to read gap-safely.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	var head int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head)
+	if err != nil {
+		return 0, fmt.Errorf("head: %w", err)
+	}
+	return head, nil
+}
+
+func collectEvents(rows pgx.Rows) ([]RecordedEvent, error) {
+	events, err := pgx.CollectRows(rows, scanEvent)
+	if err != nil {
+		return nil, fmt.Errorf("scan events: %w", err)
+	}
+	return events, nil
+}
+
+func scanEvent(row pgx.CollectableRow) (RecordedEvent, error) {
+	var (
+		e    RecordedEvent
+		meta []byte
+		at   time.Time
+		sv   int32
+	)
+	if err := row.Scan(&e.Position, &e.ID, &e.StreamID, &e.StreamVersion, &e.PartitionKey, &e.Type,
+		&sv, &e.Data, &meta, &at); err != nil {
+		return RecordedEvent{}, err
+	}
+	e.SchemaVersion = int(sv)
+	e.RecordedAt = at
+	if err := unmarshalMeta(meta, &e.Metadata); err != nil {
+		return RecordedEvent{}, fmt.Errorf("event %d: %w", e.Position, err)
+	}
+	return e, nil
+}
+
+func unmarshalMeta(raw []byte, m *Metadata) error {
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(raw, m); err != nil {
+		return fmt.Errorf("metadata: %w", err)
+	}
+	return nil
+}
+
+// Tx is a transaction over the store, for work that must read and append
+// atomically (the draw) or hold a transaction open on purpose (tests).
+type Tx struct {
+	tx pgx.Tx
+}
+
+// Begin starts a transaction. Commit or Rollback it.
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{tx: tx}, nil
+}
+
+// Exclusive runs fn in a transaction that holds fence exclusively: appends
+// with the same fence that were in flight have committed or failed before
+// fn starts, and new ones wait until the transaction ends. fn's error rolls
+// the transaction back.
+func (s *Store) Exclusive(ctx context.Context, fence string, fn func(ctx context.Context, tx *Tx) error) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, sqlFenceExclusive, fence); err != nil {
+			return fmt.Errorf("fence: %w", err)
+		}
+		return fn(ctx, &Tx{tx: tx})
+	})
+	return mapError(err)
+}
+
+// Append appends inside the transaction (see AppendRequest).
+func (t *Tx) Append(ctx context.Context, req AppendRequest) (AppendResult, error) {
+	if err := req.validate(); err != nil {
+		return AppendResult{}, err
+	}
+	res, err := appendInTx(ctx, t.tx, req)
+	return res, mapError(err)
+}
+
+// ReadStream reads a stream inside the transaction.
+func (t *Tx) ReadStream(ctx context.Context, stream string) ([]RecordedEvent, error) {
+	return readStream(ctx, t.tx, stream)
+}
+
+// ReadPartition reads a partition inside the transaction (see Store.ReadPartition).
+func (t *Tx) ReadPartition(ctx context.Context, partitionKey string, types []string, upTo int64) ([]RecordedEvent, error) {
+	return readPartition(ctx, t.tx, partitionKey, types, upTo)
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit(ctx context.Context) error { return mapError(t.tx.Commit(ctx)) }
+
+// Rollback rolls the transaction back; after Commit it does nothing.
+func (t *Tx) Rollback(ctx context.Context) error {
+	if err := t.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return err
+	}
+	return nil
+}
