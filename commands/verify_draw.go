@@ -33,6 +33,20 @@ func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID str
 	if err := campaign.CheckOwner(ownerID); err != nil {
 		return DrawVerification{}, err
 	}
+	return h.verify(ctx, drawn)
+}
+
+// VerifyDrawAsOperator is VerifyDraw without the owner check, for the
+// operator's command line.
+func (h *Handlers) VerifyDrawAsOperator(ctx context.Context, drawID uuid.UUID) (DrawVerification, error) {
+	drawn, err := h.loadDraw(ctx, drawID)
+	if err != nil {
+		return DrawVerification{}, err
+	}
+	return h.verify(ctx, drawn)
+}
+
+func (h *Handlers) verify(ctx context.Context, drawn domain.WinnersDrawn) (DrawVerification, error) {
 	stored, err := h.store.ReadPartition(ctx, drawn.EventID.String(), candidateEventTypes, drawn.CutoffPosition)
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)

@@ -19,6 +19,8 @@ func randomCandidates(tb testing.TB, n, visitEvery int, seed byte) []domain.Cand
 	for i := range cands {
 		var id uuid.UUID
 		_, _ = rng.Read(id[:])
+		id[6] = id[6]&0x0f | 0x40 // a version 4 UUID
+		id[8] = id[8]&0x3f | 0x80
 		entry, err := domain.NewEntryNumber(rng)
 		if err != nil {
 			tb.Fatal(err)

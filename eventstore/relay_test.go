@@ -170,7 +170,10 @@ func TestOnlyOneRelayLeadsAndAnotherTakesOver(t *testing.T) {
 	for k, v := range more {
 		events[k] = v
 	}
-	waitFor(t, func() bool { head, _ := store.Head(context.Background()); return standby.Leader() && standby.Position() == head })
+	waitFor(t, func() bool {
+		head, _ := store.Head(context.Background())
+		return standby.Leader() && standby.Position() == head
+	})
 
 	records := readTopic(t, brokers, topic, len(events))
 	seen := map[string]int{}
@@ -242,4 +245,3 @@ func freePort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
-

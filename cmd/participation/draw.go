@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/eventstore"
+)
+
+func newDrawCommand(cfg *Config) *cobra.Command {
+	draw := &cobra.Command{Use: "draw", Short: "Inspect draws"}
+	draw.AddCommand(&cobra.Command{
+		Use:   "verify DRAW_LOG_ID",
+		Short: "Recompute a draw from the event store and compare it with what was recorded",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			drawID, err := uuid.Parse(args[0])
+			if err != nil {
+				return fmt.Errorf("DRAW_LOG_ID: %w", err)
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			logger := cfg.logger()
+			db, err := openDatabase(cmd.Context(), *cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer db.close(logger)
+			_, piiKey, err := secrets(*cfg)
+			if err != nil {
+				return err
+			}
+			handlers, err := commands.New(eventstore.New(db.pool), commands.Config{PIIKey: piiKey})
+			if err != nil {
+				return err
+			}
+			v, err := handlers.VerifyDrawAsOperator(cmd.Context(), drawID)
+			if err != nil {
+				return err
+			}
+			out, _ := json.MarshalIndent(map[string]any{
+				"verified":       v.Result.Verified,
+				"mismatches":     v.Result.Mismatches,
+				"drawLogId":      v.Draw.DrawID,
+				"eventId":        v.Draw.EventID,
+				"algorithm":      v.Draw.Algorithm,
+				"candidateCount": v.Draw.CandidateCount,
+				"cutoffPosition": v.Draw.CutoffPosition,
+			}, "", "  ")
+			cmd.Println(string(out))
+			if !v.Result.Verified {
+				return fmt.Errorf("draw %s does not verify", drawID)
+			}
+			return nil
+		},
+	})
+	return draw
+}

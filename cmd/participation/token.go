@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shopevents/participation/api"
+)
+
+func newTokenCommand(cfg *Config) *cobra.Command {
+	var (
+		owner string
+		ttl   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "token --owner OWNER_ID",
+		Short: "Print an owner token signed with JWT_SECRET, for local use",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if owner == "" {
+				return errors.New("--owner is required")
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			jwtSecret, _, err := secrets(*cfg)
+			if err != nil {
+				return err
+			}
+			token, err := api.IssueToken(jwtSecret, owner, ttl, time.Now())
+			if err != nil {
+				return err
+			}
+			cmd.Println(token)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&owner, "owner", "", "the owner id (the token's sub)")
+	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
+	return cmd
+}

@@ -1,0 +1,76 @@
+package domain
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func TestUniformMatchesMathRandUint64N(t *testing.T) {
+	t.Parallel()
+	bounds := []uint64{1, 2, 3, 7, 10, 31, 1 << 20, 1_000_000, 10_000_001, 1<<32 + 1, math.MaxUint64/2 + 2, math.MaxUint64}
+	for _, m := range bounds {
+		seed := [32]byte{byte(m), byte(m >> 8), 'u'}
+		ours, std := rand.NewChaCha8(seed), rand.New(rand.NewChaCha8(seed))
+		for range 10_000 {
+			if got, want := uniform(ours, m), std.Uint64N(m); got != want {
+				t.Fatalf("uniform(%d) = %d, math/rand/v2 Uint64N = %d", m, got, want)
+			}
+		}
+	}
+}
+
+// TestPackedAndGenericSortsAgree checks the fast path against the plain one.
+func TestPackedAndGenericSortsAgree(t *testing.T) {
+	t.Parallel()
+	rng := rand.NewChaCha8([32]byte{'s', 'o', 'r', 't'})
+	r := rand.New(rng)
+	for _, n := range []int{1, 2, 100, 5000} {
+		cands := make([]Candidate, n)
+		for i := range cands {
+			_, _ = rng.Read(cands[i].ParticipantID[:])
+			e, err := NewEntryNumber(rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 && r.IntN(10) == 0 {
+				e = cands[r.IntN(i)].EntryNumber // collisions
+			}
+			cands[i].EntryNumber = e
+			cands[i].Visited = r.IntN(3) == 0
+		}
+		recs, ok := packCandidates(cands)
+		if !ok {
+			t.Fatal("canonical entry numbers were not packed")
+		}
+		packedRows, packedDigest, err := sortPacked(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		genericRows, genericDigest, err := sortGeneric(cands)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := packedDigest, genericDigest; got != want {
+			t.Errorf("n=%d: packed digest %s, generic %s", n, got, want)
+		}
+		if !slices.Equal(packedRows, genericRows) {
+			t.Errorf("n=%d: packed and generic orders differ", n)
+		}
+		if !slices.IsSortedFunc(genericRows, func(a, b row) int { return compareCandidates(cands[a.i], cands[b.i]) }) {
+			t.Errorf("n=%d: generic order is not sorted", n)
+		}
+	}
+}
+
+func TestPackCandidatesFallsBack(t *testing.T) {
+	t.Parallel()
+	for _, e := range []string{"abcd-2345", "ABCD2345", "ABCD-23456", "ABC0-2345", "ABCD_2345"} {
+		if _, ok := packCandidates([]Candidate{{ParticipantID: uuid.New(), EntryNumber: e}}); ok {
+			t.Errorf("packCandidates(%q) ok, want the general sort", e)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+// Package embedded runs the service's dependencies in-process or as child
+// processes when no external ones are configured: a private PostgreSQL
+// server under the data directory and an in-process Kafka-protocol broker.
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultPostgresPort is where the private server listens (loopback only).
+const DefaultPostgresPort = 54329
+
+// Postgres is a private PostgreSQL server under a data directory.
+type Postgres struct {
+	DataDir string // cluster files
+	Port    int
+	binDir  string
+	cred    *syscall.Credential // nil unless we run as root
+	owned   bool                // we started it, so we stop it
+}
+
+// URL is the connection string of the service's database.
+func (p *Postgres) URL() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/participation?sslmode=disable", p.Port)
+}
+
+// StartPostgres starts (or reuses, when one already runs on dir) a private
+// server whose files live in dir.
+func StartPostgres(ctx context.Context, dir string, port int, logf func(string, ...any)) (*Postgres, error) {
+	binDir, err := findPostgresBin()
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Postgres{DataDir: abs, Port: port, binDir: binDir}
+	if os.Geteuid() == 0 {
+		// initdb and postgres refuse to run as root.
+		if p.cred, err = unprivileged(); err != nil {
+			return nil, err
+		}
+	}
+	if running, port := p.running(); running {
+		p.Port = port
+		logf("using the PostgreSQL already running on %s (port %d)", p.DataDir, p.Port)
+		return p, p.ensureDatabase(ctx)
+	}
+	if err := p.prepareDir(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(p.DataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		logf("initializing a private PostgreSQL in %s", p.DataDir)
+		if out, err := p.run(filepath.Join(binDir, "initdb"), "-D", p.DataDir, "-U", "postgres",
+			"-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+			return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+		}
+	}
+	if inUse(p.Port) {
+		return nil, fmt.Errorf("port %d is taken by another program: stop it, or set DATABASE_URL", p.Port)
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB",
+		p.Port, p.DataDir)
+	if out, err := p.run(filepath.Join(binDir, "pg_ctl"), "-D", p.DataDir, "-o", opts,
+		"-l", filepath.Join(p.DataDir, "server.log"), "-w", "-t", "60", "start"); err != nil {
+		return nil, fmt.Errorf("start PostgreSQL: %w\n%s(see %s)", err, out, filepath.Join(p.DataDir, "server.log"))
+	}
+	p.owned = true
+	logf("started a private PostgreSQL on 127.0.0.1:%d", p.Port)
+	return p, p.ensureDatabase(ctx)
+}
+
+// Stop stops the server if this process started it.
+func (p *Postgres) Stop() error {
+	if p == nil || !p.owned {
+		return nil
+	}
+	out, err := p.run(filepath.Join(p.binDir, "pg_ctl"), "-D", p.DataDir, "-m", "fast", "-w", "stop")
+	if err != nil {
+		return fmt.Errorf("stop PostgreSQL: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// running reports whether a server already serves DataDir, and its port.
+func (p *Postgres) running() (bool, int) {
+	raw, err := os.ReadFile(filepath.Join(p.DataDir, "postmaster.pid"))
+	if err != nil {
+		return false, 0
+	}
+	lines := strings.Split(string(raw), "\n")
+	if len(lines) < 4 {
+		return false, 0
+	}
+	pid, err1 := strconv.Atoi(strings.TrimSpace(lines[0]))
+	port, err2 := strconv.Atoi(strings.TrimSpace(lines[3]))
+	if err1 != nil || err2 != nil || syscall.Kill(pid, 0) != nil {
+		return false, 0
+	}
+	return inUse(port), port
+}
+
+func (p *Postgres) ensureDatabase(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port))
+	if err != nil {
+		return fmt.Errorf("connect to the private PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'participation')`).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, `CREATE DATABASE participation`); err != nil {
+			return fmt.Errorf("create database: %w", err)
+		}
+	}
+	return nil
+}
+
+// prepareDir creates the data directory and, as root, hands it to the
+// unprivileged user the server runs as.
+func (p *Postgres) prepareDir() error {
+	if err := os.MkdirAll(p.DataDir, 0o700); err != nil {
+		return err
+	}
+	if p.cred == nil {
+		return nil
+	}
+	if err := os.Chown(p.DataDir, int(p.cred.Uid), int(p.cred.Gid)); err != nil {
+		return err
+	}
+	// The user must be able to reach the directory through its parents.
+	for dir := filepath.Dir(p.DataDir); dir != "/"; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("%s is not searchable by other users, so the unprivileged PostgreSQL user cannot reach %s: "+
+				"run `chmod o+x %s`, run as a normal user, or set DATABASE_URL", dir, p.DataDir, dir)
+		}
+	}
+	return nil
+}
+
+func (p *Postgres) run(name string, args ...string) ([]byte, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = p.DataDir
+	if p.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+		cmd.Dir = "/"
+		cmd.Env = append(os.Environ(), "HOME="+p.DataDir)
+	}
+	// The server must outlive neither a Ctrl-C to the terminal's process
+	// group before we stop it cleanly, nor us: its own session does both.
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setsid = true
+	return cmd.CombinedOutput()
+}
+
+// findPostgresBin finds the server binaries: PG_BIN, the newest
+// /usr/lib/postgresql/*/bin, or pg_ctl on PATH.
+func findPostgresBin() (string, error) {
+	if dir := os.Getenv("PG_BIN"); dir != "" {
+		return dir, nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) > versionOf(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if path, err := exec.LookPath("pg_ctl"); err == nil {
+		if _, err := exec.LookPath("initdb"); err == nil {
+			return filepath.Dir(path), nil
+		}
+	}
+	return "", errors.New("no PostgreSQL server binaries found (looked in PG_BIN, /usr/lib/postgresql/*/bin and PATH): " +
+		"install PostgreSQL (Debian/Ubuntu: apt-get install postgresql) or set DATABASE_URL to a server you have")
+}
+
+func versionOf(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// unprivileged returns the credentials of the user the server runs as when
+// we are root: "postgres" if it exists, else "nobody".
+func unprivileged() (*syscall.Credential, error) {
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	}
+	return nil, errors.New("running as root, and no unprivileged user (postgres or nobody) to run PostgreSQL as")
+}
+
+func inUse(port int) bool {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 500*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
