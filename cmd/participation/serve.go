@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -64,39 +65,21 @@ func serve(ctx context.Context, cfg Config, out io.Writer) error {
 		logger.Info("started the in-process Kafka broker", "brokers", strings.Join(brokers, ","))
 	}
 
-	store := eventstore.New(db.pool)
-	handlers, err := commands.New(store, commands.Config{PIIKey: piiKey})
-	if err != nil {
-		return err
-	}
-	relay, err := store.NewRelay(eventstore.RelayConfig{
-		Topic:   cfg.KafkaTopic,
-		Connect: func() (message.Publisher, error) { return eventstore.NewKafkaPublisher(brokers, logger) },
-		Logger:  logger,
+	app, err := newApp(appConfig{
+		Pool: db.pool, Brokers: brokers, Topic: cfg.KafkaTopic,
+		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger,
 	})
 	if err != nil {
 		return err
 	}
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	registry.MustRegister(relayLag(store, relay))
-
-	readSide, err := newReadSide(db.pool, brokers, cfg.KafkaTopic, handlers, registry, logger)
-	if err != nil {
-		return err
-	}
-
-	handler := api.NewServer(api.Config{JWTSecret: jwtSecret, Registry: registry}, handlers, readSide.queries(), readiness{db.pool}, logger)
 	listener, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: app.handler, ReadHeaderTimeout: 10 * time.Second}
 
 	group, gctx := errgroup.WithContext(ctx)
-	group.Go(func() error { return ignoreCanceled(relay.Run(gctx)) })
-	group.Go(func() error { return ignoreCanceled(readSide.run(gctx)) })
+	group.Go(func() error { return app.run(gctx) })
 	group.Go(func() error {
 		if err := server.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
 			return err
@@ -117,6 +100,59 @@ func serve(ctx context.Context, cfg Config, out io.Writer) error {
 	err = group.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// appConfig is what the service is built from.
+type appConfig struct {
+	Pool      *pgxpool.Pool
+	Brokers   []string
+	Topic     string
+	JWTSecret []byte
+	PIIKey    []byte
+	Logger    *slog.Logger
+}
+
+// app is the wired service: the HTTP handler and the background workers.
+type app struct {
+	handler  http.Handler
+	store    *eventstore.Store
+	commands *commands.Handlers
+	relay    *eventstore.Relay
+	readSide *readSide
+}
+
+func newApp(cfg appConfig) (*app, error) {
+	store := eventstore.New(cfg.Pool)
+	handlers, err := commands.New(store, commands.Config{PIIKey: cfg.PIIKey})
+	if err != nil {
+		return nil, err
+	}
+	relay, err := store.NewRelay(eventstore.RelayConfig{
+		Topic:   cfg.Topic,
+		Connect: func() (message.Publisher, error) { return eventstore.NewKafkaPublisher(cfg.Brokers, cfg.Logger) },
+		Logger:  cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registry.MustRegister(relayLag(store, relay))
+	readSide, err := newReadSide(cfg.Pool, cfg.Brokers, cfg.Topic, handlers, registry, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	handler := api.NewServer(api.Config{JWTSecret: cfg.JWTSecret, Registry: registry},
+		handlers, readSide.queries(), readiness{cfg.Pool}, cfg.Logger)
+	return &app{handler: handler, store: store, commands: handlers, relay: relay, readSide: readSide}, nil
+}
+
+// run runs the relay and the projectors until ctx ends.
+func (a *app) run(ctx context.Context) error {
+	group, gctx := errgroup.WithContext(ctx)
+	group.Go(func() error { return ignoreCanceled(a.relay.Run(gctx)) })
+	group.Go(func() error { return ignoreCanceled(a.readSide.run(gctx)) })
+	return group.Wait()
 }
 
 func ignoreCanceled(err error) error {
