@@ -26,7 +26,10 @@ type fixture struct {
 	now      atomic.Pointer[time.Time]
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture wires the handlers as the service does, with group commit.
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, true) }
+
+func newFixtureWith(t *testing.T, groupCommit bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := pgxpool.ParseConfig(testenv.Database(t))
@@ -45,9 +48,15 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: eventstore.New(pool)}
 	now := testNow
 	f.now.Store(&now)
+	var batcher *eventstore.Batcher
+	if groupCommit {
+		batcher = f.store.NewBatcher(eventstore.BatcherConfig{})
+		t.Cleanup(batcher.Close)
+	}
 	f.handlers, err = commands.New(f.store, commands.Config{
-		PIIKey: []byte("test-pii-key-0123456789abcdef"),
-		Clock:  func() time.Time { return *f.now.Load() },
+		PIIKey:  []byte("test-pii-key-0123456789abcdef"),
+		Clock:   func() time.Time { return *f.now.Load() },
+		Batcher: batcher,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +122,15 @@ func TestRegisterParticipant(t *testing.T) {
 
 func TestConcurrentRegistrationsOfOnePhoneStoreOne(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	for _, grouped := range []bool{true, false} {
+		t.Run(fmt.Sprintf("group_commit_%v", grouped), func(t *testing.T) {
+			t.Parallel()
+			testConcurrentRegistrationsOfOnePhoneStoreOne(t, newFixtureWith(t, grouped))
+		})
+	}
+}
+
+func testConcurrentRegistrationsOfOnePhoneStoreOne(t *testing.T, f *fixture) {
 	eventID := f.openCampaign(t, "owner-1")
 	spellings := []string{"010-5555-1234", "01055551234", "010 5555 1234"}
 
@@ -179,7 +196,15 @@ func TestConcurrentDrawsDrawOnce(t *testing.T) {
 // candidate of the draw, and every one after it is refused as not open.
 func TestDrawClosesRegistrationWithEveryAcceptedOneACandidate(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	for _, grouped := range []bool{true, false} {
+		t.Run(fmt.Sprintf("group_commit_%v", grouped), func(t *testing.T) {
+			t.Parallel()
+			testDrawClosesRegistrationWithEveryAcceptedOneACandidate(t, newFixtureWith(t, grouped))
+		})
+	}
+}
+
+func testDrawClosesRegistrationWithEveryAcceptedOneACandidate(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	eventID := f.openCampaign(t, "owner-1")
 	for i := range 5 {

@@ -22,6 +22,9 @@ type Handlers struct {
 	clock  func() time.Time
 	random io.Reader
 	piiKey []byte
+	// appendRegistration writes registrations: through a group-committing
+	// Batcher when one is configured, else one transaction each.
+	appendRegistration func(context.Context, eventstore.AppendRequest) (eventstore.AppendResult, error)
 
 	// CampaignOpened never changes, so a campaign read once is kept. Whether
 	// it was drawn is not cached as open: the store checks that under a fence.
@@ -35,6 +38,8 @@ type Config struct {
 	// Clock and Random default to the wall clock and crypto/rand.
 	Clock  func() time.Time
 	Random io.Reader
+	// Batcher, when set, group-commits registrations.
+	Batcher *eventstore.Batcher
 }
 
 // Validate reports what is missing.
@@ -56,7 +61,12 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	if cfg.Random == nil {
 		cfg.Random = rand.Reader
 	}
-	return &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, piiKey: cfg.PIIKey}, nil
+	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, piiKey: cfg.PIIKey,
+		appendRegistration: store.AppendWith}
+	if cfg.Batcher != nil {
+		h.appendRegistration = cfg.Batcher.Append
+	}
+	return h, nil
 }
 
 // CampaignOwner returns the owner of a campaign, for authorizing reads.

@@ -35,7 +35,7 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 		if err != nil {
 			return Registration{}, err
 		}
-		_, err = h.store.AppendWith(ctx, eventstore.AppendRequest{
+		_, err = h.appendRegistration(ctx, eventstore.AppendRequest{
 			Stream:   registered.StreamID(),
 			Expected: eventstore.NoStream,
 			Events:   []eventstore.EventData{data},

@@ -1,0 +1,244 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
+)
+
+// Projection names. Each names a read model's router handler and, after
+// ConsumerGroupPrefix, its Kafka consumer group: renaming one re-consumes
+// the whole topic into that read model.
+const (
+	ParticipantsProjection = "participants"
+	WinnersProjection      = "winners"
+	DrawLogProjection      = "draw-log"
+	AnalyticsProjection    = "analytics"
+)
+
+// ConsumerGroupPrefix prefixes a projection's name to give its consumer group.
+const ConsumerGroupPrefix = "participation.projection."
+
+// ConsumerGroup is the Kafka consumer group of a projection, e.g.
+// "participation.projection.participants".
+func ConsumerGroup(projection string) string { return ConsumerGroupPrefix + projection }
+
+// Names lists every projection, in a fixed order.
+func Names() []string {
+	return []string{ParticipantsProjection, WinnersProjection, DrawLogProjection, AnalyticsProjection}
+}
+
+// ErrPoison marks an event that can never be applied (undecodable data, an
+// unknown event type). Apply skips it: the caller logs it and moves on, so
+// one bad message never blocks its partition.
+var ErrPoison = errors.New("projections: event cannot be applied")
+
+// Projector applies events to one read model. It is safe for concurrent use
+// by events of different partition keys; events of one key must be applied
+// in position order (Kafka delivers them so).
+type Projector struct {
+	name   string
+	pool   *pgxpool.Pool
+	model  readModel
+	logger *slog.Logger
+
+	// seen is the highest position consumed (applied, skipped or ignored);
+	// Flush writes it to projection_checkpoints. The checkpoint is only for
+	// status and lag, so it is written every second or so instead of in
+	// each event's transaction, where one row shared by every partition
+	// would serialize them.
+	seen    atomic.Int64
+	flushMu sync.Mutex
+	flushed int64
+}
+
+// readModel is what differs between projections.
+type readModel interface {
+	handles(eventType string) bool
+	// plan reads whatever it needs outside the transaction and returns the
+	// writes of one event; they run after the event has been claimed.
+	plan(ctx context.Context, e eventstore.RecordedEvent, ev domain.Event) (write, error)
+}
+
+type write func(ctx context.Context, tx pgx.Tx) error
+
+// NewProjector returns the projector of the named read model (one of
+// Names). The schema must be migrated (Migrate).
+func NewProjector(name string, pool *pgxpool.Pool, logger *slog.Logger) (*Projector, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var m readModel
+	switch name {
+	case ParticipantsProjection:
+		m = participantsModel{}
+	case WinnersProjection:
+		m = winnersModel{store: eventstore.New(pool), logger: logger}
+	case DrawLogProjection:
+		m = drawLogModel{}
+	case AnalyticsProjection:
+		m = analyticsModel{}
+	default:
+		return nil, fmt.Errorf("projections: unknown projection %q", name)
+	}
+	return &Projector{name: name, pool: pool, model: m, logger: logger}, nil
+}
+
+// NewProjectors returns a projector for every read model, in Names order.
+func NewProjectors(pool *pgxpool.Pool, logger *slog.Logger) []*Projector {
+	var out []*Projector
+	for _, name := range Names() {
+		p, err := NewProjector(name, pool, logger)
+		if err != nil {
+			panic(err) // every name of Names is known
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Name is the projection's name.
+func (p *Projector) Name() string { return p.name }
+
+// Outcome says what Apply did with an event.
+type Outcome int
+
+const (
+	// Applied: the read model changed.
+	Applied Outcome = iota + 1
+	// Duplicate: the event (or a later one of its partition key) was applied before.
+	Duplicate
+	// Ignored: the read model does not use this event type.
+	Ignored
+	// Poison: the event can never be applied; the error wraps ErrPoison.
+	Poison
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Applied:
+		return "applied"
+	case Duplicate:
+		return "duplicate"
+	case Ignored:
+		return "ignored"
+	case Poison:
+		return "poison"
+	}
+	return "unknown"
+}
+
+// Apply applies one event in one transaction together with its
+// de-duplication record: an event at or below the position last applied
+// for its partition key changes nothing. An error wrapping ErrPoison means
+// the event was skipped for good; any other error means nothing was applied
+// and the event should be retried.
+func (p *Projector) Apply(ctx context.Context, e eventstore.RecordedEvent) error {
+	_, err := p.ApplyOutcome(ctx, e)
+	return err
+}
+
+// ApplyOutcome is Apply that also says what happened.
+func (p *Projector) ApplyOutcome(ctx context.Context, e eventstore.RecordedEvent) (Outcome, error) {
+	if !knownType(e.Type) {
+		p.consumed(e.Position)
+		return Poison, fmt.Errorf("%w: %w: %q", ErrPoison, domain.ErrUnknownEventType, e.Type)
+	}
+	if !p.model.handles(e.Type) {
+		p.consumed(e.Position)
+		return Ignored, nil
+	}
+	ev, err := domain.DecodeEvent(e.Type, e.Data)
+	if err != nil {
+		p.consumed(e.Position)
+		return Poison, fmt.Errorf("%w: %w", ErrPoison, err)
+	}
+	w, err := p.model.plan(ctx, e, ev)
+	if err != nil {
+		return 0, fmt.Errorf("%s: plan %s at %d: %w", p.name, e.Type, e.Position, err)
+	}
+	claimed := false
+	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var err error
+		if claimed, err = claim(ctx, tx, p.name, e.PartitionKey, e.Position); err != nil || !claimed {
+			return err
+		}
+		return w(ctx, tx)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("%s: apply %s at %d: %w", p.name, e.Type, e.Position, err)
+	}
+	p.consumed(e.Position)
+	if !claimed {
+		return Duplicate, nil
+	}
+	return Applied, nil
+}
+
+// The de-duplication record: the row is locked until the transaction ends,
+// so two consumers of one partition (a rebalance) apply an event once.
+const sqlClaim = `INSERT INTO projection_positions AS p (projection, partition_key, position, updated_at)
+VALUES ($1, $2, $3, now())
+ON CONFLICT (projection, partition_key) DO UPDATE SET position = EXCLUDED.position, updated_at = now()
+WHERE p.position < EXCLUDED.position
+RETURNING true`
+
+func claim(ctx context.Context, tx pgx.Tx, projection, key string, position int64) (bool, error) {
+	var ok bool
+	err := tx.QueryRow(ctx, sqlClaim, projection, key, position).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim position: %w", err)
+	}
+	return ok, nil
+}
+
+func (p *Projector) consumed(position int64) {
+	for {
+		cur := p.seen.Load()
+		if position <= cur || p.seen.CompareAndSwap(cur, position) {
+			return
+		}
+	}
+}
+
+const sqlCheckpoint = `INSERT INTO projection_checkpoints AS c (projection, position, updated_at)
+VALUES ($1, $2, now())
+ON CONFLICT (projection) DO UPDATE SET position = greatest(c.position, EXCLUDED.position), updated_at = now()`
+
+// Flush writes the highest position consumed so far to the projection's
+// checkpoint (for Status and the lag gauge). The router flushes every
+// second; callers of Apply (tests, a rebuild) call it when they are done.
+func (p *Projector) Flush(ctx context.Context) error {
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	pos := p.seen.Load()
+	if pos <= p.flushed {
+		return nil
+	}
+	if _, err := p.pool.Exec(ctx, sqlCheckpoint, p.name, pos); err != nil {
+		return fmt.Errorf("%s: checkpoint: %w", p.name, err)
+	}
+	p.flushed = pos
+	return nil
+}
+
+func knownType(t string) bool {
+	switch t {
+	case domain.TypeCampaignOpened, domain.TypeParticipantRegistered,
+		domain.TypeStoreVisitRecorded, domain.TypeWinnersDrawn:
+		return true
+	}
+	return false
+}
