@@ -98,6 +98,7 @@ func serve(ctx context.Context, cfg Config, out io.Writer) error {
 		return err
 	}
 	err = group.Wait()
+	app.close()
 	logger.Info("stopped")
 	return err
 }
@@ -117,14 +118,17 @@ type app struct {
 	handler  http.Handler
 	store    *eventstore.Store
 	commands *commands.Handlers
+	batcher  *eventstore.Batcher
 	relay    *eventstore.Relay
 	readSide *readSide
 }
 
 func newApp(cfg appConfig) (*app, error) {
 	store := eventstore.New(cfg.Pool)
-	handlers, err := commands.New(store, commands.Config{PIIKey: cfg.PIIKey})
+	batcher := store.NewBatcher(eventstore.BatcherConfig{})
+	handlers, err := commands.New(store, commands.Config{PIIKey: cfg.PIIKey, Batcher: batcher})
 	if err != nil {
+		batcher.Close()
 		return nil, err
 	}
 	relay, err := store.NewRelay(eventstore.RelayConfig{
@@ -144,8 +148,11 @@ func newApp(cfg appConfig) (*app, error) {
 	}
 	handler := api.NewServer(api.Config{JWTSecret: cfg.JWTSecret, Registry: registry},
 		handlers, readSide.queries(), readiness{cfg.Pool}, cfg.Logger)
-	return &app{handler: handler, store: store, commands: handlers, relay: relay, readSide: readSide}, nil
+	return &app{handler: handler, store: store, commands: handlers, batcher: batcher, relay: relay, readSide: readSide}, nil
 }
+
+// close releases what newApp started; call it after the HTTP server stopped.
+func (a *app) close() { a.batcher.Close() }
 
 // run runs the relay and the projectors until ctx ends.
 func (a *app) run(ctx context.Context) error {
