@@ -36,6 +36,7 @@ func newRootCommand() *cobra.Command {
 		newMigrateCommand(cfg),
 		newTokenCommand(cfg),
 		newDrawCommand(cfg),
+		newSeedCommand(cfg),
 	)
 	return root
 }
