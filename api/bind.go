@@ -126,7 +126,7 @@ func (f *fieldErrors) uuid(field string, v *string, required bool) uuid.UUID {
 		return uuid.Nil
 	}
 	id, err := parseUUID(*v)
-	if err != nil {
+	if err != nil || id == uuid.Nil { // the nil UUID is no id: it must not mean "generate one"
 		f.add(field, "Must be a UUID.")
 	}
 	return id

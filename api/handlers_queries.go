@@ -81,8 +81,8 @@ func (s *server) listParticipants(c *gin.Context) {
 		resp.Participants = append(resp.Participants, participantJSON{
 			ParticipantID:  p.ParticipantID,
 			EntryNumber:    p.EntryNumber,
-			Name:           domain.MaskName(p.Name),
-			Phone:          domain.MaskPhone(p.Phone),
+			Name:           p.Name,
+			Phone:          p.Phone,
 			EntryPath:      p.EntryPath,
 			ParticipatedAt: p.ParticipatedAt,
 			StoreVisited:   p.StoreVisited,
@@ -146,8 +146,8 @@ func (s *server) exportParticipants(c *gin.Context) {
 	err := s.queries.EachParticipant(c.Request.Context(), eventID, func(p ParticipantRow) error {
 		return w.Write([]string{
 			p.EntryNumber,
-			csvSafe(domain.MaskName(p.Name)),
-			domain.MaskPhone(p.Phone),
+			csvSafe(p.Name),
+			csvSafe(p.Phone),
 			p.EntryPath,
 			p.ParticipatedAt.In(seoul).Format(time.RFC3339),
 			strconv.FormatBool(p.StoreVisited),
@@ -201,7 +201,8 @@ func (s *server) listWinners(c *gin.Context) {
 	}
 	resp := winnerListJSON{EventID: eventID, Winners: make([]winnerJSON, 0, len(rows))}
 	for _, w := range rows {
-		resp.Winners = append(resp.Winners, maskedWinner(w.ParticipantID, w.EntryNumber, w.Name, w.Phone, w.Rank))
+		resp.Winners = append(resp.Winners, winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
+			Name: w.Name, Phone: w.Phone, Rank: w.Rank}) // masked by the read model
 	}
 	c.JSON(http.StatusOK, resp)
 }

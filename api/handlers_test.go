@@ -146,8 +146,9 @@ func TestDrawMasksWinners(t *testing.T) {
 func TestParticipantsPageIsMaskedAndFiltered(t *testing.T) {
 	h := newHTTPHarness(t)
 	at := time.Date(2025, 5, 1, 3, 4, 5, 0, time.UTC)
-	h.queries.participants = []api.ParticipantRow{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", Name: "김민수",
-		Phone: "010-1234-5678", EntryPath: "INSTAGRAM", ParticipatedAt: at, StoreVisited: true, Winner: false}}
+	// the read model holds masked values; the api passes them on
+	h.queries.participants = []api.ParticipantRow{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", Name: "김**",
+		Phone: "010-****-5678", EntryPath: "INSTAGRAM", ParticipatedAt: at, StoreVisited: true, Winner: false}}
 	h.queries.total = 41
 	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants?page=3&size=20&entryPath=instagram&winner=false", nil)
 	wantStatus(t, resp, 200)
@@ -171,9 +172,9 @@ func TestParticipantsPageIsMaskedAndFiltered(t *testing.T) {
 func TestParticipantsCSV(t *testing.T) {
 	h := newHTTPHarness(t)
 	h.queries.participants = []api.ParticipantRow{
-		{EntryNumber: "ABCD-2345", Name: "김민수", Phone: "010-1234-5678", EntryPath: "KAKAO",
+		{EntryNumber: "ABCD-2345", Name: "김**", Phone: "010-****-5678", EntryPath: "KAKAO",
 			ParticipatedAt: time.Date(2025, 5, 1, 3, 0, 0, 0, time.UTC), StoreVisited: true, Winner: true},
-		{EntryNumber: "EFGH-6789", Name: "Lee, Jo", Phone: "010-2222-3333", EntryPath: "STORE_QR",
+		{EntryNumber: "EFGH-6789", Name: "=L*****", Phone: "010-****-3333", EntryPath: "STORE_QR",
 			ParticipatedAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC)},
 	}
 	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants.csv", nil)
@@ -185,7 +186,7 @@ func TestParticipantsCSV(t *testing.T) {
 	want := "\uFEFF" +
 		"entryNumber,name,phone,entryPath,participatedAt,storeVisited,winner\n" +
 		"ABCD-2345,김**,010-****-5678,KAKAO,2025-05-01T12:00:00+09:00,true,true\n" +
-		"EFGH-6789,L******,010-****-3333,STORE_QR,2025-05-02T00:30:00+09:00,false,false\n"
+		"EFGH-6789,'=L*****,010-****-3333,STORE_QR,2025-05-02T00:30:00+09:00,false,false\n"
 	if diff := cmp.Diff(want, string(body)); diff != "" {
 		t.Errorf("csv (-want +got):\n%s", diff)
 	}
@@ -206,7 +207,7 @@ func TestParticipantsCSVFailureBeforeFirstByteIs500JSON(t *testing.T) {
 func TestWinnersAndDrawLogs(t *testing.T) {
 	h := newHTTPHarness(t)
 	drawID, pid := uuid.New(), uuid.New()
-	h.queries.winners = []api.WinnerRow{{ParticipantID: pid, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", Rank: 1}}
+	h.queries.winners = []api.WinnerRow{{ParticipantID: pid, EntryNumber: "ABCD-2345", Name: "김**", Phone: "010-****-5678", Rank: 1}}
 	h.queries.drawLogs[drawID] = domain.WinnersDrawn{DrawID: drawID, EventID: campaignA, WinnerCount: 1, VisitBonus: true,
 		VisitBonusWeight: 2, Algorithm: "chacha8-fisher-yates/v1", Seed: strings.Repeat("ab", 32), CandidateCount: 10,
 		CandidatesDigest: strings.Repeat("cd", 32), CutoffPosition: 99, DrawnAt: fixedNow, DrawnBy: ownerA,

@@ -2,12 +2,12 @@ package api
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/projections"
 )
 
 // Commands is the write side the server needs; cmd wires the real handlers.
@@ -51,54 +51,13 @@ type Queries interface {
 	SubscribeAnalytics(ctx context.Context, eventID uuid.UUID) (changes <-chan struct{}, cancel func())
 }
 
-// ParticipantFilter selects a page of participants.
-type ParticipantFilter struct {
-	EntryPath string // upper case; "" means every channel
-	Winner    *bool  // nil means both
-	Page      int    // 1-based
-	Size      int    // 1..100
-}
-
-// ParticipantPage is one page and the number of participants matching the filter.
-type ParticipantPage struct {
-	Items      []ParticipantRow
-	TotalCount int64
-}
-
-// ParticipantRow is one participant as the read model holds it.
-type ParticipantRow struct {
-	ParticipantID  uuid.UUID
-	EntryNumber    string
-	Name           string // raw; the api masks it
-	Phone          string // raw, normalized; the api masks it
-	EntryPath      string
-	ParticipatedAt time.Time
-	StoreVisited   bool
-	Winner         bool
-}
-
-// WinnerRow is one winner as the read model holds it.
-type WinnerRow struct {
-	ParticipantID uuid.UUID
-	EntryNumber   string
-	Name          string // raw; the api masks it
-	Phone         string // raw; the api masks it
-	Rank          int
-}
-
-// Analytics is a campaign's channel figures.
-type Analytics struct {
-	EventID           uuid.UUID
-	TotalParticipants int64
-	ByChannel         map[string]int64
-	ByHour            []HourCount
-	StoreVisits       int64
-	Winners           int64
-	UpdatedAt         time.Time
-}
-
-// HourCount is the participants of one hour; the api shows Hour in Asia/Seoul.
-type HourCount struct {
-	Hour  time.Time
-	Count int64
-}
+// The read side's types are the projections' own. Names and phones in the
+// rows are already masked: the read models never hold the raw values.
+type (
+	ParticipantFilter = projections.ParticipantFilter
+	ParticipantPage   = projections.ParticipantPage
+	ParticipantRow    = projections.ParticipantRow
+	WinnerRow         = projections.WinnerRow
+	Analytics         = projections.Analytics
+	HourCount         = projections.HourCount
+)

@@ -22,11 +22,16 @@ const MigrationsTable = "eventstore_migrations"
 // Migrate applies the event store's schema. It is safe to call from several
 // processes at once: a session advisory lock serializes them.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	return ApplyMigrations(ctx, pool, Migrations(), MigrationsTable)
+}
+
+// Migrations are the event store's schema migrations.
+func Migrations() fs.FS {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return err
+		panic(err) // the embedded directory is fixed at build time
 	}
-	return ApplyMigrations(ctx, pool, sub, MigrationsTable)
+	return sub
 }
 
 // ApplyMigrations applies goose SQL migrations from fsys, tracked in table.

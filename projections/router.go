@@ -31,10 +31,19 @@ type RouterConfig struct {
 	FlushInterval time.Duration
 }
 
-// NewRouter returns a Watermill router with one handler and one consumer
-// group per projection. Run it with router.Run(ctx); it stops when ctx ends
-// or on router.Close(). The read models' schema must be migrated.
-func NewRouter(cfg RouterConfig) (*message.Router, error) {
+// Router is the Watermill router of the projections (every method of
+// message.Router is there) whose Run also writes the checkpoints.
+type Router struct {
+	*message.Router
+	projectors []*Projector
+	interval   time.Duration
+	logger     *slog.Logger
+}
+
+// NewRouter returns a router with one handler and one consumer group per
+// projection. Run it with router.Run(ctx); it stops when ctx ends or on
+// router.Close(). The read models' schema must be migrated.
+func NewRouter(cfg RouterConfig) (*Router, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("projections: no Kafka brokers")
 	}
@@ -78,8 +87,42 @@ func NewRouter(cfg RouterConfig) (*message.Router, error) {
 		router.AddNoPublisherHandler(name, cfg.Topic, sub, handle(p, cfg.Logger))
 		projectors = append(projectors, p)
 	}
-	router.AddPlugin(flushPlugin(projectors, cfg.FlushInterval, cfg.Logger))
-	return router, nil
+	return &Router{Router: router, projectors: projectors, interval: cfg.FlushInterval, logger: cfg.Logger}, nil
+}
+
+// Run runs the router until ctx ends or Close, writing the checkpoints every
+// interval and once more after the last message was handled.
+func (r *Router) Run(ctx context.Context) error {
+	stop := make(chan struct{})
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		t := time.NewTicker(r.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				r.flush()
+			case <-stop:
+				return
+			}
+		}
+	}()
+	err := r.Router.Run(ctx)
+	close(stop)
+	<-flushed
+	r.flush()
+	return err
+}
+
+func (r *Router) flush() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, p := range r.projectors {
+		if err := p.Flush(ctx); err != nil {
+			r.logger.Warn("projection: checkpoint not written", "projection", p.name, "error", err)
+		}
+	}
 }
 
 func saramaConfig() *sarama.Config {
@@ -116,36 +159,6 @@ func handle(p *Projector, logger *slog.Logger) message.NoPublishHandlerFunc {
 			}
 			return err
 		}
-		return nil
-	}
-}
-
-// flushPlugin writes the projectors' checkpoints every interval while the
-// router runs, and once more when it has closed.
-func flushPlugin(projectors []*Projector, interval time.Duration, logger *slog.Logger) message.RouterPlugin {
-	return func(r *message.Router) error {
-		go func() {
-			t := time.NewTicker(interval)
-			defer t.Stop()
-			for {
-				<-t.C
-				closed := r.IsClosed()
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				for _, p := range projectors {
-					if err := p.Flush(ctx); err != nil {
-						level := slog.LevelWarn
-						if closed {
-							level = slog.LevelDebug // the pool may be closed by now
-						}
-						logger.Log(ctx, level, "projection: checkpoint not written", "projection", p.name, "error", err)
-					}
-				}
-				cancel()
-				if closed {
-					return
-				}
-			}
-		}()
 		return nil
 	}
 }

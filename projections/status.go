@@ -28,7 +28,13 @@ func Status(ctx context.Context, pool *pgxpool.Pool) ([]ProjectionStatus, error)
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
-	rows, err := pool.Query(ctx, `SELECT projection, position, updated_at FROM projection_checkpoints`)
+	// The positions applied are exact (written with each event); the
+	// checkpoint adds the events a projection ignores, flushed every second.
+	rows, err := pool.Query(ctx, `SELECT projection, max(position), max(updated_at) FROM (
+		SELECT projection, position, updated_at FROM projection_checkpoints
+		UNION ALL
+		SELECT projection, max(position), max(updated_at) FROM projection_positions GROUP BY projection
+	) s GROUP BY projection`)
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}

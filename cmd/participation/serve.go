@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/embedded"
+	"github.com/shopevents/participation/projections"
 )
 
 // demoOwner is the owner of the token the banner prints in the embedded mode.
@@ -142,17 +144,20 @@ func newApp(cfg appConfig) (*app, error) {
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registry.MustRegister(relayLag(store, relay))
-	readSide, err := newReadSide(cfg.Pool, cfg.Brokers, cfg.Topic, handlers, registry, cfg.Logger)
+	readSide, err := newReadSide(cfg.Pool, cfg.Brokers, cfg.Topic, registry, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
 	handler := api.NewServer(api.Config{JWTSecret: cfg.JWTSecret, Registry: registry},
-		handlers, readSide.queries(), readiness{cfg.Pool}, cfg.Logger)
+		handlers, readSide.api(), readiness{cfg.Pool}, cfg.Logger)
 	return &app{handler: handler, store: store, commands: handlers, batcher: batcher, relay: relay, readSide: readSide}, nil
 }
 
 // close releases what newApp started; call it after the HTTP server stopped.
-func (a *app) close() { a.batcher.Close() }
+func (a *app) close() {
+	a.batcher.Close()
+	a.readSide.close()
+}
 
 // run runs the relay and the projectors until ctx ends.
 func (a *app) run(ctx context.Context) error {
@@ -176,10 +181,20 @@ func (r readiness) Ready(ctx context.Context) error {
 	if err := r.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	var applied bool
-	err := r.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'events')`).Scan(&applied)
-	if err != nil || !applied {
-		return errors.New("migrations not applied")
+	for _, m := range []struct {
+		fsys  fs.FS
+		table string
+	}{
+		{eventstore.Migrations(), eventstore.MigrationsTable},
+		{projections.Migrations(), projections.MigrationsTable},
+	} {
+		pending, err := eventstore.PendingMigrations(ctx, r.pool, m.fsys, m.table)
+		if err != nil {
+			return fmt.Errorf("migrations %s: %w", m.table, err)
+		}
+		if pending {
+			return fmt.Errorf("migrations %s: not all applied", m.table)
+		}
 	}
 	return nil
 }
