@@ -23,10 +23,13 @@ func MaskName(name string) string {
 
 // MaskPhone keeps a normalized phone's prefix and last four digits:
 // "010-1234-5678" → "010-****-5678". Anything else is masked but for its
-// last four characters.
+// last four characters. Masking a masked phone changes nothing.
 func MaskPhone(phone string) string {
 	if p, err := NormalizePhone(phone); err == nil {
 		return p[:4] + "****" + p[8:]
+	}
+	if isMaskedPhone(phone) {
+		return phone
 	}
 	n := utf8.RuneCountInString(phone)
 	if n <= 4 {
@@ -34,4 +37,16 @@ func MaskPhone(phone string) string {
 	}
 	runes := []rune(phone)
 	return strings.Repeat("*", n-4) + string(runes[n-4:])
+}
+
+func isMaskedPhone(s string) bool {
+	if len(s) != 13 || s[:9] != "010-****-" {
+		return false
+	}
+	for _, c := range s[9:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/embedded"
 	"github.com/shopevents/participation/projections"
@@ -134,9 +135,10 @@ func newApp(cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	relay, err := store.NewRelay(eventstore.RelayConfig{
-		Topic:   cfg.Topic,
-		Connect: func() (message.Publisher, error) { return eventstore.NewKafkaPublisher(cfg.Brokers, cfg.Logger) },
-		Logger:  cfg.Logger,
+		Topic:     cfg.Topic,
+		Connect:   func() (message.Publisher, error) { return eventstore.NewKafkaPublisher(cfg.Brokers, cfg.Logger) },
+		Transform: publicMessage(cfg.Logger),
+		Logger:    cfg.Logger,
 	})
 	if err != nil {
 		return nil, err
@@ -165,6 +167,20 @@ func (a *app) run(ctx context.Context) error {
 	group.Go(func() error { return ignoreCanceled(a.relay.Run(gctx)) })
 	group.Go(func() error { return ignoreCanceled(a.readSide.run(gctx)) })
 	return group.Wait()
+}
+
+// publicMessage publishes events with personal data masked: the topic's
+// readers show only masked values, and the raw ones stay in the store.
+func publicMessage(logger *slog.Logger) func(eventstore.RecordedEvent) *message.Message {
+	return func(e eventstore.RecordedEvent) *message.Message {
+		public, err := domain.PublicPayload(e.Type, e.Data)
+		if err != nil {
+			logger.Error("relay: cannot mask an event; publishing it without data", "position", e.Position, "err", err)
+			public = []byte("{}")
+		}
+		e.Data = public
+		return eventstore.ToMessage(e)
+	}
 }
 
 func ignoreCanceled(err error) error {
