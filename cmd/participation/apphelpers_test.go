@@ -81,13 +81,14 @@ func newTestApp(t *testing.T) *testApp {
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
+	t.Cleanup(app.close) // after the server below has stopped
 	server := httptest.NewServer(app.handler)
 	t.Cleanup(server.Close)
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}
 	t.Cleanup(transport.CloseIdleConnections)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("service logs:\n%s", logs.String())
+			t.Logf("service warnings and errors:\n%s", logs.above(slog.LevelInfo))
 		}
 	})
 	return &testApp{
@@ -357,13 +358,17 @@ func (a *testApp) draw(owner string, eventID uuid.UUID, winnerCount int) drawJSO
 	return decode[drawJSON](a.t, ans)
 }
 
-func drawPath(eventID uuid.UUID) string { return "/api/v1/events/" + eventID.String() + "/draw-winners" }
+func drawPath(eventID uuid.UUID) string {
+	return "/api/v1/events/" + eventID.String() + "/draw-winners"
+}
 
 func visitPath(eventID uuid.UUID, entryNumber string) string {
 	return "/api/v1/events/" + eventID.String() + "/participants/" + entryNumber + "/visit"
 }
 
-func verifyPath(drawLogID uuid.UUID) string { return "/api/v1/draw-logs/" + drawLogID.String() + "/verify" }
+func verifyPath(drawLogID uuid.UUID) string {
+	return "/api/v1/draw-logs/" + drawLogID.String() + "/verify"
+}
 
 // phoneNumber is the i-th distinct phone number, written 010-XXXX-XXXX.
 func phoneNumber(i int) string { return fmt.Sprintf("010-%04d-%04d", 1000+i/10000, i%10000) }
@@ -384,4 +389,16 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// above returns the log lines of a level above level.
+func (b *syncBuffer) above(level slog.Level) string {
+	var out strings.Builder
+	for line := range strings.Lines(b.String()) {
+		var entry struct{ Level slog.Level }
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Level > level {
+			out.WriteString(line)
+		}
+	}
+	return out.String()
 }

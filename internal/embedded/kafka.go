@@ -30,6 +30,9 @@ func StartKafka(dir string, port int, topic string, partitions int32) (*Kafka, e
 		kfake.NumBrokers(1),
 		kfake.Ports(port),
 		kfake.DataDir(dir),
+		// An acknowledged message must survive a kill -9: the relay moves its
+		// checkpoint past an event once the broker acknowledged it.
+		kfake.SyncWrites(),
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(int(partitions)),
 		kfake.SeedTopics(partitions, topic),
