@@ -151,7 +151,7 @@ func newApp(cfg appConfig) (*app, error) {
 		return nil, err
 	}
 	handler := api.NewServer(api.Config{JWTSecret: cfg.JWTSecret, Registry: registry},
-		handlers, readSide.api(), readiness{cfg.Pool}, cfg.Logger)
+		newMeteredCommands(handlers, registry), readSide.api(), readiness{cfg.Pool}, cfg.Logger)
 	return &app{handler: handler, store: store, commands: handlers, batcher: batcher, relay: relay, readSide: readSide}, nil
 }
 
