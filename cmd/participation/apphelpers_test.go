@@ -39,10 +39,10 @@ const (
 // entryNumberShape is the contract's entry number: at most 16 URL-safe characters.
 var entryNumberShape = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 
-// testApp is the whole service, as serve wires it, on a fresh migrated
-// database behind a real listener. Every answer is checked against
-// openapi.yaml. The relay and projectors do not run: Kafka plays no part in
-// the command side.
+// testApp is the whole service, as serve wires it, on a migrated database
+// behind a real listener. Every answer is checked against openapi.yaml. The
+// relay and projectors run only once a test calls app.run (the read-side
+// tests do): Kafka plays no part in the command side.
 type testApp struct {
 	t      *testing.T
 	url    string
@@ -50,12 +50,39 @@ type testApp struct {
 	pool   *pgxpool.Pool
 	spec   *apitest.Spec
 	logs   *syncBuffer
+
+	app     *app     // the wired service: app.run starts its relay and projectors
+	dbURL   string   // its database, for another instance on the same one
+	brokers []string // its Kafka
+	topic   string   // its topic, unique to the test
 }
 
 func newTestApp(t *testing.T) *testApp {
 	t.Helper()
+	return newTestAppWith(t, appSetup{})
+}
+
+// appSetup says where a test app lives; zero fields get a fresh database,
+// the test's brokers and a topic of its own.
+type appSetup struct {
+	DatabaseURL string
+	Brokers     []string
+	Topic       string
+}
+
+func newTestAppWith(t *testing.T, setup appSetup) *testApp {
+	t.Helper()
 	ctx := t.Context()
-	poolCfg, err := pgxpool.ParseConfig(testenv.Database(t))
+	if setup.DatabaseURL == "" {
+		setup.DatabaseURL = testenv.Database(t)
+	}
+	if setup.Brokers == nil {
+		setup.Brokers = testenv.KafkaBrokers(t)
+	}
+	if setup.Topic == "" {
+		setup.Topic = testenv.Topic(t)
+	}
+	poolCfg, err := pgxpool.ParseConfig(setup.DatabaseURL)
 	if err != nil {
 		t.Fatalf("parse database URL: %v", err)
 	}
@@ -72,8 +99,8 @@ func newTestApp(t *testing.T) *testApp {
 	logs := &syncBuffer{}
 	app, err := newApp(appConfig{
 		Pool:      pool,
-		Brokers:   testenv.KafkaBrokers(t), // never dialled: app.run is not called
-		Topic:     testenv.Topic(t),
+		Brokers:   setup.Brokers, // dialled only once app.run is called
+		Topic:     setup.Topic,
 		JWTSecret: testJWTSecret,
 		PIIKey:    testPIIKey,
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -98,6 +125,11 @@ func newTestApp(t *testing.T) *testApp {
 		pool:   pool,
 		spec:   apitest.LoadSpec(t, api.OpenAPISpec()),
 		logs:   logs,
+
+		app:     app,
+		dbURL:   setup.DatabaseURL,
+		brokers: setup.Brokers,
+		topic:   setup.Topic,
 	}
 }
 
