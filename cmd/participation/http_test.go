@@ -814,3 +814,24 @@ func isClosed(ch <-chan struct{}) bool {
 		return false
 	}
 }
+
+func TestMetricsCountCommandsByOutcome(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	eventID := a.openCampaign(ownerA, openNow())
+	a.register(eventID, "김철수", "010-4444-1234")
+	if ans := a.call(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", "01044441234", "KAKAO")); ans.Status != http.StatusConflict {
+		t.Fatalf("duplicate registration = %d, want 409", ans.Status)
+	}
+	body := string(a.call(http.MethodGet, "/metrics", "", nil).Body)
+	for _, want := range []string{
+		`participation_commands_total{command="open_campaign",outcome="ok"} 1`,
+		`participation_commands_total{command="register_participant",outcome="ok"} 1`,
+		`participation_commands_total{command="register_participant",outcome="rejected"} 1`,
+		`participation_command_duration_seconds_count{command="register_participant"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
