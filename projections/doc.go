@@ -7,4 +7,8 @@
 // partition key): a campaign's events arrive in position order on one Kafka
 // partition, so an event at or below that position is a redelivery. The read
 // models hold masked names and phones only.
+//
+// Rebuild replays the event store into fresh tables and swaps them in while
+// queries and the projectors go on (rebuild.go explains how); Status says
+// how far each projection has got.
 package projections

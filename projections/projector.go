@@ -149,31 +149,65 @@ func (p *Projector) Apply(ctx context.Context, e eventstore.RecordedEvent) error
 
 // ApplyOutcome is Apply that also says what happened.
 func (p *Projector) ApplyOutcome(ctx context.Context, e eventstore.RecordedEvent) (Outcome, error) {
-	if !knownType(e.Type) {
-		p.consumed(e.Position)
-		return Poison, fmt.Errorf("%w: %w: %q", ErrPoison, domain.ErrUnknownEventType, e.Type)
-	}
-	if !p.model.handles(e.Type) {
-		p.consumed(e.Position)
-		return Ignored, nil
-	}
-	ev, err := domain.DecodeEvent(e.Type, e.Data)
-	if err != nil {
-		p.consumed(e.Position)
-		return Poison, fmt.Errorf("%w: %w", ErrPoison, err)
-	}
-	w, err := p.model.plan(ctx, e, ev)
-	if err != nil {
-		return 0, fmt.Errorf("%s: plan %s at %d: %w", p.name, e.Type, e.Position, err)
+	w, outcome, err := p.prepare(ctx, e)
+	if w == nil {
+		return outcome, err
 	}
 	claimed := false
 	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
 		var err error
-		if claimed, err = claim(ctx, tx, p.name, e.PartitionKey, e.Position); err != nil || !claimed {
-			return err
-		}
-		return w(ctx, tx)
+		claimed, err = p.write(ctx, tx, e, w)
+		return err
 	})
+	return p.written(e, claimed, err)
+}
+
+// applyIn is ApplyOutcome inside the caller's transaction, which resolves
+// the read models' unqualified table names (a rebuild points search_path at
+// its shadow tables). The caller commits.
+func (p *Projector) applyIn(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) (Outcome, error) {
+	w, outcome, err := p.prepare(ctx, e)
+	if w == nil {
+		return outcome, err
+	}
+	claimed, err := p.write(ctx, tx, e, w)
+	return p.written(e, claimed, err)
+}
+
+// prepare decodes and plans an event; a nil write means there is nothing
+// to apply and says why.
+func (p *Projector) prepare(ctx context.Context, e eventstore.RecordedEvent) (write, Outcome, error) {
+	if !knownType(e.Type) {
+		p.consumed(e.Position)
+		return nil, Poison, fmt.Errorf("%w: %w: %q", ErrPoison, domain.ErrUnknownEventType, e.Type)
+	}
+	if !p.model.handles(e.Type) {
+		p.consumed(e.Position)
+		return nil, Ignored, nil
+	}
+	ev, err := domain.DecodeEvent(e.Type, e.Data)
+	if err != nil {
+		p.consumed(e.Position)
+		return nil, Poison, fmt.Errorf("%w: %w", ErrPoison, err)
+	}
+	w, err := p.model.plan(ctx, e, ev)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: plan %s at %d: %w", p.name, e.Type, e.Position, err)
+	}
+	return w, 0, nil
+}
+
+// write claims the event's position and, when it was not applied before,
+// runs the event's writes.
+func (p *Projector) write(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent, w write) (bool, error) {
+	claimed, err := claim(ctx, tx, p.name, e.PartitionKey, e.Position)
+	if err != nil || !claimed {
+		return false, err
+	}
+	return true, w(ctx, tx)
+}
+
+func (p *Projector) written(e eventstore.RecordedEvent, claimed bool, err error) (Outcome, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: apply %s at %d: %w", p.name, e.Type, e.Position, err)
 	}

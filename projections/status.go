@@ -19,12 +19,25 @@ type ProjectionStatus struct {
 	UpdatedAt time.Time // when Position last moved (zero: never)
 	Head      int64     // the event store's highest position
 	Lag       int64     // Head - Position, never negative
+	// LagTime is how long the oldest event not consumed yet has been in
+	// the store (0 when Lag is 0).
+	LagTime time.Duration
+	// Stuck is how long the position has not moved while an event was
+	// waiting for it: since UpdatedAt, or since that event was recorded
+	// when it came later (a projection with nothing to do is not stuck).
+	// 0 when Lag is 0.
+	Stuck time.Duration
 }
+
+// Stalled reports whether the projection is behind and its position has
+// not moved for longer than after while events were waiting.
+func (s ProjectionStatus) Stalled(after time.Duration) bool { return s.Lag > 0 && s.Stuck > after }
 
 // Status returns every projection's checkpoint against the store's head, in
 // Names order. Checkpoints are flushed about every second by the router.
 func Status(ctx context.Context, pool *pgxpool.Pool) ([]ProjectionStatus, error) {
-	head, err := eventstore.New(pool).Head(ctx)
+	store := eventstore.New(pool)
+	head, err := store.Head(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
@@ -60,8 +73,27 @@ func Status(ctx context.Context, pool *pgxpool.Pool) ([]ProjectionStatus, error)
 	var out []ProjectionStatus
 	for _, name := range Names() {
 		c := found[name]
-		out = append(out, ProjectionStatus{Name: name, Position: c.position, UpdatedAt: c.at, Head: head,
-			Lag: max(head-c.position, 0)})
+		s := ProjectionStatus{Name: name, Position: c.position, UpdatedAt: c.at, Head: head, Lag: max(head-c.position, 0)}
+		if s.Lag > 0 {
+			pending, err := store.ReadAll(ctx, s.Position, 1)
+			if err != nil {
+				return nil, fmt.Errorf("projection status: %w", err)
+			}
+			if len(pending) > 0 {
+				// The database's clock, as the positions' times are.
+				var now time.Time
+				if err := pool.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
+					return nil, fmt.Errorf("projection status: %w", err)
+				}
+				at := pending[0].RecordedAt
+				s.LagTime = max(now.Sub(at), 0)
+				s.Stuck = max(now.Sub(c.at), 0)
+				if at.After(c.at) {
+					s.Stuck = s.LagTime
+				}
+			}
+		}
+		out = append(out, s)
 	}
 	return out, nil
 }
@@ -73,12 +105,14 @@ func (q *Queries) Status(ctx context.Context) ([]ProjectionStatus, error) { retu
 // database at scrape time:
 //
 //	participation_projection_lag_events{projection="participants"}
+//	participation_projection_lag_seconds{projection="participants"}
 //	participation_projection_position{projection="participants"}
 type LagCollector struct {
-	pool     *pgxpool.Pool
-	logger   *slog.Logger
-	lag      *prometheus.Desc
-	position *prometheus.Desc
+	pool       *pgxpool.Pool
+	logger     *slog.Logger
+	lag        *prometheus.Desc
+	lagSeconds *prometheus.Desc
+	position   *prometheus.Desc
 }
 
 // NewLagCollector returns the collector; register it once
@@ -93,6 +127,9 @@ func NewLagCollector(pool *pgxpool.Pool, logger *slog.Logger) *LagCollector {
 		lag: prometheus.NewDesc("participation_projection_lag_events",
 			"Events in the store that the projection has not consumed yet (store head - projection position).",
 			[]string{"projection"}, nil),
+		lagSeconds: prometheus.NewDesc("participation_projection_lag_seconds",
+			"How long the oldest event the projection has not consumed has been in the store.",
+			[]string{"projection"}, nil),
 		position: prometheus.NewDesc("participation_projection_position",
 			"The last global position the projection consumed.", []string{"projection"}, nil),
 	}
@@ -101,6 +138,7 @@ func NewLagCollector(pool *pgxpool.Pool, logger *slog.Logger) *LagCollector {
 // Describe implements prometheus.Collector.
 func (c *LagCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.lag
+	ch <- c.lagSeconds
 	ch <- c.position
 }
 
@@ -116,6 +154,7 @@ func (c *LagCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range status {
 		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(s.Lag), s.Name)
+		ch <- prometheus.MustNewConstMetric(c.lagSeconds, prometheus.GaugeValue, s.LagTime.Seconds(), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.position, prometheus.GaugeValue, float64(s.Position), s.Name)
 	}
 }

@@ -37,6 +37,7 @@ func newRootCommand() *cobra.Command {
 		newTokenCommand(cfg),
 		newDrawCommand(cfg),
 		newSeedCommand(cfg),
+		newProjectionsCommand(cfg),
 	)
 	return root
 }
