@@ -40,11 +40,11 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		if len(existing) > 0 {
 			return domain.ErrAlreadyDrawn
 		}
-		stored, err := tx.ReadPartition(ctx, cmd.EventID.String(), candidateEventTypes, 0)
+		rows, err := tx.ReadPartitionFields(ctx, cmd.EventID.String(), candidateEventTypes, 0, candidateFields)
 		if err != nil {
 			return err
 		}
-		pool, err := candidatesFrom(stored)
+		pool, err := candidatesFrom(rows)
 		if err != nil {
 			return err
 		}
@@ -76,9 +76,13 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		if err != nil {
 			return err
 		}
+		registrations, err := winnersRegistrations(ctx, tx, drawn.Winners)
+		if err != nil {
+			return err
+		}
 		outcome = DrawOutcome{DrawID: drawn.DrawID, Winners: make([]DrawnWinner, len(drawn.Winners))}
 		for i, w := range drawn.Winners {
-			reg := pool.registrations[w.ParticipantID]
+			reg := registrations[w.ParticipantID]
 			outcome.Winners[i] = DrawnWinner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
 				Name: reg.Name, Phone: reg.Phone, Rank: w.Rank}
 		}
@@ -93,34 +97,60 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 	return outcome, nil
 }
 
-var candidateEventTypes = []string{domain.TypeParticipantRegistered, domain.TypeStoreVisitRecorded}
+var (
+	candidateEventTypes = []string{domain.TypeParticipantRegistered, domain.TypeStoreVisitRecorded}
+	// Only what the draw needs is read: a million candidates stay cheap.
+	candidateFields = []string{"participantId", "entryNumber"}
+)
 
 // candidatePool is a campaign's participants as the store had them at a cut-off.
 type candidatePool struct {
-	candidates    []domain.Candidate
-	registrations map[uuid.UUID]domain.ParticipantRegistered
-	cutoff        int64
+	candidates []domain.Candidate
+	cutoff     int64
 }
 
-func candidatesFrom(stored []eventstore.RecordedEvent) (candidatePool, error) {
-	pool := candidatePool{registrations: map[uuid.UUID]domain.ParticipantRegistered{}}
-	index := map[uuid.UUID]int{}
-	for _, rec := range stored {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+func candidatesFrom(rows []eventstore.FieldRow) (candidatePool, error) {
+	var pool candidatePool
+	index := make(map[uuid.UUID]int, len(rows))
+	for _, row := range rows {
+		id, err := uuid.Parse(row.Fields[0])
 		if err != nil {
-			return candidatePool{}, fmt.Errorf("candidates at %d: %w", rec.Position, err)
+			return candidatePool{}, fmt.Errorf("candidates at %d: participantId: %w", row.Position, err)
 		}
-		switch e := e.(type) {
-		case domain.ParticipantRegistered:
-			index[e.ParticipantID] = len(pool.candidates)
-			pool.candidates = append(pool.candidates, domain.Candidate{ParticipantID: e.ParticipantID, EntryNumber: e.EntryNumber})
-			pool.registrations[e.ParticipantID] = e
-		case domain.StoreVisitRecorded:
-			if i, ok := index[e.ParticipantID]; ok {
+		switch row.Type {
+		case domain.TypeParticipantRegistered:
+			index[id] = len(pool.candidates)
+			pool.candidates = append(pool.candidates, domain.Candidate{ParticipantID: id, EntryNumber: row.Fields[1]})
+		case domain.TypeStoreVisitRecorded:
+			if i, ok := index[id]; ok {
 				pool.candidates[i].Visited = true
 			}
 		}
-		pool.cutoff = max(pool.cutoff, rec.Position)
+		pool.cutoff = max(pool.cutoff, row.Position)
 	}
 	return pool, nil
+}
+
+// winnersRegistrations reads the winners' registrations, for their names
+// and phones in the answer.
+func winnersRegistrations(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]domain.ParticipantRegistered, error) {
+	streams := make([]string, len(winners))
+	for i, w := range winners {
+		streams[i] = domain.ParticipantStream(w.ParticipantID)
+	}
+	stored, err := tx.ReadStreamsOfType(ctx, streams, domain.TypeParticipantRegistered)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]domain.ParticipantRegistered, len(stored))
+	for _, rec := range stored {
+		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		if err != nil {
+			return nil, err
+		}
+		if reg, ok := e.(domain.ParticipantRegistered); ok {
+			out[reg.ParticipantID] = reg
+		}
+	}
+	return out, nil
 }

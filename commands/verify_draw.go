@@ -47,11 +47,11 @@ func (h *Handlers) VerifyDrawAsOperator(ctx context.Context, drawID uuid.UUID) (
 }
 
 func (h *Handlers) verify(ctx context.Context, drawn domain.WinnersDrawn) (DrawVerification, error) {
-	stored, err := h.store.ReadPartition(ctx, drawn.EventID.String(), candidateEventTypes, drawn.CutoffPosition)
+	rows, err := h.store.ReadPartitionFields(ctx, drawn.EventID.String(), candidateEventTypes, drawn.CutoffPosition, candidateFields)
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
 	}
-	pool, err := candidatesFrom(stored)
+	pool, err := candidatesFrom(rows)
 	if err != nil {
 		return DrawVerification{}, err
 	}

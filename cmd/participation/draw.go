@@ -52,7 +52,7 @@ func newDrawCommand(cfg *Config) *cobra.Command {
 				"candidateCount": v.Draw.CandidateCount,
 				"cutoffPosition": v.Draw.CutoffPosition,
 			}, "", "  ")
-			cmd.Println(string(out))
+			fmt.Fprintln(cmd.OutOrStdout(), string(out))
 			if !v.Result.Verified {
 				return fmt.Errorf("draw %s does not verify", drawID)
 			}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 )
 
@@ -19,7 +21,7 @@ func newMigrateCommand(cfg *Config) *cobra.Command {
 				return err
 			}
 			defer db.close(logger)
-			cmd.Println("schema is up to date")
+			fmt.Fprintln(cmd.OutOrStdout(), "schema is up to date")
 			return nil
 		},
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"errors"
 	"time"
 
@@ -33,7 +35,7 @@ func newTokenCommand(cfg *Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cmd.Println(token)
+			fmt.Fprintln(cmd.OutOrStdout(), token)
 			return nil
 		},
 	}
