@@ -28,8 +28,12 @@ lint:
 	$(GO) vet $(PKGS)
 	bash deploy/lint/imports.sh
 
+# bench/README.md: what is measured; BENCH_FLAGS passes flags to bench/cmd/benchrun
+# (e.g. BENCH_FLAGS='-sections 1,2 -reps 5'). Writes bench/results/latest.{md,json}.
 bench:
-	PG_DURABLE=1 bash $(WITH_PG) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -timeout 60m $(BENCH_PKGS)
+	$(GO) build -o bench/.work/participation ./cmd/participation
+	$(GO) build -o bench/.work/benchrun ./bench/cmd/benchrun
+	PG_DURABLE=1 bash $(WITH_PG) bench/.work/benchrun -participation bench/.work/participation -out bench/results $(BENCH_FLAGS)
 
 kafka:
 	bash deploy/kafka/kafka.sh start

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log"
+	mrand "math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+)
+
+type mathReader struct{ r *mrand.Rand }
+
+func (m mathReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(m.r.Uint32())
+	}
+	return len(p), nil
+}
+
+// candidates makes n distinct candidates, a fifth of them visitors.
+func candidates(n int) ([]domain.Candidate, error) {
+	r := mrand.New(mrand.NewPCG(1, 2))
+	seen := make(map[string]struct{}, n)
+	out := make([]domain.Candidate, 0, n)
+	for len(out) < n {
+		entry, err := domain.NewEntryNumber(mathReader{r})
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := seen[entry]; dup {
+			continue
+		}
+		seen[entry] = struct{}{}
+		var id uuid.UUID
+		for i := range id {
+			id[i] = byte(r.Uint32())
+		}
+		out = append(out, domain.Candidate{ParticipantID: id, EntryNumber: entry, Visited: r.IntN(5) == 0})
+	}
+	return out, nil
+}
+
+func modeName(bonus bool) string {
+	if bonus {
+		return "with visit bonus (weight 2)"
+	}
+	return "without visit bonus"
+}
+
+func (e *env) section5(d *seededData) *Section {
+	s := &Section{Number: 5, Title: titles[5], Status: "measured"}
+	const winners = 10
+
+	// (a) domain.Draw alone.
+	pureReps := max(e.o.reps, 5)
+	for _, n := range []int{e.o.small, e.o.large} {
+		cands, err := candidates(n)
+		if err != nil {
+			s.Status = "error: " + err.Error()
+			return s
+		}
+		var sortRuns []float64
+		for range pureReps {
+			c := slices.Clone(cands)
+			start := time.Now()
+			slices.SortFunc(c, func(a, b domain.Candidate) int {
+				if x := strings.Compare(a.EntryNumber, b.EntryNumber); x != 0 {
+					return x
+				}
+				return slices.Compare(a.ParticipantID[:], b.ParticipantID[:])
+			})
+			sortRuns = append(sortRuns, ms(time.Since(start)))
+		}
+		for _, bonus := range []bool{false, true} {
+			var runs []float64
+			for range pureReps {
+				c := slices.Clone(cands)
+				var seed [32]byte
+				_, _ = rand.Read(seed[:])
+				start := time.Now()
+				if _, err := domain.Draw(c, seed, domain.DrawOptions{WinnerCount: winners, VisitBonus: bonus}); err != nil {
+					s.Status = "error: domain.Draw: " + err.Error()
+					return s
+				}
+				runs = append(runs, ms(time.Since(start)))
+			}
+			log.Printf("section 5: domain.Draw %d %s: %.1f ms (sort %.1f ms)", n, modeName(bonus), median(runs), median(sortRuns))
+			row := Row{Label: fmt.Sprintf("(a) `domain.Draw`, %s candidates, %s", groupThousands(fmt.Sprint(n)), modeName(bonus)),
+				Measured: newFigure("Draw", "ms", runs), Baseline: newFigure("sort", "ms", sortRuns)}
+			if n >= 1_000_000 {
+				row.Target, row.Met = "< 1,000 ms", boolp(median(runs) < 1000)
+			}
+			s.add(row)
+		}
+	}
+	s.note("(a) %d runs each on the same synthetic candidates (random entry numbers, 20 %% visitors), %d winners. Baseline: a generic comparison sort (`slices.SortFunc`, entry number then id) of the same candidates — what ordering them costs without the domain's own sort; the draw includes ordering them and hashing the digest.", pureReps, winners)
+
+	// (b) POST draw-winners over HTTP on seeded campaigns.
+	if d == nil || d.err != nil {
+		s.Status = fmt.Sprintf("partly measured: (b) not measured: seeding failed: %v", d.err)
+		return s
+	}
+	if len(d.small) < 2*e.o.reps || len(d.large) < 2*e.o.drawReps1M {
+		s.note("(b) fewer campaigns seeded than asked: %d small, %d large.", len(d.small), len(d.large))
+	}
+	// The draw reads the store, not the read side: wait for the relay only.
+	s.note("(b) background work when the draws started: %s (the relay and the projectors work off the seeded events on the same 2 cores while the draws run).", e.backlog())
+	type drawSet struct {
+		n         int
+		campaigns []uuid.UUID
+	}
+	sets := []drawSet{{e.o.small, d.small}, {e.o.large, d.large}}
+	details := map[string]any{}
+	for _, set := range sets {
+		for mi, bonus := range []bool{false, true} {
+			var runs, baseRuns []float64
+			for i, id := range set.campaigns {
+				if i%2 != mi {
+					continue
+				}
+				// warm the cache the same way for both, then draw, then the baseline
+				if _, _, err := e.rawCandidates(id); err != nil {
+					s.Status = "error: " + err.Error()
+					return s
+				}
+				e.checkpoint()
+				start := time.Now()
+				status, body, err := e.call(e.ctx, ownerClient, http.MethodPost, fmt.Sprintf("/api/v1/events/%s/draw-winners", id),
+					map[string]any{"winnerCount": winners, "visitBonus": bonus}, true)
+				elapsed := time.Since(start)
+				if err != nil || status != http.StatusOK {
+					s.Status = fmt.Sprintf("error: draw-winners on %s: %d %v %.300s", id, status, err, body)
+					return s
+				}
+				baseline, rows, err := e.rawCandidates(id)
+				if err != nil {
+					s.Status = "error: " + err.Error()
+					return s
+				}
+				log.Printf("section 5: HTTP draw over %d participants (%d candidate events) %s: %s (raw read %s)",
+					set.n, rows, modeName(bonus), elapsed.Round(time.Millisecond), baseline.Round(time.Millisecond))
+				runs, baseRuns = append(runs, ms(elapsed)), append(baseRuns, ms(baseline))
+			}
+			if len(runs) == 0 {
+				continue
+			}
+			details[fmt.Sprintf("%d/%v", set.n, bonus)] = map[string]any{"draw_ms": runs, "raw_read_ms": baseRuns}
+			row := Row{Label: fmt.Sprintf("(b) POST draw-winners, %s participants, %s", groupThousands(fmt.Sprint(set.n)), modeName(bonus)),
+				Measured: newFigure("HTTP", "ms", runs), Baseline: newFigure("raw read", "ms", baseRuns)}
+			if set.n >= 1_000_000 {
+				row.Target, row.Met = "< 1,000 ms", boolp(median(runs) < 1000)
+			}
+			s.add(row)
+		}
+	}
+	s.note("(b) Campaigns seeded with `participation seed --participants N --visit-ratio 0.2` (so about 1.2 N candidate events); a draw is final, so every run draws a campaign of its own: %d run(s) per mode at %s, %d at %s (each large run costs a freshly seeded campaign, ~%.0f s). %d winners. Baseline: reading the same campaign's candidate events (`SELECT … FROM events WHERE partition_key = $1 AND type = ANY(…) ORDER BY position`, what the draw reads) through pgx into memory, cache warmed alike.",
+		e.o.drawReps1M, groupThousands(fmt.Sprint(e.o.large)), e.o.reps, groupThousands(fmt.Sprint(e.o.small)), d.seconds["large"], winners)
+	s.detail("http_draws", details)
+	s.detail("seed_seconds", d.seconds)
+	return s
+}
+
+// rawCandidates reads what a draw reads for a campaign, as raw rows.
+func (e *env) rawCandidates(eventID uuid.UUID) (time.Duration, int, error) {
+	start := time.Now()
+	rows, err := e.app.Query(e.ctx, `SELECT position, event_id, stream_id, stream_version, partition_key, type,
+		schema_version, data, metadata, recorded_at FROM events WHERE partition_key = $1 AND type = ANY($2) AND position <= $3 ORDER BY position`,
+		eventID.String(), []string{domain.TypeParticipantRegistered, domain.TypeStoreVisitRecorded}, int64(1<<62))
+	if err != nil {
+		return 0, 0, err
+	}
+	n := 0
+	for rows.Next() {
+		var (
+			pos, ver          int64
+			id                uuid.UUID
+			stream, pkey, typ string
+			sv                int32
+			data, meta        []byte
+			at                time.Time
+		)
+		if err := rows.Scan(&pos, &id, &stream, &ver, &pkey, &typ, &sv, &data, &meta, &at); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		n++
+	}
+	rows.Close()
+	return time.Since(start), n, rows.Err()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
