@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
@@ -32,16 +31,7 @@ func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, tr
 func newFixtureWith(t *testing.T, groupCommit bool) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 60
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := testenv.Pool(t, 60)
 	if err := eventstore.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +43,7 @@ func newFixtureWith(t *testing.T, groupCommit bool) *fixture {
 		batcher = f.store.NewBatcher(eventstore.BatcherConfig{})
 		t.Cleanup(batcher.Close)
 	}
+	var err error
 	f.handlers, err = commands.New(f.store, commands.Config{
 		PIIKey:  []byte("test-pii-key-0123456789abcdef"),
 		Clock:   func() time.Time { return *f.now.Load() },

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
@@ -19,18 +18,8 @@ import (
 // newStore gives the test a migrated store in a database of its own.
 func newStore(t testing.TB) *eventstore.Store {
 	t.Helper()
-	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 40
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := eventstore.Migrate(ctx, pool); err != nil {
+	pool := testenv.Pool(t, 40)
+	if err := eventstore.Migrate(context.Background(), pool); err != nil {
 		t.Fatal(err)
 	}
 	return eventstore.New(pool)

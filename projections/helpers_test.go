@@ -27,16 +27,7 @@ type env struct {
 func newEnv(t testing.TB) env {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 20
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := testenv.Pool(t, 20)
 	if err := eventstore.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}

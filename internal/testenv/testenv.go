@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -160,4 +161,21 @@ func randomHex(n int) string {
 		panic(fmt.Sprintf("testenv: crypto/rand: %v", err))
 	}
 	return hex.EncodeToString(buf)
+}
+
+// Pool opens a pool of at most maxConns connections to a fresh Database,
+// closed when the test ends. The caller applies the migrations it needs.
+func Pool(t testing.TB, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(Database(t))
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	cfg.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
