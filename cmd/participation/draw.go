@@ -22,11 +22,7 @@ func newDrawCommand(cfg *Config) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("DRAW_LOG_ID: %w", err)
 			}
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			logger := cfg.logger()
-			db, err := openDatabase(cmd.Context(), *cfg, logger)
+			db, logger, err := openConfigured(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}

@@ -12,11 +12,7 @@ func newMigrateCommand(cfg *Config) *cobra.Command {
 		Short: "Apply the database schema (serve does this at start too)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			logger := cfg.logger()
-			db, err := openDatabase(cmd.Context(), *cfg, logger)
+			db, logger, err := openConfigured(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}

@@ -53,11 +53,7 @@ With --dry-run the live tables are kept.`,
 					return fmt.Errorf("unknown projection %q (known: %s)", a, strings.Join(projections.Names(), ", "))
 				}
 			}
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			logger := cfg.logger()
-			db, err := openDatabase(cmd.Context(), *cfg, logger)
+			db, logger, err := openConfigured(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}
@@ -180,11 +176,7 @@ and its position has not moved for longer than --stall-after while events were w
 the command then exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			logger := cfg.logger()
-			db, err := openDatabase(cmd.Context(), *cfg, logger)
+			db, logger, err := openConfigured(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}

@@ -58,6 +58,17 @@ func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*databa
 	return db, nil
 }
 
+// openConfigured validates the configuration, then opens the database as
+// openDatabase does; the caller closes it with the logger it returns.
+func openConfigured(ctx context.Context, cfg Config) (*database, *slog.Logger, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	logger := cfg.logger()
+	db, err := openDatabase(ctx, cfg, logger)
+	return db, logger, err
+}
+
 func (d *database) close(logger *slog.Logger) {
 	if d.pool != nil {
 		d.pool.Close()

@@ -138,6 +138,10 @@ func (p *Postgres) ensureDatabase(ctx context.Context) error {
 // prepareDir creates the data directory and, as root, hands it to the
 // unprivileged user the server runs as.
 func (p *Postgres) prepareDir() error {
+	// The parent stays searchable: the server may run as another user.
+	if err := os.MkdirAll(filepath.Dir(p.DataDir), 0o755); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(p.DataDir, 0o700); err != nil {
 		return err
 	}
