@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/domain"
@@ -147,19 +148,57 @@ func (p *Projector) Apply(ctx context.Context, e eventstore.RecordedEvent) error
 	return err
 }
 
-// ApplyOutcome is Apply that also says what happened.
+// ApplyOutcome is Apply that also says what happened. The claim and the
+// writes go to PostgreSQL in one pipelined batch, one implicit transaction:
+// one round trip per event instead of four.
 func (p *Projector) ApplyOutcome(ctx context.Context, e eventstore.RecordedEvent) (Outcome, error) {
 	w, outcome, err := p.prepare(ctx, e)
 	if w == nil {
 		return outcome, err
 	}
-	claimed := false
-	err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		var err error
-		claimed, err = p.write(ctx, tx, e, w)
-		return err
-	})
-	return p.written(e, claimed, err)
+	var rec recordingTx
+	if err := w(ctx, &rec); err != nil {
+		return p.written(e, false, err)
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT projection_claim($1, $2, $3)`, p.name, e.PartitionKey, e.Position)
+	for _, q := range rec.queued {
+		batch.Queue(q.sql, q.args...)
+	}
+	results := p.pool.SendBatch(ctx, batch)
+	for range batch.Len() {
+		if _, err = results.Exec(); err != nil {
+			break
+		}
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == codeAlreadyApplied {
+		return p.written(e, false, nil)
+	}
+	return p.written(e, true, err)
+}
+
+// codeAlreadyApplied is the SQLSTATE projection_claim raises for a duplicate.
+const codeAlreadyApplied = "PJ001"
+
+// recordingTx collects a read model's writes so that they can be sent in one
+// batch with the claim. The models' writes only Exec and ignore the tag; any
+// other method of pgx.Tx is not available here.
+type recordingTx struct {
+	pgx.Tx
+	queued []queuedQuery
+}
+
+type queuedQuery struct {
+	sql  string
+	args []any
+}
+
+func (r *recordingTx) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.queued = append(r.queued, queuedQuery{sql: sql, args: args})
+	return pgconn.CommandTag{}, nil
 }
 
 // applyIn is ApplyOutcome inside the caller's transaction, which resolves
