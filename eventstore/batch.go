@@ -2,11 +2,13 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // AppendBatch appends many independent requests in ONE transaction and
@@ -27,6 +29,12 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []AppendRequest) ([]Append
 			errs[i] = fmt.Errorf("eventstore: AppendBatch does not take Any")
 		}
 	}
+	if ok, err := s.appendBatchFast(ctx, reqs, results, errs); ok || err != nil {
+		if err != nil {
+			return nil, nil, mapError(err)
+		}
+		return results, errs, nil
+	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		clear(results)
 		pending := make([]error, len(reqs))
@@ -42,6 +50,117 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []AppendRequest) ([]Append
 	}
 	return results, errs, nil
 }
+
+// appendBatchFast is the common case in one pipelined round trip: every
+// request opens a new stream and nothing conflicts. Any conflict (a stream
+// or key taken, a closing stream present) aborts the implicit transaction,
+// and ok=false sends the batch down the careful path, which answers each
+// request on its own.
+func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, results []AppendResult, errs []error) (ok bool, err error) {
+	var (
+		fences, closers, streams, keys, keyStreams []string
+		versions                                   []int64
+		all                                        []EventData
+		owners                                     []int
+		seenStream                                 = map[string]bool{}
+		seenKey                                    = map[string]bool{}
+	)
+	for i, r := range reqs {
+		if errs[i] != nil || r.Expected != NoStream || seenStream[r.Stream] {
+			return false, nil
+		}
+		seenStream[r.Stream] = true
+		if r.Fence != "" {
+			fences = append(fences, r.Fence)
+		}
+		if r.ClosedBy != "" {
+			closers = append(closers, r.ClosedBy)
+		}
+		streams, versions = append(streams, r.Stream), append(versions, int64(len(r.Events)))
+		for _, k := range r.Keys {
+			if seenKey[k] {
+				return false, nil
+			}
+			seenKey[k] = true
+			keys, keyStreams = append(keys, k), append(keyStreams, r.Stream)
+		}
+		for range r.Events {
+			owners = append(owners, i)
+		}
+		all = append(all, r.Events...)
+	}
+	slices.Sort(fences)
+	fences = slices.Compact(fences)
+	eventStreams, eventVersions := make([]string, len(all)), make([]int64, len(all))
+	for j, i := range owners {
+		eventStreams[j] = reqs[i].Stream
+		if j > 0 && owners[j-1] == i {
+			eventVersions[j] = eventVersions[j-1] + 1
+		} else {
+			eventVersions[j] = 1
+		}
+	}
+	cols, err := columnsOf(all)
+	if err != nil {
+		return false, err
+	}
+	sortTogether(streams, versions)
+	sortTogether(keys, keyStreams)
+
+	batch := &pgx.Batch{}
+	if len(fences) > 0 {
+		batch.Queue(`SELECT pg_advisory_xact_lock_shared(hashtextextended(f, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(f, o) ORDER BY o`, fences)
+	}
+	if len(closers) > 0 {
+		batch.Queue(`SELECT eventstore_assert_absent($1::text[])`, closers)
+	}
+	// The stream rows come first: they give the transaction its xid before
+	// the events draw their positions (see tail.go).
+	batch.Queue(`INSERT INTO streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[])`, streams, versions)
+	if len(keys) > 0 {
+		batch.Queue(`INSERT INTO event_keys (key, stream_id) SELECT * FROM unnest($1::text[], $2::text[])`, keys, keyStreams)
+	}
+	batch.Queue(sqlInsertEventsBatch, cols.ids, eventStreams, eventVersions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
+
+	br := s.pool.SendBatch(ctx, batch)
+	var positions []int64
+	for q := range batch.Len() {
+		if q < batch.Len()-1 {
+			_, err = br.Exec()
+		} else {
+			var rows pgx.Rows
+			if rows, err = br.Query(); err == nil {
+				positions, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "ES001") {
+		return false, nil // a conflict: the careful path sorts it out
+	}
+	if err != nil {
+		return false, fmt.Errorf("batch append: %w", err)
+	}
+	for j, pos := range positions {
+		i := owners[j]
+		results[i].Positions = append(results[i].Positions, pos)
+		results[i].NextExpectedVersion = eventVersions[j]
+	}
+	return true, nil
+}
+
+const sqlInsertEventsBatch = `INSERT INTO events
+	(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
+	SELECT nextval('events_position_seq'), pg_current_xact_id(), e.id, e.stream, e.version, e.pkey, e.type, e.sv, e.data, e.meta
+	FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
+		AS e(id, stream, version, pkey, type, sv, data, meta)
+	RETURNING position`
 
 func appendBatchInTx(ctx context.Context, tx pgx.Tx, reqs []AppendRequest, results []AppendResult, errs []error) error {
 	live := func(yield func(int, AppendRequest) bool) {
@@ -203,12 +322,7 @@ func appendBatchInTx(ctx context.Context, tx pgx.Tx, reqs []AppendRequest, resul
 			k++
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO events
-		(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
-		SELECT nextval('events_position_seq'), pg_current_xact_id(), e.id, e.stream, e.version, e.pkey, e.type, e.sv, e.data, e.meta
-		FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
-			AS e(id, stream, version, pkey, type, sv, data, meta)
-		RETURNING position`,
+	rows, err := tx.Query(ctx, sqlInsertEventsBatch,
 		cols.ids, eventStreams, versions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 	if err != nil {
 		return fmt.Errorf("insert events: %w", err)

@@ -126,3 +126,52 @@ func mustCount(t *testing.T, store *eventstore.Store) int {
 	}
 	return n
 }
+
+// A conflict late in the one-round-trip path (a key already held, after the
+// stream rows went in) must leave nothing behind: the careful path then
+// appends the good request and refuses the other.
+func TestAppendBatchConflictAfterStreamsLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	store, ctx := newStore(t), context.Background()
+	if _, err := store.AppendWith(ctx, eventstore.AppendRequest{Stream: "holder", Expected: eventstore.NoStream,
+		Events: []eventstore.EventData{anEvent(0)}, Keys: []string{"taken"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, err := store.AppendBatch(ctx, []eventstore.AppendRequest{
+		{Stream: "good", Expected: eventstore.NoStream, Events: []eventstore.EventData{anEvent(1)}, Keys: []string{"free"}},
+		{Stream: "bad", Expected: eventstore.NoStream, Events: []eventstore.EventData{anEvent(2)}, Keys: []string{"taken"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || !errors.Is(errs[1], eventstore.ErrDuplicateKey) {
+		t.Fatalf("errs = %v, want [nil, ErrDuplicateKey]", errs)
+	}
+	if v, _ := store.StreamVersion(ctx, "bad"); v != 0 {
+		t.Fatalf("the refused request left its stream at version %d", v)
+	}
+	if got, want := mustCount(t, store), 2; got != want {
+		t.Fatalf("events = %d, want %d", got, want)
+	}
+}
+
+func TestAppendBatchRefusesEveryRequestOfAClosedFence(t *testing.T) {
+	t.Parallel()
+	store, ctx := newStore(t), context.Background()
+	if _, err := store.Append(ctx, "draw-x", eventstore.NoStream, anEvent(0)); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, err := store.AppendBatch(ctx, []eventstore.AppendRequest{
+		{Stream: "r1", Expected: eventstore.NoStream, Events: []eventstore.EventData{anEvent(1)}, Fence: "campaign-x", ClosedBy: "draw-x"},
+		{Stream: "r2", Expected: eventstore.NoStream, Events: []eventstore.EventData{anEvent(2)}, Fence: "campaign-y", ClosedBy: "draw-y"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(errs[0], eventstore.ErrClosed) || errs[1] != nil {
+		t.Fatalf("errs = %v, want [ErrClosed, nil]", errs)
+	}
+	if got, want := mustCount(t, store), 2; got != want {
+		t.Fatalf("events = %d, want %d", got, want)
+	}
+}

@@ -118,3 +118,28 @@ func createRawTable(b *testing.B, store *eventstore.Store) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkAppendBatchRegistrations is the group-commit path: batches of
+// registrations, each a new stream with a key, a fence and a closing stream.
+func BenchmarkAppendBatchRegistrations(b *testing.B) {
+	for _, size := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("batch_%d", size), func(b *testing.B) {
+			store, ctx := newStore(b), context.Background()
+			ev := anEvent(1)
+			b.ResetTimer()
+			for b.Loop() {
+				reqs := make([]eventstore.AppendRequest, size)
+				for i := range reqs {
+					id := uuid.NewString()
+					reqs[i] = eventstore.AppendRequest{Stream: "participant-" + id, Expected: eventstore.NoStream,
+						Events: []eventstore.EventData{ev}, Keys: []string{"entry:c:" + id},
+						Fence: "campaign-c", ClosedBy: "draw-c"}
+				}
+				if _, errs, err := store.AppendBatch(ctx, reqs); err != nil || errs[0] != nil {
+					b.Fatal(err, errs[0])
+				}
+			}
+			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
