@@ -53,12 +53,77 @@ func (s *Store) AppendWith(ctx context.Context, req AppendRequest) (AppendResult
 	if err := req.validate(); err != nil {
 		return AppendResult{}, err
 	}
+	return s.appendPipelined(ctx, req)
+}
+
+// appendPipelined sends the whole append as one pipelined batch, run by
+// PostgreSQL as one implicit transaction: one round trip. Every check that
+// can fail raises an error (a unique violation, or ES001/ES002 from the
+// schema's functions), which aborts the transaction and is mapped back.
+func (s *Store) appendPipelined(ctx context.Context, req AppendRequest) (AppendResult, error) {
+	n := int64(len(req.Events))
+	cols, err := columnsOf(req.Events)
+	if err != nil {
+		return AppendResult{}, err
+	}
+	batch := &pgx.Batch{}
+	if req.Fence != "" {
+		batch.Queue(sqlFenceShared, req.Fence)
+	}
+	if req.ClosedBy != "" {
+		batch.Queue(`SELECT eventstore_assert_absent($1::text[])`, []string{req.ClosedBy})
+	}
+	// The stream row comes first: it gives the transaction its xid before
+	// the events draw their positions (see tail.go).
+	switch {
+	case req.Expected == Any:
+		batch.Queue(sqlClaimAny, req.Stream, n)
+	case req.Expected == NoStream:
+		batch.Queue(`INSERT INTO streams (stream_id, version) VALUES ($1, $2)`, req.Stream, n)
+	default:
+		batch.Queue(`SELECT eventstore_claim_exact($1, $2, $3)`, req.Stream, int64(req.Expected), int64(req.Expected)+n)
+	}
+	if len(req.Keys) > 0 {
+		batch.Queue(`INSERT INTO event_keys (key, stream_id) SELECT unnest($1::text[]), $2`, req.Keys, req.Stream)
+	}
+	batch.Queue(`INSERT INTO events
+		(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
+		SELECT nextval('events_position_seq'), pg_current_xact_id(), e.id, $1, v.version - $2 + e.ord, e.pkey, e.type, e.sv, e.data, e.meta
+		FROM (SELECT version FROM streams WHERE stream_id = $1) AS v,
+			unnest($3::uuid[], $4::text[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[])
+				WITH ORDINALITY AS e(id, pkey, type, sv, data, meta, ord)
+		RETURNING position, stream_version`,
+		req.Stream, n, cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
+
 	var res AppendResult
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		res, err = appendInTx(ctx, tx, req)
-		return err
-	})
+	results := s.pool.SendBatch(ctx, batch)
+	for q := range batch.Len() {
+		if q < batch.Len()-1 {
+			_, err = results.Exec()
+		} else {
+			var rows pgx.Rows
+			if rows, err = results.Query(); err == nil {
+				for rows.Next() {
+					var pos, version int64
+					if err = rows.Scan(&pos, &version); err != nil {
+						break
+					}
+					res.Positions = append(res.Positions, pos)
+					res.NextExpectedVersion = version
+				}
+				rows.Close()
+				if err == nil {
+					err = rows.Err()
+				}
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return AppendResult{}, mapError(err)
 	}
@@ -209,6 +274,12 @@ func columnsOf(events []EventData) (eventColumns, error) {
 // mapError turns unique violations into the concurrency errors callers match.
 func mapError(err error) error {
 	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "ES001" {
+		return ErrClosed
+	}
+	if errors.As(err, &pgErr) && pgErr.Code == "ES002" {
+		return ErrWrongExpectedVersion
+	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		switch pgErr.ConstraintName {
 		case "events_event_id_key":
