@@ -122,24 +122,7 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 	}
 	batch.Queue(sqlInsertEventsBatch, cols.ids, eventStreams, eventVersions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 
-	br := s.pool.SendBatch(ctx, batch)
-	var positions []int64
-	for q := range batch.Len() {
-		if q < batch.Len()-1 {
-			_, err = br.Exec()
-		} else {
-			var rows pgx.Rows
-			if rows, err = br.Query(); err == nil {
-				positions, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	positions, err := sendPipeline(ctx, s.pool, batch, pgx.RowTo[int64])
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "ES001") {
 		return false, nil // a conflict: the careful path sorts it out

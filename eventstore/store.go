@@ -95,34 +95,12 @@ func (s *Store) appendPipelined(ctx context.Context, req AppendRequest) (AppendR
 		RETURNING position, stream_version`,
 		req.Stream, n, cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 
+	type row struct{ Position, Version int64 }
+	rows, err := sendPipeline(ctx, s.pool, batch, pgx.RowToStructByPos[row])
 	var res AppendResult
-	results := s.pool.SendBatch(ctx, batch)
-	for q := range batch.Len() {
-		if q < batch.Len()-1 {
-			_, err = results.Exec()
-		} else {
-			var rows pgx.Rows
-			if rows, err = results.Query(); err == nil {
-				for rows.Next() {
-					var pos, version int64
-					if err = rows.Scan(&pos, &version); err != nil {
-						break
-					}
-					res.Positions = append(res.Positions, pos)
-					res.NextExpectedVersion = version
-				}
-				rows.Close()
-				if err == nil {
-					err = rows.Err()
-				}
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	if cerr := results.Close(); err == nil {
-		err = cerr
+	for _, r := range rows {
+		res.Positions = append(res.Positions, r.Position)
+		res.NextExpectedVersion = r.Version
 	}
 	if err != nil {
 		return AppendResult{}, mapError(err)
@@ -295,6 +273,34 @@ func mapError(err error) error {
 
 const sqlSelectEvent = `SELECT position, event_id, stream_id, stream_version, partition_key, type,
 	schema_version, data, metadata, recorded_at FROM events`
+
+// sendPipeline sends batch in one round trip, run by PostgreSQL as one
+// implicit transaction, and collects the rows of its last query. The first
+// error, which aborted the transaction, is returned.
+func sendPipeline[T any](ctx context.Context, pool *pgxpool.Pool, batch *pgx.Batch, scan pgx.RowToFunc[T]) ([]T, error) {
+	results := pool.SendBatch(ctx, batch)
+	var (
+		out []T
+		err error
+	)
+	for q := range batch.Len() {
+		if q < batch.Len()-1 {
+			_, err = results.Exec()
+		} else {
+			var rows pgx.Rows
+			if rows, err = results.Query(); err == nil {
+				out, err = pgx.CollectRows(rows, scan)
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	return out, err
+}
 
 // ReadStream returns the stream's events in version order; an unknown
 // stream has none.
