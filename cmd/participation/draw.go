@@ -9,9 +9,10 @@ import (
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/app"
 )
 
-func newDrawCommand(cfg *Config) *cobra.Command {
+func newDrawCommand(cfg *app.Config) *cobra.Command {
 	draw := &cobra.Command{Use: "draw", Short: "Inspect draws"}
 	draw.AddCommand(&cobra.Command{
 		Use:   "verify DRAW_LOG_ID",
@@ -22,16 +23,16 @@ func newDrawCommand(cfg *Config) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("DRAW_LOG_ID: %w", err)
 			}
-			db, logger, err := openConfigured(cmd.Context(), *cfg)
+			db, _, err := app.Open(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}
-			defer db.close(logger)
-			_, piiKey, err := secrets(*cfg)
+			defer db.Close()
+			_, piiKey, err := app.Secrets(*cfg)
 			if err != nil {
 				return err
 			}
-			handlers, err := commands.New(eventstore.New(db.pool), commands.Config{PIIKey: piiKey})
+			handlers, err := commands.New(eventstore.New(db.Pool), commands.Config{PIIKey: piiKey})
 			if err != nil {
 				return err
 			}

@@ -1,5 +1,6 @@
 // Command participation serves the participation service and operates it:
-// serve, migrate, token, projections, draw verify, seed.
+// serve, migrate, token, projections, draw verify, seed. The wiring lives in
+// internal/app; this is only its command line.
 package main
 
 import (
@@ -10,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/shopevents/participation/internal/app"
 )
 
 func main() {
@@ -23,14 +26,14 @@ func main() {
 }
 
 func newRootCommand() *cobra.Command {
-	cfg := &Config{}
+	cfg := &app.Config{}
 	root := &cobra.Command{
 		Use:           "participation",
 		Short:         "Customer participation for store marketing events (event-sourced CQRS)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	cfg.bindFlags(root)
+	bindFlags(root, cfg)
 	root.AddCommand(
 		newServeCommand(cfg),
 		newMigrateCommand(cfg),

@@ -11,10 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopevents/participation/internal/app"
 	"github.com/shopevents/participation/projections"
 )
 
-func newProjectionsCommand(cfg *Config) *cobra.Command {
+func newProjectionsCommand(cfg *app.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "projections",
 		Short: "Rebuild the read models from the event store, or show how far each projection has got",
@@ -23,7 +24,7 @@ func newProjectionsCommand(cfg *Config) *cobra.Command {
 	return cmd
 }
 
-func newRebuildCommand(cfg *Config) *cobra.Command {
+func newRebuildCommand(cfg *app.Config) *cobra.Command {
 	var (
 		all    bool
 		opts   projections.RebuildOptions
@@ -53,16 +54,16 @@ With --dry-run the live tables are kept.`,
 					return fmt.Errorf("unknown projection %q (known: %s)", a, strings.Join(projections.Names(), ", "))
 				}
 			}
-			db, logger, err := openConfigured(cmd.Context(), *cfg)
+			db, logger, err := app.Open(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}
-			defer db.close(logger)
+			defer db.Close()
 
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			opts.Projections, opts.Logger = args, logger
 			opts.Progress = rebuildProgress(errOut)
-			report, err := projections.Rebuild(cmd.Context(), db.pool, opts)
+			report, err := projections.Rebuild(cmd.Context(), db.Pool, opts)
 			if err != nil {
 				if cmd.Context().Err() != nil {
 					return errors.New("rebuild interrupted: the live tables are untouched")
@@ -165,7 +166,7 @@ func printDiffs(out io.Writer, r projections.RebuildReport) {
 	}
 }
 
-func newStatusCommand(cfg *Config) *cobra.Command {
+func newStatusCommand(cfg *app.Config) *cobra.Command {
 	var stallAfter time.Duration
 	cmd := &cobra.Command{
 		Use:   "status",
@@ -176,12 +177,12 @@ and its position has not moved for longer than --stall-after while events were w
 the command then exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, logger, err := openConfigured(cmd.Context(), *cfg)
+			db, _, err := app.Open(cmd.Context(), *cfg)
 			if err != nil {
 				return err
 			}
-			defer db.close(logger)
-			status, err := projections.Status(cmd.Context(), db.pool)
+			defer db.Close()
+			status, err := projections.Status(cmd.Context(), db.Pool)
 			if err != nil {
 				return err
 			}

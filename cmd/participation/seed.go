@@ -7,10 +7,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/app"
 	"github.com/shopevents/participation/internal/seed"
 )
 
-func newSeedCommand(cfg *Config) *cobra.Command {
+func newSeedCommand(cfg *app.Config) *cobra.Command {
 	var (
 		campaigns, participants int
 		visitRatio              float64
@@ -24,19 +25,19 @@ func newSeedCommand(cfg *Config) *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			logger := cfg.logger()
-			_, piiKey, err := secrets(*cfg)
+			logger := cfg.Logger()
+			_, piiKey, err := app.Secrets(*cfg)
 			if err != nil {
 				return err
 			}
-			db, err := openDatabase(cmd.Context(), *cfg, logger)
+			db, err := app.OpenDatabase(cmd.Context(), *cfg, logger)
 			if err != nil {
 				return err
 			}
-			defer db.close(logger)
+			defer db.Close()
 			bar := newProgress(cmd.ErrOrStderr(), int64(campaigns*participants), "seeding participants")
 			start := time.Now()
-			ids, err := seed.Run(cmd.Context(), eventstore.New(db.pool), seed.Config{
+			ids, err := seed.Run(cmd.Context(), eventstore.New(db.Pool), seed.Config{
 				Campaigns: campaigns, Participants: participants, VisitRatio: visitRatio,
 				OwnerID: owner, PIIKey: piiKey,
 			}, func(n int) { bar.Set(int64(n)) })
@@ -55,6 +56,6 @@ func newSeedCommand(cfg *Config) *cobra.Command {
 	cmd.Flags().IntVar(&campaigns, "campaigns", 1, "how many campaigns")
 	cmd.Flags().IntVar(&participants, "participants", 1000, "participants per campaign")
 	cmd.Flags().Float64Var(&visitRatio, "visit-ratio", 0.2, "share of participants who visited the store")
-	cmd.Flags().StringVar(&owner, "owner", demoOwner, "the campaigns' owner id")
+	cmd.Flags().StringVar(&owner, "owner", app.DemoOwner, "the campaigns' owner id")
 	return cmd
 }

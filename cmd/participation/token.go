@@ -9,9 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/internal/app"
 )
 
-func newTokenCommand(cfg *Config) *cobra.Command {
+func newTokenCommand(cfg *app.Config) *cobra.Command {
 	var (
 		owner string
 		ttl   time.Duration
@@ -27,7 +28,7 @@ func newTokenCommand(cfg *Config) *cobra.Command {
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			jwtSecret, _, err := secrets(*cfg)
+			jwtSecret, _, err := app.Secrets(*cfg)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -15,79 +15,84 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/embedded"
+	"github.com/shopevents/participation/projections"
 )
 
-// database is an open, migrated database and what to do when done with it.
-type database struct {
-	pool     *pgxpool.Pool
-	url      string
+// Database is an open, migrated database and what to do when done with it.
+type Database struct {
+	Pool     *pgxpool.Pool
+	URL      string
 	embedded *embedded.Postgres
+	logger   *slog.Logger
 }
 
-// openDatabase connects to DATABASE_URL or, in the embedded mode, to the
+// OpenDatabase connects to DATABASE_URL or, in the embedded mode, to the
 // private PostgreSQL under the data directory (reusing the one a running
 // `serve` started), and applies the migrations.
-func openDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*database, error) {
-	db := &database{url: cfg.DatabaseURL}
+func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*Database, error) {
+	db := &Database{URL: cfg.DatabaseURL, logger: logger}
 	if cfg.Embedded() {
 		pg, err := embedded.StartPostgres(ctx, filepath.Join(cfg.DataDir, "postgres"), embedded.DefaultPostgresPort,
 			func(format string, args ...any) { logger.Info(fmt.Sprintf(format, args...)) })
 		if err != nil {
 			return nil, err
 		}
-		db.embedded, db.url = pg, pg.URL()
+		db.embedded, db.URL = pg, pg.URL()
 	}
-	poolCfg, err := pgxpool.ParseConfig(db.url)
+	poolCfg, err := pgxpool.ParseConfig(db.URL)
 	if err != nil {
-		db.close(logger)
+		db.Close()
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	poolCfg.MaxConns = max(poolCfg.MaxConns, 32)
-	if db.pool, err = pgxpool.NewWithConfig(ctx, poolCfg); err != nil {
-		db.close(logger)
+	if db.Pool, err = pgxpool.NewWithConfig(ctx, poolCfg); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	if err := db.pool.Ping(ctx); err != nil {
-		db.close(logger)
-		return nil, fmt.Errorf("connect to %s: %w", redact(db.url), err)
+	if err := db.Pool.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", Redact(db.URL), err)
 	}
-	if err := migrateAll(ctx, db.pool); err != nil {
-		db.close(logger)
+	if err := Migrate(ctx, db.Pool); err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// openConfigured validates the configuration, then opens the database as
-// openDatabase does; the caller closes it with the logger it returns.
-func openConfigured(ctx context.Context, cfg Config) (*database, *slog.Logger, error) {
+// Open validates the configuration, then opens the database as
+// OpenDatabase does, with the configuration's logger: what the operator
+// commands (migrate, projections, draw verify) start with.
+func Open(ctx context.Context, cfg Config) (*Database, *slog.Logger, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	logger := cfg.logger()
-	db, err := openDatabase(ctx, cfg, logger)
+	logger := cfg.Logger()
+	db, err := OpenDatabase(ctx, cfg, logger)
 	return db, logger, err
 }
 
-func (d *database) close(logger *slog.Logger) {
-	if d.pool != nil {
-		d.pool.Close()
+// Close closes the pool and stops the private PostgreSQL if one was started.
+func (d *Database) Close() {
+	if d.Pool != nil {
+		d.Pool.Close()
 	}
 	if err := d.embedded.Stop(); err != nil {
-		logger.Error("stop the private PostgreSQL", "err", err)
+		d.logger.Error("stop the private PostgreSQL", "err", err)
 	}
 }
 
-func migrateAll(ctx context.Context, pool *pgxpool.Pool) error {
+// Migrate applies the event store's and the read models' schemas.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := eventstore.Migrate(ctx, pool); err != nil {
 		return err
 	}
-	return migrateReadSide(ctx, pool)
+	return projections.Migrate(ctx, pool)
 }
 
-// secrets returns the JWT secret and the PII key: configured ones, or in the
+// Secrets returns the JWT secret and the PII key: configured ones, or in the
 // embedded mode development ones generated once and kept in the data directory.
-func secrets(cfg Config) (jwtSecret, piiKey []byte, err error) {
+func Secrets(cfg Config) (jwtSecret, piiKey []byte, err error) {
 	jwtSecret, piiKey = []byte(cfg.JWTSecret), []byte(cfg.PIIKey)
 	if !cfg.Embedded() {
 		return jwtSecret, piiKey, nil
@@ -125,8 +130,8 @@ func devSecret(path string) ([]byte, error) {
 	return secret, nil
 }
 
-// redact hides a password in a connection URL for messages.
-func redact(url string) string {
+// Redact hides a password in a connection URL for messages.
+func Redact(url string) string {
 	if at := strings.LastIndex(url, "@"); at > 0 {
 		if scheme := strings.Index(url, "://"); scheme > 0 && scheme < at {
 			userinfo := url[scheme+3 : at]

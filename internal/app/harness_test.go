@@ -1,11 +1,13 @@
-package main
+package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -41,7 +43,7 @@ var entryNumberShape = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 
 // testApp is the whole service, as serve wires it, on a migrated database
 // behind a real listener. Every answer is checked against openapi.yaml. The
-// relay and projectors run only once a test calls app.run (the read-side
+// relay and projectors run only once a test calls a.run (the read-side
 // tests do): Kafka plays no part in the command side.
 type testApp struct {
 	t      *testing.T
@@ -51,7 +53,7 @@ type testApp struct {
 	spec   *apitest.Spec
 	logs   *syncBuffer
 
-	app     *app     // the wired service: app.run starts its relay and projectors
+	svc     *service // the wired service: svc.run starts its relay and projectors
 	dbURL   string   // its database, for another instance on the same one
 	brokers []string // its Kafka
 	topic   string   // its topic, unique to the test
@@ -68,6 +70,7 @@ type appSetup struct {
 	DatabaseURL string
 	Brokers     []string
 	Topic       string
+	Roles       Roles // zero: all
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -92,24 +95,25 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		t.Fatalf("connect: %v", err)
 	}
 	t.Cleanup(pool.Close)
-	if err := migrateAll(ctx, pool); err != nil {
+	if err := Migrate(ctx, pool); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 
 	logs := &syncBuffer{}
-	app, err := newApp(appConfig{
+	svc, err := newService(deps{
 		Pool:      pool,
-		Brokers:   setup.Brokers, // dialled only once app.run is called
+		Brokers:   setup.Brokers, // dialled only once a.run is called
 		Topic:     setup.Topic,
 		JWTSecret: testJWTSecret,
 		PIIKey:    testPIIKey,
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Roles:     setup.Roles,
 	})
 	if err != nil {
-		t.Fatalf("newApp: %v", err)
+		t.Fatalf("newService: %v", err)
 	}
-	t.Cleanup(app.close) // after the server below has stopped
-	server := httptest.NewServer(app.handler)
+	t.Cleanup(svc.close) // after the server below has stopped
+	server := httptest.NewServer(svc.handler)
 	t.Cleanup(server.Close)
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}
 	t.Cleanup(transport.CloseIdleConnections)
@@ -126,7 +130,7 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		spec:   apitest.LoadSpec(t, api.OpenAPISpec()),
 		logs:   logs,
 
-		app:     app,
+		svc:     svc,
 		dbURL:   setup.DatabaseURL,
 		brokers: setup.Brokers,
 		topic:   setup.Topic,
@@ -284,127 +288,6 @@ func (a *testApp) eventsOfType(eventType string, eventID uuid.UUID) int64 {
 	return n
 }
 
-type campaignJSON struct {
-	EventID    uuid.UUID `json:"eventId"`
-	OwnerID    string    `json:"ownerId"`
-	Title      string    `json:"title"`
-	StartsAt   time.Time `json:"startsAt"`
-	EndsAt     time.Time `json:"endsAt"`
-	AnnounceAt time.Time `json:"announceAt"`
-}
-
-type registrationJSON struct {
-	ParticipantID uuid.UUID `json:"participantId"`
-	EntryNumber   string    `json:"entryNumber"`
-	AnnounceAt    time.Time `json:"announceAt"`
-	Message       string    `json:"message"`
-}
-
-type drawJSON struct {
-	Winners []struct {
-		ParticipantID uuid.UUID `json:"participantId"`
-		EntryNumber   string    `json:"entryNumber"`
-		Name          string    `json:"name"`
-		Phone         string    `json:"phone"`
-		Rank          int       `json:"rank"`
-	} `json:"winners"`
-	DrawLogID uuid.UUID `json:"drawLogId"`
-}
-
-type drawnEntryJSON struct {
-	ParticipantID uuid.UUID `json:"participantId"`
-	EntryNumber   string    `json:"entryNumber"`
-	Rank          int       `json:"rank"`
-}
-
-type verificationJSON struct {
-	Verified         bool             `json:"verified"`
-	DrawLogID        uuid.UUID        `json:"drawLogId"`
-	EventID          uuid.UUID        `json:"eventId"`
-	Mismatches       []string         `json:"mismatches"`
-	CandidateCount   int              `json:"candidateCount"`
-	CandidatesDigest string           `json:"candidatesDigest"`
-	Winners          []drawnEntryJSON `json:"winners"`
-}
-
-// window is a campaign's times.
-type window struct{ startsAt, endsAt, announceAt time.Time }
-
-// openNow is a campaign open from an hour ago until tomorrow.
-func openNow() window {
-	now := time.Now().Truncate(time.Second)
-	return window{now.Add(-time.Hour), now.Add(24 * time.Hour), now.Add(48 * time.Hour)}
-}
-
-func campaignBody(eventID uuid.UUID, title string, w window) map[string]any {
-	body := map[string]any{
-		"title":      title,
-		"startsAt":   w.startsAt.Format(time.RFC3339),
-		"endsAt":     w.endsAt.Format(time.RFC3339),
-		"announceAt": w.announceAt.Format(time.RFC3339),
-	}
-	if eventID != uuid.Nil {
-		body["eventId"] = eventID.String()
-	}
-	return body
-}
-
-// openCampaign opens a campaign of owner and fails the test unless it is 201.
-func (a *testApp) openCampaign(owner string, w window) uuid.UUID {
-	a.t.Helper()
-	id := uuid.New()
-	ans := a.call(http.MethodPost, "/api/v1/events", token(a.t, owner), campaignBody(id, "테스트 이벤트", w))
-	if ans.Status != http.StatusCreated {
-		a.t.Fatalf("open campaign → %d, want 201: %s", ans.Status, ans.Body)
-	}
-	return id
-}
-
-func registrationBody(eventID uuid.UUID, name, phone, entryPath string) map[string]any {
-	return map[string]any{
-		"eventId":        eventID.String(),
-		"name":           name,
-		"phone":          phone,
-		"entryPath":      entryPath,
-		"privacyConsent": true,
-	}
-}
-
-// register registers a participant and fails the test unless it is 201.
-func (a *testApp) register(eventID uuid.UUID, name, phone string) registrationJSON {
-	a.t.Helper()
-	ans := a.call(http.MethodPost, "/api/v1/participations", "", registrationBody(eventID, name, phone, "INSTAGRAM"))
-	if ans.Status != http.StatusCreated {
-		a.t.Fatalf("register %s → %d, want 201: %s", name, ans.Status, ans.Body)
-	}
-	return decode[registrationJSON](a.t, ans)
-}
-
-// draw draws winners and fails the test unless it is 200.
-func (a *testApp) draw(owner string, eventID uuid.UUID, winnerCount int) drawJSON {
-	a.t.Helper()
-	ans := a.call(http.MethodPost, drawPath(eventID), token(a.t, owner), map[string]any{"winnerCount": winnerCount})
-	if ans.Status != http.StatusOK {
-		a.t.Fatalf("draw → %d, want 200: %s", ans.Status, ans.Body)
-	}
-	return decode[drawJSON](a.t, ans)
-}
-
-func drawPath(eventID uuid.UUID) string {
-	return "/api/v1/events/" + eventID.String() + "/draw-winners"
-}
-
-func visitPath(eventID uuid.UUID, entryNumber string) string {
-	return "/api/v1/events/" + eventID.String() + "/participants/" + entryNumber + "/visit"
-}
-
-func verifyPath(drawLogID uuid.UUID) string {
-	return "/api/v1/draw-logs/" + drawLogID.String() + "/verify"
-}
-
-// phoneNumber is the i-th distinct phone number, written 010-XXXX-XXXX.
-func phoneNumber(i int) string { return fmt.Sprintf("010-%04d-%04d", 1000+i/10000, i%10000) }
-
 // syncBuffer collects the service's log lines from many goroutines.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -433,4 +316,179 @@ func (b *syncBuffer) above(level slog.Level) string {
 		}
 	}
 	return out.String()
+}
+
+// waitLimit bounds every wait for the read side to catch up.
+const waitLimit = 60 * time.Second
+
+// relayPublishFailed is the relay's log line when Kafka refuses a batch.
+const relayPublishFailed = `"msg":"relay: publish failed"`
+
+// entryPaths are the contract's channels.
+var entryPaths = []string{"WOORIDONGNE_TV", "RINGO_BIZ", "INSTAGRAM", "NAVER_BLOG", "KAKAO", "SNS_OTHER", "STORE_QR", "OTHER"}
+
+var kst = time.FixedZone("KST", 9*60*60)
+
+// --- the running app ---
+
+// run starts the app's relay and projectors (svc.run, as Run does) until
+// the test ends or stop is called; stop waits for them to return.
+func (a *testApp) run() (stop func()) {
+	t := a.t
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.svc.run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("service run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop) // before the HTTP server, the app and the database go
+	return stop
+}
+
+// waitUntil polls check until it returns nil, failing the test with its
+// last answer after waitLimit: the one way every test here waits.
+func waitUntil(t *testing.T, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if t.Failed() || time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		time.Sleep(50 * time.Millisecond) // the polling interval
+	}
+}
+
+func (a *testApp) head() int64 {
+	a.t.Helper()
+	head, err := a.svc.store.Head(a.t.Context())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return head
+}
+
+// command sends a command with a correlation id (none when empty).
+func (a *testApp) command(method, path, token string, body any, correlationID string) answer {
+	a.t.Helper()
+	req, err := a.request(method, path, token, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if correlationID != "" {
+		req.Header.Set(api.CorrelationHeader, correlationID)
+	}
+	ans, err := a.send(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return ans
+}
+
+// registered is a registration answered 201 and what was sent.
+type registered struct {
+	registrationJSON
+	customer customer
+}
+
+func customersOf(regs []registered) []customer {
+	out := make([]customer, 0, len(regs))
+	for _, r := range regs {
+		out = append(out, r.customer)
+	}
+	return out
+}
+
+func (a *testApp) registerCustomer(eventID uuid.UUID, c customer, correlationID string) registered {
+	a.t.Helper()
+	ans := a.command(http.MethodPost, participationsPath, "", c.body(eventID), correlationID)
+	if ans.Status != http.StatusCreated {
+		a.t.Fatalf("register %q %q → %d, want 201: %s", c.name, c.phone, ans.Status, ans.Body)
+	}
+	return registered{decode[registrationJSON](a.t, ans), c}
+}
+
+func (a *testApp) visit(eventID uuid.UUID, entryNumber, correlationID string) {
+	a.t.Helper()
+	ans := a.command(http.MethodPost, visitPath(eventID, entryNumber), token(a.t, ownerA), nil, correlationID)
+	if ans.Status != http.StatusOK {
+		a.t.Fatalf("visit %s → %d, want 200: %s", entryNumber, ans.Status, ans.Body)
+	}
+}
+
+func (a *testApp) drawWith(owner string, eventID uuid.UUID, body map[string]any) drawJSON {
+	a.t.Helper()
+	ans := a.call(http.MethodPost, drawPath(eventID), token(a.t, owner), body)
+	if ans.Status != http.StatusOK {
+		a.t.Fatalf("draw → %d, want 200: %s", ans.Status, ans.Body)
+	}
+	return decode[drawJSON](a.t, ans)
+}
+
+// storedEvent is a row of the event store.
+type storedEvent struct {
+	StreamID      string
+	StreamVersion int64
+	Position      int64
+	Type          string
+	SchemaVersion int
+	Data          []byte
+}
+
+func (a *testApp) storedEvents() map[uuid.UUID]storedEvent {
+	a.t.Helper()
+	rows, err := a.pool.Query(a.t.Context(), `SELECT event_id, stream_id, stream_version, position, type, schema_version, data FROM events`)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[uuid.UUID]storedEvent{}
+	for rows.Next() {
+		var id uuid.UUID
+		var e storedEvent
+		if err := rows.Scan(&id, &e.StreamID, &e.StreamVersion, &e.Position, &e.Type, &e.SchemaVersion, &e.Data); err != nil {
+			a.t.Fatal(err)
+		}
+		out[id] = e
+	}
+	if err := rows.Err(); err != nil {
+		a.t.Fatal(err)
+	}
+	return out
+}
+
+// registrationTimes are the stored registrations' timestamps by participant.
+func (a *testApp) registrationTimes(eventID uuid.UUID) map[uuid.UUID]time.Time {
+	a.t.Helper()
+	out := map[uuid.UUID]time.Time{}
+	for _, e := range a.storedEvents() {
+		var d struct {
+			ParticipantID uuid.UUID `json:"participantId"`
+			EventID       uuid.UUID `json:"eventId"`
+			Timestamp     time.Time `json:"timestamp"`
+		}
+		if e.Type == "ParticipantRegistered" && json.Unmarshal(e.Data, &d) == nil && d.EventID == eventID {
+			out[d.ParticipantID] = d.Timestamp
+		}
+	}
+	return out
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -7,23 +7,16 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/projections"
 )
 
-// readSide is the projectors (consuming Kafka) and the queries over their
-// read models.
-type readSide struct {
-	router  *projections.Router
-	queries *projections.Queries
-	pool    *pgxpool.Pool // the projectors' own
+// projectors consume Kafka into the read models (the projectors role).
+type projectors struct {
+	router *projections.Router
+	pool   *pgxpool.Pool // the projectors' own
 }
 
-func migrateReadSide(ctx context.Context, pool *pgxpool.Pool) error {
-	return projections.Migrate(ctx, pool)
-}
-
-func newReadSide(pool *pgxpool.Pool, brokers []string, topic string, registry *prometheus.Registry, logger *slog.Logger) (*readSide, error) {
+func newProjectors(pool *pgxpool.Pool, brokers []string, topic string, logger *slog.Logger) (*projectors, error) {
 	projectorPool, err := asyncCommitPool(pool)
 	if err != nil {
 		return nil, err
@@ -33,8 +26,7 @@ func newReadSide(pool *pgxpool.Pool, brokers []string, topic string, registry *p
 		projectorPool.Close()
 		return nil, err
 	}
-	registry.MustRegister(projections.NewLagCollector(pool, logger))
-	return &readSide{router: router, queries: projections.NewQueries(pool, logger), pool: projectorPool}, nil
+	return &projectors{router: router, pool: projectorPool}, nil
 }
 
 // asyncCommitPool is a pool like pool whose transactions do not wait for
@@ -51,12 +43,12 @@ func asyncCommitPool(pool *pgxpool.Pool) (*pgxpool.Pool, error) {
 	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 
-func (r *readSide) api() api.Queries { return r.queries }
-
 // run consumes until ctx ends.
-func (r *readSide) run(ctx context.Context) error { return r.router.Run(ctx) }
+func (p *projectors) run(ctx context.Context) error { return p.router.Run(ctx) }
 
-func (r *readSide) close() {
-	r.queries.Close()
-	r.pool.Close()
+func (p *projectors) close() { p.pool.Close() }
+
+// registerReadSideMetrics adds the projections' lag to registry.
+func registerReadSideMetrics(registry *prometheus.Registry, pool *pgxpool.Pool, logger *slog.Logger) {
+	registry.MustRegister(projections.NewLagCollector(pool, logger))
 }

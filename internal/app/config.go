@@ -1,0 +1,151 @@
+// Package app wires the participation service by role: the API (HTTP,
+// commands, queries), the relay (store → Kafka) and the projectors (Kafka →
+// read models). What an instance runs is data (Roles), not forks in main;
+// cmd/participation is only its command line.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// DefaultTopic is the topic of the domain events (DESIGN "Publishing").
+const DefaultTopic = "participant-events"
+
+// DemoOwner is the owner of the token the banner prints in the embedded mode.
+const DemoOwner = "owner-demo"
+
+// Config is what an instance is built from. The CLI fills it from the
+// environment and flags; zero fields take the defaults of SetDefaults.
+type Config struct {
+	DatabaseURL  string // empty: a private PostgreSQL under DataDir (the embedded mode)
+	KafkaBrokers string // comma-separated; empty: an in-process broker
+	KafkaTopic   string
+	HTTPAddr     string
+	JWTSecret    string
+	PIIKey       string
+	LogLevel     string
+	DataDir      string // embedded mode: PostgreSQL, Kafka and secrets live here
+	Roles        Roles
+
+	// OnStart, when set, is called once the instance listens, with what an
+	// operator needs to reach it (the CLI prints its banner from it).
+	OnStart func(Started) error
+}
+
+// SetDefaults fills the zero fields.
+func (c *Config) SetDefaults() {
+	if c.KafkaTopic == "" {
+		c.KafkaTopic = DefaultTopic
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.DataDir == "" {
+		c.DataDir = ".data"
+	}
+	if c.Roles == (Roles{}) {
+		c.Roles = AllRoles
+	}
+}
+
+// Embedded reports whether the instance runs its own PostgreSQL (and then
+// generates its development secrets).
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// Brokers splits KafkaBrokers.
+func (c Config) Brokers() []string {
+	var out []string
+	for b := range strings.SplitSeq(c.KafkaBrokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Validate reports every problem at once. Outside the embedded mode a
+// missing secret is an error, never a default.
+func (c Config) Validate() error {
+	var errs []error
+	if c.KafkaTopic == "" {
+		errs = append(errs, errors.New("KAFKA_TOPIC is empty"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Roles == (Roles{}) {
+		errs = append(errs, errors.New("ROLES: name at least one of "+strings.Join(roleNames, ", ")))
+	}
+	if !c.Embedded() {
+		if len(c.JWTSecret) < 32 {
+			errs = append(errs, errors.New("JWT_SECRET: at least 32 bytes are required when DATABASE_URL is set"))
+		}
+		if len(c.PIIKey) < 16 {
+			errs = append(errs, errors.New("PII_KEY: at least 16 bytes are required when DATABASE_URL is set"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Logger is the instance's structured logger on stderr.
+func (c Config) Logger() *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// Roles says what an instance runs (DESIGN "Roles and scale-out").
+type Roles struct{ API, Relay, Projectors bool }
+
+// AllRoles is the default: one instance runs everything.
+var AllRoles = Roles{API: true, Relay: true, Projectors: true}
+
+var roleNames = []string{"api", "relay", "projectors"}
+
+// ParseRoles reads a comma-separated list such as "api,relay"; an unknown
+// or missing name is an error.
+func ParseRoles(s string) (Roles, error) {
+	var r Roles
+	for name := range strings.SplitSeq(s, ",") {
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "api":
+			r.API = true
+		case "relay":
+			r.Relay = true
+		case "projectors":
+			r.Projectors = true
+		case "":
+		default:
+			return Roles{}, fmt.Errorf("ROLES: unknown role %q (known: %s)", strings.TrimSpace(name), strings.Join(roleNames, ", "))
+		}
+	}
+	if r == (Roles{}) {
+		return Roles{}, fmt.Errorf("ROLES %q: name at least one of %s", s, strings.Join(roleNames, ", "))
+	}
+	return r, nil
+}
+
+// String is the comma-separated list ParseRoles reads.
+func (r Roles) String() string {
+	var out []string
+	for i, on := range []bool{r.API, r.Relay, r.Projectors} {
+		if on {
+			out = append(out, roleNames[i])
+		}
+	}
+	return strings.Join(out, ",")
+}

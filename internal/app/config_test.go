@@ -1,0 +1,79 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseRoles(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     Roles
+		wantErr  string
+	}{
+		{name: "all_three", in: "api,relay,projectors", want: AllRoles},
+		{name: "one", in: "api", want: Roles{API: true}},
+		{name: "spaces_case_and_order_do_not_matter", in: " Projectors , RELAY", want: Roles{Relay: true, Projectors: true}},
+		{name: "repeated_is_once", in: "relay,relay", want: Roles{Relay: true}},
+		{name: "unknown_name_is_an_error", in: "api,worker", wantErr: `unknown role "worker"`},
+		{name: "empty_is_an_error", in: "", wantErr: "at least one"},
+		{name: "only_commas_is_an_error", in: ",,", wantErr: "at least one"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseRoles(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("ParseRoles(%q) = %v, %v; want an error with %q", tc.in, got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("ParseRoles(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+			}
+			if again, err := ParseRoles(got.String()); err != nil || again != got {
+				t.Errorf("ParseRoles(String()) = %+v, %v; want %+v", again, err, got)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	secrets := func(c Config) Config {
+		c.JWTSecret, c.PIIKey = strings.Repeat("j", 32), strings.Repeat("p", 16)
+		return c
+	}
+	cases := []struct {
+		name    string
+		cfg     Config
+		wantErr []string
+	}{
+		{name: "defaults_in_embedded_mode_are_valid", cfg: Config{}},
+		{name: "a_database_with_secrets_is_valid", cfg: secrets(Config{DatabaseURL: "postgres://db"})},
+		{name: "a_database_without_secrets_is_refused", cfg: Config{DatabaseURL: "postgres://db"}, wantErr: []string{"JWT_SECRET", "PII_KEY"}},
+		{name: "a_bad_log_level_is_refused", cfg: Config{LogLevel: "loud"}, wantErr: []string{"LOG_LEVEL"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.SetDefaults()
+			err := tc.cfg.Validate()
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			for _, want := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("Validate() = %v, want it to name %s", err, want)
+				}
+			}
+		})
+	}
+	noRoles := Config{}
+	noRoles.SetDefaults()
+	noRoles.Roles = Roles{}
+	if err := noRoles.Validate(); err == nil || !strings.Contains(err.Error(), "ROLES") {
+		t.Errorf("Validate() with no roles = %v, want an error naming ROLES", err)
+	}
+}

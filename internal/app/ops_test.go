@@ -1,0 +1,80 @@
+package app
+
+import (
+	"cmp"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestOpsEndpoints(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	cases := []struct {
+		name, method, path string
+		wantStatus         int
+		check              func(t *testing.T, ans answer)
+	}{
+		{name: "healthz_is_200", path: "/healthz", wantStatus: 200},
+		{name: "readyz_is_200_on_a_migrated_database", path: "/readyz", wantStatus: 200},
+		{name: "openapi_json_is_the_spec_as_json", path: "/openapi.json", wantStatus: 200, check: func(t *testing.T, ans answer) {
+			doc := decode[map[string]any](t, ans)
+			if _, ok := doc["openapi"]; !ok {
+				t.Errorf("/openapi.json has no openapi key")
+			}
+			if paths, _ := doc["paths"].(map[string]any); paths[participationsPath] == nil {
+				t.Errorf("/openapi.json has no path %s", participationsPath)
+			}
+		}},
+		{name: "metrics_has_the_relay_lag", path: "/metrics", wantStatus: 200, check: func(t *testing.T, ans answer) {
+			if ct := ans.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+				t.Errorf("/metrics Content-Type = %q, want text/plain", ct)
+			}
+			if !strings.Contains(string(ans.Body), "participation_relay_lag_events") {
+				t.Errorf("/metrics has no participation_relay_lag_events:\n%s", ans.Body)
+			}
+		}},
+		{name: "unknown_route_is_404_in_the_error_shape", path: "/api/v1/nothing-here", wantStatus: 404, check: func(t *testing.T, ans answer) {
+			if got, want := decode[apiError](t, ans).Code, "NOT_FOUND"; got != want {
+				t.Errorf("code = %q, want %q", got, want)
+			}
+		}},
+		{name: "wrong_method_is_405_in_the_error_shape", method: http.MethodDelete, path: participationsPath, wantStatus: 405, check: func(t *testing.T, ans answer) {
+			if got, want := decode[apiError](t, ans).Code, "METHOD_NOT_ALLOWED"; got != want {
+				t.Errorf("code = %q, want %q", got, want)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ans := a.in(t).call(cmp.Or(tc.method, http.MethodGet), tc.path, "", nil)
+			if got, want := ans.Status, tc.wantStatus; got != want {
+				t.Errorf("status = %d, want %d: %s", got, want, ans.Body)
+			}
+			if tc.check != nil {
+				tc.check(t, ans)
+			}
+		})
+	}
+}
+
+func TestMetricsCountCommandsByOutcome(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	eventID := a.openCampaign(ownerA, openNow())
+	a.register(eventID, "김철수", "010-4444-1234")
+	if ans := a.call(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", "01044441234", "KAKAO")); ans.Status != http.StatusConflict {
+		t.Fatalf("duplicate registration = %d, want 409", ans.Status)
+	}
+	body := string(a.call(http.MethodGet, "/metrics", "", nil).Body)
+	for _, want := range []string{
+		`participation_commands_total{command="open_campaign",outcome="ok"} 1`,
+		`participation_commands_total{command="register_participant",outcome="ok"} 1`,
+		`participation_commands_total{command="register_participant",outcome="rejected"} 1`,
+		`participation_command_duration_seconds_count{command="register_participant"} 2`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

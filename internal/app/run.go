@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/shopevents/participation/internal/embedded"
+)
+
+// Started is what an instance tells its operator once it listens.
+type Started struct {
+	Addr        net.Addr
+	DatabaseURL string // as configured or of the private PostgreSQL; may hold a password (Redact it)
+	Brokers     []string
+	Topic       string
+	Roles       Roles
+	JWTSecret   []byte // the embedded mode's banner signs a demo token with it
+	Embedded    bool
+	DataDir     string
+}
+
+// Run starts an instance with cfg's roles and serves until ctx ends: the
+// database opened and migrated (a private one in the embedded mode), an
+// in-process broker when no KAFKA_BROKERS are given and a background role
+// needs one, HTTP on HTTP_ADDR, and the relay and projectors.
+func Run(ctx context.Context, cfg Config) error {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger := cfg.Logger()
+	jwtSecret, piiKey, err := Secrets(cfg)
+	if err != nil {
+		return err
+	}
+	db, err := OpenDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	brokers := cfg.Brokers()
+	if len(brokers) == 0 && (cfg.Roles.Relay || cfg.Roles.Projectors) {
+		broker, err := embedded.StartKafka(filepath.Join(cfg.DataDir, "kafka"), embedded.DefaultKafkaPort, cfg.KafkaTopic, 3)
+		if err != nil {
+			return err
+		}
+		defer broker.Stop()
+		brokers = broker.Brokers()
+		logger.Info("started the in-process Kafka broker", "brokers", strings.Join(brokers, ","))
+	}
+
+	svc, err := newService(deps{
+		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic,
+		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
+	})
+	if err != nil {
+		return err
+	}
+	defer svc.close() // after the HTTP server and the workers stopped (group.Wait below)
+	listener, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	server := &http.Server{Handler: svc.handler, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	group, gctx := errgroup.WithContext(ctx)
+	group.Go(func() error { return svc.run(gctx) })
+	group.Go(func() error {
+		if err := server.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	group.Go(func() error {
+		<-gctx.Done()
+		// In-flight requests finish; new connections are refused.
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 15*time.Second)
+		defer cancel()
+		return server.Shutdown(shutdownCtx)
+	})
+	logger.Info("started", "roles", cfg.Roles.String(), "addr", listener.Addr().String())
+
+	if cfg.OnStart != nil {
+		if err := cfg.OnStart(Started{
+			Addr: listener.Addr(), DatabaseURL: db.URL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
+			JWTSecret: jwtSecret, Embedded: cfg.Embedded(), DataDir: cfg.DataDir,
+		}); err != nil {
+			cancel()
+			return errors.Join(err, group.Wait())
+		}
+	}
+	err = group.Wait()
+	logger.Info("stopped")
+	return err
+}
