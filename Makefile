@@ -1,7 +1,7 @@
 # make run    the service with embedded PostgreSQL and Kafka (or DATABASE_URL / KAFKA_BROKERS)
 # make test   every test, against a throwaway PostgreSQL unless DATABASE_URL or PGHOST is set,
 #             and in-process Kafka (kfake) unless KAFKA_BROKERS is set
-# make lint   gofmt, go vet, dependency direction
+# make lint   gofmt, go vet, golangci-lint (.golangci.yml: DESIGN's dependency direction, depguard)
 # make bench  benchmarks on a durable (fsync=on) throwaway PostgreSQL
 # make kafka / kafka-stop   a real single-node Apache Kafka on 127.0.0.1:19092 (no Docker)
 # make up / down            PostgreSQL and Kafka in Docker (docker-compose.yml)
@@ -13,6 +13,8 @@ TEST_FLAGS ?= -race -count=1 -timeout 20m
 BENCH ?= .
 BENCH_PKGS ?= ./eventstore/...
 WITH_PG := deploy/postgres/with-postgres.sh
+# pinned; `go run` builds it once into the build cache (with the Go that builds the project)
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 .PHONY: run test lint bench kafka kafka-stop kafka-status up down
 
@@ -26,7 +28,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.data/*' -not -path './.git/*')); \
 	if [[ -n $$unformatted ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
-	bash deploy/lint/imports.sh
+	$(GOLANGCI_LINT) run $(PKGS)
 
 # bench/README.md: what is measured; BENCH_FLAGS passes flags to bench/cmd/benchrun
 # (e.g. BENCH_FLAGS='-sections 1,2 -reps 5'). Writes bench/results/latest.{md,json}.
