@@ -81,6 +81,9 @@ func classify(err error) (int, errorBody) {
 // failures are logged with the correlation id; their text never reaches the client.
 func (s *server) writeError(c *gin.Context, err error) {
 	status, body := classify(err)
+	if status == http.StatusInternalServerError && s.cfg.Unavailable != nil && s.cfg.Unavailable(err) {
+		status, body = classify(errUnavailable)
+	}
 	if status >= http.StatusInternalServerError {
 		s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "request failed",
 			slog.String("correlation_id", correlationID(c)),

@@ -32,6 +32,11 @@ type Config struct {
 	SSEKeepAlive time.Duration // comment line interval on analytics streams; default 15s
 	SSECoalesce  time.Duration // changes within this window send one update; default 250ms
 	ReadyTimeout time.Duration // /readyz check budget; default 2s
+	// Unavailable tells a failure of a dependency that is away for now (the
+	// database restarting) from a bug: those answer 503 UNAVAILABLE, so
+	// clients retry, instead of 500. The wiring supplies it, since only it
+	// knows the drivers. Nil: none is.
+	Unavailable func(error) bool
 }
 
 func (c *Config) setDefaults() {

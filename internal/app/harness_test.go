@@ -57,6 +57,8 @@ type testApp struct {
 	dbURL   string   // its database, for another instance on the same one
 	brokers []string // its Kafka
 	topic   string   // its topic, unique to the test
+
+	accept503 bool // a fault test: 503 (a dependency away) is an answer, not a failure
 }
 
 func newTestApp(t *testing.T) *testApp {
@@ -135,6 +137,14 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		brokers: setup.Brokers,
 		topic:   setup.Topic,
 	}
+}
+
+// tolerating503 returns the app taking 503 UNAVAILABLE as an answer, for a
+// test that takes a dependency away.
+func (a *testApp) tolerating503() *testApp {
+	c := *a
+	c.accept503 = true
+	return &c
 }
 
 // in returns the app reporting to t, so a subtest's failures are its own.
@@ -223,7 +233,7 @@ func (a *testApp) send(req *http.Request) (answer, error) {
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	apitest.ValidateResponse(a.t, a.spec, req, resp)
-	if resp.StatusCode >= 500 {
+	if resp.StatusCode >= 500 && (resp.StatusCode != http.StatusServiceUnavailable || !a.accept503) {
 		a.t.Errorf("%s %s → %d: %s", req.Method, req.URL.Path, resp.StatusCode, body)
 	}
 	return answer{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil

@@ -82,7 +82,7 @@ func newService(d deps) (_ *service, err error) {
 		return nil, err
 	}
 	s.queries = projections.NewQueries(d.Pool, d.Logger)
-	s.handler = api.NewServer(api.Config{JWTSecret: d.JWTSecret, Registry: s.registry},
+	s.handler = api.NewServer(api.Config{JWTSecret: d.JWTSecret, Registry: s.registry, Unavailable: dbUnavailable},
 		newMeteredCommands(s.commands, s.registry), s.queries, ready, d.Logger)
 	return s, nil
 }
