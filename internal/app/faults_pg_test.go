@@ -142,4 +142,3 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	assertReadModelsMatchRebuild(t, a.pool)
 	l.assertAllStored(t, a.pool, owner)
 }
-
