@@ -50,6 +50,10 @@ func classify(err error) (int, errorBody) {
 		return http.StatusForbidden, errorBody{Code: "FORBIDDEN", Message: "이 이벤트에 대한 권한이 없습니다"}
 	case errors.Is(err, domain.ErrCampaignNotFound):
 		return http.StatusNotFound, errorBody{Code: "EVENT_NOT_FOUND", Message: "이벤트를 찾을 수 없습니다"}
+	case errors.Is(err, domain.ErrNotWinner):
+		return http.StatusNotFound, errorBody{Code: "WINNER_NOT_FOUND", Message: "당첨자를 찾을 수 없습니다"}
+	case errors.Is(err, domain.ErrParticipantErased):
+		return http.StatusConflict, errorBody{Code: "PARTICIPANT_ERASED", Message: "개인정보가 삭제된 참여자입니다"}
 	case errors.Is(err, domain.ErrParticipantNotFound):
 		return http.StatusNotFound, errorBody{Code: "PARTICIPANT_NOT_FOUND", Message: "참여자를 찾을 수 없습니다"}
 	case errors.Is(err, errDrawLogNotFound), errors.Is(err, commands.ErrDrawNotFound):

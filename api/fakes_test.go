@@ -191,3 +191,22 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+func (f *fakeCommands) EraseMyData(_ context.Context, cmd commands.EraseMyData) error {
+	f.record(cmd)
+	return nil
+}
+
+func (f *fakeCommands) EraseParticipant(_ context.Context, cmd commands.EraseParticipant) error {
+	f.record(cmd)
+	return nil
+}
+
+func (f *fakeCommands) RevealWinnerContact(_ context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error) {
+	f.record(cmd)
+	return domain.PersonalData{}, domain.ErrNotWinner
+}
+
+func (f *fakeCommands) ContactReveals(context.Context, uuid.UUID, string) ([]commands.ContactReveal, error) {
+	return nil, nil
+}

@@ -22,6 +22,15 @@ type Commands interface {
 	// VerifyDraw recomputes a draw from the event store; ownerID must own its
 	// campaign. commands.ErrDrawNotFound for an unknown draw.
 	VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
+	// EraseMyData is the customer's erasure: domain.ErrParticipantNotFound
+	// unless phone and entry number both match.
+	EraseMyData(ctx context.Context, cmd commands.EraseMyData) error
+	// EraseParticipant is the owner's erasure, on the customer's request.
+	EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error
+	// RevealWinnerContact returns a winner's unmasked contact, recorded.
+	RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error)
+	// ContactReveals lists the campaign's contact reveals.
+	ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]commands.ContactReveal, error)
 }
 
 // Readiness answers /readyz: database reachable, migrations applied.

@@ -112,12 +112,16 @@ func (s *server) routes() *gin.Engine {
 
 	v1 := r.Group("/api/v1")
 	v1.POST("/participations", s.registerParticipant)
+	v1.POST("/participations/erase", s.eraseMyData)
 
 	owner := v1.Group("", s.authenticate)
 	owner.POST("/events", s.openCampaign)
 	owner.GET("/events/:eventId/participants", s.listParticipants)
 	owner.GET("/events/:eventId/participants.csv", s.exportParticipants)
 	owner.POST("/events/:eventId/participants/:entryNumber/visit", s.recordStoreVisit)
+	owner.DELETE("/events/:eventId/participants/:entryNumber", s.eraseParticipant)
+	owner.POST("/events/:eventId/winners/:entryNumber/contact", s.revealWinnerContact)
+	owner.GET("/events/:eventId/contact-reveals", s.listContactReveals)
 	owner.POST("/events/:eventId/draw-winners", s.drawWinners)
 	owner.GET("/events/:eventId/winners", s.listWinners)
 	owner.GET("/events/:eventId/draw-logs", s.listDrawLogs)

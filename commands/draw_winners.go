@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -40,14 +41,13 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		if len(existing) > 0 {
 			return domain.ErrAlreadyDrawn
 		}
-		rows, err := tx.ReadPartitionFields(ctx, cmd.EventID.String(), candidateEventTypes, 0, candidateFields)
+		// The store's inline candidates table, read under the fence: exactly
+		// the committed registrations, erased ones left out.
+		rows, err := tx.Candidates(ctx, cmd.EventID.String())
 		if err != nil {
 			return err
 		}
-		pool, err := candidatesFrom(rows)
-		if err != nil {
-			return err
-		}
+		pool := candidatesFromTable(rows)
 		var seed [32]byte
 		if _, err := io.ReadFull(h.random, seed[:]); err != nil {
 			return fmt.Errorf("seed: %w", err)
@@ -76,15 +76,15 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		if err != nil {
 			return err
 		}
-		registrations, err := winnersRegistrations(ctx, tx, drawn.Winners)
+		personal, err := h.winnersPersonalData(ctx, tx, drawn.Winners)
 		if err != nil {
 			return err
 		}
 		outcome = DrawOutcome{DrawID: drawn.DrawID, Winners: make([]DrawnWinner, len(drawn.Winners))}
 		for i, w := range drawn.Winners {
-			reg := registrations[w.ParticipantID]
+			pd := personal[w.ParticipantID]
 			outcome.Winners[i] = DrawnWinner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
-				Name: reg.Name, Phone: reg.Phone, Rank: w.Rank}
+				Name: pd.Name, Phone: pd.Phone, Rank: w.Rank}
 		}
 		return nil
 	})
@@ -98,7 +98,8 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 }
 
 var (
-	candidateEventTypes = []string{domain.TypeParticipantRegistered, domain.TypeStoreVisitRecorded}
+	// A replay of the partition up to a cut-off gives the candidates again (verify).
+	candidateEventTypes = []string{domain.TypeParticipantRegistered, domain.TypeStoreVisitRecorded, domain.TypeParticipantErased}
 	// Only what the draw needs is read: a million candidates stay cheap.
 	candidateFields = []string{"participantId", "entryNumber"}
 )
@@ -109,9 +110,23 @@ type candidatePool struct {
 	cutoff     int64
 }
 
+func candidatesFromTable(rows []eventstore.Candidate) candidatePool {
+	pool := candidatePool{candidates: make([]domain.Candidate, 0, len(rows))}
+	for _, r := range rows {
+		pool.cutoff = max(pool.cutoff, r.LastPosition)
+		if !r.Erased {
+			pool.candidates = append(pool.candidates, domain.Candidate{ParticipantID: r.ParticipantID, EntryNumber: r.EntryNumber, Visited: r.Visited})
+		}
+	}
+	return pool
+}
+
+// candidatesFrom replays a partition's candidate events (verify reads them
+// from the log, not from the table the draw used).
 func candidatesFrom(rows []eventstore.FieldRow) (candidatePool, error) {
 	var pool candidatePool
 	index := make(map[uuid.UUID]int, len(rows))
+	erased := map[uuid.UUID]bool{}
 	for _, row := range rows {
 		id, err := uuid.Parse(row.Fields[0])
 		if err != nil {
@@ -125,32 +140,54 @@ func candidatesFrom(rows []eventstore.FieldRow) (candidatePool, error) {
 			if i, ok := index[id]; ok {
 				pool.candidates[i].Visited = true
 			}
+		case domain.TypeParticipantErased:
+			erased[id] = true
 		}
 		pool.cutoff = max(pool.cutoff, row.Position)
+	}
+	if len(erased) > 0 {
+		pool.candidates = slices.DeleteFunc(pool.candidates, func(c domain.Candidate) bool { return erased[c.ParticipantID] })
 	}
 	return pool, nil
 }
 
-// winnersRegistrations reads the winners' registrations, for their names
-// and phones in the answer.
-func winnersRegistrations(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]domain.ParticipantRegistered, error) {
+// winnersPersonalData opens the winners' personal data, for the masked
+// answer; an erased winner's is empty.
+func (h *Handlers) winnersPersonalData(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]domain.PersonalData, error) {
 	streams := make([]string, len(winners))
+	ids := make([]uuid.UUID, len(winners))
 	for i, w := range winners {
-		streams[i] = domain.ParticipantStream(w.ParticipantID)
+		streams[i], ids[i] = domain.ParticipantStream(w.ParticipantID), w.ParticipantID
 	}
 	stored, err := tx.ReadStreamsOfType(ctx, streams, domain.TypeParticipantRegistered)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[uuid.UUID]domain.ParticipantRegistered, len(stored))
+	keys, err := tx.SubjectKeys(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return h.openAll(stored, keys)
+}
+
+// openAll opens stored registrations with their subject keys: a schema-1
+// event's clear values, a sealed one's opened, an erased one's empty.
+func (h *Handlers) openAll(stored []eventstore.RecordedEvent, keys map[uuid.UUID][]byte) (map[uuid.UUID]domain.PersonalData, error) {
+	out := make(map[uuid.UUID]domain.PersonalData, len(stored))
 	for _, rec := range stored {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		e, err := domain.DecodeStored(rec.Type, rec.SchemaVersion, rec.Data)
 		if err != nil {
 			return nil, err
 		}
-		if reg, ok := e.(domain.ParticipantRegistered); ok {
-			out[reg.ParticipantID] = reg
+		reg, ok := e.(domain.ParticipantRegistered)
+		if !ok {
+			continue
 		}
+		pd, err := h.keys.OpenRegistration(reg, keys[reg.ParticipantID])
+		if err != nil {
+			return nil, fmt.Errorf("participant at %d: %w", rec.Position, err)
+		}
+		out[reg.ParticipantID] = pd
 	}
 	return out, nil
 }

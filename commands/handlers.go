@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/privacy"
 )
 
 // Handlers handle every command over one event store.
@@ -21,7 +22,7 @@ type Handlers struct {
 	store  *eventstore.Store
 	clock  func() time.Time
 	random io.Reader
-	piiKey []byte
+	keys   *privacy.Keys
 	// appendRegistration writes registrations: through a group-committing
 	// Batcher when one is configured, else one transaction each.
 	appendRegistration func(context.Context, eventstore.AppendRequest) (eventstore.AppendResult, error)
@@ -61,7 +62,11 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	if cfg.Random == nil {
 		cfg.Random = rand.Reader
 	}
-	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, piiKey: cfg.PIIKey,
+	keys, err := privacy.NewKeys(cfg.PIIKey)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys,
 		appendRegistration: store.AppendWith}
 	if cfg.Batcher != nil {
 		h.appendRegistration = cfg.Batcher.Append
@@ -111,7 +116,7 @@ type applier[T any] interface {
 // applyStored decodes stored events and folds them into state.
 func applyStored[T applier[T]](state T, stored []eventstore.RecordedEvent) (T, error) {
 	for _, rec := range stored {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		e, err := domain.DecodeStored(rec.Type, rec.SchemaVersion, rec.Data)
 		if err != nil {
 			return state, fmt.Errorf("stream %s version %d: %w", rec.StreamID, rec.StreamVersion, err)
 		}
@@ -133,7 +138,7 @@ func toEventData(e domain.Event, eventID uuid.UUID, meta Meta) (eventstore.Event
 		ID:            uuid.New(),
 		PartitionKey:  eventID.String(),
 		Type:          e.EventType(),
-		SchemaVersion: domain.SchemaVersion,
+		SchemaVersion: domain.SchemaVersionOf(e.EventType()),
 		Data:          data,
 		Metadata: eventstore.Metadata{
 			CorrelationID: meta.CorrelationID,

@@ -39,7 +39,10 @@ func (h *Handlers) RecordStoreVisit(ctx context.Context, cmd RecordStoreVisit) e
 		if err != nil {
 			return err
 		}
-		visit, ok := participant.RecordVisit(h.clock())
+		visit, ok, err := participant.RecordVisit(h.clock())
+		if err != nil {
+			return err
+		}
 		if !ok {
 			return nil
 		}

@@ -27,10 +27,17 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 		if err != nil {
 			return Registration{}, fmt.Errorf("entry number: %w", err)
 		}
-		registered, err := campaign.Register(input, h.clock(), h.piiKey, entryNumber)
+		registered, err := campaign.Register(input, h.clock(), h.keys.ParticipantIDKey(campaign.IDScheme), entryNumber)
 		if err != nil {
 			return Registration{}, err
 		}
+		// Name and phone are stored only sealed, their data key beside the
+		// event in the same transaction.
+		sealed, wrapped, err := h.keys.Seal(h.random, registered.ParticipantID, registered.Personal())
+		if err != nil {
+			return Registration{}, fmt.Errorf("register: %w", err)
+		}
+		registered = registered.Sealed(sealed)
 		data, err := toEventData(registered, cmd.EventID, cmd.Meta)
 		if err != nil {
 			return Registration{}, err
@@ -42,6 +49,8 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 			Keys:     []string{entryNumberKey(cmd.EventID, entryNumber)},
 			Fence:    campaignFence(cmd.EventID),
 			ClosedBy: domain.DrawStream(cmd.EventID),
+
+			SubjectKey: &eventstore.SubjectKey{Subject: registered.ParticipantID, Wrapped: wrapped},
 		})
 		switch {
 		case err == nil:

@@ -77,3 +77,36 @@ type Meta struct {
 	CorrelationID string
 	Actor         string
 }
+
+// EraseMyData is a customer asking to erase their own registration: the
+// phone and the entry number must both match it.
+type EraseMyData struct {
+	EventID     uuid.UUID
+	Phone       string
+	EntryNumber string
+	Meta        Meta
+}
+
+// EraseParticipant is the owner erasing a participant on the customer's request.
+type EraseParticipant struct {
+	EventID     uuid.UUID
+	EntryNumber string
+	OwnerID     string
+	Meta        Meta
+}
+
+// RevealWinnerContact is the owner asking for a winner's contact, to deliver the prize.
+type RevealWinnerContact struct {
+	EventID     uuid.UUID
+	EntryNumber string
+	OwnerID     string
+	Meta        Meta
+}
+
+// ContactReveal is one WinnerContactRevealed, for the audit list.
+type ContactReveal struct {
+	ParticipantID uuid.UUID
+	EntryNumber   string
+	RevealedBy    string
+	RevealedAt    time.Time
+}

@@ -23,6 +23,8 @@ type Campaign struct {
 	EndsAt     time.Time
 	AnnounceAt time.Time
 	Drawn      bool
+	// IDScheme picks the key of the campaign's participant ids.
+	IDScheme int
 	// Version is the campaign stream's version (1 after CampaignOpened).
 	// The draw lives in its own stream, so drawing does not change it.
 	Version int64
@@ -75,6 +77,8 @@ func OpenCampaign(id uuid.UUID, ownerID, title string, startsAt, endsAt, announc
 		StartsAt:   startsAt.UTC(),
 		EndsAt:     endsAt.UTC(),
 		AnnounceAt: announceAt.UTC(),
+
+		ParticipantIDScheme: ParticipantIDDerived,
 	}, nil
 }
 
@@ -87,6 +91,7 @@ func CampaignFromOpened(e CampaignOpened) Campaign {
 		StartsAt:   e.StartsAt,
 		EndsAt:     e.EndsAt,
 		AnnounceAt: e.AnnounceAt,
+		IDScheme:   e.ParticipantIDScheme,
 		Version:    1,
 	}
 }

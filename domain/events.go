@@ -17,10 +17,35 @@ const (
 	TypeParticipantRegistered = "ParticipantRegistered"
 	TypeStoreVisitRecorded    = "StoreVisitRecorded"
 	TypeWinnersDrawn          = "WinnersDrawn"
+	TypeParticipantErased     = "ParticipantErased"
+	TypeWinnerContactRevealed = "WinnerContactRevealed"
 )
 
-// SchemaVersion is the schema version of every event this package writes.
+// SchemaVersion is the schema version of the events this package writes,
+// except ParticipantRegistered (see SchemaVersionOf).
 const SchemaVersion = 1
+
+// RegistrationSchemaVersion is ParticipantRegistered's current schema: 2
+// keeps name and phone only sealed in pii; 1 held them in clear (upcast on
+// read, rewritten once by migrate).
+const RegistrationSchemaVersion = 2
+
+// SchemaVersionOf is the schema version this package writes for eventType.
+func SchemaVersionOf(eventType string) int {
+	if eventType == TypeParticipantRegistered {
+		return RegistrationSchemaVersion
+	}
+	return SchemaVersion
+}
+
+// ParticipantIDScheme says which key derives a campaign's participant ids.
+// Campaigns opened before PII_KEY was split by HKDF (scheme 0, the field
+// absent) keep the HMAC under PII_KEY itself, so their streams, and with
+// them the one-registration-per-phone rule, stay as they were.
+const (
+	ParticipantIDLegacy  = 0
+	ParticipantIDDerived = 1
+)
 
 // Event is a domain event: it knows its stored type name and its stream.
 type Event interface {
@@ -36,19 +61,71 @@ type CampaignOpened struct {
 	StartsAt   time.Time `json:"startsAt"`
 	EndsAt     time.Time `json:"endsAt"`
 	AnnounceAt time.Time `json:"announceAt"`
+	// ParticipantIDScheme is ParticipantIDDerived for campaigns opened since
+	// the key split; absent (legacy) before.
+	ParticipantIDScheme int `json:"participantIdScheme,omitempty"`
 }
 
-// ParticipantRegistered opens stream participant-{participantId}. Phone is
-// normalized (010-1234-5678); Name is trimmed with inner spaces collapsed.
+// ParticipantRegistered opens stream participant-{participantId}.
+//
+// In the store (schema 2) name and phone exist only sealed in PII. Name and
+// Phone hold them in clear only in memory between the domain's decision and
+// sealing, in an upcast schema-1 event before migrate rewrites it, and, on
+// the topic, as the masked values. Phone is normalized (010-1234-5678); Name
+// is trimmed with inner spaces collapsed.
 type ParticipantRegistered struct {
 	ParticipantID  uuid.UUID `json:"participantId"`
 	EventID        uuid.UUID `json:"eventId"`
 	EntryNumber    string    `json:"entryNumber"`
-	Name           string    `json:"name"`
-	Phone          string    `json:"phone"`
+	PII            string    `json:"pii,omitempty"`
+	Name           string    `json:"name,omitempty"`
+	Phone          string    `json:"phone,omitempty"`
 	EntryPath      EntryPath `json:"entryPath"`
 	PrivacyConsent bool      `json:"privacyConsent"`
 	Timestamp      time.Time `json:"timestamp"`
+}
+
+// PersonalData is what ParticipantRegistered.PII seals.
+type PersonalData struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Personal returns the event's clear personal data (see ParticipantRegistered).
+func (e ParticipantRegistered) Personal() PersonalData {
+	return PersonalData{Name: e.Name, Phone: e.Phone}
+}
+
+// Sealed is the event as stored: pii set, no name or phone in clear.
+func (e ParticipantRegistered) Sealed(pii string) ParticipantRegistered {
+	e.PII, e.Name, e.Phone = pii, "", ""
+	return e
+}
+
+// Erasure reasons.
+const (
+	ErasedOnRequest   = "REQUEST"
+	ErasedByRetention = "RETENTION"
+)
+
+// ParticipantErased records that a participant's personal data was
+// destroyed (its data key deleted), never what it was. ErasedBy is the
+// owner id, "customer" or "retention".
+type ParticipantErased struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EventID       uuid.UUID `json:"eventId"`
+	Reason        string    `json:"reason"`
+	ErasedAt      time.Time `json:"erasedAt"`
+	ErasedBy      string    `json:"erasedBy"`
+}
+
+// WinnerContactRevealed records that the owner saw a winner's unmasked
+// name and phone, for delivering the prize.
+type WinnerContactRevealed struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EventID       uuid.UUID `json:"eventId"`
+	RevealedBy    string    `json:"revealedBy"`
+	RevealedAt    time.Time `json:"revealedAt"`
 }
 
 // StoreVisitRecorded follows ParticipantRegistered in the participant's stream.
@@ -87,11 +164,15 @@ func (CampaignOpened) EventType() string        { return TypeCampaignOpened }
 func (ParticipantRegistered) EventType() string { return TypeParticipantRegistered }
 func (StoreVisitRecorded) EventType() string    { return TypeStoreVisitRecorded }
 func (WinnersDrawn) EventType() string          { return TypeWinnersDrawn }
+func (ParticipantErased) EventType() string     { return TypeParticipantErased }
+func (WinnerContactRevealed) EventType() string { return TypeWinnerContactRevealed }
 
 func (e CampaignOpened) StreamID() string        { return CampaignStream(e.EventID) }
 func (e ParticipantRegistered) StreamID() string { return ParticipantStream(e.ParticipantID) }
 func (e StoreVisitRecorded) StreamID() string    { return ParticipantStream(e.ParticipantID) }
 func (e WinnersDrawn) StreamID() string          { return DrawStream(e.EventID) }
+func (e ParticipantErased) StreamID() string     { return ParticipantStream(e.ParticipantID) }
+func (e WinnerContactRevealed) StreamID() string { return ParticipantStream(e.ParticipantID) }
 
 // ErrUnknownEventType is returned by DecodeEvent for a type it does not know.
 var ErrUnknownEventType = errors.New("unknown event type")
@@ -109,9 +190,37 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decode[StoreVisitRecorded](data)
 	case TypeWinnersDrawn:
 		return decode[WinnersDrawn](data)
+	case TypeParticipantErased:
+		return decode[ParticipantErased](data)
+	case TypeWinnerContactRevealed:
+		return decode[WinnerContactRevealed](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }
+
+// DecodeStored is DecodeEvent for a stored event of the given schema
+// version: the upcaster. A schema-1 ParticipantRegistered comes up with its
+// clear name and phone and no pii (Unsealed is true) until migrate rewrites
+// it; a schema-2 one with pii only, whatever else its data holds.
+func DecodeStored(eventType string, schemaVersion int, data []byte) (Event, error) {
+	e, err := DecodeEvent(eventType, data)
+	if err != nil {
+		return nil, err
+	}
+	if reg, ok := e.(ParticipantRegistered); ok {
+		if schemaVersion < RegistrationSchemaVersion {
+			reg.PII = ""
+		} else {
+			reg.Name, reg.Phone = "", ""
+		}
+		return reg, nil
+	}
+	return e, nil
+}
+
+// Unsealed reports a registration whose personal data is still in clear (a
+// schema-1 event not yet rewritten).
+func (e ParticipantRegistered) Unsealed() bool { return e.PII == "" && (e.Name != "" || e.Phone != "") }
 
 func decode[E Event](data []byte) (Event, error) {
 	var e E

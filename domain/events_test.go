@@ -47,7 +47,10 @@ func TestEventJSONNamesFollowTheDesign(t *testing.T) {
 		want  string // space-separated, sorted
 	}{
 		{"campaign_opened", domain.CampaignOpened{}, "announceAt endsAt eventId ownerId startsAt title"},
-		{"participant_registered", domain.ParticipantRegistered{}, "entryNumber entryPath eventId name participantId phone privacyConsent timestamp"},
+		{"campaign_opened_since_the_key_split", domain.CampaignOpened{ParticipantIDScheme: domain.ParticipantIDDerived}, "announceAt endsAt eventId ownerId participantIdScheme startsAt title"},
+		{"participant_registered_as_stored", domain.ParticipantRegistered{}.Sealed("x"), "entryNumber entryPath eventId participantId pii privacyConsent timestamp"},
+		{"participant_erased", domain.ParticipantErased{}, "erasedAt erasedBy eventId participantId reason"},
+		{"winner_contact_revealed", domain.WinnerContactRevealed{}, "eventId participantId revealedAt revealedBy"},
 		{"store_visit_recorded", domain.StoreVisitRecorded{}, "eventId participantId visitedAt"},
 		{"winners_drawn", domain.WinnersDrawn{}, "algorithm candidateCount candidatesDigest cutoffPosition drawId drawnAt drawnBy eventId seed visitBonus visitBonusWeight winnerCount winners"},
 		{"winner", domain.Winner{}, "entryNumber participantId rank"},

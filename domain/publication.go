@@ -3,19 +3,33 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
-// PublicPayload is an event's JSON as it may leave the event store (the
-// Kafka topic): personal data masked, as every reader downstream shows it.
-// The store keeps the raw values, so a draw can still be verified.
-func PublicPayload(eventType string, data []byte) ([]byte, error) {
-	if eventType != TypeParticipantRegistered {
-		return data, nil
-	}
-	var e ParticipantRegistered
-	if err := json.Unmarshal(data, &e); err != nil {
+// publicRegistered is ParticipantRegistered as it may leave the event store
+// (the Kafka topic): name and phone masked, always present, never pii.
+type publicRegistered struct {
+	ParticipantID  string    `json:"participantId"`
+	EventID        string    `json:"eventId"`
+	EntryNumber    string    `json:"entryNumber"`
+	Name           string    `json:"name"`
+	Phone          string    `json:"phone"`
+	EntryPath      EntryPath `json:"entryPath"`
+	PrivacyConsent bool      `json:"privacyConsent"`
+	Timestamp      time.Time `json:"timestamp"`
+}
+
+// PublicRegistered is the registration's public JSON: pd masked, as every
+// reader downstream shows it. An erased participant's pd is empty, and so
+// are its masked values.
+func PublicRegistered(e ParticipantRegistered, pd PersonalData) ([]byte, error) {
+	out, err := json.Marshal(publicRegistered{
+		ParticipantID: e.ParticipantID.String(), EventID: e.EventID.String(), EntryNumber: e.EntryNumber,
+		Name: MaskName(pd.Name), Phone: MaskPhone(pd.Phone), EntryPath: e.EntryPath,
+		PrivacyConsent: e.PrivacyConsent, Timestamp: e.Timestamp,
+	})
+	if err != nil {
 		return nil, fmt.Errorf("public payload: %w", err)
 	}
-	e.Name, e.Phone = MaskName(e.Name), MaskPhone(e.Phone)
-	return json.Marshal(e)
+	return out, nil
 }

@@ -303,8 +303,8 @@ func TestParticipantRecordVisitIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	visit, ok := p.RecordVisit(t0.Add(time.Hour))
-	if !ok {
+	visit, ok, err := p.RecordVisit(t0.Add(time.Hour))
+	if err != nil || !ok {
 		t.Fatal("first visit recorded nothing")
 	}
 	want := domain.StoreVisitRecorded{ParticipantID: reg.ParticipantID, EventID: c.ID, VisitedAt: t0.Add(time.Hour)}
@@ -317,7 +317,7 @@ func TestParticipantRecordVisitIsIdempotent(t *testing.T) {
 	if got, want := p.Version, int64(2); got != want {
 		t.Errorf("version = %d, want %d", got, want)
 	}
-	if _, ok := p.RecordVisit(t0.Add(2 * time.Hour)); ok {
-		t.Error("second visit recorded an event, want none")
+	if _, ok, err := p.RecordVisit(t0.Add(2 * time.Hour)); ok || err != nil {
+		t.Errorf("second visit: ok %t, err %v; want no event, no error", ok, err)
 	}
 }

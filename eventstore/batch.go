@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -61,6 +62,8 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 		fences, closers, streams, keys, keyStreams []string
 		versions                                   []int64
 		all                                        []EventData
+		subjects, shreds                           []uuid.UUID
+		wrapped                                    [][]byte
 		owners                                     []int
 		seenStream                                 = map[string]bool{}
 		seenKey                                    = map[string]bool{}
@@ -88,6 +91,12 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 			owners = append(owners, i)
 		}
 		all = append(all, r.Events...)
+		if r.SubjectKey != nil {
+			subjects, wrapped = append(subjects, r.SubjectKey.Subject), append(wrapped, r.SubjectKey.Wrapped)
+		}
+		if r.Shred != uuid.Nil {
+			shreds = append(shreds, r.Shred)
+		}
 	}
 	slices.Sort(fences)
 	fences = slices.Compact(fences)
@@ -119,6 +128,12 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 	batch.Queue(`INSERT INTO streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::bigint[])`, streams, versions)
 	if len(keys) > 0 {
 		batch.Queue(`INSERT INTO event_keys (key, stream_id) SELECT * FROM unnest($1::text[], $2::text[])`, keys, keyStreams)
+	}
+	if len(subjects) > 0 {
+		batch.Queue(sqlInsertSubjectKeys, subjects, wrapped)
+	}
+	if len(shreds) > 0 {
+		batch.Queue(sqlShred, shreds)
 	}
 	batch.Queue(sqlInsertEventsBatch, cols.ids, eventStreams, eventVersions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 
@@ -273,7 +288,31 @@ func appendBatchInTx(ctx context.Context, tx pgx.Tx, reqs []AppendRequest, resul
 		return err
 	}
 
-	// 5. The events of every request still standing, in one statement.
+	// 5. The subject keys and shreds of the requests still standing.
+	var (
+		subjects, shreds []uuid.UUID
+		wrapped          [][]byte
+	)
+	for _, r := range live {
+		if r.SubjectKey != nil {
+			subjects, wrapped = append(subjects, r.SubjectKey.Subject), append(wrapped, r.SubjectKey.Wrapped)
+		}
+		if r.Shred != uuid.Nil {
+			shreds = append(shreds, r.Shred)
+		}
+	}
+	if len(subjects) > 0 {
+		if _, err := tx.Exec(ctx, sqlInsertSubjectKeys, subjects, wrapped); err != nil {
+			return fmt.Errorf("store subject keys: %w", err)
+		}
+	}
+	if len(shreds) > 0 {
+		if _, err := tx.Exec(ctx, sqlShred, shreds); err != nil {
+			return fmt.Errorf("shred: %w", err)
+		}
+	}
+
+	// 6. The events of every request still standing, in one statement.
 	var (
 		streams []string
 		base    []int64

@@ -34,6 +34,9 @@ type RelayConfig struct {
 	Standby time.Duration
 	// MaxBackoff caps the wait after a failed round (Kafka down).
 	MaxBackoff time.Duration
+	// Publicize, when set, turns a batch of stored events into what may
+	// leave the store (personal data opened and masked) before Transform.
+	Publicize func(context.Context, []RecordedEvent) ([]RecordedEvent, error)
 	// Transform builds the message for an event (default ToMessage).
 	Transform func(RecordedEvent) *message.Message
 	Logger    *slog.Logger
@@ -215,6 +218,12 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 
 // publish sends a batch: partition keys in parallel, each key's events in order.
 func (r *Relay) publish(ctx context.Context, events []RecordedEvent) error {
+	if r.cfg.Publicize != nil {
+		var err error
+		if events, err = r.cfg.Publicize(ctx, events); err != nil {
+			return err
+		}
+	}
 	var order []string
 	byKey := map[string][]*message.Message{}
 	for _, e := range events {

@@ -41,6 +41,18 @@ type AppendRequest struct {
 	// ErrClosed (a campaign's draw stream closes its registration). It is
 	// checked under the fence, so it cannot race the section that creates it.
 	ClosedBy string
+	// SubjectKey is stored in pii_keys with the append: a participant's
+	// wrapped data key, written with its registration.
+	SubjectKey *SubjectKey
+	// Shred deletes this subject's key in the append's transaction: the
+	// erasure and its event commit together or not at all.
+	Shred uuid.UUID
+}
+
+// SubjectKey is a data subject's wrapped data key.
+type SubjectKey struct {
+	Subject uuid.UUID
+	Wrapped []byte
 }
 
 // Append appends events to stream atomically if the stream is at expected.
@@ -85,6 +97,12 @@ func (s *Store) appendPipelined(ctx context.Context, req AppendRequest) (AppendR
 	}
 	if len(req.Keys) > 0 {
 		batch.Queue(`INSERT INTO event_keys (key, stream_id) SELECT unnest($1::text[]), $2`, req.Keys, req.Stream)
+	}
+	if k := req.SubjectKey; k != nil {
+		batch.Queue(sqlInsertSubjectKeys, []uuid.UUID{k.Subject}, [][]byte{k.Wrapped})
+	}
+	if req.Shred != uuid.Nil {
+		batch.Queue(sqlShred, []uuid.UUID{req.Shred})
 	}
 	batch.Queue(`INSERT INTO events
 		(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
@@ -137,6 +155,9 @@ const (
 	sqlClaimExact = `UPDATE streams SET version = $3 WHERE stream_id = $1 AND version = $2 RETURNING version`
 	sqlClaimAny   = `INSERT INTO streams (stream_id, version) VALUES ($1, $2)
 		ON CONFLICT (stream_id) DO UPDATE SET version = streams.version + EXCLUDED.version RETURNING version`
+
+	sqlInsertSubjectKeys = `INSERT INTO pii_keys (participant_id, wrapped) SELECT * FROM unnest($1::uuid[], $2::bytea[])`
+	sqlShred             = `DELETE FROM pii_keys WHERE participant_id = ANY($1)`
 
 	sqlClaimKeys = `INSERT INTO event_keys (key, stream_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`
 
@@ -194,6 +215,16 @@ func appendInTx(ctx context.Context, tx pgx.Tx, req AppendRequest) (AppendResult
 		}
 	}
 
+	if k := req.SubjectKey; k != nil {
+		if _, err := tx.Exec(ctx, sqlInsertSubjectKeys, []uuid.UUID{k.Subject}, [][]byte{k.Wrapped}); err != nil {
+			return AppendResult{}, fmt.Errorf("store subject key: %w", err)
+		}
+	}
+	if req.Shred != uuid.Nil {
+		if _, err := tx.Exec(ctx, sqlShred, []uuid.UUID{req.Shred}); err != nil {
+			return AppendResult{}, fmt.Errorf("shred: %w", err)
+		}
+	}
 	cols, err := columnsOf(req.Events)
 	if err != nil {
 		return AppendResult{}, err

@@ -125,9 +125,16 @@ func (participantsModel) plan(_ context.Context, e eventstore.RecordedEvent, ev 
 // ---- winners ----
 
 type winnersModel struct {
-	store  *eventstore.Store
-	logger *slog.Logger
+	store     *eventstore.Store
+	publicize Publicize
+	logger    *slog.Logger
 }
+
+// Publicize turns stored events into what may leave the store (personal
+// data opened and masked: privacy.Publicizer.Public). Whatever reads the
+// store instead of the topic — the winners' registrations, a rebuild —
+// folds its output, so it sees what the topic carries.
+type Publicize func(context.Context, []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error)
 
 func (winnersModel) handles(t string) bool { return t == domain.TypeWinnersDrawn }
 
@@ -171,6 +178,11 @@ func (m winnersModel) registration(ctx context.Context, participantID uuid.UUID)
 	stored, err := m.store.ReadStream(ctx, domain.ParticipantStream(participantID))
 	if err != nil {
 		return domain.ParticipantRegistered{}, false, err
+	}
+	if m.publicize != nil {
+		if stored, err = m.publicize(ctx, stored); err != nil {
+			return domain.ParticipantRegistered{}, false, err
+		}
 	}
 	for _, rec := range stored {
 		if rec.Type != domain.TypeParticipantRegistered {

@@ -74,7 +74,7 @@ type write func(ctx context.Context, tx pgx.Tx) error
 
 // NewProjector returns the projector of the named read model (one of
 // Names). The schema must be migrated (Migrate).
-func NewProjector(name string, pool *pgxpool.Pool, logger *slog.Logger) (*Projector, error) {
+func NewProjector(name string, pool *pgxpool.Pool, logger *slog.Logger, publicize ...Publicize) (*Projector, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -84,6 +84,9 @@ func NewProjector(name string, pool *pgxpool.Pool, logger *slog.Logger) (*Projec
 		m = participantsModel{}
 	case WinnersProjection:
 		m = winnersModel{store: eventstore.New(pool), logger: logger}
+		if len(publicize) > 0 {
+			m = winnersModel{store: eventstore.New(pool), publicize: publicize[0], logger: logger}
+		}
 	case DrawLogProjection:
 		m = drawLogModel{}
 	case AnalyticsProjection:

@@ -76,7 +76,9 @@ type RebuildOptions struct {
 	LockTimeout time.Duration
 	// Progress, when set, is called as the rebuild advances.
 	Progress func(RebuildProgress)
-	Logger   *slog.Logger
+	// Publicize opens and masks the registrations read from the store.
+	Publicize Publicize
+	Logger    *slog.Logger
 }
 
 // RebuildProgress is where a rebuild stands.

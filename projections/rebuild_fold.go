@@ -456,7 +456,7 @@ func (r *rebuild) flushIn(ctx context.Context, tx pgx.Tx) error {
 		}
 		var models []readModel
 		if f.winners {
-			models = append(models, winnersModel{store: eventstore.New(r.pool), logger: r.logger})
+			models = append(models, winnersModel{store: eventstore.New(r.pool), publicize: r.opts.Publicize, logger: r.logger})
 		}
 		if f.drawLog {
 			models = append(models, drawLogModel{})

@@ -67,7 +67,7 @@ type page struct {
 // readPage reads up to limit events in (after, upTo], of one type when
 // onlyType is set, with binary results parsed here (pgx's Scan costs more
 // than the parsing).
-func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string) (*page, error) {
+func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string, publicize Publicize) (*page, error) {
 	params := [][]byte{strconv.AppendInt(nil, after, 10), strconv.AppendInt(nil, upTo, 10),
 		strconv.AppendInt(nil, int64(limit), 10), nil}
 	if onlyType != "" {
@@ -103,6 +103,12 @@ func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int,
 	if _, err := rr.Close(); err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
+	if publicize != nil {
+		var err error
+		if arena, spans, err = publicPage(ctx, p.events, types, arena, spans, publicize); err != nil {
+			return nil, err
+		}
+	}
 	go func() {
 		defer close(p.ready)
 		from := 0
@@ -112,6 +118,27 @@ func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int,
 		}
 	}()
 	return p, nil
+}
+
+// publicPage replaces the page's registrations by their public form.
+func publicPage(ctx context.Context, events []event, types []string, arena []byte, spans []int, publicize Publicize) ([]byte, []int, error) {
+	recs := make([]eventstore.RecordedEvent, len(events))
+	from := 0
+	for i := range events {
+		recs[i] = eventstore.RecordedEvent{Position: events[i].position, Type: types[i], Data: arena[from:spans[i]:spans[i]]}
+		from = spans[i]
+	}
+	public, err := publicize(ctx, recs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("replay: %w", err)
+	}
+	var out []byte
+	outSpans := make([]int, len(public))
+	for i, r := range public {
+		out = append(out, r.Data...)
+		outSpans[i] = len(out)
+	}
+	return out, outSpans, nil
 }
 
 func internType(b []byte) string {
@@ -155,7 +182,7 @@ func (r *rebuild) replay(ctx context.Context) error {
 		defer close(pages)
 		keys := map[string]string{}
 		for after := int64(0); after < r.head; {
-			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys)
+			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys, r.opts.Publicize)
 			if err != nil {
 				return err
 			}
@@ -262,6 +289,12 @@ func (r *rebuild) catchUp(ctx context.Context) error {
 }
 
 func (r *rebuild) applyPage(ctx context.Context, recs []eventstore.RecordedEvent) error {
+	if r.opts.Publicize != nil {
+		var err error
+		if recs, err = r.opts.Publicize(ctx, recs); err != nil {
+			return err
+		}
+	}
 	for _, rec := range recs {
 		e := event{position: rec.Position, key: rec.PartitionKey, recordedAt: rec.RecordedAt}
 		e.decode(rec.Type, rec.Data)

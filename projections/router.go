@@ -27,6 +27,8 @@ type RouterConfig struct {
 	Logger  *slog.Logger
 	// Projections to run (Names when empty).
 	Projections []string
+	// Publicize opens and masks what the projectors read from the store.
+	Publicize Publicize
 	// FlushInterval is how often checkpoints are written (1s when zero).
 	FlushInterval time.Duration
 }
@@ -69,7 +71,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	var projectors []*Projector
 	for _, name := range cfg.Projections {
-		p, err := NewProjector(name, cfg.Pool, cfg.Logger)
+		p, err := NewProjector(name, cfg.Pool, cfg.Logger, cfg.Publicize)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/app"
+	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -63,6 +65,15 @@ With --dry-run the live tables are kept.`,
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 			opts.Projections, opts.Logger = args, logger
 			opts.Progress = rebuildProgress(errOut)
+			_, piiKey, err := app.Secrets(*cfg)
+			if err != nil {
+				return err
+			}
+			keys, err := privacy.NewKeys(piiKey)
+			if err != nil {
+				return err
+			}
+			opts.Publicize = privacy.NewPublicizer(keys, eventstore.New(db.Pool), logger).Public
 			report, err := projections.Rebuild(cmd.Context(), db.Pool, opts)
 			if err != nil {
 				if cmd.Context().Err() != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/privacy"
 )
 
 const participationsPath = "/api/v1/participations"
@@ -97,14 +98,29 @@ func TestCommandSideHappyPath(t *testing.T) {
 			t.Errorf("register %s: message = %q, want %q", p.name, got, want)
 		}
 
-		var stream, phone, path, entryNumber string
-		err := a.pool.QueryRow(t.Context(), `SELECT stream_id, data->>'phone', data->>'entryPath', data->>'entryNumber'
-			FROM events WHERE type = 'ParticipantRegistered' AND data->>'participantId' = $1`, reg.ParticipantID.String()).
-			Scan(&stream, &phone, &path, &entryNumber)
+		var stream, sealed, path, entryNumber string
+		var clear bool
+		var wrapped []byte
+		err := a.pool.QueryRow(t.Context(), `SELECT stream_id, data->>'pii', data->>'entryPath', data->>'entryNumber',
+			data ? 'name' OR data ? 'phone', k.wrapped
+			FROM events JOIN pii_keys k ON k.participant_id = $1::uuid
+			WHERE type = 'ParticipantRegistered' AND data->>'participantId' = $1::text`, reg.ParticipantID.String()).
+			Scan(&stream, &sealed, &path, &entryNumber, &clear, &wrapped)
 		if err != nil {
 			t.Fatalf("stored registration of %s: %v", p.name, err)
 		}
-		if got, want := phone, p.storedPhone; got != want {
+		if clear {
+			t.Errorf("stored registration of %s holds a name or phone in clear", p.name)
+		}
+		keys, err := privacy.NewKeys(testPIIKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pd, err := keys.Open(reg.ParticipantID, sealed, wrapped)
+		if err != nil {
+			t.Fatalf("open the sealed pii of %s: %v", p.name, err)
+		}
+		if got, want := pd.Phone, p.storedPhone; got != want {
 			t.Errorf("stored phone of %s = %q, want %q (normalized)", p.name, got, want)
 		}
 		if got, want := path, p.storedPath; got != want {

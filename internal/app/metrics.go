@@ -92,3 +92,24 @@ func (m *meteredCommands) VerifyDraw(ctx context.Context, drawID uuid.UUID, owne
 	m.observe("verify_draw", start, err)
 	return res, err
 }
+
+func (m *meteredCommands) EraseMyData(ctx context.Context, cmd commands.EraseMyData) error {
+	start := time.Now()
+	err := m.Commands.EraseMyData(ctx, cmd)
+	m.observe("erase_my_data", start, err)
+	return err
+}
+
+func (m *meteredCommands) EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error {
+	start := time.Now()
+	err := m.Commands.EraseParticipant(ctx, cmd)
+	m.observe("erase_participant", start, err)
+	return err
+}
+
+func (m *meteredCommands) RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error) {
+	start := time.Now()
+	res, err := m.Commands.RevealWinnerContact(ctx, cmd)
+	m.observe("reveal_winner_contact", start, err)
+	return res, err
+}

@@ -16,12 +16,12 @@ type projectors struct {
 	pool   *pgxpool.Pool // the projectors' own
 }
 
-func newProjectors(pool *pgxpool.Pool, brokers []string, topic string, logger *slog.Logger) (*projectors, error) {
+func newProjectors(pool *pgxpool.Pool, brokers []string, topic string, publicize projections.Publicize, logger *slog.Logger) (*projectors, error) {
 	projectorPool, err := asyncCommitPool(pool)
 	if err != nil {
 		return nil, err
 	}
-	router, err := projections.NewRouter(projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: projectorPool, Logger: logger})
+	router, err := projections.NewRouter(projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: projectorPool, Publicize: publicize, Logger: logger})
 	if err != nil {
 		projectorPool.Close()
 		return nil, err

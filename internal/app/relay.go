@@ -8,33 +8,19 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/projections"
 )
 
 // newRelay builds the relay role: the store tailed to Kafka, personal data
 // masked on the way out.
-func newRelay(store *eventstore.Store, brokers []string, topic string, logger *slog.Logger) (*eventstore.Relay, error) {
+func newRelay(store *eventstore.Store, brokers []string, topic string, publicize projections.Publicize, logger *slog.Logger) (*eventstore.Relay, error) {
 	return store.NewRelay(eventstore.RelayConfig{
 		Topic:     topic,
 		Connect:   func() (message.Publisher, error) { return eventstore.NewKafkaPublisher(brokers, logger) },
-		Transform: publicMessage(logger),
+		Publicize: publicize,
 		Logger:    logger,
 	})
-}
-
-// publicMessage publishes events with personal data masked: the topic's
-// readers show only masked values, and the raw ones stay in the store.
-func publicMessage(logger *slog.Logger) func(eventstore.RecordedEvent) *message.Message {
-	return func(e eventstore.RecordedEvent) *message.Message {
-		public, err := domain.PublicPayload(e.Type, e.Data)
-		if err != nil {
-			logger.Error("relay: cannot mask an event; publishing it without data", "position", e.Position, "err", err)
-			public = []byte("{}")
-		}
-		e.Data = public
-		return eventstore.ToMessage(e)
-	}
 }
 
 // relayLag is the number of stored events not yet published.

@@ -17,6 +17,7 @@ import (
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -60,15 +61,22 @@ func newService(d deps) (_ *service, err error) {
 	}()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerReadSideMetrics(s.registry, d.Pool, d.Logger)
+	keys, err := privacy.NewKeys(d.PIIKey)
+	if err != nil {
+		return nil, err
+	}
+	// The relay and the projectors' reads of the store open and mask
+	// personal data the same way: what leaves the store is the same.
+	publicize := privacy.NewPublicizer(keys, s.store, d.Logger).Public
 
 	if d.Roles.Relay {
-		if s.relay, err = newRelay(s.store, d.Brokers, d.Topic, d.Logger); err != nil {
+		if s.relay, err = newRelay(s.store, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
 			return nil, err
 		}
 		s.registry.MustRegister(relayLag(s.store, s.relay))
 	}
 	if d.Roles.Projectors {
-		if s.readSide, err = newProjectors(d.Pool, d.Brokers, d.Topic, d.Logger); err != nil {
+		if s.readSide, err = newProjectors(d.Pool, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
 			return nil, err
 		}
 	}
