@@ -26,8 +26,10 @@ func (s *Store) RewriteOlder(ctx context.Context, eventType string, version int,
 	for {
 		n := 0
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			// The simple protocol sends the values inline, so the planner can
+			// use a partial index (events_unsealed_idx) for them.
 			rows, err := tx.Query(ctx, sqlSelectEvent+` WHERE type = $1 AND schema_version < $2 ORDER BY position LIMIT 1000 FOR UPDATE`,
-				eventType, version)
+				pgx.QueryExecModeSimpleProtocol, eventType, version)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/embedded"
+	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -57,6 +58,10 @@ func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*Databa
 		db.Close()
 		return nil, err
 	}
+	if err := sealLegacy(ctx, cfg, db.Pool, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -88,6 +93,23 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	return projections.Migrate(ctx, pool)
+}
+
+// sealLegacy seals the registrations stored before encryption existed,
+// once: the only in-place change the store allows.
+func sealLegacy(ctx context.Context, cfg Config, pool *pgxpool.Pool, logger *slog.Logger) error {
+	_, piiKey, err := Secrets(cfg)
+	if err != nil {
+		return err
+	}
+	keys, err := privacy.NewKeys(piiKey)
+	if err != nil {
+		return err
+	}
+	if _, err := privacy.SealLegacy(ctx, eventstore.New(pool), keys, rand.Reader, logger); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
 }
 
 // Secrets returns the JWT secret and the PII key: configured ones, or in the
