@@ -459,6 +459,10 @@ func TestOrderVisitsAndDrawsFollowRegistrations(t *testing.T) {
 				if an.Winners != int64(len(tc.drawn.Winners)) {
 					return fmt.Errorf("analytics: %d winners", an.Winners)
 				}
+				// the winners model is a consumer of its own: it may come later
+				if w := readJSON[winnerList](owner, winnersPath(tc.eventID)); len(w.Winners) != len(tc.drawn.Winners) {
+					return fmt.Errorf("winners model: %d winners", len(w.Winners))
+				}
 				return nil
 			})
 			winner := map[uuid.UUID]bool{}
