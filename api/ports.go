@@ -38,6 +38,14 @@ type Readiness interface {
 	Ready(ctx context.Context) error
 }
 
+// ReadinessChecks, when the Readiness implements it too, names each
+// dependency's state in /readyz's answer ({"database": "ok", "kafka":
+// "unreachable"}): a broker away is reported without making the instance
+// unready.
+type ReadinessChecks interface {
+	Checks(ctx context.Context) map[string]string
+}
+
 // Queries is the read side (projections). Rows carry raw names and phones;
 // the api masks them, so a read model never has to know who is asking.
 type Queries interface {

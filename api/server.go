@@ -146,6 +146,10 @@ func (s *server) readyz(c *gin.Context) {
 			s.writeError(c, errNotReady)
 			return
 		}
+		if rc, ok := s.ready.(ReadinessChecks); ok {
+			c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": rc.Checks(ctx)})
+			return
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }

@@ -2,9 +2,14 @@ package app
 
 import (
 	"cmp"
+	"io"
+	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/shopevents/participation/internal/testenv"
 )
 
 func TestOpsEndpoints(t *testing.T) {
@@ -76,5 +81,52 @@ func TestMetricsCountCommandsByOutcome(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// /readyz by role: every role needs the database; a relay or projector
+// instance reports its broker and stays ready while Kafka is away.
+func TestReadyzPerRole(t *testing.T) {
+	t.Parallel()
+	db := testenv.Database(t)
+	away := []string{"127.0.0.1:" + strconv.Itoa(freePort(t))} // nothing listens there
+	cases := []struct {
+		name    string
+		roles   Roles
+		brokers []string
+		want    map[string]string
+	}{
+		{name: "api_only_needs_the_database_alone", roles: Roles{API: true}, brokers: away, want: map[string]string{"database": "ok"}},
+		{name: "all_roles_report_the_broker", roles: AllRoles, brokers: testenv.KafkaBrokers(t), want: map[string]string{"database": "ok", "kafka": "ok"}},
+		{name: "all_roles_stay_ready_with_kafka_away", roles: AllRoles, brokers: away, want: map[string]string{"database": "ok", "kafka": "unreachable"}},
+		{name: "relay_only_stays_ready_with_kafka_away", roles: Roles{Relay: true}, brokers: away, want: map[string]string{"database": "ok", "kafka": "unreachable"}},
+		{name: "projectors_only_report_the_broker", roles: Roles{Projectors: true}, brokers: testenv.KafkaBrokers(t), want: map[string]string{"database": "ok", "kafka": "ok"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newTestAppWith(t, appSetup{DatabaseURL: db, Brokers: tc.brokers, Roles: tc.roles})
+			var ans answer
+			if tc.roles.API {
+				ans = a.in(t).call(http.MethodGet, "/readyz", "", nil) // checked against the spec
+			} else {
+				resp, err := http.Get(a.url + "/readyz")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				ans = answer{Status: resp.StatusCode, Body: body}
+			}
+			if ans.Status != http.StatusOK {
+				t.Fatalf("/readyz = %d, want 200: %s", ans.Status, ans.Body)
+			}
+			got := decode[struct {
+				Status string            `json:"status"`
+				Checks map[string]string `json:"checks"`
+			}](t, ans)
+			if got.Status != "ready" || !maps.Equal(got.Checks, tc.want) {
+				t.Errorf("/readyz = %s, want ready with checks %v", ans.Body, tc.want)
+			}
+		})
 	}
 }

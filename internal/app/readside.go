@@ -17,29 +17,27 @@ type projectors struct {
 }
 
 func newProjectors(pool *pgxpool.Pool, brokers []string, topic string, publicize projections.Publicize, logger *slog.Logger) (*projectors, error) {
-	projectorPool, err := asyncCommitPool(pool)
+	ownPool, err := projectorPool(pool)
 	if err != nil {
 		return nil, err
 	}
-	router, err := projections.NewRouter(projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: projectorPool, Publicize: publicize, Logger: logger})
+	router, err := projections.NewRouter(projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: ownPool, Publicize: publicize, Logger: logger})
 	if err != nil {
-		projectorPool.Close()
+		ownPool.Close()
 		return nil, err
 	}
-	return &projectors{router: router, pool: projectorPool}, nil
+	return &projectors{router: router, pool: ownPool}, nil
 }
 
-// asyncCommitPool is a pool like pool whose transactions do not wait for
-// their WAL flush. The projectors write only derived data: a service crash
-// (kill -9) loses nothing, since PostgreSQL still flushes what it committed
-// within a fraction of a second; only a crash of PostgreSQL itself in that
-// window can lose the last read-model updates, which a rebuild from the
-// event store restores. In exchange a projector's transaction does not wait
-// for a disk flush, several times a second per partition.
-func asyncCommitPool(pool *pgxpool.Pool) (*pgxpool.Pool, error) {
+// projectorPool is the projectors' own pool, so a burst of projector
+// transactions never starves the API's. Its commits are durable (the
+// server's synchronous_commit): a projector acknowledges Kafka only after
+// its transaction committed, and an asynchronous commit lost in a
+// PostgreSQL crash would leave an offset acknowledged for rows that are
+// gone (the PostgreSQL restart test saw exactly that).
+func projectorPool(pool *pgxpool.Pool) (*pgxpool.Pool, error) {
 	cfg := pool.Config().Copy()
 	cfg.MaxConns = 16
-	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 

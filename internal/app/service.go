@@ -2,16 +2,17 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/api"
@@ -47,6 +48,7 @@ type service struct {
 	queries  *projections.Queries // API
 	relay    *eventstore.Relay    // relay
 	readSide *projectors          // projectors
+	broker   *kgo.Client          // relay or projectors: /readyz reports the broker
 }
 
 func newService(d deps) (_ *service, err error) {
@@ -80,7 +82,13 @@ func newService(d deps) (_ *service, err error) {
 			return nil, err
 		}
 	}
-	ready := readiness{d.Pool}
+	ready := readiness{pool: d.Pool}
+	if d.Roles.Relay || d.Roles.Projectors {
+		if ready.broker, err = newBrokerCheck(d.Brokers); err != nil {
+			return nil, err
+		}
+		s.broker = ready.broker
+	}
 	if !d.Roles.API {
 		s.handler = opsHandler(s.registry, ready)
 		return s, nil
@@ -120,6 +128,9 @@ func (s *service) close() {
 	if s.readSide != nil {
 		s.readSide.close()
 	}
+	if s.broker != nil {
+		s.broker.Close()
+	}
 }
 
 func ignoreCanceled(err error) error {
@@ -134,46 +145,23 @@ func ignoreCanceled(err error) error {
 func opsHandler(registry *prometheus.Registry, ready readiness) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := ready.Ready(r.Context()); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, `{"code":"NOT_READY","message":"not ready"}`)
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready.Ready(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "잠시 후 다시 시도해주세요"})
 			return
 		}
-		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": ready.Checks(ctx)})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	return mux
 }
 
-func writeJSON(w http.ResponseWriter, status int, body string) {
+func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
-}
-
-// readiness answers /readyz: the database answers and the schema is current.
-type readiness struct{ pool *pgxpool.Pool }
-
-func (r readiness) Ready(ctx context.Context) error {
-	if err := r.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	for _, m := range []struct {
-		fsys  fs.FS
-		table string
-	}{
-		{eventstore.Migrations(), eventstore.MigrationsTable},
-		{projections.Migrations(), projections.MigrationsTable},
-	} {
-		pending, err := eventstore.PendingMigrations(ctx, r.pool, m.fsys, m.table)
-		if err != nil {
-			return fmt.Errorf("migrations %s: %w", m.table, err)
-		}
-		if pending {
-			return fmt.Errorf("migrations %s: not all applied", m.table)
-		}
-	}
-	return nil
+	_ = json.NewEncoder(w).Encode(body)
 }
