@@ -41,6 +41,7 @@ func newRootCommand() *cobra.Command {
 		newDrawCommand(cfg),
 		newSeedCommand(cfg),
 		newProjectionsCommand(cfg),
+		newRetentionCommand(cfg),
 	)
 	return root
 }

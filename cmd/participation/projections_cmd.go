@@ -11,9 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/app"
-	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -69,11 +67,9 @@ With --dry-run the live tables are kept.`,
 			if err != nil {
 				return err
 			}
-			keys, err := privacy.NewKeys(piiKey)
-			if err != nil {
+			if opts.Publicize, err = app.Publicizer(db.Pool, piiKey, logger); err != nil {
 				return err
 			}
-			opts.Publicize = privacy.NewPublicizer(keys, eventstore.New(db.Pool), logger).Public
 			report, err := projections.Rebuild(cmd.Context(), db.Pool, opts)
 			if err != nil {
 				if cmd.Context().Err() != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // DefaultTopic is the topic of the domain events (DESIGN "Publishing").
@@ -30,6 +31,10 @@ type Config struct {
 	LogLevel     string
 	DataDir      string // embedded mode: PostgreSQL, Kafka and secrets live here
 	Roles        Roles
+	// Retention of personal data after a campaign's announceAt (the CLI
+	// defaults them to 168h and 2160h; 0s erases once announceAt passed).
+	RetentionNonWinners time.Duration
+	RetentionWinners    time.Duration
 
 	// OnStart, when set, is called once the instance listens, with what an
 	// operator needs to reach it (the CLI prints its banner from it).
@@ -79,6 +84,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	if c.RetentionNonWinners < 0 || c.RetentionWinners < 0 {
+		errs = append(errs, errors.New("RETENTION_NON_WINNERS, RETENTION_WINNERS: must not be negative"))
 	}
 	if c.Roles == (Roles{}) {
 		errs = append(errs, errors.New("ROLES: name at least one of "+strings.Join(roleNames, ", ")))

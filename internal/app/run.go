@@ -61,6 +61,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := newService(deps{
 		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
+		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: time.Hour},
 	})
 	if err != nil {
 		return err

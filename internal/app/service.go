@@ -32,6 +32,7 @@ type deps struct {
 	PIIKey    []byte
 	Logger    *slog.Logger
 	Roles     Roles
+	Retention retention // Every zero: no retention runs in this instance
 }
 
 // service is one instance wired for its roles: the HTTP handler (the whole
@@ -43,12 +44,13 @@ type service struct {
 	store    *eventstore.Store
 	registry *prometheus.Registry
 
-	batcher  *eventstore.Batcher  // API
-	commands *commands.Handlers   // API
-	queries  *projections.Queries // API
-	relay    *eventstore.Relay    // relay
-	readSide *projectors          // projectors
-	broker   *kgo.Client          // relay or projectors: /readyz reports the broker
+	batcher   *eventstore.Batcher  // API
+	commands  *commands.Handlers   // API
+	queries   *projections.Queries // API
+	relay     *eventstore.Relay    // relay
+	retention *retentionWorker     // relay
+	readSide  *projectors          // projectors
+	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
 }
 
 func newService(d deps) (_ *service, err error) {
@@ -63,19 +65,23 @@ func newService(d deps) (_ *service, err error) {
 	}()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerReadSideMetrics(s.registry, d.Pool, d.Logger)
-	keys, err := privacy.NewKeys(d.PIIKey)
+	// The relay and the projectors' reads of the store open and mask
+	// personal data the same way: what leaves the store is the same.
+	publicize, err := Publicizer(d.Pool, d.PIIKey, d.Logger)
 	if err != nil {
 		return nil, err
 	}
-	// The relay and the projectors' reads of the store open and mask
-	// personal data the same way: what leaves the store is the same.
-	publicize := privacy.NewPublicizer(keys, s.store, d.Logger).Public
 
 	if d.Roles.Relay {
 		if s.relay, err = newRelay(s.store, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
 			return nil, err
 		}
 		s.registry.MustRegister(relayLag(s.store, s.relay))
+		if d.Retention.Every > 0 {
+			if s.retention, err = newRetentionWorker(s.store, d.PIIKey, d.Retention, s.relay, d.Logger); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if d.Roles.Projectors {
 		if s.readSide, err = newProjectors(d.Pool, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
@@ -113,6 +119,9 @@ func (s *service) run(ctx context.Context) error {
 	if s.readSide != nil {
 		group.Go(func() error { return ignoreCanceled(s.readSide.run(gctx)) })
 	}
+	if s.retention != nil {
+		group.Go(func() error { s.retention.run(gctx); return nil })
+	}
 	return group.Wait()
 }
 
@@ -131,6 +140,17 @@ func (s *service) close() {
 	if s.broker != nil {
 		s.broker.Close()
 	}
+}
+
+// Publicizer opens and masks the personal data of events read from the
+// store (privacy.Publicizer): what the relay publishes and what a rebuild
+// folds (projections.RebuildOptions.Publicize).
+func Publicizer(pool *pgxpool.Pool, piiKey []byte, logger *slog.Logger) (projections.Publicize, error) {
+	keys, err := privacy.NewKeys(piiKey)
+	if err != nil {
+		return nil, err
+	}
+	return privacy.NewPublicizer(keys, eventstore.New(pool), logger).Public, nil
 }
 
 func ignoreCanceled(err error) error {
