@@ -5,6 +5,7 @@ package seed
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/privacy"
 )
 
 // Config says how much to make.
@@ -65,6 +67,10 @@ func Run(ctx context.Context, store *eventstore.Store, cfg Config, progress Prog
 	if progress == nil {
 		progress = func(int) {}
 	}
+	keys, err := privacy.NewKeys(cfg.PIIKey)
+	if err != nil {
+		return nil, err
+	}
 	var ids []uuid.UUID
 	written := 0
 	for c := range cfg.Campaigns {
@@ -73,7 +79,7 @@ func Run(ctx context.Context, store *eventstore.Store, cfg Config, progress Prog
 			return ids, err
 		}
 		ids = append(ids, campaign.ID)
-		gen := newGenerator(cfg, campaign)
+		gen := newGenerator(cfg, campaign, keys)
 		for start := 0; start < cfg.Participants; start += cfg.BatchSize {
 			n := min(cfg.BatchSize, cfg.Participants-start)
 			reqs, err := gen.batch(start, n)
@@ -120,6 +126,7 @@ func openCampaign(ctx context.Context, store *eventstore.Store, cfg Config, n in
 // permutation of the 10^8 numbers, so they never repeat in a campaign.
 type generator struct {
 	cfg       Config
+	keys      *privacy.Keys
 	campaign  domain.Campaign
 	phoneMul  uint64
 	phoneAdd  uint64
@@ -127,10 +134,10 @@ type generator struct {
 	span      time.Duration
 }
 
-func newGenerator(cfg Config, c domain.Campaign) *generator {
+func newGenerator(cfg Config, c domain.Campaign, keys *privacy.Keys) *generator {
 	// n ↦ (a·n + b) mod 10^8 is a bijection when a is coprime with 10^8.
 	a := uint64(cfg.Rand.IntN(1_000_000))*10 + 3 // ends in 3: coprime with 2 and 5
-	return &generator{cfg: cfg, campaign: c, phoneMul: a, phoneAdd: cfg.Rand.Uint64N(100_000_000),
+	return &generator{cfg: cfg, keys: keys, campaign: c, phoneMul: a, phoneAdd: cfg.Rand.Uint64N(100_000_000),
 		entryUsed: map[string]bool{}, span: cfg.Now.Sub(c.StartsAt)}
 }
 
@@ -150,10 +157,16 @@ func (g *generator) batch(start, n int) ([]eventstore.AppendRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		registered, err := g.campaign.Register(in, at, g.cfg.PIIKey, entry)
+		registered, err := g.campaign.Register(in, at, g.keys.ParticipantIDKey(g.campaign.IDScheme), entry)
 		if err != nil {
 			return nil, fmt.Errorf("participant %d: %w", i, err)
 		}
+		// Sealed like a real registration, its data key beside it.
+		sealed, wrapped, err := g.keys.Seal(crand.Reader, registered.ParticipantID, registered.Personal())
+		if err != nil {
+			return nil, fmt.Errorf("participant %d: %w", i, err)
+		}
+		registered = registered.Sealed(sealed)
 		events := []domain.Event{registered}
 		if g.cfg.Rand.Float64() < g.cfg.VisitRatio {
 			events = append(events, domain.StoreVisitRecorded{ParticipantID: registered.ParticipantID, EventID: eventID,
@@ -166,11 +179,12 @@ func (g *generator) batch(start, n int) ([]eventstore.AppendRequest, error) {
 				return nil, err
 			}
 			data[j] = eventstore.EventData{ID: uuid.New(), PartitionKey: eventID.String(), Type: e.EventType(),
-				SchemaVersion: domain.SchemaVersion, Data: raw, Metadata: eventstore.Metadata{Actor: "seed"}}
+				SchemaVersion: domain.SchemaVersionOf(e.EventType()), Data: raw, Metadata: eventstore.Metadata{Actor: "seed"}}
 		}
 		reqs = append(reqs, eventstore.AppendRequest{
 			Stream: registered.StreamID(), Expected: eventstore.NoStream, Events: data,
-			Keys: []string{"entry:" + eventID.String() + ":" + entry},
+			Keys:       []string{"entry:" + eventID.String() + ":" + entry},
+			SubjectKey: &eventstore.SubjectKey{Subject: registered.ParticipantID, Wrapped: wrapped},
 		})
 	}
 	return reqs, nil

@@ -6,12 +6,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/seed"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/privacy"
 )
 
 func TestSeedWritesRealisticValidEvents(t *testing.T) {
@@ -27,6 +29,10 @@ func TestSeedWritesRealisticValidEvents(t *testing.T) {
 	}
 	store := eventstore.New(pool)
 
+	piiKeys, err := privacy.NewKeys([]byte("seed-test-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var progressed int
 	ids, err := seed.Run(ctx, store, seed.Config{
 		Campaigns: 2, Participants: 700, VisitRatio: 0.3, OwnerID: "owner-demo",
@@ -58,7 +64,18 @@ func TestSeedWritesRealisticValidEvents(t *testing.T) {
 			case domain.ParticipantRegistered:
 				registered++
 				channels[e.EntryPath]++
-				if _, err := domain.NewRegistration(domain.RegistrationInput{Name: e.Name, Phone: e.Phone,
+				if e.Unsealed() || e.PII == "" || rec.SchemaVersion != domain.RegistrationSchemaVersion {
+					t.Fatalf("seeded registration %+v (schema %d) is not sealed", e, rec.SchemaVersion)
+				}
+				keys, err := store.SubjectKeys(ctx, []uuid.UUID{e.ParticipantID})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pd, err := piiKeys.Open(e.ParticipantID, e.PII, keys[e.ParticipantID])
+				if err != nil {
+					t.Fatalf("open seeded registration: %v", err)
+				}
+				if _, err := domain.NewRegistration(domain.RegistrationInput{Name: pd.Name, Phone: pd.Phone,
 					EntryPath: string(e.EntryPath), PrivacyConsent: e.PrivacyConsent}); err != nil {
 					t.Fatalf("seeded registration %+v does not validate: %v", e, err)
 				}
