@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,10 +33,23 @@ type BatcherConfig struct {
 	Timeout time.Duration
 }
 
+// batchItem is one caller's request. state settles a race between the
+// caller giving up and a worker taking the request into a batch: whichever
+// moves it out of itemQueued first decides, so a caller answered with its
+// ctx's error is never written, and a request taken into a batch is answered
+// with that batch's outcome.
 type batchItem struct {
-	req  AppendRequest
-	done chan batchAnswer
+	ctx   context.Context
+	req   AppendRequest
+	done  chan batchAnswer
+	state atomic.Int32
 }
+
+const (
+	itemQueued int32 = iota
+	itemTaken
+	itemAbandoned
+)
 
 type batchAnswer struct {
 	res AppendResult
@@ -62,13 +76,14 @@ func (s *Store) NewBatcher(cfg BatcherConfig) *Batcher {
 }
 
 // Append queues req for the next batch and waits for its answer. A request
-// whose ctx ends while queued is dropped; once its batch is being written the
-// answer may still be a success.
+// whose ctx ends before a batch took it is dropped: never written, answered
+// with ctx's error. Once a batch took it, Append waits for that batch (at
+// most the batch timeout), so the answer always says what happened.
 func (b *Batcher) Append(ctx context.Context, req AppendRequest) (AppendResult, error) {
 	if err := req.validate(); err != nil {
 		return AppendResult{}, err
 	}
-	item := &batchItem{req: req, done: make(chan batchAnswer, 1)}
+	item := &batchItem{ctx: ctx, req: req, done: make(chan batchAnswer, 1)}
 	select {
 	case b.queue <- item:
 	case <-ctx.Done():
@@ -80,9 +95,17 @@ func (b *Batcher) Append(ctx context.Context, req AppendRequest) (AppendResult, 
 	case a := <-item.done:
 		return a.res, a.err
 	case <-ctx.Done():
-		return AppendResult{}, ctx.Err()
+		if item.state.CompareAndSwap(itemQueued, itemAbandoned) {
+			return AppendResult{}, ctx.Err()
+		}
+		a := <-item.done // taken: its batch answers within the batch timeout
+		return a.res, a.err
 	}
 }
+
+// Queued is how many requests wait for a batch (a gauge, and a test's way
+// to know a request is queued).
+func (b *Batcher) Queued() int { return len(b.queue) }
 
 // Close stops taking requests and waits for the batches in flight.
 func (b *Batcher) Close() {
@@ -117,6 +140,10 @@ func (b *Batcher) work() {
 }
 
 func (b *Batcher) write(batch []*batchItem) {
+	batch = takeLive(batch)
+	if len(batch) == 0 {
+		return
+	}
 	reqs := make([]AppendRequest, len(batch))
 	for i, it := range batch {
 		reqs[i] = it.req
@@ -132,6 +159,25 @@ func (b *Batcher) write(batch []*batchItem) {
 			it.done <- batchAnswer{res: results[i], err: errs[i]}
 		}
 	}
+}
+
+// takeLive claims the requests whose callers still wait and drops the rest,
+// in place: a caller that gave up is gone, and writing its request would
+// store what it was told failed.
+func takeLive(batch []*batchItem) []*batchItem {
+	live := batch[:0]
+	for _, it := range batch {
+		if err := it.ctx.Err(); err != nil {
+			if it.state.CompareAndSwap(itemQueued, itemAbandoned) {
+				it.done <- batchAnswer{err: err} // the caller may not have noticed yet
+			}
+			continue
+		}
+		if it.state.CompareAndSwap(itemQueued, itemTaken) {
+			live = append(live, it)
+		}
+	}
+	return live
 }
 
 // drainOnStop answers what is still queued so that no caller waits forever.

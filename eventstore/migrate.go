@@ -52,6 +52,9 @@ func applyMigrations(ctx context.Context, db *sql.DB, fsys fs.FS, table string) 
 		goose.WithTableName(table),
 		goose.WithSessionLocker(locker),
 		goose.WithDisableGlobalRegistry(true),
+		// Helpers own number ranges (00004–00009, 00010–00019, ...) that land
+		// in any order: a lower number applied after a higher one is expected.
+		goose.WithAllowOutofOrder(true),
 	)
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", table, err)
