@@ -66,11 +66,20 @@ func (s *server) analytics(c *gin.Context) {
 
 // streamAnalytics sends the figures at once, then after every change
 // (changes within SSECoalesce make one update), with keep-alive comments.
+// An owner holds at most MaxStreamsPerOwner streams; every stream ends when
+// the server shuts down (Config.Closing).
 func (s *server) streamAnalytics(c *gin.Context) {
 	eventID, ok := s.ownedEvent(c)
 	if !ok {
 		return
 	}
+	owner := ownerOf(c)
+	if !s.streams.acquire(owner) {
+		c.Header("Retry-After", "5")
+		s.writeError(c, errTooManyStreams)
+		return
+	}
+	defer s.streams.release(owner)
 	ctx := c.Request.Context()
 	// Subscribe before the first read so no change falls in between.
 	changes, unsubscribe := s.queries.SubscribeAnalytics(ctx, eventID)
@@ -80,8 +89,7 @@ func (s *server) streamAnalytics(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	rc := http.NewResponseController(c.Writer)
-	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	stream := s.startStream(c)
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -94,10 +102,11 @@ func (s *server) streamAnalytics(c *gin.Context) {
 		if err != nil {
 			return err
 		}
+		stream.arm()
 		if _, err := fmt.Fprintf(c.Writer, "event: analytics\ndata: %s\n\n", b); err != nil {
 			return err
 		}
-		return rc.Flush()
+		return stream.flush()
 	}
 	if err := send(first); err != nil {
 		return
@@ -108,6 +117,8 @@ func (s *server) streamAnalytics(c *gin.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.cfg.Closing:
 			return
 		case _, open := <-changes:
 			if !open {
@@ -130,10 +141,11 @@ func (s *server) streamAnalytics(c *gin.Context) {
 				return
 			}
 		case <-keepAlive.C:
+			stream.arm()
 			if _, err := fmt.Fprint(c.Writer, ": keep-alive\n\n"); err != nil {
 				return
 			}
-			if err := rc.Flush(); err != nil {
+			if err := stream.flush(); err != nil {
 				return
 			}
 		}

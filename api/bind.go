@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,28 +18,116 @@ import (
 	"github.com/shopevents/participation/domain"
 )
 
-// decodeJSON reads exactly one JSON value of at most maxBytes into dst:
-// unknown fields, wrong types and trailing data are a *domain.ValidationError
+// decodeJSON reads exactly one JSON object of at most maxBytes into dst:
+// keys must be dst's JSON names exactly (encoding/json alone would take
+// "PRIVACYCONSENT" for "privacyConsent"), each at most once; unknown
+// fields, wrong types and trailing data are a *domain.ValidationError
 // naming the field where it can; a body past the limit is errPayloadTooLarge.
 func decodeJSON(c *gin.Context, maxBytes int64, dst any) error {
-	if c.Request.ContentLength > maxBytes {
-		return errPayloadTooLarge
+	body, err := readBody(c, maxBytes)
+	if err != nil {
+		return err
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBytes)
-	dec := json.NewDecoder(body)
+	if err := checkKeys(body, jsonNames(reflect.TypeOf(dst))); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	// Reading on to EOF both rejects trailing data and enforces the limit on it.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return errPayloadTooLarge
-		}
 		return invalidField("body", "Only one JSON object is allowed; unexpected data after it.")
 	}
 	return nil
+}
+
+// checkKeys rejects, in a JSON object, a key that is not exactly one of
+// names and a key given twice (at any depth). Anything else it leaves to
+// the decoder, which reports syntax and type errors in its own words.
+func checkKeys(body []byte, names map[string]bool) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if d, ok := tok.(json.Delim); err != nil || !ok || d != '{' {
+		return nil
+	}
+	return walkObject(dec, names)
+}
+
+// walkObject reads an object's members after its '{'; names nil allows any key.
+func walkObject(dec *json.Decoder, names map[string]bool) error {
+	seen := make(map[string]bool)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return invalidField(key, "Duplicate key.")
+		}
+		seen[key] = true
+		if names != nil && !names[key] {
+			return invalidField(key, "Unknown field (names are case-sensitive).")
+		}
+		if err := walkValue(dec); err != nil {
+			return err
+		}
+	}
+	_, _ = dec.Token() // '}'
+	return nil
+}
+
+func walkValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil
+	}
+	switch tok {
+	case json.Delim('{'):
+		return walkObject(dec, nil)
+	case json.Delim('['):
+		for dec.More() {
+			if err := walkValue(dec); err != nil {
+				return err
+			}
+		}
+		_, _ = dec.Token() // ']'
+	}
+	return nil
+}
+
+var jsonNameCache sync.Map // reflect.Type → map[string]bool
+
+// jsonNames is the set of JSON names of a struct (or pointer to one).
+func jsonNames(t reflect.Type) map[string]bool {
+	if v, ok := jsonNameCache.Load(t); ok {
+		return v.(map[string]bool)
+	}
+	st := t
+	for st.Kind() == reflect.Pointer {
+		st = st.Elem()
+	}
+	if st.Kind() != reflect.Struct {
+		return nil
+	}
+	names := make(map[string]bool, st.NumField())
+	for f := range st.Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch name {
+		case "-":
+			continue
+		case "":
+			name = f.Name
+		}
+		names[name] = true
+	}
+	jsonNameCache.Store(t, names)
+	return names
 }
 
 func decodeError(err error) error {

@@ -29,6 +29,15 @@ func TestRegistrationBindingIsStrict(t *testing.T) {
 		{"malformed_event_id_is_400", `{"eventId":"1234","name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":true}`, "eventId"},
 		{"missing_consent_is_400", `{` + event + `,"name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO"}`, "privacyConsent"},
 		{"missing_name_is_400", `{` + event + `,"phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":true}`, "name"},
+		// Keys are the spec's, exactly: encoding/json alone matches them case-insensitively.
+		{"upper_case_twin_of_consent_is_400", `{` + event + `,"name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":false,"PRIVACYCONSENT":true}`, "PRIVACYCONSENT"},
+		{"consent_in_other_case_alone_is_400", `{` + event + `,"name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO","PrivacyConsent":true}`, "PrivacyConsent"},
+		{"event_id_in_other_case_is_400", `{"EventID":"11111111-1111-4111-8111-111111111111","name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":true}`, "EventID"},
+		{"duplicate_key_is_400", `{` + event + `,"name":"김민수","name":"이영희","phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":true}`, "name"},
+		{"duplicate_consent_is_400", `{` + event + `,"name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":false,"privacyConsent":true}`, "privacyConsent"},
+		{"null_name_is_400", `{` + event + `,"name":null,"phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":true}`, "name"},
+		{"consent_as_number_is_400", `{` + event + `,"name":"김민수","phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":1}`, "privacyConsent"},
+		{"name_as_array_is_400", `{` + event + `,"name":["김민수"],"phone":"010-1234-5678","entryPath":"KAKAO","privacyConsent":true}`, "name"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +125,9 @@ func TestDrawBinding(t *testing.T) {
 		{"count_missing_is_400", `{"visitBonus":true}`, "winnerCount"},
 		{"bonus_as_number_is_400", `{"winnerCount":1,"visitBonus":1}`, "visitBonus"},
 		{"unknown_field_is_400", `{"winnerCount":1,"redraw":true}`, "redraw"},
+		{"count_in_other_case_is_400", `{"WinnerCount":1}`, "WinnerCount"},
+		{"lower_case_twin_of_count_is_400", `{"winnerCount":1,"winnercount":100}`, "winnercount"},
+		{"duplicate_count_is_400", `{"winnerCount":1,"winnerCount":100}`, "winnerCount"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

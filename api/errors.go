@@ -20,6 +20,12 @@ var (
 	errDrawLogNotFound  = errors.New("draw log not found")
 	errRouteNotFound    = errors.New("route not found")
 	errMethodNotAllowed = errors.New("method not allowed")
+	errRateLimited      = errors.New("rate limited")
+	errTooManyStreams   = errors.New("too many analytics streams")
+	// errIdempotencyKeyReused: the key came before with another body.
+	errIdempotencyKeyReused = errors.New("idempotency key reused with another request")
+	// errIdempotencyKeyInUse: the first request with the key is still running.
+	errIdempotencyKeyInUse = errors.New("idempotency key in use")
 )
 
 // authError is a failed authentication; Reason is safe to show.
@@ -74,6 +80,16 @@ func classify(err error) (int, errorBody) {
 		return http.StatusRequestEntityTooLarge, errorBody{Code: "PAYLOAD_TOO_LARGE", Message: "요청 본문은 1 MiB 이하여야 합니다"}
 	case errors.Is(err, domain.ErrInvalidWinnerCount):
 		return http.StatusUnprocessableEntity, errorBody{Code: "INVALID_WINNER_COUNT", Message: "당첨자 수는 1명 이상, 추첨 대상자 수 이하여야 합니다"}
+	case errors.Is(err, errRateLimited):
+		return http.StatusTooManyRequests, errorBody{Code: "RATE_LIMITED", Message: "요청이 너무 많습니다. 잠시 후 다시 시도해주세요"}
+	case errors.Is(err, errTooManyStreams):
+		return http.StatusTooManyRequests, errorBody{Code: "TOO_MANY_STREAMS", Message: "동시에 열 수 있는 실시간 분석 연결은 10개까지입니다"}
+	case errors.Is(err, errIdempotencyKeyReused):
+		return http.StatusUnprocessableEntity, errorBody{"IDEMPOTENCY_KEY_REUSED", "같은 Idempotency-Key로 다른 요청을 보낼 수 없습니다",
+			[]domain.FieldError{{Field: "Idempotency-Key", Reason: "This key was used with another request body in the last 24 hours."}}}
+	case errors.Is(err, errIdempotencyKeyInUse):
+		return http.StatusConflict, errorBody{"IDEMPOTENCY_KEY_IN_USE", "같은 Idempotency-Key의 요청을 처리 중입니다. 잠시 후 다시 시도해주세요",
+			[]domain.FieldError{{Field: "Idempotency-Key", Reason: "The first request with this key has not answered yet."}}}
 	case errors.Is(err, errUnavailable), errors.Is(err, errNotReady),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, errorBody{Code: "UNAVAILABLE", Message: "잠시 후 다시 시도해주세요"}

@@ -111,6 +111,9 @@ type fakeQueries struct {
 	analytics    api.Analytics
 	err          error // returned by every read when set
 	changes      chan struct{}
+	// endless, when set, makes EachParticipant produce rows until fn
+	// fails, then send that error here.
+	endless chan error
 }
 
 var _ api.Queries = (*fakeQueries)(nil)
@@ -125,6 +128,15 @@ func (f *fakeQueries) Participants(_ context.Context, _ uuid.UUID, filter api.Pa
 func (f *fakeQueries) EachParticipant(_ context.Context, _ uuid.UUID, fn func(api.ParticipantRow) error) error {
 	if f.err != nil {
 		return f.err
+	}
+	if f.endless != nil {
+		row := api.ParticipantRow{EntryNumber: "ABCD-2345", Name: "김**", Phone: "010-****-5678", EntryPath: "KAKAO"}
+		for {
+			if err := fn(row); err != nil {
+				f.endless <- err
+				return err
+			}
+		}
 	}
 	for _, p := range f.participants {
 		if err := fn(p); err != nil {

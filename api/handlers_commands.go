@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -59,7 +60,14 @@ func (s *server) registerParticipant(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	if s.misses.has(cmd.EventID) {
+		s.writeError(c, domain.ErrCampaignNotFound)
+		return
+	}
 	reg, err := s.cmds.RegisterParticipant(c.Request.Context(), cmd)
+	if errors.Is(err, domain.ErrCampaignNotFound) {
+		s.misses.add(cmd.EventID)
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -118,6 +126,7 @@ func (s *server) openCampaign(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	s.misses.forget(opened.EventID)
 	c.JSON(http.StatusCreated, campaignResponse{
 		EventID:    opened.EventID,
 		OwnerID:    opened.OwnerID,

@@ -3,7 +3,9 @@ package api
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -139,7 +141,8 @@ func (s *server) exportParticipants(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	// Rows stay in this buffer until it fills, so a failure before the first
 	// flush still gets a clean JSON 500 instead of a cut-off file.
-	buf := bufio.NewWriterSize(c.Writer, 64<<10)
+	stream := s.startStream(c)
+	buf := bufio.NewWriterSize(deadlineWriter{c.Writer, stream}, 64<<10)
 	w := csv.NewWriter(buf)
 	_, _ = buf.WriteString("\uFEFF") // Excel needs the BOM to read UTF-8
 	_ = w.Write(csvHeader)
@@ -174,6 +177,17 @@ func (s *server) exportParticipants(c *gin.Context) {
 	s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "csv export cut off",
 		slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
 	panic(http.ErrAbortHandler)
+}
+
+// deadlineWriter arms a fresh write deadline before each chunk it passes on.
+type deadlineWriter struct {
+	w      io.Writer
+	stream streamWriter
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.stream.arm()
+	return d.w.Write(p)
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.
@@ -280,27 +294,34 @@ func (s *server) listDrawLogs(c *gin.Context) {
 	c.JSON(http.StatusOK, resp)
 }
 
-// ownedDrawLog finds a draw log and authorizes its campaign's owner.
+// ownedDrawLog finds a draw log of the caller's. A draw log of another
+// owner's campaign answers 404, exactly as an unknown one: these routes name
+// no campaign, so a 403 would tell a stranger that the draw exists.
 func (s *server) ownedDrawLog(c *gin.Context) (domain.WinnersDrawn, bool) {
 	id, err := parseUUID(c.Param("drawLogId"))
 	if err != nil {
 		s.writeError(c, invalidField("drawLogId", "Must be a UUID."))
 		return domain.WinnersDrawn{}, false
 	}
-	if s.queries == nil {
+	if s.queries == nil || s.cmds == nil {
 		s.writeError(c, errUnavailable)
 		return domain.WinnersDrawn{}, false
 	}
 	d, found, err := s.queries.DrawLog(c.Request.Context(), id)
+	if err == nil && found {
+		var owner string
+		owner, err = s.cmds.CampaignOwner(c.Request.Context(), d.EventID)
+		found = err == nil && owner == ownerOf(c)
+		if errors.Is(err, domain.ErrCampaignNotFound) {
+			err = nil
+		}
+	}
 	switch {
 	case err != nil:
 		s.writeError(c, err)
 		return domain.WinnersDrawn{}, false
 	case !found:
 		s.writeError(c, errDrawLogNotFound)
-		return domain.WinnersDrawn{}, false
-	}
-	if !s.authorizeCampaign(c, d.EventID) {
 		return domain.WinnersDrawn{}, false
 	}
 	return d, true
@@ -346,6 +367,9 @@ func (s *server) verifyDraw(c *gin.Context) {
 		return
 	}
 	v, err := s.cmds.VerifyDraw(c.Request.Context(), id, ownerOf(c))
+	if errors.Is(err, domain.ErrNotOwner) {
+		err = errDrawLogNotFound // as for an unknown draw: see ownedDrawLog
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return

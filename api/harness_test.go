@@ -49,6 +49,9 @@ func withoutQueries() harnessOption { return func(c *harnessConfig) { c.noQuerie
 
 func withReadiness(r api.Readiness) harnessOption { return func(c *harnessConfig) { c.ready = r } }
 
+// withConfig adjusts the server's configuration.
+func withConfig(f func(*api.Config)) harnessOption { return func(c *harnessConfig) { f(&c.cfg) } }
+
 func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 	t.Helper()
 	hc := harnessConfig{cfg: api.Config{
@@ -56,6 +59,7 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 		Now:          func() time.Time { return fixedNow },
 		SSEKeepAlive: time.Hour,
 		SSECoalesce:  time.Millisecond,
+		RateLimit:    api.RateLimit{Off: true}, // the rate-limit tests turn it on
 	}}
 	for _, o := range opts {
 		o(&hc)

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shopevents/participation/api"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -28,11 +33,14 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestMetricsRecordRequestLatencyByRoute(t *testing.T) {
-	h := newHTTPHarness(t)
+	registry := prometheus.NewRegistry()
+	h := newHTTPHarness(t, withConfig(func(c *api.Config) { c.Registry = registry }))
 	wantStatus(t, h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/winners", nil), 200)
-	resp := h.do(http.MethodGet, "/metrics", nil)
-	wantStatus(t, resp, 200)
-	body, _ := io.ReadAll(resp.Body)
+	// The metrics are served on METRICS_ADDR, never on the API's port.
+	wantError(t, h.do(http.MethodGet, "/metrics", nil), 404, "NOT_FOUND")
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(registry, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	body, _ := io.ReadAll(rec.Body)
 	want := `http_request_duration_seconds_count{method="GET",route="/api/v1/events/:eventId/winners",status="200"} 1`
 	if !strings.Contains(string(body), want) {
 		t.Errorf("metrics lack %s:\n%.2000s", want, body)
@@ -62,7 +70,7 @@ func TestOpenAPIJSONIsTheSpec(t *testing.T) {
 		"/api/v1/events/{eventId}/participants.csv", "/api/v1/events/{eventId}/participants/{entryNumber}/visit",
 		"/api/v1/events/{eventId}/draw-winners", "/api/v1/events/{eventId}/winners", "/api/v1/events/{eventId}/draw-logs",
 		"/api/v1/draw-logs/{drawLogId}", "/api/v1/draw-logs/{drawLogId}/verify", "/api/v1/events/{eventId}/analytics",
-		"/api/v1/events/{eventId}/analytics/stream", "/healthz", "/readyz", "/metrics", "/openapi.json",
+		"/api/v1/events/{eventId}/analytics/stream", "/healthz", "/readyz", "/openapi.json",
 	} {
 		if doc.Paths.Value(p) == nil {
 			t.Errorf("spec lacks %s", p)

@@ -33,6 +33,18 @@ type Commands interface {
 	ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]commands.ContactReveal, error)
 }
 
+// Idempotency keeps the first answer to each (scope, key);
+// eventstore.IdempotencyKeys is the PostgreSQL one.
+type Idempotency interface {
+	// Claim reserves the key for this request, or reports the request that
+	// holds it: its fingerprint and, once it answered, its answer.
+	Claim(ctx context.Context, scope, key string, fingerprint []byte) (commands.IdempotencyClaim, error)
+	// Complete stores the claimer's answer.
+	Complete(ctx context.Context, scope, key string, answer commands.IdempotentAnswer) error
+	// Release gives the key up so that a retry runs again.
+	Release(ctx context.Context, scope, key string) error
+}
+
 // Readiness answers /readyz: database reachable, migrations applied.
 type Readiness interface {
 	Ready(ctx context.Context) error

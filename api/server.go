@@ -7,13 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // DefaultMaxBodyBytes is the request body limit (413 past it).
@@ -24,10 +24,10 @@ type Config struct {
 	// JWTSecret verifies owner tokens (HS256). Empty rejects every owner request.
 	JWTSecret    []byte
 	MaxBodyBytes int64            // default 1 MiB
-	Now          func() time.Time // token expiry clock; default time.Now
-	// Registry receives the HTTP metrics and is served at /metrics, so the
-	// relay's and projectors' metrics can share it. Nil: a fresh registry
-	// with the Go and process collectors.
+	Now          func() time.Time // clock of token expiry, rate limits and caches; default time.Now
+	// Registry receives the HTTP metrics, so the relay's and projectors'
+	// metrics can share it; the operator serves it on METRICS_ADDR, never on
+	// the API's port. Nil: a fresh registry with the Go and process collectors.
 	Registry     *prometheus.Registry
 	SSEKeepAlive time.Duration // comment line interval on analytics streams; default 15s
 	SSECoalesce  time.Duration // changes within this window send one update; default 250ms
@@ -37,6 +37,27 @@ type Config struct {
 	// clients retry, instead of 500. The wiring supplies it, since only it
 	// knows the drivers. Nil: none is.
 	Unavailable func(error) bool
+
+	// RateLimit is each client IP's token bucket on the public routes.
+	RateLimit RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// MissTTL is how long an unknown eventId is answered 404 from memory; default 2s.
+	MissTTL time.Duration
+	// Idempotency keeps the first answers of requests with an
+	// Idempotency-Key. Nil: the header is checked but not honoured.
+	Idempotency Idempotency
+	// IdempotencyWait bounds how long a retry waits for the first request
+	// with its key to answer before 409; default 10s.
+	IdempotencyWait time.Duration
+	// MaxStreamsPerOwner caps an owner's open analytics streams; default 10.
+	MaxStreamsPerOwner int
+	// StreamWriteTimeout bounds each chunk of a streamed answer (CSV, SSE):
+	// a client that stops reading is cut off after it; default 10s.
+	StreamWriteTimeout time.Duration
+	// Closing, closed when the server shuts down, ends every analytics
+	// stream at once (see NewHTTPServer).
+	Closing <-chan struct{}
 }
 
 func (c *Config) setDefaults() {
@@ -59,6 +80,18 @@ func (c *Config) setDefaults() {
 	if c.ReadyTimeout <= 0 {
 		c.ReadyTimeout = 2 * time.Second
 	}
+	if c.MissTTL <= 0 {
+		c.MissTTL = 2 * time.Second
+	}
+	if c.IdempotencyWait <= 0 {
+		c.IdempotencyWait = 10 * time.Second
+	}
+	if c.MaxStreamsPerOwner <= 0 {
+		c.MaxStreamsPerOwner = 10
+	}
+	if c.StreamWriteTimeout <= 0 {
+		c.StreamWriteTimeout = 10 * time.Second
+	}
 }
 
 type server struct {
@@ -68,6 +101,9 @@ type server struct {
 	ready    Readiness
 	logger   *slog.Logger
 	duration *prometheus.HistogramVec
+	limiter  *ipLimiter // nil: no limit
+	misses   *missCache
+	streams  *streamSlots
 }
 
 var ginReleaseMode sync.Once
@@ -88,6 +124,9 @@ func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logg
 		ready:    ready,
 		logger:   logger,
 		duration: registerDuration(cfg.Registry, logger),
+		limiter:  newIPLimiter(cfg.RateLimit, cfg.Now),
+		misses:   newMissCache(cfg.MissTTL, cfg.Now),
+		streams:  &streamSlots{max: cfg.MaxStreamsPerOwner, open: make(map[string]int)},
 	}
 	if len(cfg.JWTSecret) == 0 {
 		logger.Warn("api: no JWT secret configured; every owner request will be 401")
@@ -107,12 +146,13 @@ func (s *server) routes() *gin.Engine {
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{})))
 	r.GET("/openapi.json", s.openAPI)
 
 	v1 := r.Group("/api/v1")
-	v1.POST("/participations", s.registerParticipant)
-	v1.POST("/participations/erase", s.eraseMyData)
+	// public: routes a stranger may call, rate-limited per client IP.
+	public := v1.Group("", s.limitPerIP)
+	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
+	public.POST("/participations/erase", s.eraseMyData)
 
 	owner := v1.Group("", s.authenticate)
 	owner.POST("/events", s.openCampaign)
@@ -122,7 +162,7 @@ func (s *server) routes() *gin.Engine {
 	owner.DELETE("/events/:eventId/participants/:entryNumber", s.eraseParticipant)
 	owner.POST("/events/:eventId/winners/:entryNumber/contact", s.revealWinnerContact)
 	owner.GET("/events/:eventId/contact-reveals", s.listContactReveals)
-	owner.POST("/events/:eventId/draw-winners", s.drawWinners)
+	owner.POST("/events/:eventId/draw-winners", s.idempotent(drawScope), s.drawWinners)
 	owner.GET("/events/:eventId/winners", s.listWinners)
 	owner.GET("/events/:eventId/draw-logs", s.listDrawLogs)
 	owner.GET("/events/:eventId/analytics", s.analytics)

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Name length bounds, in Unicode characters after normalization.
@@ -99,7 +101,9 @@ func NormalizeName(s string) (string, error) {
 	if !utf8.ValidString(s) {
 		return "", invalid("name", lettersOnly)
 	}
-	s = strings.TrimFunc(s, unicode.IsSpace)
+	// NFC first: decomposed Hangul (김 as ᄀ+ᅵ+ᆷ) counts and is stored as the
+	// syllables a person sees, and one name has one spelling.
+	s = norm.NFC.String(strings.TrimFunc(s, unicode.IsSpace))
 	var (
 		b     strings.Builder
 		n     int

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/shopevents/participation/domain"
 )
@@ -22,7 +23,11 @@ func TestNormalizeName(t *testing.T) {
 		{"latin_name_with_space_is_accepted", "John Smith", "John Smith"},
 		{"mixed_scripts_are_accepted", "김 John", "김 John"},
 		{"accented_latin_is_accepted", "Zoë Müller", "Zoë Müller"},
-		{"combining_accent_after_letter_is_accepted", "Jose\u0301 Lee", "Jose\u0301 Lee"},
+		{"combining_accent_after_letter_is_composed", "Jose\u0301 Lee", "Jos\u00e9 Lee"},
+		{"decomposed_hangul_is_stored_composed", norm.NFD.String("김철수"), "김철수"},
+		{"decomposed_hangul_counts_syllables_not_jamo", "\u1100\u1175\u11B7", ""}, // 김 as 3 jamo: 1 character
+		{"fifty_decomposed_syllables_are_fifty_characters", norm.NFD.String(strings.Repeat("김", 50)), strings.Repeat("김", 50)},
+		{"fifty_one_decomposed_syllables_are_rejected", norm.NFD.String(strings.Repeat("김", 51)), ""},
 		{"two_characters_are_enough", "김철", "김철"},
 		{"leading_and_trailing_spaces_are_trimmed", "  김철수 \t", "김철수"},
 		{"inner_space_runs_collapse_to_one", "John    Smith", "John Smith"},

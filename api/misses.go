@@ -1,0 +1,61 @@
+package api
+
+import (
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// maxMisses bounds the unknown-campaign cache; when full of live entries it
+// starts afresh (a miss is only a saving, never an answer that must hold).
+const maxMisses = 10_000
+
+// missCache remembers, for a short time, campaign ids the write side said
+// do not exist, so hammering an unknown eventId is not a database read per
+// request. A campaign opened through this instance is forgotten at once;
+// one opened elsewhere is seen within the TTL.
+type missCache struct {
+	ttl   time.Duration
+	now   func() time.Time
+	mu    sync.Mutex
+	until map[uuid.UUID]time.Time
+}
+
+func newMissCache(ttl time.Duration, now func() time.Time) *missCache {
+	return &missCache{ttl: ttl, now: now, until: make(map[uuid.UUID]time.Time)}
+}
+
+func (m *missCache) has(id uuid.UUID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	until, ok := m.until[id]
+	if ok && m.now().After(until) {
+		delete(m.until, id)
+		return false
+	}
+	return ok
+}
+
+func (m *missCache) add(id uuid.UUID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if len(m.until) >= maxMisses {
+		for k, until := range m.until {
+			if now.After(until) {
+				delete(m.until, k)
+			}
+		}
+		if len(m.until) >= maxMisses {
+			clear(m.until)
+		}
+	}
+	m.until[id] = now.Add(m.ttl)
+}
+
+func (m *missCache) forget(id uuid.UUID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.until, id)
+}
