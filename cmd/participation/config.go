@@ -5,48 +5,83 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/shopevents/participation/internal/app"
 )
 
+// envFlag is a flag that an environment variable sets when the flag is not
+// given. Its default in --help is the literal default, never the variable's
+// value: --help must not print JWT_SECRET, PII_KEY or a database password.
+type envFlag struct {
+	name, env string
+	set       func(v string) // takes the variable's value
+}
+
+// envFlags are the flags bound to the environment, applied by applyEnv.
+type envFlags []envFlag
+
+func (e *envFlags) string(f *pflag.FlagSet, p *string, name, env, def, usage string) {
+	f.StringVar(p, name, def, usage+" ("+env+")")
+	*e = append(*e, envFlag{name: name, env: env, set: func(v string) { *p = v }})
+}
+
+// duration binds a Go duration; an unparsable variable becomes -1, which
+// Validate refuses by name.
+func (e *envFlags) duration(f *pflag.FlagSet, p *time.Duration, name, env string, def time.Duration, usage string) {
+	f.DurationVar(p, name, def, usage+" ("+env+")")
+	*e = append(*e, envFlag{name: name, env: env, set: func(v string) {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			d = -1
+		}
+		*p = d
+	}})
+}
+
+// applyEnv takes each variable that is set for a flag that was not given.
+func (e envFlags) applyEnv(f *pflag.FlagSet) {
+	for _, ef := range e {
+		if fl := f.Lookup(ef.name); fl != nil && fl.Changed {
+			continue
+		}
+		if v, ok := os.LookupEnv(ef.env); ok && v != "" {
+			ef.set(v)
+		}
+	}
+}
+
 // bindFlags binds the configuration shared by every command: environment
 // variables, with flags of the same meaning taking precedence.
-func bindFlags(cmd *cobra.Command, c *app.Config) {
+func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	// Operator commands (token, seed, migrate, ...) validate the same
 	// config; only serve narrows the roles (--roles).
 	c.Roles = app.AllRoles
 	f := cmd.PersistentFlags()
-	f.StringVar(&c.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"), "PostgreSQL URL (DATABASE_URL); empty: a private PostgreSQL under --data-dir")
-	f.StringVar(&c.KafkaBrokers, "kafka-brokers", os.Getenv("KAFKA_BROKERS"), "comma-separated Kafka brokers (KAFKA_BROKERS); empty: an in-process broker on 127.0.0.1:9092")
-	f.StringVar(&c.KafkaTopic, "kafka-topic", envOr("KAFKA_TOPIC", app.DefaultTopic), "topic of the domain events (KAFKA_TOPIC)")
-	f.StringVar(&c.HTTPAddr, "http-addr", envOr("HTTP_ADDR", ":8080"), "HTTP listen address (HTTP_ADDR)")
-	f.StringVar(&c.JWTSecret, "jwt-secret", os.Getenv("JWT_SECRET"), "HS256 secret of owner tokens (JWT_SECRET), at least 32 bytes")
-	f.StringVar(&c.PIIKey, "pii-key", os.Getenv("PII_KEY"), "secret of the keyed hash behind participant ids (PII_KEY), at least 16 bytes")
-	f.StringVar(&c.LogLevel, "log-level", envOr("LOG_LEVEL", "info"), "debug, info, warn or error (LOG_LEVEL)")
-	f.StringVar(&c.DataDir, "data-dir", envOr("DATA_DIR", ".data"), "embedded mode's data directory (DATA_DIR)")
-	f.DurationVar(&c.RetentionNonWinners, "retention-non-winners", envDuration("RETENTION_NON_WINNERS", 168*time.Hour),
-		"keep non-winners' personal data this long after announceAt (RETENTION_NON_WINNERS)")
-	f.DurationVar(&c.RetentionWinners, "retention-winners", envDuration("RETENTION_WINNERS", 2160*time.Hour),
-		"keep winners' personal data this long after announceAt, for prize delivery (RETENTION_WINNERS)")
+	e := &envFlags{}
+	e.string(f, &c.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: a private PostgreSQL under --data-dir")
+	e.string(f, &c.KafkaBrokers, "kafka-brokers", "KAFKA_BROKERS", "", "comma-separated Kafka brokers; empty: an in-process broker on 127.0.0.1:9092")
+	e.string(f, &c.KafkaTopic, "kafka-topic", "KAFKA_TOPIC", app.DefaultTopic, "topic of the domain events")
+	e.string(f, &c.HTTPAddr, "http-addr", "HTTP_ADDR", ":8080", "HTTP listen address")
+	e.string(f, &c.MetricsAddr, "metrics-addr", "METRICS_ADDR", app.DefaultMetricsAddr, `listen address of /metrics (and pprof with serve --pprof); "off": none`)
+	e.string(f, &c.JWTSecret, "jwt-secret", "JWT_SECRET", "", "HS256 secret of owner tokens, at least 32 bytes")
+	e.string(f, &c.PIIKey, "pii-key", "PII_KEY", "", "root secret of participant ids and personal data encryption, at least 16 bytes")
+	e.string(f, &c.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	e.string(f, &c.DataDir, "data-dir", "DATA_DIR", ".data", "embedded mode's data directory")
+	e.string(f, &c.RateLimitPerIP, "rate-limit-per-ip", "RATE_LIMIT_PER_IP", "10/s", `public routes' limit per client IP: "10/s" (burst twice the rate), "10/s,50" or "off"`)
+	e.string(f, &c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client")
+	e.duration(f, &c.RetentionNonWinners, "retention-non-winners", "RETENTION_NON_WINNERS", 168*time.Hour,
+		"keep non-winners' personal data this long after announceAt")
+	e.duration(f, &c.RetentionWinners, "retention-winners", "RETENTION_WINNERS", 2160*time.Hour,
+		"keep winners' personal data this long after announceAt, for prize delivery")
+	return e
 }
 
-// envDuration reads a Go duration; an unparsable value becomes -1, which
-// Validate refuses by name.
-func envDuration(key string, def time.Duration) time.Duration {
-	v := os.Getenv(key)
-	if v == "" {
-		return def
+// envBool reads a boolean variable such as PPROF=true.
+func envBool(key string) bool {
+	switch os.Getenv(key) {
+	case "1", "true", "TRUE", "True", "yes", "on":
+		return true
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return -1
-	}
-	return d
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
+	return false
 }

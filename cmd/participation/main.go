@@ -33,7 +33,13 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	bindFlags(root, cfg)
+	env := bindFlags(root, cfg)
+	// Every subcommand sees the environment applied after its flags parsed,
+	// then the defaults of what neither gave.
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		env.applyEnv(cmd.Flags())
+		cfg.SetDefaults()
+	}
 	root.AddCommand(
 		newServeCommand(cfg),
 		newMigrateCommand(cfg),

@@ -19,12 +19,16 @@ func newServeCommand(cfg *app.Config) *cobra.Command {
 		Short: "Serve the API, relay the store to Kafka and run the projectors (or the roles --roles names)",
 		Args:  cobra.NoArgs,
 	}
-	roles := cmd.Flags().String("roles", envOr("ROLES", app.AllRoles.String()),
-		"what this instance runs, comma-separated: api, relay, projectors (ROLES)")
+	var roles string
+	env := &envFlags{}
+	env.string(cmd.Flags(), &roles, "roles", "ROLES", app.AllRoles.String(), "what this instance runs, comma-separated: api, relay, projectors")
+	pprof := cmd.Flags().Bool("pprof", false, "serve net/http/pprof on --metrics-addr (PPROF=true)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		env.applyEnv(cmd.Flags())
 		c := *cfg
+		c.Pprof = *pprof || (!cmd.Flags().Changed("pprof") && envBool("PPROF"))
 		var err error
-		if c.Roles, err = app.ParseRoles(*roles); err != nil {
+		if c.Roles, err = app.ParseRoles(roles); err != nil {
 			return err
 		}
 		out := cmd.OutOrStdout()
@@ -38,9 +42,17 @@ func printBanner(out io.Writer, s app.Started) error {
 	base := "http://" + displayAddr(s.Addr)
 	fmt.Fprintf(out, "\nparticipation is up (roles: %s)\n", s.Roles)
 	if s.Roles.API {
-		fmt.Fprintf(out, "  API         %s   (spec: %s/openapi.json, metrics: %s/metrics)\n", base, base, base)
+		fmt.Fprintf(out, "  API         %s   (spec: %s/openapi.json)\n", base, base)
 	} else {
-		fmt.Fprintf(out, "  Ops         %s   (/healthz, /readyz, /metrics)\n", base)
+		fmt.Fprintf(out, "  Ops         %s   (/healthz, /readyz)\n", base)
+	}
+	if s.MetricsAddr != nil {
+		metrics := "http://" + displayAddr(s.MetricsAddr)
+		if s.Pprof {
+			fmt.Fprintf(out, "  Metrics     %s/metrics   (pprof: %s/debug/pprof/)\n", metrics, metrics)
+		} else {
+			fmt.Fprintf(out, "  Metrics     %s/metrics\n", metrics)
+		}
 	}
 	fmt.Fprintf(out, "  PostgreSQL  %s\n", app.Redact(s.DatabaseURL))
 	if len(s.Brokers) > 0 {

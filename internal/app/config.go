@@ -11,6 +11,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/shopevents/participation/api"
 )
 
 // DefaultTopic is the topic of the domain events (DESIGN "Publishing").
@@ -36,6 +38,18 @@ type Config struct {
 	RetentionNonWinners time.Duration
 	RetentionWinners    time.Duration
 
+	// MetricsAddr serves /metrics (and pprof when Pprof): default
+	// 127.0.0.1:9090, never the API's port; "off" serves none.
+	MetricsAddr string
+	// Pprof serves net/http/pprof on MetricsAddr (serve --pprof only).
+	Pprof bool
+	// RateLimitPerIP is RATE_LIMIT_PER_IP: "10/s" (the default, burst
+	// twice the rate), "10/s,50" (an explicit burst) or "off".
+	RateLimitPerIP string
+	// TrustedProxies is TRUSTED_PROXIES: comma-separated addresses or CIDR
+	// prefixes whose X-Forwarded-For names the client.
+	TrustedProxies string
+
 	// OnStart, when set, is called once the instance listens, with what an
 	// operator needs to reach it (the CLI prints its banner from it).
 	OnStart func(Started) error
@@ -58,7 +72,13 @@ func (c *Config) SetDefaults() {
 	if c.Roles == (Roles{}) {
 		c.Roles = AllRoles
 	}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = DefaultMetricsAddr
+	}
 }
+
+// MetricsOff reports whether no metrics listener is wanted.
+func (c Config) MetricsOff() bool { return strings.EqualFold(c.MetricsAddr, "off") }
 
 // Embedded reports whether the instance runs its own PostgreSQL (and then
 // generates its development secrets).
@@ -90,6 +110,15 @@ func (c Config) Validate() error {
 	}
 	if c.Roles == (Roles{}) {
 		errs = append(errs, errors.New("ROLES: name at least one of "+strings.Join(roleNames, ", ")))
+	}
+	if _, err := api.ParseRateLimit(c.RateLimitPerIP); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := api.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+	}
+	if c.Pprof && c.MetricsOff() {
+		errs = append(errs, errors.New("pprof is served on METRICS_ADDR, which is off"))
 	}
 	if !c.Embedded() {
 		if len(c.JWTSecret) < 32 {

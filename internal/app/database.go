@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
@@ -43,12 +46,13 @@ func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*Databa
 	poolCfg, err := pgxpool.ParseConfig(db.URL)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		// pgx's message quotes the string it could not parse: not ours to show.
+		return nil, errors.New("DATABASE_URL is not a valid PostgreSQL connection string (a URL postgres://HOST/DB or key=value pairs)")
 	}
 	poolCfg.MaxConns = max(poolCfg.MaxConns, 32)
 	if db.Pool, err = pgxpool.NewWithConfig(ctx, poolCfg); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect: %w", err)
+		return nil, fmt.Errorf("connect to %s: %w", Redact(db.URL), err)
 	}
 	if err := db.Pool.Ping(ctx); err != nil {
 		db.Close()
@@ -152,15 +156,17 @@ func devSecret(path string) ([]byte, error) {
 	return secret, nil
 }
 
-// Redact hides a password in a connection URL for messages.
-func Redact(url string) string {
-	if at := strings.LastIndex(url, "@"); at > 0 {
-		if scheme := strings.Index(url, "://"); scheme > 0 && scheme < at {
-			userinfo := url[scheme+3 : at]
-			if colon := strings.Index(userinfo, ":"); colon >= 0 {
-				return url[:scheme+3] + userinfo[:colon] + ":***" + url[at:]
-			}
-		}
+// Redact shows a connection string as host and database only, for the
+// banner, logs and errors: never the user, the password or the options,
+// whether it is a URL or key/value pairs (password=...).
+func Redact(connString string) string {
+	cfg, err := pgconn.ParseConfig(connString)
+	if err != nil {
+		return "(an unreadable connection string)"
 	}
-	return url
+	host := cfg.Host
+	if !strings.HasPrefix(host, "/") { // a Unix socket directory has no port to show
+		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
+	}
+	return host + "/" + cfg.Database
 }

@@ -53,6 +53,8 @@ type testApp struct {
 	spec   *apitest.Spec
 	logs   *syncBuffer
 
+	metricsURL string // METRICS_ADDR's handler, on a listener of its own
+
 	svc     *service // the wired service: svc.run starts its relay and projectors
 	dbURL   string   // its database, for another instance on the same one
 	brokers []string // its Kafka
@@ -72,7 +74,8 @@ type appSetup struct {
 	DatabaseURL string
 	Brokers     []string
 	Topic       string
-	Roles       Roles // zero: all
+	Roles       Roles         // zero: all
+	RateLimit   api.RateLimit // zero: off (tests send far more than a customer); the edge tests set one
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -86,6 +89,9 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 	}
 	if setup.Topic == "" {
 		setup.Topic = testenv.Topic(t)
+	}
+	if setup.RateLimit == (api.RateLimit{}) {
+		setup.RateLimit = api.RateLimit{Off: true}
 	}
 	poolCfg, err := pgxpool.ParseConfig(setup.DatabaseURL)
 	if err != nil {
@@ -110,6 +116,7 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		PIIKey:    testPIIKey,
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Roles:     setup.Roles,
+		RateLimit: setup.RateLimit,
 	})
 	if err != nil {
 		t.Fatalf("newService: %v", err)
@@ -117,6 +124,8 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 	t.Cleanup(svc.close) // after the server below has stopped
 	server := httptest.NewServer(svc.handler)
 	t.Cleanup(server.Close)
+	metrics := httptest.NewServer(svc.metrics)
+	t.Cleanup(metrics.Close)
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}
 	t.Cleanup(transport.CloseIdleConnections)
 	t.Cleanup(func() {
@@ -131,6 +140,8 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		pool:   pool,
 		spec:   apitest.LoadSpec(t, api.OpenAPISpec()),
 		logs:   logs,
+
+		metricsURL: metrics.URL,
 
 		svc:     svc,
 		dbURL:   setup.DatabaseURL,

@@ -31,14 +31,8 @@ func TestOpsEndpoints(t *testing.T) {
 				t.Errorf("/openapi.json has no path %s", participationsPath)
 			}
 		}},
-		{name: "metrics_has_the_relay_lag", path: "/metrics", wantStatus: 200, check: func(t *testing.T, ans answer) {
-			if ct := ans.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
-				t.Errorf("/metrics Content-Type = %q, want text/plain", ct)
-			}
-			if !strings.Contains(string(ans.Body), "participation_relay_lag_events") {
-				t.Errorf("/metrics has no participation_relay_lag_events:\n%s", ans.Body)
-			}
-		}},
+		{name: "metrics_are_not_on_the_api_port", path: "/metrics", wantStatus: 404},
+		{name: "pprof_is_not_on_the_api_port", path: "/debug/pprof/", wantStatus: 404},
 		{name: "unknown_route_is_404_in_the_error_shape", path: "/api/v1/nothing-here", wantStatus: 404, check: func(t *testing.T, ans answer) {
 			if got, want := decode[apiError](t, ans).Code, "NOT_FOUND"; got != want {
 				t.Errorf("code = %q, want %q", got, want)
@@ -71,7 +65,7 @@ func TestMetricsCountCommandsByOutcome(t *testing.T) {
 	if ans := a.call(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", "01044441234", "KAKAO")); ans.Status != http.StatusConflict {
 		t.Fatalf("duplicate registration = %d, want 409", ans.Status)
 	}
-	body := string(a.call(http.MethodGet, "/metrics", "", nil).Body)
+	body := a.scrape(t)
 	for _, want := range []string{
 		`participation_commands_total{command="open_campaign",outcome="ok"} 1`,
 		`participation_commands_total{command="register_participant",outcome="ok"} 1`,
@@ -128,5 +122,36 @@ func TestReadyzPerRole(t *testing.T) {
 				t.Errorf("/readyz = %s, want ready with checks %v", ans.Body, tc.want)
 			}
 		})
+	}
+}
+
+// scrape reads the instance's /metrics from METRICS_ADDR's handler.
+func (a *testApp) scrape(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(a.metricsURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return string(body)
+}
+
+func TestMetricsAddrServesTheLagGaugesAndNoPprofUnlessAsked(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	if body := a.scrape(t); !strings.Contains(body, "participation_relay_lag_events") {
+		t.Errorf("/metrics has no participation_relay_lag_events:\n%.2000s", body)
+	}
+	resp, err := http.Get(a.metricsURL + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("pprof without --pprof: %d, want 404", resp.StatusCode)
 	}
 }

@@ -48,5 +48,5 @@ func (p *projectors) close() { p.pool.Close() }
 
 // registerReadSideMetrics adds the projections' lag to registry.
 func registerReadSideMetrics(registry *prometheus.Registry, pool *pgxpool.Pool, logger *slog.Logger) {
-	registry.MustRegister(projections.NewLagCollector(pool, logger))
+	registry.MustRegister(cached(projections.NewLagCollector(pool, logger), lagCacheTTL))
 }

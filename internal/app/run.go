@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/internal/embedded"
 )
 
@@ -22,6 +23,8 @@ type Started struct {
 	Brokers     []string
 	Topic       string
 	Roles       Roles
+	MetricsAddr net.Addr // nil when METRICS_ADDR is off
+	Pprof       bool
 	JWTSecret   []byte // the embedded mode's banner signs a demo token with it
 	Embedded    bool
 	DataDir     string
@@ -58,10 +61,14 @@ func Run(ctx context.Context, cfg Config) error {
 		logger.Info("started the in-process Kafka broker", "brokers", strings.Join(brokers, ","))
 	}
 
+	rateLimit, _ := api.ParseRateLimit(cfg.RateLimitPerIP)    // validated above
+	trusted, _ := api.ParseTrustedProxies(cfg.TrustedProxies) // validated above
+	closing := make(chan struct{})
 	svc, err := newService(deps{
 		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: time.Hour},
+		RateLimit: rateLimit, TrustedProxies: trusted, Closing: closing, Pprof: cfg.Pprof,
 	})
 	if err != nil {
 		return err
@@ -71,30 +78,46 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	server := &http.Server{Handler: svc.handler, ReadHeaderTimeout: 10 * time.Second}
+	servers := []*http.Server{api.NewHTTPServer(svc.handler, api.Timeouts{}, closing)}
+	listeners := []net.Listener{listener}
+	var metricsAddr net.Addr
+	if !cfg.MetricsOff() {
+		ml, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = listener.Close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		metricsAddr = ml.Addr()
+		// No write timeout: a CPU profile streams for as long as it was asked.
+		servers = append(servers, &http.Server{Handler: svc.metrics, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute})
+		listeners = append(listeners, ml)
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	group, gctx := errgroup.WithContext(ctx)
 	group.Go(func() error { return svc.run(gctx) })
-	group.Go(func() error {
-		if err := server.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	group.Go(func() error {
-		<-gctx.Done()
-		// In-flight requests finish; new connections are refused.
-		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 15*time.Second)
-		defer cancel()
-		return server.Shutdown(shutdownCtx)
-	})
+	for i, server := range servers {
+		group.Go(func() error {
+			if err := server.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+		group.Go(func() error {
+			<-gctx.Done()
+			// In-flight requests finish; new connections are refused; the
+			// analytics streams end at once (closing), so this is quick.
+			shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 15*time.Second)
+			defer cancel()
+			return server.Shutdown(shutdownCtx)
+		})
+	}
 	logger.Info("started", "roles", cfg.Roles.String(), "addr", listener.Addr().String())
 
 	if cfg.OnStart != nil {
 		if err := cfg.OnStart(Started{
-			Addr: listener.Addr(), DatabaseURL: db.URL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
+			Addr: listener.Addr(), MetricsAddr: metricsAddr, Pprof: cfg.Pprof, DatabaseURL: db.URL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
 			JWTSecret: jwtSecret, Embedded: cfg.Embedded(), DataDir: cfg.DataDir,
 		}); err != nil {
 			cancel()

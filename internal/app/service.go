@@ -6,12 +6,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
@@ -33,6 +33,12 @@ type deps struct {
 	Logger    *slog.Logger
 	Roles     Roles
 	Retention retention // Every zero: no retention runs in this instance
+
+	// The edge (api.Config): zero RateLimit is the default 10/s, burst 20.
+	RateLimit      api.RateLimit
+	TrustedProxies []netip.Prefix
+	Closing        <-chan struct{} // closed when the HTTP server shuts down: streams end
+	Pprof          bool            // serve pprof next to /metrics
 }
 
 // service is one instance wired for its roles: the HTTP handler (the whole
@@ -40,7 +46,8 @@ type deps struct {
 // background workers. A role that is off leaves its fields nil.
 type service struct {
 	roles    Roles
-	handler  http.Handler
+	handler  http.Handler // HTTP_ADDR
+	metrics  http.Handler // METRICS_ADDR: /metrics, and pprof when asked
 	store    *eventstore.Store
 	registry *prometheus.Registry
 
@@ -76,7 +83,7 @@ func newService(d deps) (_ *service, err error) {
 		if s.relay, err = newRelay(s.store, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
 			return nil, err
 		}
-		s.registry.MustRegister(relayLag(s.store, s.relay))
+		s.registry.MustRegister(cached(relayLag(s.store, s.relay), lagCacheTTL))
 		if d.Retention.Every > 0 {
 			if s.retention, err = newRetentionWorker(s.store, d.PIIKey, d.Retention, s.relay, d.Logger); err != nil {
 				return nil, err
@@ -95,8 +102,9 @@ func newService(d deps) (_ *service, err error) {
 		}
 		s.broker = ready.broker
 	}
+	s.metrics = metricsHandler(s.registry, d.Pprof)
 	if !d.Roles.API {
-		s.handler = opsHandler(s.registry, ready)
+		s.handler = opsHandler(ready)
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
@@ -104,8 +112,15 @@ func newService(d deps) (_ *service, err error) {
 		return nil, err
 	}
 	s.queries = projections.NewQueries(d.Pool, d.Logger)
-	s.handler = api.NewServer(api.Config{JWTSecret: d.JWTSecret, Registry: s.registry, Unavailable: dbUnavailable},
-		newMeteredCommands(s.commands, s.registry), s.queries, ready, d.Logger)
+	s.handler = api.NewServer(api.Config{
+		JWTSecret:      d.JWTSecret,
+		Registry:       s.registry,
+		Unavailable:    dbUnavailable,
+		RateLimit:      d.RateLimit,
+		TrustedProxies: d.TrustedProxies,
+		Idempotency:    eventstore.NewIdempotencyKeys(d.Pool, eventstore.IdempotencyConfig{}),
+		Closing:        d.Closing,
+	}, newMeteredCommands(s.commands, s.registry), s.queries, ready, d.Logger)
 	return s, nil
 }
 
@@ -161,8 +176,9 @@ func ignoreCanceled(err error) error {
 }
 
 // opsHandler is what an instance without the API role serves on HTTP_ADDR:
-// liveness, readiness and metrics, so an orchestrator can watch it too.
-func opsHandler(registry *prometheus.Registry, ready readiness) http.Handler {
+// liveness and readiness, so an orchestrator can watch it too (its metrics
+// are on METRICS_ADDR, as every instance's).
+func opsHandler(ready readiness) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -176,7 +192,6 @@ func opsHandler(registry *prometheus.Registry, ready readiness) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": ready.Checks(ctx)})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	return mux
 }
 

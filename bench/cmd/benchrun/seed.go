@@ -135,7 +135,7 @@ func (e *env) quiesce(want map[uuid.UUID]int64, deadline time.Time) error {
 
 // metric reads a gauge from /metrics: the largest value over its label sets.
 func (e *env) metric(name string) (float64, error) {
-	resp, err := http.Get(e.svc.base + "/metrics")
+	resp, err := http.Get(e.svc.pprof + "/metrics") // METRICS_ADDR, not the API's port
 	if err != nil {
 		return 0, err
 	}

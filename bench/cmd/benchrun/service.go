@@ -28,7 +28,7 @@ import (
 type service struct {
 	cmd     *exec.Cmd
 	base    string
-	pprof   string
+	pprof   string // METRICS_ADDR's base: /metrics and, with PPROF, /debug/pprof/
 	logPath string
 	exited  chan error
 }
@@ -47,14 +47,16 @@ func (e *env) serviceEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "DATABASE_URL", "KAFKA_BROKERS", "KAFKA_TOPIC", "JWT_SECRET", "PII_KEY", "HTTP_ADDR", "LOG_LEVEL", "PPROF_ADDR", "DATA_DIR":
+		case "DATABASE_URL", "KAFKA_BROKERS", "KAFKA_TOPIC", "JWT_SECRET", "PII_KEY", "HTTP_ADDR", "LOG_LEVEL", "PPROF_ADDR", "DATA_DIR",
+			"METRICS_ADDR", "PPROF", "RATE_LIMIT_PER_IP", "TRUSTED_PROXIES":
 		default:
 			env = append(env, kv)
 		}
 	}
 	return append(env, "DATABASE_URL="+e.appURL, "KAFKA_BROKERS="+e.brokers, "KAFKA_TOPIC="+e.o.topic,
 		"JWT_SECRET="+e.jwtSecret, "PII_KEY="+e.piiKey, "LOG_LEVEL="+e.o.logLevel,
-		"DATA_DIR="+filepath.Join(e.o.work, "data"))
+		"DATA_DIR="+filepath.Join(e.o.work, "data"),
+		"RATE_LIMIT_PER_IP=off") // the load comes from one address on purpose
 }
 
 func (e *env) startService() error {
@@ -72,7 +74,7 @@ func (e *env) startService() error {
 		return err
 	}
 	cmd := exec.Command(e.o.bin, "serve")
-	cmd.Env = append(e.serviceEnv(), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort), fmt.Sprintf("PPROF_ADDR=127.0.0.1:%d", pprofPort))
+	cmd.Env = append(e.serviceEnv(), fmt.Sprintf("HTTP_ADDR=127.0.0.1:%d", httpPort), fmt.Sprintf("METRICS_ADDR=127.0.0.1:%d", pprofPort), "PPROF=true")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()

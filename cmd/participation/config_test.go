@@ -1,0 +1,98 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/spf13/cobra"
+)
+
+const (
+	envJWTSecret = "env-jwt-secret-env-jwt-secret-0123456789"
+	envPIIKey    = "env-pii-key-env-pii-key-0123"
+	envPassword  = "hunter2-the-password"
+)
+
+func setSecretEnv(t *testing.T) {
+	t.Helper()
+	t.Setenv("JWT_SECRET", envJWTSecret)
+	t.Setenv("PII_KEY", envPIIKey)
+	t.Setenv("DATABASE_URL", "postgres://app:"+envPassword+"@db.internal:5432/participation")
+	t.Setenv("DATA_DIR", t.TempDir())
+}
+
+// --help of every command shows literal defaults, never a secret taken from
+// the environment.
+func TestHelpNeverPrintsASecret(t *testing.T) {
+	setSecretEnv(t)
+	var commands [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		commands = append(commands, append(append([]string(nil), path...), "--help"))
+		for _, sub := range c.Commands() {
+			walk(sub, append(path, sub.Name()))
+		}
+	}
+	walk(newRootCommand(), nil)
+	for _, args := range commands {
+		t.Run(strings.Join(args, "_"), func(t *testing.T) {
+			root := newRootCommand()
+			root.SetArgs(args)
+			var out strings.Builder
+			root.SetOut(&out)
+			root.SetErr(&out)
+			if err := root.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			for _, secret := range []string{envJWTSecret, envPIIKey, envPassword, "db.internal"} {
+				if strings.Contains(out.String(), secret) {
+					t.Errorf("%v prints %q:\n%s", args, secret, out.String())
+				}
+			}
+		})
+	}
+	root := newRootCommand()
+	root.SetArgs([]string{"--help"})
+	var out strings.Builder
+	root.SetOut(&out)
+	_ = root.Execute()
+	for _, want := range []string{`(default ":8080")`, `(default "127.0.0.1:9090")`, `(default "10/s")`, "(JWT_SECRET)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// The environment still configures the commands; a flag wins over it.
+func TestEnvironmentAppliesWhenTheFlagIsNotGiven(t *testing.T) {
+	setSecretEnv(t)
+	flagSecret := "flag-jwt-secret-flag-jwt-secret-0123456789"
+	cases := []struct {
+		name       string
+		args       []string
+		wantSecret string
+	}{
+		{"env_when_no_flag", []string{"token", "--owner", "o"}, envJWTSecret},
+		{"flag_over_env", []string{"--jwt-secret", flagSecret, "token", "--owner", "o"}, flagSecret},
+		{"subcommand_flag_over_env", []string{"token", "--owner", "o", "--jwt-secret", flagSecret}, flagSecret},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := newRootCommand()
+			root.SetArgs(tc.args)
+			var out strings.Builder
+			root.SetOut(&out)
+			if err := root.Execute(); err != nil {
+				t.Fatal(err)
+			}
+			tok := strings.TrimSpace(out.String())
+			_, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return []byte(tc.wantSecret), nil },
+				jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(time.Now))
+			if err != nil {
+				t.Fatalf("token not signed with the expected secret: %v", err)
+			}
+		})
+	}
+}

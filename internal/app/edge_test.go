@@ -1,0 +1,164 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/api/apitest"
+	"github.com/shopevents/participation/internal/testenv"
+)
+
+func TestRedactShowsHostAndDatabaseOnly(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, in, want string
+	}{
+		{"url_with_password", "postgres://app:s3cret@db.example:6543/shop?sslmode=require", "db.example:6543/shop"},
+		{"url_without_user", "postgres://127.0.0.1:55432/postgres?sslmode=disable", "127.0.0.1:55432/postgres"},
+		{"key_value_with_password", "host=db.example port=5433 user=app password=s3cret dbname=shop sslmode=disable", "db.example:5433/shop"},
+		{"key_value_quoted_password", "host=db.example user=app password='s3 cret' dbname=shop", "db.example:5432/shop"},
+		{"password_in_the_query", "postgres://db.example/shop?password=s3cret", "db.example:5432/shop"},
+		{"unix_socket", "host=/var/run/postgresql user=app password=s3cret dbname=shop", "/var/run/postgresql/shop"},
+		{"garbage", "postgres://app:s3cret@[::1", "(an unreadable connection string)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			for _, secret := range []string{"s3cret", "s3 cret", "app"} {
+				if strings.Contains(got, secret) {
+					t.Errorf("Redact(%q) = %q shows %q", tc.in, got, secret)
+				}
+			}
+		})
+	}
+}
+
+// A bad DATABASE_URL is refused without echoing it (pgx's own message
+// quotes the string, password included).
+func TestBadDatabaseURLErrorHidesThePassword(t *testing.T) {
+	t.Parallel()
+	cfg := Config{DatabaseURL: "postgres://app:s3cret@db:notaport/shop", JWTSecret: strings.Repeat("j", 32), PIIKey: strings.Repeat("p", 16)}
+	cfg.SetDefaults()
+	_, err := OpenDatabase(t.Context(), cfg, cfg.Logger())
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("err = %v, want an error without the password", err)
+	}
+}
+
+type countingCollector struct {
+	gauge   prometheus.Gauge
+	collect atomic.Int32
+}
+
+func (c *countingCollector) Describe(ch chan<- *prometheus.Desc) { c.gauge.Describe(ch) }
+func (c *countingCollector) Collect(ch chan<- prometheus.Metric) {
+	c.collect.Add(1)
+	c.gauge.Collect(ch)
+}
+
+// Scrapes between two readings reuse the last one: no query per scrape.
+func TestLagGaugesAreCachedBetweenScrapes(t *testing.T) {
+	t.Parallel()
+	inner := &countingCollector{gauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "lag"})}
+	now := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
+	c := cached(inner, 5*time.Second)
+	c.now = func() time.Time { return now }
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(c)
+	for range 10 {
+		if _, err := registry.Gather(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := inner.collect.Load(); n != 1 {
+		t.Fatalf("10 scrapes within the TTL collected %d times, want 1", n)
+	}
+	now = now.Add(6 * time.Second)
+	_, _ = registry.Gather()
+	if n := inner.collect.Load(); n != 2 {
+		t.Fatalf("a scrape after the TTL collected %d times in all, want 2", n)
+	}
+}
+
+// serve with analytics streams open stops at once and cleanly (Run returns
+// nil: the process exits 0), and /metrics and pprof live on METRICS_ADDR.
+func TestRunWithOpenStreamsStopsQuickly(t *testing.T) {
+	t.Parallel()
+	started := make(chan Started, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := Config{
+		DatabaseURL:  testenv.Database(t),
+		KafkaBrokers: strings.Join(testenv.KafkaBrokers(t), ","),
+		KafkaTopic:   testenv.Topic(t),
+		HTTPAddr:     "127.0.0.1:0",
+		MetricsAddr:  "127.0.0.1:0",
+		Pprof:        true,
+		JWTSecret:    string(testJWTSecret),
+		PIIKey:       string(testPIIKey),
+		LogLevel:     "error",
+		OnStart:      func(s Started) error { started <- s; return nil },
+	}
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	var s Started
+	select {
+	case s = <-started:
+	case err := <-done:
+		t.Fatalf("Run: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Run did not start")
+	}
+	base := "http://" + s.Addr.String()
+	a := &testApp{t: t, url: base, client: http.DefaultClient, spec: apitest.LoadSpec(t, api.OpenAPISpec())}
+	eventID := a.openCampaign(ownerA, openNow())
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, base+analyticsPath(eventID)+"/stream", nil)
+		req.Header.Set("Authorization", "Bearer "+token(t, ownerA))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || !strings.HasPrefix(line, "event: analytics") {
+			t.Fatalf("stream: %d %q %v", resp.StatusCode, line, err)
+		}
+	}
+	for path, want := range map[string]int{"/metrics": 200, "/debug/pprof/": 200} {
+		resp, err := http.Get("http://" + s.MetricsAddr.String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("METRICS_ADDR %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		elapsed := time.Since(start)
+		t.Logf("Run stopped %v after the signal, with 3 streams open", elapsed)
+		if err != nil {
+			t.Fatalf("Run = %v, want nil (exit 0)", err)
+		}
+		if elapsed > 5*time.Second {
+			t.Errorf("stopping took %v, want well under the old 15 s", elapsed)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Run did not stop")
+	}
+}
