@@ -427,7 +427,8 @@ func TestCommandSideRejections(t *testing.T) {
 
 		// Verifying a draw.
 		{name: "verify_of_an_unknown_draw_is_404", method: http.MethodGet, path: verifyPath(uuid.New()), auth: bearerA, wantStatus: 404, wantCode: "DRAW_LOG_NOT_FOUND"},
-		{name: "verify_of_another_owners_draw_is_403", method: http.MethodGet, path: verifyPath(drawn.DrawLogID), auth: bearerB, wantStatus: 403, wantCode: "FORBIDDEN"},
+		// The draw-log routes name no campaign: another owner's draw answers as an unknown one.
+		{name: "verify_of_another_owners_draw_is_404_like_an_unknown_one", method: http.MethodGet, path: verifyPath(drawn.DrawLogID), auth: bearerB, wantStatus: 404, wantCode: "DRAW_LOG_NOT_FOUND"},
 		{name: "verify_of_a_malformed_draw_id_is_400", method: http.MethodGet, path: "/api/v1/draw-logs/42/verify", auth: bearerA, wantStatus: 400, wantCode: "INVALID_REQUEST", wantFields: []string{"drawLogId"}},
 		{name: "verify_without_a_token_is_401", method: http.MethodGet, path: verifyPath(drawn.DrawLogID), wantStatus: 401, wantCode: "UNAUTHORIZED"},
 	}
