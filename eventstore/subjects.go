@@ -2,9 +2,11 @@ package eventstore
 
 import (
 	"context"
+	be "encoding/binary"
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // SubjectKeys returns the wrapped data keys of the given subjects that
@@ -75,10 +77,21 @@ func candidates(ctx context.Context, q querier, partitionKey string) ([]Candidat
 		return nil, fmt.Errorf("draw candidates: %w", err)
 	}
 	defer rows.Close()
+	// A draw reads a million rows: the binary values are decoded here, which
+	// costs a fraction of Scan's per-column dispatch.
+	// (entry_number's bytes are the same in either format).
+	binary := true
+	for i, fd := range rows.FieldDescriptions() {
+		binary = binary && (i == 1 || fd.Format == pgx.BinaryFormatCode)
+	}
 	var out []Candidate
 	for rows.Next() {
 		var c Candidate
-		if err := rows.Scan(&c.ParticipantID, &c.EntryNumber, &c.Visited, &c.Erased, &c.LastPosition); err != nil {
+		if v := rows.RawValues(); binary && len(v) == 5 && len(v[0]) == 16 && len(v[2]) == 1 && len(v[3]) == 1 && len(v[4]) == 8 {
+			copy(c.ParticipantID[:], v[0])
+			c.EntryNumber, c.Visited, c.Erased = string(v[1]), v[2][0] == 1, v[3][0] == 1
+			c.LastPosition = int64(be.BigEndian.Uint64(v[4]))
+		} else if err := rows.Scan(&c.ParticipantID, &c.EntryNumber, &c.Visited, &c.Erased, &c.LastPosition); err != nil {
 			return nil, fmt.Errorf("draw candidates: %w", err)
 		}
 		out = append(out, c)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -58,6 +59,9 @@ func TestPgDumpHoldsNoPersonalData(t *testing.T) {
 		regs = append(regs, a.registerCustomer(eventID, aCustomer(i), ""))
 	}
 	a.drawWith(ownerA, eventID, map[string]any{"winnerCount": 2})
+	if ans := a.call(http.MethodDelete, erasePath(eventID, regs[5].EntryNumber), token(t, ownerA), nil); ans.Status != http.StatusNoContent {
+		t.Fatalf("erase → %d", ans.Status)
+	}
 	waitUntil(t, "the relay published everything", func() error {
 		if a.count(`SELECT count(*) FROM checkpoints WHERE position >= $1`, a.head()) == 0 {
 			return errors.New("not yet")
@@ -72,6 +76,26 @@ func TestPgDumpHoldsNoPersonalData(t *testing.T) {
 		if strings.Contains(dump, s) {
 			t.Errorf("the dump holds %q in clear", s)
 		}
+	}
+	// The topic: masked registrations, and an erasure that says only that it happened.
+	erasures := 0
+	for _, r := range wholeTopic(t, a.brokers, a.topic) {
+		for _, s := range secretsOf(customersOf(regs)) {
+			if strings.Contains(string(r.value), s) {
+				t.Errorf("a %s message holds %q: %s", r.headers["event_type"], s, r.value)
+			}
+		}
+		if r.headers["event_type"] == "ParticipantErased" {
+			erasures++
+			var keys map[string]any
+			_ = json.Unmarshal(r.value, &keys)
+			if len(keys) != 5 || keys["participantId"] != regs[5].ParticipantID.String() || keys["reason"] != "REQUEST" {
+				t.Errorf("ParticipantErased message = %s, want participantId, eventId, reason, erasedAt, erasedBy only", r.value)
+			}
+		}
+	}
+	if erasures != 1 {
+		t.Errorf("ParticipantErased messages = %d, want 1", erasures)
 	}
 }
 
