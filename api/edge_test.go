@@ -74,6 +74,12 @@ func TestPublicRoutesAreRateLimitedPerClientIP(t *testing.T) {
 			}
 		})
 	}
+	// Every public route shares the client's bucket: the erase route too.
+	erase := httptest.NewRequest(http.MethodPost, "/api/v1/participations/erase",
+		strings.NewReader(`{"eventId":"`+campaignA.String()+`","phone":"010-1234-5678","entryNumber":"ABCD-2345"}`))
+	erase.Header.Set("Content-Type", "application/json")
+	erase.RemoteAddr = "198.51.100.1:4003"
+	wantError(t, h.send(erase), 429, "RATE_LIMITED")
 	if n := len(h.cmds.commandsReceived()); n != 22 {
 		t.Errorf("commands received = %d, want 22 (refused requests reach nothing)", n)
 	}

@@ -3,8 +3,10 @@ package app
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,5 +162,78 @@ func TestRunWithOpenStreamsStopsQuickly(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("Run did not stop")
+	}
+}
+
+// Two instances over one database: concurrent retries of one registration
+// with one Idempotency-Key, half to each, make one registration, and every
+// answer is the first one.
+func TestIdempotencyKeyHoldsAcrossInstances(t *testing.T) {
+	t.Parallel()
+	first := newTestApp(t)
+	second := newTestAppWith(t, appSetup{DatabaseURL: first.dbURL, Brokers: first.brokers, Topic: first.topic})
+	eventID := first.openCampaign(ownerA, openNow())
+	before := first.eventCount()
+
+	const retries = 16
+	answers := make([]answer, retries)
+	var wg sync.WaitGroup
+	for i := range retries {
+		app := first
+		if i%2 == 1 {
+			app = second
+		}
+		wg.Go(func() {
+			req, err := app.request(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", "010-5555-1234", "KAKAO"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set(api.IdempotencyHeader, "retry-of-one-registration")
+			if answers[i], err = app.send(req); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, ans := range answers {
+		if ans.Status != http.StatusCreated || string(ans.Body) != string(answers[0].Body) {
+			t.Errorf("answer %d: %d %s, want the first 201 %s", i, ans.Status, ans.Body, answers[0].Body)
+		}
+	}
+	if n := first.eventCount() - before; n != 1 {
+		t.Fatalf("stored %d registrations, want 1", n)
+	}
+	// The same key with another body is refused, and stores nothing.
+	req, _ := second.request(http.MethodPost, participationsPath, "", registrationBody(eventID, "이영희", "010-5555-9999", "KAKAO"))
+	req.Header.Set(api.IdempotencyHeader, "retry-of-one-registration")
+	ans, err := second.send(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Status != http.StatusUnprocessableEntity || errorOf(ans).Code != "IDEMPOTENCY_KEY_REUSED" {
+		t.Fatalf("other body: %d %s, want 422 IDEMPOTENCY_KEY_REUSED", ans.Status, ans.Body)
+	}
+	if n := first.eventCount() - before; n != 1 {
+		t.Fatalf("after the reuse: %d registrations, want 1", n)
+	}
+}
+
+// The wired service limits the public routes per client IP (the other
+// end-to-end tests turn the limit off).
+func TestRegistrationIsRateLimitedEndToEnd(t *testing.T) {
+	t.Parallel()
+	a := newTestAppWith(t, appSetup{RateLimit: api.RateLimit{PerSecond: 0.001, Burst: 3}})
+	eventID := a.openCampaign(ownerA, openNow())
+	var statuses []int
+	for i := range 5 {
+		ans := a.call(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", fmt.Sprintf("010-6666-%04d", i), "KAKAO"))
+		statuses = append(statuses, ans.Status)
+		if ans.Status == http.StatusTooManyRequests && (errorOf(ans).Code != "RATE_LIMITED" || ans.Header.Get("Retry-After") == "") {
+			t.Errorf("429 without its code or Retry-After: %s %v", ans.Body, ans.Header)
+		}
+	}
+	if want := []int{201, 201, 201, 429, 429}; fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Fatalf("statuses = %v, want %v", statuses, want)
 	}
 }
