@@ -1,0 +1,352 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shopevents/participation/eventstore"
+)
+
+// Sender sends messages and reports, per message, nil once Kafka
+// acknowledged it or why not. *Publisher is the Sender of production.
+type Sender interface {
+	Send(ctx context.Context, topic string, msgs []*message.Message) []error
+	Close() error
+}
+
+// Config configures a Relay.
+type Config struct {
+	// Name keys the durable checkpoint and the leadership lock.
+	Name       string
+	Topic      string
+	Brokers    []string
+	Partitions int32 // of the topic, when the relay creates it (KAFKA_PARTITIONS)
+	// Connect makes the sender when the relay first leads, retried with
+	// backoff until Kafka answers (default: a Publisher over Brokers, after
+	// EnsureTopic).
+	Connect func(ctx context.Context) (Sender, error)
+	// BatchSize bounds how many events one round publishes.
+	BatchSize int
+	// Idle is how long to wait before looking again when the store has nothing new.
+	Idle time.Duration
+	// Standby is how often a relay that is not the leader tries to become it.
+	Standby time.Duration
+	// MaxBackoff caps the wait after a failed round (Kafka down).
+	MaxBackoff time.Duration
+	// RetryPoll is how often the leader looks for parked events to send again.
+	RetryPoll time.Duration
+	// Transform builds the message for an event (default eventstore.ToMessage).
+	Transform func(eventstore.RecordedEvent) *message.Message
+	Logger    *slog.Logger
+	// Registerer, when set, gets the relay's metrics.
+	Registerer prometheus.Registerer
+}
+
+func (c *Config) setDefaults() {
+	if c.Name == "" {
+		c.Name = "kafka-relay"
+	}
+	if c.Partitions <= 0 {
+		c.Partitions = 12
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 1000
+	}
+	if c.Idle <= 0 {
+		c.Idle = 20 * time.Millisecond
+	}
+	if c.Standby <= 0 {
+		c.Standby = time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.RetryPoll <= 0 {
+		c.RetryPoll = 500 * time.Millisecond
+	}
+	if c.Transform == nil {
+		c.Transform = eventstore.ToMessage
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Validate reports what is missing or wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Topic == "" {
+		errs = append(errs, errors.New("relay: topic is empty"))
+	}
+	if c.Connect == nil && len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("relay: no Kafka brokers"))
+	}
+	if c.Partitions > 10_000 {
+		errs = append(errs, fmt.Errorf("relay: %d partitions is too many", c.Partitions))
+	}
+	if c.Standby > 4*time.Second {
+		errs = append(errs, errors.New("relay: standby above 4s would miss the 5s take-over"))
+	}
+	return errors.Join(errs...)
+}
+
+// Relay tails the store from a durable checkpoint and publishes every event.
+// One relay per database is active at a time: it holds a session advisory
+// lock, and another instance takes over when the holder's session ends.
+// The checkpoint advances only after Kafka acknowledged everything before
+// it (or it was parked), so delivery is at-least-once and a crash loses nothing.
+type Relay struct {
+	store     *eventstore.Store
+	cfg       Config
+	sender    Sender // owned by Run's goroutine
+	blocked   map[string]bool
+	position  atomic.Int64
+	leader    atomic.Bool
+	connected atomic.Bool
+	refusals  prometheus.Counter
+}
+
+// New returns a relay over the store.
+func New(store *eventstore.Store, cfg Config) (*Relay, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Relay{store: store, cfg: cfg, refusals: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "participation_relay_refused_events_total",
+		Help: "Events Kafka refused for good, which the relay parked (each refusal, retries included).",
+	})}
+	if cfg.Connect == nil {
+		r.cfg.Connect = r.connectPublisher
+	}
+	if cfg.Registerer != nil {
+		if err := cfg.Registerer.Register(r.refusals); err != nil {
+			return nil, fmt.Errorf("relay metrics: %w", err)
+		}
+		if err := cfg.Registerer.Register(parkedGauge(store)); err != nil {
+			return nil, fmt.Errorf("relay metrics: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func (r *Relay) connectPublisher(ctx context.Context) (Sender, error) {
+	pub, err := NewPublisher(PublisherConfig{Brokers: r.cfg.Brokers, Logger: r.cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	info, err := pub.EnsureTopic(ctx, r.cfg.Topic, r.cfg.Partitions)
+	if err != nil {
+		_ = pub.Close()
+		return nil, err
+	}
+	r.cfg.Logger.Info("relay: topic ready", "topic", r.cfg.Topic, "created", info.Created,
+		"partitions", info.Partitions, "max_message_bytes", info.MaxMessageBytes)
+	return pub, nil
+}
+
+// Position is the last position settled (as far as this instance knows).
+func (r *Relay) Position() int64 { return r.position.Load() }
+
+// Leader reports whether this instance is the active relay.
+func (r *Relay) Leader() bool { return r.leader.Load() }
+
+// Connected reports whether the leader's last exchange with Kafka went well.
+func (r *Relay) Connected() bool { return r.connected.Load() }
+
+// Run relays until ctx ends. Errors are logged and retried with backoff;
+// Run returns only ctx's error.
+func (r *Relay) Run(ctx context.Context) error {
+	defer func() {
+		if r.sender != nil {
+			_ = r.sender.Close()
+			r.sender = nil
+		}
+	}()
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		led, err := r.lead(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil:
+			r.cfg.Logger.Warn("relay: round failed", "relay", r.cfg.Name, "position", r.Position(), "err", err, "retry_in", backoff)
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, r.cfg.MaxBackoff)
+		case !led:
+			sleep(ctx, r.cfg.Standby)
+		default:
+			backoff = 100 * time.Millisecond
+		}
+	}
+	return ctx.Err()
+}
+
+// lead takes the leadership lock and relays while it holds it. It returns
+// led=false when another instance is the leader.
+func (r *Relay) lead(ctx context.Context) (led bool, err error) {
+	conn, err := r.store.Pool().Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("acquire: %w", err)
+	}
+	// The lock lives as long as this session; the connection is not returned
+	// to the pool holding it.
+	defer conn.Release()
+	lockKey := eventstore.LockID("relay:" + r.cfg.Name)
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey).Scan(&got); err != nil {
+		return false, fmt.Errorf("leadership: %w", err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer func() {
+		r.leader.Store(false)
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, uerr := conn.Exec(unlockCtx, `SELECT pg_advisory_unlock($1)`, lockKey); uerr != nil {
+			conn.Conn().Close(unlockCtx) // a broken session frees its locks when it closes
+		}
+	}()
+	r.leader.Store(true)
+
+	if r.sender == nil {
+		sender, err := r.cfg.Connect(ctx)
+		if err != nil { // never keep a failed constructor's (typed nil) result
+			r.connected.Store(false)
+			return true, fmt.Errorf("connect to Kafka: %w", err)
+		}
+		r.sender = sender
+	}
+	from, err := r.store.Checkpoint(ctx, r.cfg.Name)
+	if err != nil {
+		return true, err
+	}
+	if r.blocked, err = blockedKeys(ctx, r.store); err != nil {
+		return true, err
+	}
+	r.position.Store(from)
+	r.cfg.Logger.Info("relay: leading", "relay", r.cfg.Name, "from", from, "blocked_campaigns", len(r.blocked))
+	tail := r.store.NewTail(from)
+	lastCheck, lastRetry := time.Now(), time.Time{}
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		if time.Since(lastCheck) > r.cfg.Standby {
+			if err := conn.Ping(ctx); err != nil {
+				return true, fmt.Errorf("leadership session lost: %w", err)
+			}
+			lastCheck = time.Now()
+		}
+		if time.Since(lastRetry) > r.cfg.RetryPoll {
+			if err := r.drainParked(ctx); err != nil {
+				return true, err
+			}
+			lastRetry = time.Now()
+		}
+		events, waiting, err := tail.Next(ctx, r.cfg.BatchSize)
+		if err != nil {
+			return true, err
+		}
+		if len(events) == 0 {
+			if waiting {
+				sleep(ctx, 2*time.Millisecond)
+			} else {
+				sleep(ctx, r.cfg.Idle)
+			}
+			continue
+		}
+		settled, rows, blocked, sendErr := r.publish(ctx, events)
+		if settled > 0 {
+			last := events[settled-1].Position
+			if err := settle(ctx, r.store, r.cfg.Name, last, rows); err != nil {
+				return true, err
+			}
+			r.noteParked(rows, blocked)
+			r.position.Store(last)
+		}
+		if sendErr != nil {
+			// Kafka is away: keep the lock, send the rest again after a pause.
+			r.connected.Store(false)
+			r.cfg.Logger.Warn("relay: publish failed", "relay", r.cfg.Name, "position", r.Position(),
+				"events", len(events)-settled, "err", sendErr, "retry_in", backoff)
+			tail.Reset(r.Position())
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, r.cfg.MaxBackoff)
+			continue
+		}
+		r.connected.Store(true)
+		backoff = 100 * time.Millisecond
+	}
+	return true, nil
+}
+
+// publish sends a batch and sorts out the answers in position order. It
+// returns how many events, from the first, are settled (acknowledged,
+// refused or held), the parked rows among them and the campaigns they
+// blocked, and the error that stopped it at the first event Kafka did not
+// take for a reason that may pass.
+func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent) (settled int, rows []parkedRow, blocked map[string]bool, err error) {
+	msgs := make([]*message.Message, 0, len(events))
+	for _, e := range events {
+		if !r.blocked[e.PartitionKey] {
+			msgs = append(msgs, r.cfg.Transform(e))
+		}
+	}
+	errs := r.sender.Send(ctx, r.cfg.Topic, msgs)
+	blocked = map[string]bool{}
+	j := 0
+	for i, e := range events {
+		if r.blocked[e.PartitionKey] {
+			rows = append(rows, heldRow(e))
+			continue
+		}
+		err := errs[j]
+		j++
+		switch {
+		case blocked[e.PartitionKey]:
+			// After a refusal of its campaign in this batch: even if Kafka
+			// took it, it goes out again after the refused one.
+			rows = append(rows, heldRow(e))
+		case err == nil:
+		case Permanent(err):
+			rows = append(rows, refusedRow(e, err))
+			blocked[e.PartitionKey] = true
+		default:
+			return i, rows, blocked, err
+		}
+	}
+	return len(events), rows, blocked, nil
+}
+
+// noteParked logs each refusal once and blocks its campaign.
+func (r *Relay) noteParked(rows []parkedRow, blocked map[string]bool) {
+	for _, row := range rows {
+		if row.refused {
+			r.refusals.Inc()
+			// ids, type and Kafka's error only: no payload, so nothing personal.
+			r.cfg.Logger.Error("relay: Kafka refused an event for good; parked it, its campaign's later events wait behind it",
+				"relay", r.cfg.Name, "position", row.position, "event_id", row.eventID, "type", row.eventType,
+				"campaign", row.key, "err", row.err)
+		}
+	}
+	for k := range blocked {
+		r.blocked[k] = true
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
