@@ -170,10 +170,38 @@ func (p *Publisher) Send(ctx context.Context, topic string, msgs []*message.Mess
 	if len(records) == 0 {
 		return errs
 	}
+	var refused []int
 	for k, res := range p.client.ProduceSync(ctx, records...) {
 		errs[index[k]] = res.Err
+		if Permanent(res.Err) {
+			refused = append(refused, k)
+		}
+	}
+	if len(refused) > 1 {
+		p.isolate(ctx, msgs, records, index, refused, errs)
 	}
 	return errs
+}
+
+// isolate finds which of several refused records Kafka refuses on its own:
+// the broker refuses a whole batch for one record too large for it, and the
+// others in that batch deserve another chance. A record sent again alone
+// that is refused too blocks its key; the key's later refused records are
+// then held, not sent.
+func (p *Publisher) isolate(ctx context.Context, msgs []*message.Message, records []*kgo.Record, index, refused []int, errs []error) {
+	blockedBy := map[string]string{}
+	for _, k := range refused {
+		i, key := index[k], string(records[k].Key)
+		if behind, ok := blockedBy[key]; ok {
+			errs[i] = &HeldError{Behind: behind}
+			continue
+		}
+		r := records[k]
+		errs[i] = p.client.ProduceSync(ctx, &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Headers: r.Headers}).FirstErr()
+		if Permanent(errs[i]) {
+			blockedBy[key] = msgs[i].UUID
+		}
+	}
 }
 
 func toRecord(topic, key string, m *message.Message) *kgo.Record {
