@@ -241,3 +241,5 @@ func forward(l net.Listener, target string) {
 		}()
 	}
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopevents/participation/eventstore"
@@ -235,57 +236,141 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 	}
 	r.position.Store(from)
 	r.cfg.Logger.Info("relay: leading", "relay", r.cfg.Name, "from", from, "blocked_campaigns", len(r.blocked))
-	tail := r.store.NewTail(from)
-	lastCheck, lastRetry := time.Now(), time.Time{}
+	saved := make(chan struct{})
+	saverCtx, stopSaver := context.WithCancel(ctx)
+	go func() { defer close(saved); r.saveCheckpoints(saverCtx, from) }()
+	defer func() { stopSaver(); <-saved }()
+
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
+		err := r.pump(ctx, conn)
+		var sendErr *sendError
+		if !errors.As(err, &sendErr) {
+			return true, err
+		}
+		// Kafka is away: keep the lock, send the rest again after a pause.
+		r.connected.Store(false)
+		r.cfg.Logger.Warn("relay: publish failed", "relay", r.cfg.Name, "position", r.Position(),
+			"events", sendErr.unsent, "err", sendErr.err, "retry_in", backoff)
+		sleep(ctx, backoff)
+		backoff = min(backoff*2, r.cfg.MaxBackoff)
+	}
+	return true, nil
+}
+
+// sendError stops a pump when Kafka did not take an event for a reason that may pass.
+type sendError struct {
+	err    error
+	unsent int
+}
+
+func (e *sendError) Error() string { return e.err.Error() }
+
+type tailBatch struct {
+	events []eventstore.RecordedEvent
+	err    error
+}
+
+// pump publishes from the relay's position until ctx ends (nil), Kafka
+// fails (*sendError) or the database does. A reader goroutine fetches the
+// next batches from the store while the current one is with Kafka.
+func (r *Relay) pump(ctx context.Context, conn *pgxpool.Conn) error {
+	readCtx, stopReading := context.WithCancel(ctx)
+	batches := make(chan tailBatch, 2)
+	readerDone := make(chan struct{})
+	go func() { defer close(readerDone); r.read(readCtx, r.Position(), batches) }()
+	defer func() { stopReading(); <-readerDone }()
+
+	tick := time.NewTicker(min(r.cfg.Standby, r.cfg.RetryPoll) / 2)
+	defer tick.Stop()
+	lastCheck, lastRetry := time.Now(), time.Time{}
+	for {
 		if time.Since(lastCheck) > r.cfg.Standby {
 			if err := conn.Ping(ctx); err != nil {
-				return true, fmt.Errorf("leadership session lost: %w", err)
+				return fmt.Errorf("leadership session lost: %w", err)
 			}
 			lastCheck = time.Now()
 		}
 		if time.Since(lastRetry) > r.cfg.RetryPoll {
 			if err := r.drainParked(ctx); err != nil {
-				return true, err
+				return err
 			}
 			lastRetry = time.Now()
 		}
-		events, waiting, err := tail.Next(ctx, r.cfg.BatchSize)
-		if err != nil {
-			return true, err
-		}
-		if len(events) == 0 {
-			if waiting {
-				sleep(ctx, 2*time.Millisecond)
-			} else {
-				sleep(ctx, r.cfg.Idle)
-			}
+		var b tailBatch
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
 			continue
+		case b = <-batches:
 		}
-		settled, rows, blocked, sendErr := r.publish(ctx, events)
+		if b.err != nil {
+			return b.err
+		}
+		settled, rows, blocked, sendErr := r.publish(ctx, b.events)
 		if settled > 0 {
-			last := events[settled-1].Position
-			if err := settle(ctx, r.store, r.cfg.Name, last, rows); err != nil {
-				return true, err
+			last := b.events[settled-1].Position
+			if len(rows) > 0 { // the parked rows and the checkpoint past them, together
+				if err := settle(ctx, r.store, r.cfg.Name, last, rows); err != nil {
+					return err
+				}
+				r.noteParked(rows, blocked)
 			}
-			r.noteParked(rows, blocked)
-			r.position.Store(last)
+			r.position.Store(last) // saveCheckpoints makes it durable
 		}
 		if sendErr != nil {
-			// Kafka is away: keep the lock, send the rest again after a pause.
-			r.connected.Store(false)
-			r.cfg.Logger.Warn("relay: publish failed", "relay", r.cfg.Name, "position", r.Position(),
-				"events", len(events)-settled, "err", sendErr, "retry_in", backoff)
-			tail.Reset(r.Position())
-			sleep(ctx, backoff)
-			backoff = min(backoff*2, r.cfg.MaxBackoff)
-			continue
+			return &sendError{err: sendErr, unsent: len(b.events) - settled}
 		}
 		r.connected.Store(true)
-		backoff = 100 * time.Millisecond
 	}
-	return true, nil
+}
+
+// read tails the store from position after into out until ctx ends.
+func (r *Relay) read(ctx context.Context, after int64, out chan<- tailBatch) {
+	tail := r.store.NewTail(after)
+	for ctx.Err() == nil {
+		events, waiting, err := tail.Next(ctx, r.cfg.BatchSize)
+		switch {
+		case err != nil:
+			select {
+			case out <- tailBatch{err: err}:
+			case <-ctx.Done():
+			}
+			return
+		case len(events) > 0:
+			select {
+			case out <- tailBatch{events: events}:
+			case <-ctx.Done():
+			}
+		case waiting:
+			sleep(ctx, 2*time.Millisecond)
+		default:
+			sleep(ctx, r.cfg.Idle)
+		}
+	}
+}
+
+// saveCheckpoints makes the published position durable a few times a
+// second, off the publishing path: a crash re-publishes at most the last
+// moments (delivery is at-least-once anyway), and no commit waits per batch.
+func (r *Relay) saveCheckpoints(ctx context.Context, saved int64) {
+	save := func(ctx context.Context) {
+		if p := r.position.Load(); p > saved {
+			if err := r.store.SaveCheckpoint(ctx, r.cfg.Name, p); err != nil {
+				r.cfg.Logger.Warn("relay: save checkpoint", "relay", r.cfg.Name, "position", p, "err", err)
+				return
+			}
+			saved = p
+		}
+	}
+	for ctx.Err() == nil {
+		sleep(ctx, 20*time.Millisecond)
+		save(ctx)
+	}
+	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	save(final)
 }
 
 // publish sends a batch and sorts out the answers in position order. It

@@ -1,0 +1,174 @@
+package relay_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/relay"
+)
+
+// benchEvents is how many events of one campaign each run relays.
+const benchEvents = 50_000
+
+var benchBatch, _ = strconv.Atoi(os.Getenv("RELAY_BENCH_BATCH"))
+
+// benchBroker is kfake as the embedded mode runs it: data on disk, no fsync per produce.
+func benchBroker(b *testing.B) []string {
+	b.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.DataDir(b.TempDir()), kfake.AllowAutoTopicCreation())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+// registrations appends benchEvents ParticipantRegistered of one campaign.
+func registrations(b *testing.B, store *eventstore.Store, campaign uuid.UUID) {
+	b.Helper()
+	const perAppend = 1000
+	for s := 0; s < benchEvents/perAppend; s++ {
+		events := make([]eventstore.EventData, perAppend)
+		for i := range events {
+			data, _ := json.Marshal(domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: campaign,
+				EntryNumber: fmt.Sprintf("A%07d", s*perAppend+i), Name: "김철수", Phone: "010-1234-5678",
+				EntryPath: "INSTAGRAM", PrivacyConsent: true, Timestamp: time.Now()})
+			events[i] = eventstore.EventData{ID: uuid.New(), Type: domain.TypeParticipantRegistered, SchemaVersion: 1,
+				PartitionKey: campaign.String(), Data: data,
+				Metadata: eventstore.Metadata{CorrelationID: uuid.NewString(), Actor: "customer"}}
+		}
+		if _, err := store.Append(context.Background(), fmt.Sprintf("bench-%s-%d", campaign, s), eventstore.NoStream, events...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// maskedMessage is the service's Transform: personal data masked.
+func maskedMessage(e eventstore.RecordedEvent) *message.Message {
+	public, err := domain.PublicPayload(e.Type, e.Data)
+	if err == nil {
+		e.Data = public
+	}
+	return eventstore.ToMessage(e)
+}
+
+// BenchmarkRelayOneCampaign relays benchEvents stored events of one campaign
+// (one key, so one partition) into kfake, from the store to Kafka's
+// acknowledgement, checkpoint included. BenchmarkRawProduceOneKey is its
+// baseline: the same messages, already built, produced straight.
+func BenchmarkRelayOneCampaign(b *testing.B) {
+	store := newStore(b)
+	brokers := benchBroker(b)
+	registrations(b, store, uuid.New())
+	head, _ := store.Head(context.Background())
+	run := 0
+	for b.Loop() {
+		run++
+		r, err := relay.New(store, relay.Config{Name: fmt.Sprintf("bench-%d", run), Topic: fmt.Sprintf("bench-%d", run),
+			Brokers: brokers, Partitions: 1, BatchSize: benchBatch, Transform: maskedMessage, Logger: quietLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { _ = r.Run(ctx); close(done) }()
+		for r.Position() < head {
+			time.Sleep(time.Millisecond)
+		}
+		elapsed := time.Since(start)
+		cancel()
+		<-done
+		b.ReportMetric(float64(benchEvents)/elapsed.Seconds(), "events/s")
+	}
+}
+
+// BenchmarkRawProduceOneKey produces the same messages with franz-go's
+// ProduceSync of 1,000 records and sarama's SendMessages of 1,000, one key.
+func BenchmarkRawProduceOneKey(b *testing.B) {
+	store := newStore(b)
+	brokers := benchBroker(b)
+	registrations(b, store, uuid.New())
+	events, err := store.ReadAll(context.Background(), 0, benchEvents)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msgs := make([]*message.Message, len(events))
+	for i, e := range events {
+		msgs[i] = maskedMessage(e)
+	}
+	b.Run("franz-go_ProduceSync_1000", func(b *testing.B) {
+		client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(0), kgo.MaxBufferedRecords(100_000), kgo.AllowAutoTopicCreation())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer client.Close()
+		run := 0
+		for b.Loop() {
+			run++
+			topic := fmt.Sprintf("raw-franz-%d", run)
+			start := time.Now()
+			for i := 0; i < len(msgs); i += 1000 {
+				records := make([]*kgo.Record, 0, 1000)
+				for _, m := range msgs[i:min(i+1000, len(msgs))] {
+					headers := []kgo.RecordHeader{{Key: relay.UUIDHeader, Value: []byte(m.UUID)}}
+					for k, v := range m.Metadata {
+						headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
+					}
+					records = append(records, &kgo.Record{Topic: topic, Key: []byte(m.Metadata.Get(eventstore.MetaPartitionKey)), Value: m.Payload, Headers: headers})
+				}
+				if err := client.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(msgs))/time.Since(start).Seconds(), "events/s")
+		}
+	})
+	b.Run("sarama_SendMessages_1000", func(b *testing.B) {
+		cfg := sarama.NewConfig()
+		cfg.Version = sarama.V4_0_0_0
+		cfg.Producer.Return.Successes = true
+		cfg.Producer.RequiredAcks = sarama.WaitForAll
+		cfg.Producer.Idempotent, cfg.Net.MaxOpenRequests = true, 1
+		cfg.Producer.Flush.MaxMessages = 1000
+		producer, err := sarama.NewSyncProducer(brokers, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer producer.Close()
+		run := 0
+		for b.Loop() {
+			run++
+			topic := fmt.Sprintf("raw-sarama-%d", run)
+			start := time.Now()
+			for i := 0; i < len(msgs); i += 1000 {
+				batch := make([]*sarama.ProducerMessage, 0, 1000)
+				for _, m := range msgs[i:min(i+1000, len(msgs))] {
+					headers := []sarama.RecordHeader{{Key: []byte(relay.UUIDHeader), Value: []byte(m.UUID)}}
+					for k, v := range m.Metadata {
+						headers = append(headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
+					}
+					batch = append(batch, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(m.Metadata.Get(eventstore.MetaPartitionKey)),
+						Value: sarama.ByteEncoder(m.Payload), Headers: headers})
+				}
+				if err := producer.SendMessages(batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(msgs))/time.Since(start).Seconds(), "events/s")
+		}
+	})
+}
