@@ -9,6 +9,12 @@ import (
 	"github.com/google/uuid"
 )
 
+// MaxMessageBytes is the largest message a published event may be: the relay
+// produces up to it and gives the topic it creates this max.message.bytes,
+// and consumers size their fetches with it. A WinnersDrawn of 100,000
+// winners is about 10 MB of JSON.
+const MaxMessageBytes = 32 << 20
+
 // Metadata keys of a published event. The message UUID is the event id and
 // the payload is the event's JSON data, unchanged.
 const (

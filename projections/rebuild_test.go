@@ -25,6 +25,7 @@ import (
 	"github.com/shopevents/participation/internal/seed"
 	"github.com/shopevents/participation/internal/testenv"
 	"github.com/shopevents/participation/projections"
+	"github.com/shopevents/participation/relay"
 )
 
 // appendRaw stores an event with arbitrary data, for events the domain
@@ -730,13 +731,13 @@ func TestRebuildWhileTheRouterRuns(t *testing.T) {
 	ctx := context.Background()
 	brokers, topic := testenv.KafkaBrokers(t), testenv.Topic(t)
 	a := e.seedCampaign(t, 200, seedStart, 3)
-	relay, err := e.store.NewRelay(eventstore.RelayConfig{Topic: topic, Publisher: newPublisher(t, brokers, logger), Logger: logger})
+	publisher, err := relay.New(e.store, relay.Config{Topic: topic, Brokers: brokers, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	relayDone := make(chan error, 1)
-	go func() { relayDone <- relay.Run(relayCtx) }()
+	go func() { relayDone <- publisher.Run(relayCtx) }()
 	t.Cleanup(func() { stopRelay(); <-relayDone })
 	startRouter(t, projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: e.pool, Logger: logger,
 		FlushInterval: 100 * time.Millisecond})

@@ -5,7 +5,9 @@
 // later events held behind it, so that nothing wedges the pipeline.
 package relay
 
+import "github.com/shopevents/participation/eventstore"
+
 // MaxMessageBytes is the largest Kafka message the relay produces and the
-// max.message.bytes it gives the topic it creates: a WinnersDrawn of 100,000
-// winners is about 10 MB of JSON. Consumers size their fetches with it.
-const MaxMessageBytes = 32 << 20
+// max.message.bytes of the topic it creates (eventstore.MaxMessageBytes,
+// which the projections, who may not import relay, read).
+const MaxMessageBytes = eventstore.MaxMessageBytes

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -173,9 +172,9 @@ func (r *Relay) sendQueued(ctx context.Context, run []queued) (sent []int64, sto
 	if err != nil {
 		return nil, false, err
 	}
-	msgs := make([]*message.Message, len(events))
-	for i, e := range events {
-		msgs[i] = r.cfg.Transform(e)
+	msgs, err := r.messages(ctx, events)
+	if err != nil {
+		return nil, true, err
 	}
 	for i, err := range r.sender.Send(ctx, r.cfg.Topic, msgs) {
 		e := events[i]

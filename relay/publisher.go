@@ -45,7 +45,7 @@ func (c *PublisherConfig) setDefaults() {
 		c.MaxMessageBytes = MaxMessageBytes
 	}
 	if c.DeliveryTimeout <= 0 {
-		c.DeliveryTimeout = 30 * time.Second
+		c.DeliveryTimeout = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -96,6 +96,11 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 		kgo.ProducerLinger(0), // Send hands over whole batches; waiting adds only latency
 		kgo.MaxBufferedRecords(100_000),
 		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
+		// Without it a record in flight when the broker died is never given
+		// up: Send, and the relay's shutdown, would wait for the broker. A
+		// record given up and sent again may land twice, which at-least-once
+		// delivery allows; the key's order holds.
+		kgo.AllowIdempotentProduceCancellation(),
 		kgo.DialTimeout(3*time.Second),
 		kgo.RetryBackoffFn(func(tries int) time.Duration { return min(time.Duration(tries)*100*time.Millisecond, time.Second) }),
 		kgo.WithLogger(slogAdapter{cfg.Logger}),

@@ -43,6 +43,9 @@ type Config struct {
 	MaxBackoff time.Duration
 	// RetryPoll is how often the leader looks for parked events to send again.
 	RetryPoll time.Duration
+	// Publicize, when set, turns a batch of stored events into what may
+	// leave the store (personal data opened and masked) before Transform.
+	Publicize func(context.Context, []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error)
 	// Transform builds the message for an event (default eventstore.ToMessage).
 	Transform func(eventstore.RecordedEvent) *message.Message
 	Logger    *slog.Logger
@@ -379,11 +382,15 @@ func (r *Relay) saveCheckpoints(ctx context.Context, saved int64) {
 // blocked, and the error that stopped it at the first event Kafka did not
 // take for a reason that may pass.
 func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent) (settled int, rows []parkedRow, blocked map[string]bool, err error) {
-	msgs := make([]*message.Message, 0, len(events))
+	var toSend []eventstore.RecordedEvent
 	for _, e := range events {
 		if !r.blocked[e.PartitionKey] {
-			msgs = append(msgs, r.cfg.Transform(e))
+			toSend = append(toSend, e)
 		}
+	}
+	msgs, err := r.messages(ctx, toSend)
+	if err != nil {
+		return 0, nil, nil, err
 	}
 	errs := r.sender.Send(ctx, r.cfg.Topic, msgs)
 	blocked = map[string]bool{}
@@ -409,6 +416,25 @@ func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent) 
 		}
 	}
 	return len(events), rows, blocked, nil
+}
+
+// messages builds the messages of events, publicized first when configured.
+func (r *Relay) messages(ctx context.Context, events []eventstore.RecordedEvent) ([]*message.Message, error) {
+	if r.cfg.Publicize != nil && len(events) > 0 {
+		public, err := r.cfg.Publicize(ctx, events)
+		if err != nil {
+			return nil, fmt.Errorf("publicize: %w", err)
+		}
+		if len(public) != len(events) {
+			return nil, fmt.Errorf("publicize: %d events for %d", len(public), len(events))
+		}
+		events = public
+	}
+	msgs := make([]*message.Message, len(events))
+	for i, e := range events {
+		msgs[i] = r.cfg.Transform(e)
+	}
+	return msgs, nil
 }
 
 // noteParked logs each refusal once and blocks its campaign.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -39,6 +40,19 @@ func (e *envFlags) duration(f *pflag.FlagSet, p *time.Duration, name, env string
 	}})
 }
 
+// int32 binds an integer; an unparsable variable becomes -1, which Validate
+// refuses by name.
+func (e *envFlags) int32(f *pflag.FlagSet, p *int32, name, env string, def int32, usage string) {
+	f.Int32Var(p, name, def, usage+" ("+env+")")
+	*e = append(*e, envFlag{name: name, env: env, set: func(v string) {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil {
+			n = -1
+		}
+		*p = int32(n)
+	}})
+}
+
 // applyEnv takes each variable that is set for a flag that was not given.
 func (e envFlags) applyEnv(f *pflag.FlagSet) {
 	for _, ef := range e {
@@ -62,6 +76,8 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	e.string(f, &c.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: a private PostgreSQL under --data-dir")
 	e.string(f, &c.KafkaBrokers, "kafka-brokers", "KAFKA_BROKERS", "", "comma-separated Kafka brokers; empty: an in-process broker on 127.0.0.1:9092")
 	e.string(f, &c.KafkaTopic, "kafka-topic", "KAFKA_TOPIC", app.DefaultTopic, "topic of the domain events")
+	e.int32(f, &c.KafkaPartitions, "kafka-partitions", "KAFKA_PARTITIONS", app.DefaultPartitions,
+		"partitions of the topic when the relay creates it; an existing topic keeps its own")
 	e.string(f, &c.HTTPAddr, "http-addr", "HTTP_ADDR", ":8080", "HTTP listen address")
 	e.string(f, &c.MetricsAddr, "metrics-addr", "METRICS_ADDR", app.DefaultMetricsAddr, `listen address of /metrics (and pprof with serve --pprof); "off": none`)
 	e.string(f, &c.JWTSecret, "jwt-secret", "JWT_SECRET", "", "HS256 secret of owner tokens, at least 32 bytes")

@@ -48,6 +48,7 @@ func newRootCommand() *cobra.Command {
 		newSeedCommand(cfg),
 		newProjectionsCommand(cfg),
 		newRetentionCommand(cfg),
+		newRelayCommand(cfg),
 	)
 	return root
 }

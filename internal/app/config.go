@@ -18,6 +18,9 @@ import (
 // DefaultTopic is the topic of the domain events (DESIGN "Publishing").
 const DefaultTopic = "participant-events"
 
+// DefaultPartitions is the topic's partition count unless KAFKA_PARTITIONS says otherwise.
+const DefaultPartitions = 12
+
 // DemoOwner is the owner of the token the banner prints in the embedded mode.
 const DemoOwner = "owner-demo"
 
@@ -27,12 +30,15 @@ type Config struct {
 	DatabaseURL  string // empty: a private PostgreSQL under DataDir (the embedded mode)
 	KafkaBrokers string // comma-separated; empty: an in-process broker
 	KafkaTopic   string
-	HTTPAddr     string
-	JWTSecret    string
-	PIIKey       string
-	LogLevel     string
-	DataDir      string // embedded mode: PostgreSQL, Kafka and secrets live here
-	Roles        Roles
+	// KafkaPartitions is the partition count of the topic when the relay (or
+	// the embedded broker) creates it (default 12); an existing topic keeps its own.
+	KafkaPartitions int32
+	HTTPAddr        string
+	JWTSecret       string
+	PIIKey          string
+	LogLevel        string
+	DataDir         string // embedded mode: PostgreSQL, Kafka and secrets live here
+	Roles           Roles
 	// Retention of personal data after a campaign's announceAt (the CLI
 	// defaults them to 168h and 2160h; 0s erases once announceAt passed).
 	RetentionNonWinners time.Duration
@@ -59,6 +65,9 @@ type Config struct {
 func (c *Config) SetDefaults() {
 	if c.KafkaTopic == "" {
 		c.KafkaTopic = DefaultTopic
+	}
+	if c.KafkaPartitions == 0 {
+		c.KafkaPartitions = DefaultPartitions
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = ":8080"
@@ -107,6 +116,9 @@ func (c Config) Validate() error {
 	}
 	if c.RetentionNonWinners < 0 || c.RetentionWinners < 0 {
 		errs = append(errs, errors.New("RETENTION_NON_WINNERS, RETENTION_WINNERS: must not be negative"))
+	}
+	if c.KafkaPartitions < 0 || c.KafkaPartitions > 10_000 {
+		errs = append(errs, fmt.Errorf("KAFKA_PARTITIONS %d: want 1 to 10000 (0: the default)", c.KafkaPartitions))
 	}
 	if c.Roles == (Roles{}) {
 		errs = append(errs, errors.New("ROLES: name at least one of "+strings.Join(roleNames, ", ")))

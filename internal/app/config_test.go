@@ -52,6 +52,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "a_database_with_secrets_is_valid", cfg: secrets(Config{DatabaseURL: "postgres://db"})},
 		{name: "a_database_without_secrets_is_refused", cfg: Config{DatabaseURL: "postgres://db"}, wantErr: []string{"JWT_SECRET", "PII_KEY"}},
 		{name: "a_bad_log_level_is_refused", cfg: Config{LogLevel: "loud"}, wantErr: []string{"LOG_LEVEL"}},
+		{name: "negative_partitions_are_refused", cfg: Config{KafkaPartitions: -1}, wantErr: []string{"KAFKA_PARTITIONS"}},
+		{name: "too_many_partitions_are_refused", cfg: Config{KafkaPartitions: 20_000}, wantErr: []string{"KAFKA_PARTITIONS"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

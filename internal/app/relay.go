@@ -2,29 +2,30 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/projections"
+	"github.com/shopevents/participation/relay"
 )
 
 // newRelay builds the relay role: the store tailed to Kafka, personal data
-// masked on the way out.
-func newRelay(store *eventstore.Store, brokers []string, topic string, publicize projections.Publicize, logger *slog.Logger) (*eventstore.Relay, error) {
-	return store.NewRelay(eventstore.RelayConfig{
-		Topic:     topic,
-		Connect:   func() (message.Publisher, error) { return eventstore.NewKafkaPublisher(brokers, logger) },
-		Publicize: publicize,
-		Logger:    logger,
+// opened and masked on the way out, refused events parked.
+func newRelay(store *eventstore.Store, d deps, publicize projections.Publicize, registry prometheus.Registerer) (*relay.Relay, error) {
+	return relay.New(store, relay.Config{
+		Topic:      d.Topic,
+		Brokers:    d.Brokers,
+		Partitions: d.Partitions,
+		Publicize:  publicize,
+		Logger:     d.Logger,
+		Registerer: registry,
 	})
 }
 
 // relayLag is the number of stored events not yet published.
-func relayLag(store *eventstore.Store, relay *eventstore.Relay) prometheus.Collector {
+func relayLag(store *eventstore.Store, r *relay.Relay) prometheus.Collector {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "participation_relay_lag_events",
 		Help: "Events in the store not yet published to Kafka (store head minus published position).",
@@ -35,6 +36,6 @@ func relayLag(store *eventstore.Store, relay *eventstore.Relay) prometheus.Colle
 		if err != nil {
 			return -1
 		}
-		return float64(head - relay.Position())
+		return float64(head - r.Position())
 	})
 }

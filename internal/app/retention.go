@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/relay"
 )
 
 // retention is how long personal data is kept after announceAt, and how
@@ -21,12 +22,12 @@ type retention struct {
 type retentionWorker struct {
 	handlers *commands.Handlers
 	cfg      retention
-	relay    *eventstore.Relay
+	relay    *relay.Relay
 	logger   *slog.Logger
 	clock    func() time.Time
 }
 
-func newRetentionWorker(store *eventstore.Store, piiKey []byte, cfg retention, relay *eventstore.Relay, logger *slog.Logger) (*retentionWorker, error) {
+func newRetentionWorker(store *eventstore.Store, piiKey []byte, cfg retention, relay *relay.Relay, logger *slog.Logger) (*retentionWorker, error) {
 	h, err := commands.New(store, commands.Config{PIIKey: piiKey})
 	if err != nil {
 		return nil, err

@@ -52,7 +52,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	brokers := cfg.Brokers()
 	if len(brokers) == 0 && (cfg.Roles.Relay || cfg.Roles.Projectors) {
-		broker, err := embedded.StartKafka(filepath.Join(cfg.DataDir, "kafka"), embedded.DefaultKafkaPort, cfg.KafkaTopic, 3)
+		broker, err := embedded.StartKafka(filepath.Join(cfg.DataDir, "kafka"), embedded.DefaultKafkaPort, cfg.KafkaTopic, cfg.KafkaPartitions)
 		if err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg Config) error {
 	trusted, _ := api.ParseTrustedProxies(cfg.TrustedProxies) // validated above
 	closing := make(chan struct{})
 	svc, err := newService(deps{
-		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic,
+		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic, Partitions: cfg.KafkaPartitions,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: time.Hour},
 		RateLimit: rateLimit, TrustedProxies: trusted, Closing: closing, Pprof: cfg.Pprof,

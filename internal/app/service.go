@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/rcrowley/go-metrics"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
@@ -20,19 +21,27 @@ import (
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
+	"github.com/shopevents/participation/relay"
 )
+
+// sarama (the projectors' Kafka client) keeps a go-metrics registry that
+// costs CPU on every request and that nothing reads; set before any client
+// exists, so in init.
+func init() { metrics.UseNilMetrics = true }
 
 // deps is what a service is built from once the database is open and the
 // secrets are known.
 type deps struct {
-	Pool      *pgxpool.Pool
-	Brokers   []string
-	Topic     string
-	JWTSecret []byte
-	PIIKey    []byte
-	Logger    *slog.Logger
-	Roles     Roles
-	Retention retention // Every zero: no retention runs in this instance
+	Pool    *pgxpool.Pool
+	Brokers []string
+	Topic   string
+	// Partitions of the topic when the relay creates it.
+	Partitions int32
+	JWTSecret  []byte
+	PIIKey     []byte
+	Logger     *slog.Logger
+	Roles      Roles
+	Retention  retention // Every zero: no retention runs in this instance
 
 	// The edge (api.Config): zero RateLimit is the default 10/s, burst 20.
 	RateLimit      api.RateLimit
@@ -54,7 +63,7 @@ type service struct {
 	batcher   *eventstore.Batcher  // API
 	commands  *commands.Handlers   // API
 	queries   *projections.Queries // API
-	relay     *eventstore.Relay    // relay
+	relay     *relay.Relay         // relay
 	retention *retentionWorker     // relay
 	readSide  *projectors          // projectors
 	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
@@ -80,7 +89,7 @@ func newService(d deps) (_ *service, err error) {
 	}
 
 	if d.Roles.Relay {
-		if s.relay, err = newRelay(s.store, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
+		if s.relay, err = newRelay(s.store, d, publicize, s.registry); err != nil {
 			return nil, err
 		}
 		s.registry.MustRegister(cached(relayLag(s.store, s.relay), lagCacheTTL))

@@ -3,8 +3,11 @@ package embedded
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/shopevents/participation/eventstore"
 )
 
 // DefaultKafkaPort is where the in-process broker listens (loopback only).
@@ -18,7 +21,8 @@ type Kafka struct {
 }
 
 // StartKafka starts the broker on 127.0.0.1:port with its data in dir and
-// the topic created with partitions partitions.
+// the topic created with partitions partitions (a topic kept in dir from an
+// earlier run keeps its own).
 func StartKafka(dir string, port int, topic string, partitions int32) (*Kafka, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -38,6 +42,8 @@ func StartKafka(dir string, port int, topic string, partitions int32) (*Kafka, e
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(int(partitions)),
 		kfake.SeedTopics(partitions, topic),
+		// The broker takes what the relay may send (a draw of 100,000 winners).
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(eventstore.MaxMessageBytes)}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("start the in-process Kafka broker: %w", err)
