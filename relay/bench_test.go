@@ -2,7 +2,6 @@ package relay_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,12 +10,12 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/seed"
+	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -36,33 +35,26 @@ func benchBroker(b *testing.B) []string {
 	return c.ListenAddrs()
 }
 
-// registrations appends benchEvents ParticipantRegistered of one campaign.
-func registrations(b *testing.B, store *eventstore.Store, campaign uuid.UUID) {
+var benchPIIKey = []byte("bench-pii-key-bench-pii-key-0123456789")
+
+// registrations stores benchEvents sealed ParticipantRegistered of one
+// campaign through the real store, as `participation seed` does.
+func registrations(b *testing.B, store *eventstore.Store) {
 	b.Helper()
-	const perAppend = 1000
-	for s := 0; s < benchEvents/perAppend; s++ {
-		events := make([]eventstore.EventData, perAppend)
-		for i := range events {
-			data, _ := json.Marshal(domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: campaign,
-				EntryNumber: fmt.Sprintf("A%07d", s*perAppend+i), Name: "김철수", Phone: "010-1234-5678",
-				EntryPath: "INSTAGRAM", PrivacyConsent: true, Timestamp: time.Now()})
-			events[i] = eventstore.EventData{ID: uuid.New(), Type: domain.TypeParticipantRegistered, SchemaVersion: 1,
-				PartitionKey: campaign.String(), Data: data,
-				Metadata: eventstore.Metadata{CorrelationID: uuid.NewString(), Actor: "customer"}}
-		}
-		if _, err := store.Append(context.Background(), fmt.Sprintf("bench-%s-%d", campaign, s), eventstore.NoStream, events...); err != nil {
-			b.Fatal(err)
-		}
+	if _, err := seed.Run(context.Background(), store, seed.Config{Campaigns: 1, Participants: benchEvents - 1,
+		OwnerID: "owner-bench", PIIKey: benchPIIKey, BatchSize: 5000}, nil); err != nil {
+		b.Fatal(err)
 	}
 }
 
-// maskedMessage is the service's Transform: personal data masked.
-func maskedMessage(e eventstore.RecordedEvent) *message.Message {
-	public, err := domain.PublicPayload(e.Type, e.Data)
-	if err == nil {
-		e.Data = public
+// publicize is the service's: sealed personal data opened and masked.
+func publicize(b *testing.B, store *eventstore.Store) func(context.Context, []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
+	b.Helper()
+	keys, err := privacy.NewKeys(benchPIIKey)
+	if err != nil {
+		b.Fatal(err)
 	}
-	return eventstore.ToMessage(e)
+	return privacy.NewPublicizer(keys, store, quietLogger()).Public
 }
 
 // BenchmarkRelayOneCampaign relays benchEvents stored events of one campaign
@@ -72,13 +64,14 @@ func maskedMessage(e eventstore.RecordedEvent) *message.Message {
 func BenchmarkRelayOneCampaign(b *testing.B) {
 	store := newStore(b)
 	brokers := benchBroker(b)
-	registrations(b, store, uuid.New())
+	registrations(b, store)
+	public := publicize(b, store)
 	head, _ := store.Head(context.Background())
 	run := 0
 	for b.Loop() {
 		run++
 		r, err := relay.New(store, relay.Config{Name: fmt.Sprintf("bench-%d", run), Topic: fmt.Sprintf("bench-%d", run),
-			Brokers: brokers, Partitions: 1, BatchSize: benchBatch, Transform: maskedMessage, Logger: quietLogger()})
+			Brokers: brokers, Partitions: 1, BatchSize: benchBatch, Publicize: public, Logger: quietLogger()})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -101,14 +94,17 @@ func BenchmarkRelayOneCampaign(b *testing.B) {
 func BenchmarkRawProduceOneKey(b *testing.B) {
 	store := newStore(b)
 	brokers := benchBroker(b)
-	registrations(b, store, uuid.New())
+	registrations(b, store)
 	events, err := store.ReadAll(context.Background(), 0, benchEvents)
 	if err != nil {
 		b.Fatal(err)
 	}
+	if events, err = publicize(b, store)(context.Background(), events); err != nil {
+		b.Fatal(err)
+	}
 	msgs := make([]*message.Message, len(events))
 	for i, e := range events {
-		msgs[i] = maskedMessage(e)
+		msgs[i] = eventstore.ToMessage(e)
 	}
 	b.Run("franz-go_ProduceSync_1000", func(b *testing.B) {
 		client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(0), kgo.MaxBufferedRecords(100_000), kgo.AllowAutoTopicCreation())
