@@ -173,6 +173,7 @@ var readModelTables = map[string]string{
 	"analytics":            "*",
 	"analytics_channels":   "*",
 	"analytics_hours":      "*",
+	"campaigns":            "*",
 	"projection_positions": "projection, partition_key, position",
 }
 

@@ -56,20 +56,12 @@ type runningRouter struct {
 
 func startRouter(t *testing.T, cfg projections.RouterConfig) runningRouter {
 	t.Helper()
+	handled := new(atomic.Int64)
+	cfg.OnApplied = func(_ string, n int) { handled.Add(int64(n)) }
 	router, err := projections.NewRouter(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	handled := new(atomic.Int64)
-	router.AddMiddleware(func(h message.HandlerFunc) message.HandlerFunc {
-		return func(msg *message.Message) ([]*message.Message, error) {
-			out, err := h(msg)
-			if err == nil {
-				handled.Add(1)
-			}
-			return out, err
-		}
-	})
 	r := runningRouter{router: router, handled: handled, done: make(chan error, 1)}
 	go func() { r.done <- router.Run(context.Background()) }()
 	t.Cleanup(func() { r.stop(t) })

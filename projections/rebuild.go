@@ -256,11 +256,16 @@ func newRebuild(pool *pgxpool.Pool, opts RebuildOptions) (*rebuild, error) {
 		return nil, err
 	}
 	r := &rebuild{
-		pool: pool, opts: opts, logger: opts.Logger, names: ordered,
+		pool: pool, opts: opts, logger: opts.Logger, names: ordered, keys: map[string]struct{}{}, applied: map[string]int64{},
 		schema: shadowPrefix + hex.EncodeToString(suffix),
 	}
-	r.fold = newFold(ordered)
 	for _, n := range ordered {
+		m, err := newModel(n, true)
+		if err != nil {
+			return nil, err
+		}
+		r.models = append(r.models, m)
+		r.pos = append(r.pos, positions{})
 		r.tables = append(r.tables, projectionTables[n]...)
 	}
 	return r, nil
@@ -274,6 +279,7 @@ var projectionTables = map[string][]string{
 	WinnersProjection:      {"winners"},
 	DrawLogProjection:      {"draw_log"},
 	AnalyticsProjection:    {"analytics", "analytics_channels", "analytics_hours"},
+	CampaignsProjection:    {"campaigns"},
 }
 
 // rebuild is one run of Rebuild.
@@ -287,7 +293,13 @@ type rebuild struct {
 	// reloptions are the live tables' storage parameters.
 	reloptions map[string][]string
 
-	*fold
+	// models are the read models in memory during the replay, with the
+	// positions they reached; keys are the partition keys seen since the
+	// positions were last written.
+	models   []readModel
+	pos      []positions
+	keys     map[string]struct{}
+	applied  map[string]int64
 	tail     *eventstore.Tail // the catch-up reader, after position
 	head     int64            // the store's head when last known
 	position int64            // the last position applied to the shadow tables

@@ -5,10 +5,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
@@ -57,28 +58,31 @@ func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (
 const sqlReplayPage = `SELECT position, partition_key, type, data::text, recorded_at FROM events
 WHERE position > $1 AND position <= $2 AND ($4::text IS NULL OR type = $4) ORDER BY position LIMIT $3`
 
-// page is events read with one query and decoded by a goroutine of its own;
-// ready closes when they are.
+// page is events read with one query and decoded by a goroutine of its
+// own; ready closes when they are.
 type page struct {
-	events []event
+	events []Event
+	poison []Poisoned
+	last   int64 // the last position read
+	read   int   // rows read
 	ready  chan struct{}
 }
 
 // readPage reads up to limit events in (after, upTo], of one type when
 // onlyType is set, with binary results parsed here (pgx's Scan costs more
-// than the parsing).
-func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string, publicize Publicize) (*page, error) {
+// than the parsing); the JSON is decoded by domain.DecodeEvent.
+func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string) (*page, error) {
 	params := [][]byte{strconv.AppendInt(nil, after, 10), strconv.AppendInt(nil, upTo, 10),
 		strconv.AppendInt(nil, int64(limit), 10), nil}
 	if onlyType != "" {
 		params[3] = []byte(onlyType)
 	}
 	rr := conn.PgConn().ExecParams(ctx, sqlReplayPage, params, nil, nil, []int16{1, 1, 1, 1, 1})
-	p := &page{events: make([]event, 0, limit), ready: make(chan struct{})}
+	p := &page{ready: make(chan struct{})}
 	var (
+		recs  = make([]eventstore.RecordedEvent, 0, limit)
 		arena []byte
 		spans []int // data's end offsets in arena
-		types []string
 	)
 	for rr.NextRow() {
 		v := rr.Values()
@@ -86,59 +90,47 @@ func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int,
 			rr.Close()
 			return nil, fmt.Errorf("replay: unexpected row shape")
 		}
-		e := event{position: int64(binary.BigEndian.Uint64(v[0]))}
+		rec := eventstore.RecordedEvent{Position: int64(binary.BigEndian.Uint64(v[0]))}
 		key, ok := keys[string(v[1])]
 		if !ok {
 			key = string(v[1])
 			keys[key] = key
 		}
-		e.key = key
+		rec.PartitionKey = key
 		us := int64(binary.BigEndian.Uint64(v[4])) + pgEpoch
-		e.recordedAt = time.Unix(us/1_000_000, (us%1_000_000)*1000)
-		types = append(types, internType(v[2]))
+		rec.RecordedAt = time.Unix(us/1_000_000, (us%1_000_000)*1000)
+		rec.Type = internType(v[2])
 		arena = append(arena, v[3]...)
 		spans = append(spans, len(arena))
-		p.events = append(p.events, e)
+		recs = append(recs, rec)
 	}
 	if _, err := rr.Close(); err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
-	if publicize != nil {
-		var err error
-		if arena, spans, err = publicPage(ctx, p.events, types, arena, spans, publicize); err != nil {
-			return nil, err
-		}
+	p.read = len(recs)
+	if len(recs) > 0 {
+		p.last = recs[len(recs)-1].Position
 	}
 	go func() {
 		defer close(p.ready)
 		from := 0
-		for i := range p.events {
-			p.events[i].decode(types[i], arena[from:spans[i]:spans[i]])
+		p.events = make([]Event, 0, len(recs))
+		for i := range recs {
+			recs[i].Data = arena[from:spans[i]:spans[i]]
 			from = spans[i]
+			p.add(recs[i])
 		}
 	}()
 	return p, nil
 }
 
-// publicPage replaces the page's registrations by their public form.
-func publicPage(ctx context.Context, events []event, types []string, arena []byte, spans []int, publicize Publicize) ([]byte, []int, error) {
-	recs := make([]eventstore.RecordedEvent, len(events))
-	from := 0
-	for i := range events {
-		recs[i] = eventstore.RecordedEvent{Position: events[i].position, Type: types[i], Data: arena[from:spans[i]:spans[i]]}
-		from = spans[i]
-	}
-	public, err := publicize(ctx, recs)
+func (p *page) add(rec eventstore.RecordedEvent) {
+	e, err := decodeEvent(rec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("replay: %w", err)
+		p.poison = append(p.poison, Poisoned{Position: rec.Position, Key: rec.PartitionKey, Type: rec.Type, Err: err})
+		return
 	}
-	var out []byte
-	outSpans := make([]int, len(public))
-	for i, r := range public {
-		out = append(out, r.Data...)
-		outSpans[i] = len(out)
-	}
-	return out, outSpans, nil
+	p.events = append(p.events, e)
 }
 
 func internType(b []byte) string {
@@ -151,9 +143,10 @@ func internType(b []byte) string {
 	return string(b)
 }
 
-// replay folds the settled prefix of the log, writing new participants
-// page by page. Three goroutines overlap: reading (and, one goroutine per
-// page, decoding), folding, and COPY.
+// replay folds the settled prefix of the log into the read models in
+// memory, page by page, writing each page's new participants with COPY
+// into the shadow tables (still without indexes). Reading and decoding
+// (one goroutine per page) overlap folding and writing.
 func (r *rebuild) replay(ctx context.Context) error {
 	reader, err := r.pool.Acquire(ctx)
 	if err != nil {
@@ -163,33 +156,28 @@ func (r *rebuild) replay(ctx context.Context) error {
 	if r.head, err = settledHead(ctx, reader, r.logger); err != nil {
 		return err
 	}
-	if r.participants {
-		// Most events are registrations: growing the map costs more than
-		// the memory it may leave unused.
-		r.people = make(map[uuid.UUID]person, min(r.head, 4_000_000))
-	}
 	r.progress(PhaseReplay)
-
 	// The winners and the draw log need nothing but the draws.
-	onlyType := ""
-	if !r.participants && !r.analytics {
-		onlyType = domain.TypeWinnersDrawn
+	onlyType := domain.TypeWinnersDrawn
+	for _, m := range r.models {
+		if m.handles(domain.TypeParticipantRegistered) || m.handles(domain.TypeCampaignOpened) {
+			onlyType = ""
+		}
 	}
 	pages := make(chan *page, 3)
-	batches := make(chan []participantRow, 2)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(pages)
 		keys := map[string]string{}
 		for after := int64(0); after < r.head; {
-			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys, r.opts.Publicize)
+			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys)
 			if err != nil {
 				return err
 			}
-			if len(p.events) == 0 {
+			if p.read == 0 {
 				return nil
 			}
-			after = p.events[len(p.events)-1].position
+			after = p.last
 			select {
 			case pages <- p:
 			case <-gctx.Done():
@@ -199,41 +187,32 @@ func (r *rebuild) replay(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		defer close(batches)
-		for p := range pages {
-			select {
-			case <-p.ready:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			for i := range p.events {
-				r.applyEvent(gctx, &p.events[i])
-			}
-			if rows := r.nextPage(); len(rows) > 0 {
-				select {
-				case batches <- rows:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-			}
-			r.progress(PhaseReplay)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		writer, err := r.pool.Acquire(gctx)
+		conn, err := r.pool.Acquire(gctx)
 		if err != nil {
 			return err
 		}
-		defer writer.Release()
-		table := r.ident("participants")
-		var buf []byte
-		for rows := range batches {
-			if buf, err = copyParticipants(gctx, writer.Conn(), table, rows, buf); err != nil {
-				return err
+		defer conn.Release()
+		// One transaction: the shadow tables are nobody's until the swap.
+		return pgx.BeginFunc(gctx, conn, func(tx pgx.Tx) error {
+			w := &writer{tx: tx, schema: r.schema}
+			for p := range pages {
+				select {
+				case <-p.ready:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if err := r.foldPage(gctx, p); err != nil {
+					return err
+				}
+				for _, m := range r.models {
+					if err := m.flush(gctx, w, false); err != nil {
+						return err
+					}
+				}
+				r.progress(PhaseReplay)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("replay: %w", err)
@@ -241,19 +220,53 @@ func (r *rebuild) replay(ctx context.Context) error {
 	return nil
 }
 
-func (r *rebuild) applyEvent(ctx context.Context, e *event) {
-	if e.kind == kindPoison {
+// foldPage folds a page into every model in memory.
+func (r *rebuild) foldPage(ctx context.Context, p *page) error {
+	for _, e := range p.poison {
 		r.logPoison(ctx, e)
-	} else {
-		r.fold.apply(e)
 	}
-	r.position = e.position
-	r.events++
+	for i, m := range r.models {
+		applied, skipped, err := foldBatch(ctx, m, r.pool, r.pos[i], p.events)
+		if err != nil {
+			return err
+		}
+		r.applied[m.name()] += int64(applied)
+		for _, e := range skipped {
+			r.logPoison(ctx, e)
+		}
+	}
+	for _, e := range p.events {
+		r.keys[e.Key] = struct{}{}
+	}
+	r.position = max(r.position, p.last)
+	r.events += int64(p.read)
+	return nil
 }
 
-// flush writes what the replay kept in memory, once the indexes exist.
+// logPoison logs an event skipped, as the projector does.
+func (r *rebuild) logPoison(ctx context.Context, e Poisoned) {
+	r.poison++
+	r.logger.WarnContext(ctx, "projections rebuild: event skipped", "position", e.Position,
+		"partition_key", e.Key, "event_type", e.Type, "error", e.Err)
+}
+
+// flush writes what the replay kept in memory, once the indexes exist, and
+// the positions the models reached; the models are not needed after it.
 func (r *rebuild) flush(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error { return r.flushIn(ctx, tx) })
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		w := &writer{tx: tx, schema: r.schema}
+		for i, m := range r.models {
+			if err := m.flush(ctx, w, true); err != nil {
+				return err
+			}
+			if err := writePositions(ctx, w, m.name(), r.pos[i], slices.Collect(maps.Keys(r.keys))); err != nil {
+				return fmt.Errorf("positions: %w", err)
+			}
+		}
+		return nil
+	})
+	r.models, r.pos = nil, nil
+	return err
 }
 
 // catchUpEnough: once a read returns fewer events than this, the rest is
@@ -269,7 +282,13 @@ func (r *rebuild) catchUp(ctx context.Context) error {
 			return fmt.Errorf("catch-up: %w", err)
 		}
 		if len(recs) > 0 {
-			if err := r.applyPage(ctx, recs); err != nil {
+			conn, err := r.pool.Acquire(ctx)
+			if err != nil {
+				return fmt.Errorf("catch-up: %w", err)
+			}
+			err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return r.applyLive(ctx, tx, recs) })
+			conn.Release()
+			if err != nil {
 				return fmt.Errorf("catch-up: %w", err)
 			}
 			r.progress(PhaseCatchUp)
@@ -288,29 +307,34 @@ func (r *rebuild) catchUp(ctx context.Context) error {
 	}
 }
 
-func (r *rebuild) applyPage(ctx context.Context, recs []eventstore.RecordedEvent) error {
-	if r.opts.Publicize != nil {
-		var err error
-		if recs, err = r.opts.Publicize(ctx, recs); err != nil {
-			return err
-		}
-	}
-	for _, rec := range recs {
-		e := event{position: rec.Position, key: rec.PartitionKey, recordedAt: rec.RecordedAt}
-		e.decode(rec.Type, rec.Data)
-		r.applyEvent(ctx, &e)
-		r.head = max(r.head, rec.Position)
-	}
-	rows := r.nextPage()
-	conn, err := r.pool.Acquire(ctx)
-	if err != nil {
+// applyLive applies events to the shadow tables as the live projector
+// applies them to the public ones (the same code: models that load what
+// they touch, positions locked), inside tx.
+func (r *rebuild) applyLive(ctx context.Context, tx pgx.Tx, recs []eventstore.RecordedEvent) error {
+	if _, err := tx.Exec(ctx, "SET LOCAL search_path = "+pgx.Identifier{r.schema}.Sanitize()+", public"); err != nil {
 		return err
 	}
-	defer conn.Release()
-	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := copyParticipants(ctx, tx.Conn(), r.ident("participants"), rows, nil); err != nil {
+	p := &page{read: len(recs)}
+	for _, rec := range recs {
+		p.add(rec)
+		r.head = max(r.head, rec.Position)
+		p.last = rec.Position
+	}
+	for _, e := range p.poison {
+		r.logPoison(ctx, e)
+	}
+	for _, name := range r.names {
+		applied, skipped, err := applyEvents(ctx, tx, name, r.schema, p.events)
+		if err != nil {
 			return err
 		}
-		return r.flushIn(ctx, tx)
-	})
+		r.applied[name] += int64(applied)
+		for _, e := range skipped {
+			r.logPoison(ctx, e)
+		}
+	}
+	r.position = max(r.position, p.last)
+	r.events += int64(p.read)
+	_, err := tx.Exec(ctx, "SET LOCAL search_path TO DEFAULT")
+	return err
 }

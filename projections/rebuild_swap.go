@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -90,42 +91,17 @@ func (r *rebuild) swap(ctx context.Context) (err error) {
 		}
 	}
 	// The last events, applied by the live projectors' own code to the
-	// shadow tables: the projections' SQL names its tables unqualified.
-	if err := exec("SET LOCAL search_path = " + pgx.Identifier{r.schema}.Sanitize() + ", public"); err != nil {
-		return err
-	}
-	applied, poison := map[string]int64{}, int64(0)
-	var projectors []*Projector
-	for _, name := range r.names {
-		p, err := NewProjector(name, r.pool, r.logger)
+	// shadow tables. What it counts is put back if the swap fails.
+	position, events, poison, applied := r.position, r.events, r.poison, maps.Clone(r.applied)
+	defer func() {
 		if err != nil {
-			return err
+			r.position, r.events, r.poison, r.applied = position, events, poison, applied
 		}
-		projectors = append(projectors, p)
-	}
-	for _, rec := range recs {
-		skipped := false
-		for _, p := range projectors {
-			outcome, err := p.applyIn(ctx, tx, rec)
-			switch {
-			case outcome == Poison:
-				skipped = true
-			case err != nil:
-				return err
-			case outcome == Applied:
-				applied[p.name]++
-			}
-		}
-		if skipped {
-			poison++
-			r.logger.WarnContext(ctx, "projections rebuild: event skipped", "position", rec.Position,
-				"partition_key", rec.PartitionKey, "event_type", rec.Type)
-		}
-	}
-	if err := exec("SET LOCAL search_path TO DEFAULT"); err != nil {
+	}()
+	if err := r.applyLive(ctx, tx, recs); err != nil {
 		return err
 	}
-	position := max(r.position, r.tail.Position())
+	r.position = max(r.position, r.tail.Position())
 	if r.opts.Verify {
 		if r.report.Diffs, r.report.Lagging, err = r.verify(ctx, tx); err != nil {
 			return err
@@ -156,7 +132,7 @@ func (r *rebuild) swap(ctx context.Context) (err error) {
 		if err := exec(`INSERT INTO public.projection_checkpoints AS c (projection, position, updated_at)
 			SELECT unnest($1::text[]), $2, now()
 			ON CONFLICT (projection) DO UPDATE SET position = greatest(c.position, EXCLUDED.position), updated_at = now()`,
-			r.names, position); err != nil {
+			r.names, r.position); err != nil {
 			return err
 		}
 		// Once asked, the commit is seen through: an interrupted commit
@@ -167,11 +143,7 @@ func (r *rebuild) swap(ctx context.Context) (err error) {
 		committed = true
 		r.report.Swapped = true
 	}
-	r.position, r.events, r.poison = position, r.events+int64(len(recs)), r.poison+poison
-	for name, n := range applied {
-		r.applied[name] += n
-	}
-	r.report.Position = position
+	r.report.Position = r.position
 	r.progress(PhaseSwap)
 	return nil
 }
@@ -205,6 +177,7 @@ var verifyTables = map[string]struct {
 	"analytics":          {[]string{"event_id"}, "event_id"},
 	"analytics_channels": {[]string{"event_id", "entry_path"}, "event_id"},
 	"analytics_hours":    {[]string{"event_id", "hour"}, "event_id"},
+	"campaigns":          {[]string{"event_id"}, "event_id"},
 }
 
 // verify compares the shadow tables with the live ones inside the swap,

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
-	"github.com/IBM/sarama"
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/eventstore"
 )
@@ -31,20 +30,30 @@ type RouterConfig struct {
 	Publicize Publicize
 	// FlushInterval is how often checkpoints are written (1s when zero).
 	FlushInterval time.Duration
+	// MaxBatch is the most messages applied in one transaction (1,000 when zero).
+	MaxBatch int
+	// OnApplied, when set, is called after each batch is committed and
+	// acked, with the number of its messages (for tests and metrics).
+	OnApplied func(projection string, messages int)
 }
 
-// Router is the Watermill router of the projections (every method of
-// message.Router is there) whose Run also writes the checkpoints.
+// Router runs one projector and one consumer group per projection: it
+// takes what its Subscriber has in flight, up to MaxBatch messages, applies
+// them in one transaction and acks them once it has committed.
 type Router struct {
-	*message.Router
+	cfg        RouterConfig
 	projectors []*Projector
-	interval   time.Duration
-	logger     *slog.Logger
+	subs       []message.Subscriber
+
+	mu      sync.Mutex
+	closed  bool
+	stop    context.CancelFunc
+	stopped chan struct{}
 }
 
-// NewRouter returns a router with one handler and one consumer group per
-// projection. Run it with router.Run(ctx); it stops when ctx ends or on
-// router.Close(). The read models' schema must be migrated.
+// NewRouter returns a router with one consumer group per projection. Run
+// it with router.Run(ctx); it stops when ctx ends or on router.Close(). The
+// read models' schema must be migrated.
 func NewRouter(cfg RouterConfig) (*Router, error) {
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("projections: no Kafka brokers")
@@ -64,57 +73,93 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
 	}
-	wmLogger := watermill.NewSlogLogger(cfg.Logger)
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, wmLogger)
-	if err != nil {
-		return nil, err
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1000
 	}
-	var projectors []*Projector
+	r := &Router{cfg: cfg, stopped: make(chan struct{})}
 	for _, name := range cfg.Projections {
 		p, err := NewProjector(name, cfg.Pool, cfg.Logger, cfg.Publicize)
 		if err != nil {
 			return nil, err
 		}
-		sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{
-			Brokers:               cfg.Brokers,
-			Unmarshaler:           kafka.DefaultMarshaler{},
-			OverwriteSaramaConfig: saramaConfig(),
-			ConsumerGroup:         ConsumerGroup(name),
-			// a failing database is retried, but not in a tight loop
-			NackResendSleep: time.Second,
-		}, wmLogger)
+		sub, err := NewSubscriber(SubscriberConfig{Brokers: cfg.Brokers, ConsumerGroup: ConsumerGroup(name),
+			MaxInFlight: 4 * cfg.MaxBatch, Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("projections: %s subscriber: %w", name, err)
 		}
-		router.AddNoPublisherHandler(name, cfg.Topic, sub, handle(p, cfg.Logger))
-		projectors = append(projectors, p)
+		r.projectors = append(r.projectors, p)
+		r.subs = append(r.subs, sub)
 	}
-	return &Router{Router: router, projectors: projectors, interval: cfg.FlushInterval, logger: cfg.Logger}, nil
+	return r, nil
 }
 
-// Run runs the router until ctx ends or Close, writing the checkpoints every
-// interval and once more after the last message was handled.
+// Run consumes until ctx ends or Close, writing the checkpoints every
+// FlushInterval and once more at the end.
 func (r *Router) Run(ctx context.Context) error {
-	stop := make(chan struct{})
-	flushed := make(chan struct{})
-	go func() {
-		defer close(flushed)
-		t := time.NewTicker(r.interval)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return errors.New("projections: router closed")
+	}
+	ctx, r.stop = context.WithCancel(ctx)
+	r.mu.Unlock()
+	defer close(r.stopped)
+	g, gctx := errgroup.WithContext(ctx)
+	for i, p := range r.projectors {
+		msgs, err := r.subs[i].Subscribe(gctx, r.cfg.Topic)
+		if err != nil {
+			r.stop()
+			_ = g.Wait()
+			return fmt.Errorf("projections: %s: %w", p.name, err)
+		}
+		g.Go(func() error { return r.consume(gctx, p, msgs) })
+	}
+	g.Go(func() error {
+		t := time.NewTicker(r.cfg.FlushInterval)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
 				r.flush()
-			case <-stop:
-				return
+			case <-gctx.Done():
+				return nil
 			}
 		}
-	}()
-	err := r.Router.Run(ctx)
-	close(stop)
-	<-flushed
+	})
+	err := g.Wait()
+	for _, s := range r.subs {
+		_ = s.Close()
+	}
 	r.flush()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
 	return err
+}
+
+// Close stops Run and waits for it.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	stop := r.stop
+	r.mu.Unlock()
+	if stop == nil {
+		return nil
+	}
+	stop()
+	<-r.stopped
+	return nil
+}
+
+// IsClosed reports whether Close was called.
+func (r *Router) IsClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
 }
 
 func (r *Router) flush() {
@@ -122,45 +167,87 @@ func (r *Router) flush() {
 	defer cancel()
 	for _, p := range r.projectors {
 		if err := p.Flush(ctx); err != nil {
-			r.logger.Warn("projection: checkpoint not written", "projection", p.name, "error", err)
+			r.cfg.Logger.Warn("projection: checkpoint not written", "projection", p.name, "error", err)
 		}
 	}
 }
 
-func saramaConfig() *sarama.Config {
-	c := kafka.DefaultSaramaSubscriberConfig()
-	c.Consumer.Offsets.Initial = sarama.OffsetOldest
-	// Kafka 4 dropped the oldest protocol versions; kfake and Kafka 4.x both
-	// accept this one (internal/testenv checks it).
-	c.Version = sarama.V4_0_0_0
-	c.ClientID = "participation-projections"
-	return c
+// consume applies batches until ctx ends: what is in flight, up to
+// MaxBatch, in one transaction; a failed transaction is retried with
+// backoff (the partition waits for the database, nothing is skipped);
+// the batch is acked once committed.
+func (r *Router) consume(ctx context.Context, p *Projector, msgs <-chan *message.Message) error {
+	batch := make([]*message.Message, 0, r.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return nil
+			}
+			batch = append(batch, m)
+		case <-ctx.Done():
+			return nil
+		}
+	more:
+		for len(batch) < r.cfg.MaxBatch {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, m)
+			default:
+				break more
+			}
+		}
+		if err := r.apply(ctx, p, batch); err != nil {
+			for _, m := range batch {
+				m.Nack()
+			}
+			return nil // ctx ended
+		}
+		for _, m := range batch {
+			m.Ack()
+		}
+		if r.cfg.OnApplied != nil {
+			r.cfg.OnApplied(p.name, len(batch))
+		}
+	}
 }
 
-// handle applies one message. Poison (unreadable, undecodable, unknown
-// type) is logged and acked; any other failure nacks, so the message comes
-// again after NackResendSleep and the partition waits for the database.
-func handle(p *Projector, logger *slog.Logger) message.NoPublishHandlerFunc {
-	return func(msg *message.Message) error {
-		e, err := eventstore.FromMessage(msg)
+func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Message) error {
+	recs := make([]eventstore.RecordedEvent, 0, len(batch))
+	for _, m := range batch {
+		e, err := eventstore.FromMessage(m)
 		if err != nil {
-			logger.Warn("projection: unreadable message skipped", "projection", p.name,
-				"message_uuid", msg.UUID, "error", err)
-			return nil
+			r.cfg.Logger.Warn("projection: unreadable message skipped", "projection", p.name,
+				"message_uuid", m.UUID, "error", err)
+			continue
 		}
-		outcome, err := p.ApplyOutcome(msg.Context(), e)
-		attrs := []any{"projection", p.name, "event_id", e.ID, "event_type", e.Type, "position", e.Position,
-			"partition_key", e.PartitionKey, "correlation_id", e.Metadata.CorrelationID}
-		switch {
-		case outcome == Poison:
-			logger.Warn("projection: event skipped", append(attrs, "error", err)...)
-			return nil
-		case err != nil:
-			if !errors.Is(err, context.Canceled) {
-				logger.Error("projection: apply failed; will retry", append(attrs, "error", err)...)
-			}
-			return err
-		}
+		recs = append(recs, e)
+	}
+	if len(recs) == 0 {
 		return nil
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		res, err := p.ApplyBatch(ctx, recs)
+		if err == nil {
+			for _, s := range res.Skipped {
+				r.cfg.Logger.Warn("projection: event skipped", "projection", p.name, "position", s.Position,
+					"partition_key", s.Key, "event_type", s.Type, "error", s.Err)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.cfg.Logger.Error("projection: apply failed; will retry", "projection", p.name, "messages", len(batch),
+			"first_position", recs[0].Position, "error", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }

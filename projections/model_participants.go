@@ -1,0 +1,336 @@
+package projections
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+)
+
+// maskedContact is the one place that turns a registration into what a
+// read model may hold of the person: masked name and phone.
+func maskedContact(reg domain.ParticipantRegistered) (name, phone string) {
+	return domain.MaskName(reg.Name), domain.MaskPhone(reg.Phone)
+}
+
+// entryPathOf keeps a registration without an entry path countable: ""
+// stands for the whole campaign in participant_counts.
+func entryPathOf(p domain.EntryPath) string {
+	if p == "" {
+		return string(domain.EntryPathOther)
+	}
+	return string(p)
+}
+
+// participatedAt falls back to the recording time for an event without one.
+func participatedAt(ev domain.ParticipantRegistered, e Event) time.Time {
+	if ev.Timestamp.IsZero() {
+		return e.RecordedAt
+	}
+	return ev.Timestamp
+}
+
+// participants is the participants read model: a row per participant,
+// numbered densely per campaign (seq) and per entry path (path_seq), and
+// the counters of participant_counts.
+type participants struct {
+	complete bool
+	people   map[uuid.UUID]person // no pointers: the GC does not scan a million of them
+	counts   map[uuid.UUID]*campaignCounts
+	rows     []participantRow // new, not written yet: their flags change in place
+	flagged  map[uuid.UUID]struct{}
+	dirty    map[uuid.UUID]struct{} // campaigns whose counters changed
+}
+
+type person struct {
+	campaign uuid.UUID
+	path     string
+	row      int32 // index in rows while not written, else -1
+	visited  bool
+	winner   bool
+}
+
+type campaignCounts struct {
+	registered, winners int64
+	paths               map[string]*pathCount
+}
+
+type pathCount struct{ registered, winners int64 }
+
+type participantRow struct {
+	id, eventID                  uuid.UUID
+	seq, pathSeq, position       int64
+	entryNumber, name, phone     string
+	path                         string
+	at                           time.Time
+	visited, winner              bool
+}
+
+func newParticipants(complete bool) *participants {
+	return &participants{complete: complete, people: map[uuid.UUID]person{}, counts: map[uuid.UUID]*campaignCounts{},
+		flagged: map[uuid.UUID]struct{}{}, dirty: map[uuid.UUID]struct{}{}}
+}
+
+func (*participants) name() string { return ParticipantsProjection }
+
+func (*participants) handles(t string) bool {
+	return t == domain.TypeParticipantRegistered || t == domain.TypeStoreVisitRecorded || t == domain.TypeWinnersDrawn
+}
+
+func (m *participants) load(ctx context.Context, db querier, batch []Event) error {
+	if m.complete {
+		return nil
+	}
+	var ids, campaigns []uuid.UUID
+	for _, e := range batch {
+		switch ev := e.Data.(type) {
+		case domain.ParticipantRegistered:
+			ids, campaigns = append(ids, ev.ParticipantID), append(campaigns, ev.EventID)
+		case domain.StoreVisitRecorded:
+			ids = append(ids, ev.ParticipantID)
+		case domain.WinnersDrawn:
+			ids, campaigns = append(ids, winnerIDs(ev.Winners)...), append(campaigns, ev.EventID)
+		}
+	}
+	rows, err := db.Query(ctx, `SELECT participant_id, event_id, entry_path, store_visited, winner
+		FROM participants WHERE participant_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			id uuid.UUID
+			p  person
+		)
+		if err := rows.Scan(&id, &p.campaign, &p.path, &p.visited, &p.winner); err != nil {
+			rows.Close()
+			return err
+		}
+		p.row = -1
+		m.people[id] = p
+	}
+	if rows.Err() != nil {
+		return rows.Err()
+	}
+	rows, err = db.Query(ctx, `SELECT event_id, entry_path, registered, winners FROM participant_counts
+		WHERE event_id = ANY($1)`, campaigns)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id                  uuid.UUID
+			path                string
+			registered, winners int64
+		)
+		if err := rows.Scan(&id, &path, &registered, &winners); err != nil {
+			return err
+		}
+		c := m.campaign(id)
+		if path == "" {
+			c.registered, c.winners = registered, winners
+		} else {
+			c.paths[path] = &pathCount{registered: registered, winners: winners}
+		}
+	}
+	return rows.Err()
+}
+
+func (m *participants) campaign(id uuid.UUID) *campaignCounts {
+	c := m.counts[id]
+	if c == nil {
+		c = &campaignCounts{paths: map[string]*pathCount{}}
+		m.counts[id] = c
+	}
+	return c
+}
+
+func (m *participants) fold(e Event) error {
+	switch ev := e.Data.(type) {
+	case domain.ParticipantRegistered:
+		m.register(ev, e)
+	case domain.StoreVisitRecorded:
+		if p, ok := m.people[ev.ParticipantID]; ok && !p.visited {
+			p.visited = true
+			m.flag(ev.ParticipantID, p)
+		}
+	case domain.WinnersDrawn:
+		for _, w := range ev.Winners {
+			p, ok := m.people[w.ParticipantID]
+			if !ok || p.winner || p.campaign != ev.EventID {
+				continue
+			}
+			c := m.campaign(p.campaign)
+			c.winners++
+			if pc := c.paths[p.path]; pc != nil {
+				pc.winners++
+			}
+			m.dirty[p.campaign] = struct{}{}
+			p.winner = true
+			m.flag(w.ParticipantID, p)
+		}
+	default:
+		return fmt.Errorf("unexpected %T", ev)
+	}
+	return nil
+}
+
+// register: a participant already present changes nothing; a new one
+// takes the next seq of its campaign and of its path.
+func (m *participants) register(ev domain.ParticipantRegistered, e Event) {
+	if _, ok := m.people[ev.ParticipantID]; ok {
+		return
+	}
+	path := entryPathOf(ev.EntryPath)
+	c := m.campaign(ev.EventID)
+	pc := c.paths[path]
+	if pc == nil {
+		pc = &pathCount{}
+		c.paths[path] = pc
+	}
+	c.registered++
+	pc.registered++
+	m.dirty[ev.EventID] = struct{}{}
+	m.people[ev.ParticipantID] = person{campaign: ev.EventID, path: path, row: int32(len(m.rows))}
+	name, phone := maskedContact(ev)
+	m.rows = append(m.rows, participantRow{id: ev.ParticipantID, eventID: ev.EventID, seq: c.registered,
+		pathSeq: pc.registered, position: e.Position, entryNumber: ev.EntryNumber, name: name, phone: phone,
+		path: path, at: participatedAt(ev, e)})
+}
+
+// flag stores a participant's new flags: in its row while that is not
+// written, else as an update for the next final flush.
+func (m *participants) flag(id uuid.UUID, p person) {
+	m.people[id] = p
+	if p.row >= 0 {
+		m.rows[p.row].visited, m.rows[p.row].winner = p.visited, p.winner
+		return
+	}
+	m.flagged[id] = struct{}{}
+}
+
+var participantCopyColumns = []string{"participant_id", "event_id", "seq", "path_seq", "position", "entry_number",
+	"name_masked", "phone_masked", "entry_path", "participated_at", "store_visited", "winner"}
+
+func (m *participants) flush(ctx context.Context, w *writer, final bool) error {
+	if len(m.rows) > 0 {
+		sql := "COPY " + w.table("participants") + " (" + strings.Join(participantCopyColumns, ", ") + ") FROM STDIN (FORMAT binary)"
+		if err := w.copyFrom(ctx, sql, encodeParticipants(nil, m.rows)); err != nil {
+			return fmt.Errorf("participants: %w", err)
+		}
+		for _, r := range m.rows {
+			p := m.people[r.id]
+			p.row = -1
+			m.people[r.id] = p
+		}
+		m.rows = m.rows[:0]
+	}
+	if !final {
+		return nil
+	}
+	if len(m.flagged) > 0 {
+		ids := make([]uuid.UUID, 0, len(m.flagged))
+		visited := make([]bool, 0, len(m.flagged))
+		won := make([]bool, 0, len(m.flagged))
+		for id := range m.flagged {
+			p := m.people[id]
+			ids, visited, won = append(ids, id), append(visited, p.visited), append(won, p.winner)
+		}
+		if err := w.exec(ctx, `UPDATE `+w.table("participants")+` p SET store_visited = u.visited, winner = u.winner
+			FROM unnest($1::uuid[], $2::bool[], $3::bool[]) AS u(id, visited, winner) WHERE p.participant_id = u.id`,
+			ids, visited, won); err != nil {
+			return fmt.Errorf("participants' flags: %w", err)
+		}
+		clear(m.flagged)
+	}
+	if len(m.dirty) > 0 {
+		var (
+			ids                 []uuid.UUID
+			paths               []string
+			registered, winners []int64
+		)
+		for id := range m.dirty {
+			c := m.counts[id]
+			ids, paths, registered, winners = append(ids, id), append(paths, ""), append(registered, c.registered), append(winners, c.winners)
+			for path, pc := range c.paths {
+				ids, paths = append(ids, id), append(paths, path)
+				registered, winners = append(registered, pc.registered), append(winners, pc.winners)
+			}
+		}
+		if err := w.exec(ctx, `INSERT INTO `+w.table("participant_counts")+` AS c (event_id, entry_path, registered, winners)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])
+			ON CONFLICT (event_id, entry_path) DO UPDATE SET registered = EXCLUDED.registered, winners = EXCLUDED.winners`,
+			ids, paths, registered, winners); err != nil {
+			return fmt.Errorf("participant counts: %w", err)
+		}
+		clear(m.dirty)
+	}
+	return nil
+}
+
+func winnerIDs(ws []domain.Winner) []uuid.UUID {
+	ids := make([]uuid.UUID, len(ws))
+	for i, w := range ws {
+		ids[i] = w.ParticipantID
+	}
+	return ids
+}
+
+// pgEpoch is PostgreSQL's timestamp epoch, in Unix microseconds.
+const pgEpoch = 946_684_800 * 1_000_000
+
+// pgMicros is how pgx encodes a timestamptz, so that the rebuilt and the
+// live tables hold the same value.
+func pgMicros(t time.Time) int64 { return t.Unix()*1_000_000 + int64(t.Nanosecond())/1000 - pgEpoch }
+
+// encodeParticipants is rows as one binary COPY, encoded here rather than
+// through pgx.CopyFrom's []any per row: a million rows is the bulk of a
+// rebuild.
+func encodeParticipants(buf []byte, rows []participantRow) []byte {
+	buf = append(buf, "PGCOPY\n\xff\r\n\x00"...)
+	buf = binary.BigEndian.AppendUint32(buf, 0) // flags
+	buf = binary.BigEndian.AppendUint32(buf, 0) // header extension
+	field := func(b []byte) {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(b)))
+		buf = append(buf, b...)
+	}
+	text := func(s string) {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(s)))
+		buf = append(buf, s...)
+	}
+	i64 := func(v int64) {
+		buf = binary.BigEndian.AppendUint32(buf, 8)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(v))
+	}
+	boolean := func(v bool) {
+		buf = binary.BigEndian.AppendUint32(buf, 1)
+		if v {
+			buf = append(buf, 1)
+		} else {
+			buf = append(buf, 0)
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(participantCopyColumns)))
+		field(r.id[:])
+		field(r.eventID[:])
+		i64(r.seq)
+		i64(r.pathSeq)
+		i64(r.position)
+		text(r.entryNumber)
+		text(r.name)
+		text(r.phone)
+		text(r.path)
+		i64(pgMicros(r.at))
+		boolean(r.visited)
+		boolean(r.winner)
+	}
+	return binary.BigEndian.AppendUint16(buf, 0xffff)
+}

@@ -1,0 +1,325 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// uuidHeader carries the message UUID, as watermill-kafka's marshaler and
+// the relay's publisher write it.
+const uuidHeader = "_watermill_message_uuid"
+
+// FetchMaxPartitionBytes bounds one partition's part of a fetch: at least
+// the largest message the relay produces (relay.MaxMessageBytes, a test
+// checks), so a 100,000-winner WinnersDrawn is always fetchable.
+const FetchMaxPartitionBytes = 64 << 20
+
+// SubscriberConfig configures NewSubscriber.
+type SubscriberConfig struct {
+	Brokers       []string
+	ConsumerGroup string
+	ClientID      string // "participation-projections" when empty
+	// MaxInFlight is how many messages may be handed out and not acked yet,
+	// over every partition (4,096 when zero).
+	MaxInFlight int
+	// CommitInterval is how often the acked offsets are committed (1s when
+	// zero); they are also committed when partitions are revoked.
+	CommitInterval time.Duration
+	// NackResendSleep is the pause before a nacked message's partition is
+	// delivered again from it (1s when zero).
+	NackResendSleep time.Duration
+	Logger          *slog.Logger
+}
+
+func (c *SubscriberConfig) setDefaults() {
+	if c.ClientID == "" {
+		c.ClientID = "participation-projections"
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 4096
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = time.Second
+	}
+	if c.NackResendSleep <= 0 {
+		c.NackResendSleep = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports what is missing.
+func (c SubscriberConfig) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("subscriber: no Kafka brokers"))
+	}
+	if c.ConsumerGroup == "" {
+		errs = append(errs, errors.New("subscriber: no consumer group"))
+	}
+	return errors.Join(errs...)
+}
+
+// Subscriber is a Kafka consumer-group subscriber behind Watermill's
+// message.Subscriber that keeps many messages in flight per partition
+// (watermill-kafka's hands out one and waits for its ack) and commits,
+// per partition, the offset after the highest contiguous acked message.
+// Messages of a partition come out in order. A Nack delivers its
+// partition again from the nacked message, after NackResendSleep; the
+// messages of that partition handed out after it will come again too, so
+// a consumer that goes on after a Nack must tolerate them twice (the
+// projectors stop instead, and retry the batch themselves).
+type Subscriber struct {
+	cfg SubscriberConfig
+
+	mu      sync.Mutex
+	closed  bool
+	clients []*kgo.Client
+	wg      sync.WaitGroup
+}
+
+// NewSubscriber returns a subscriber; it connects on Subscribe.
+func NewSubscriber(cfg SubscriberConfig) (*Subscriber, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Subscriber{cfg: cfg}, nil
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// Subscribe joins the consumer group on topic. The channel closes when ctx
+// ends or on Close.
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("subscriber: closed")
+	}
+	c := &consumer{topic: topic, cfg: s.cfg, parts: map[int32]*partition{}, slots: make(chan struct{}, s.cfg.MaxInFlight),
+		out: make(chan *message.Message)}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(s.cfg.Brokers...),
+		kgo.ClientID(s.cfg.ClientID),
+		kgo.ConsumerGroup(s.cfg.ConsumerGroup),
+		kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AutoCommitMarks(),
+		kgo.AutoCommitInterval(s.cfg.CommitInterval),
+		kgo.FetchMaxPartitionBytes(FetchMaxPartitionBytes),
+		kgo.FetchMaxBytes(2*FetchMaxPartitionBytes),
+		kgo.BrokerMaxReadBytes(2*FetchMaxPartitionBytes+1<<20),
+		kgo.FetchMaxWait(100*time.Millisecond),
+		kgo.OnPartitionsRevoked(c.forget),
+		kgo.OnPartitionsLost(c.forget),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("subscriber: %w", err)
+	}
+	c.client = cl
+	s.clients = append(s.clients, cl)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.run(ctx)
+	}()
+	return c.out, nil
+}
+
+// Close leaves the groups (committing what was acked) and closes the
+// channels.
+func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	clients := s.clients
+	s.mu.Unlock()
+	for _, cl := range clients {
+		cl.Close()
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// consumer is one Subscribe: one client, one group member.
+type consumer struct {
+	topic  string
+	cfg    SubscriberConfig
+	client *kgo.Client
+	out    chan *message.Message
+	slots  chan struct{} // one per message in flight
+
+	mu    sync.Mutex
+	parts map[int32]*partition
+}
+
+// partition tracks the messages of one partition handed out and not yet
+// committable. gen changes when the partition is revoked or re-read, so
+// that acks of messages handed out before are ignored.
+type partition struct {
+	gen     uint64
+	pending []int64 // offsets in order
+	acked   map[int64]bool
+	epoch   int32
+}
+
+var generation struct {
+	sync.Mutex
+	n uint64
+}
+
+func nextGen() uint64 {
+	generation.Lock()
+	defer generation.Unlock()
+	generation.n++
+	return generation.n
+}
+
+func (c *consumer) forget(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range revoked[c.topic] {
+		delete(c.parts, p)
+	}
+}
+
+func (c *consumer) run(ctx context.Context) {
+	defer close(c.out)
+	for {
+		// wait for a free slot, then poll as many as are free
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		free := 1
+		for free < cap(c.slots) {
+			select {
+			case c.slots <- struct{}{}:
+				free++
+				continue
+			default:
+			}
+			break
+		}
+		fetches := c.client.PollRecords(ctx, free)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				c.cfg.Logger.Warn("subscriber: fetch failed; retrying", "topic", topic, "partition", p,
+					"group", c.cfg.ConsumerGroup, "error", err)
+			}
+		})
+		var records []*kgo.Record
+		fetches.EachRecord(func(r *kgo.Record) { records = append(records, r) })
+		for range free - len(records) {
+			<-c.slots // give back what the poll did not use
+		}
+		for _, r := range records {
+			msg := c.track(ctx, r)
+			select {
+			case c.out <- msg:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// track registers r as in flight and returns its message, whose ack or
+// nack is followed in a goroutine of its own.
+func (c *consumer) track(ctx context.Context, r *kgo.Record) *message.Message {
+	c.mu.Lock()
+	p := c.parts[r.Partition]
+	if p == nil {
+		p = &partition{gen: nextGen(), acked: map[int64]bool{}}
+		c.parts[r.Partition] = p
+	}
+	p.pending = append(p.pending, r.Offset)
+	p.epoch = r.LeaderEpoch
+	gen := p.gen
+	c.mu.Unlock()
+
+	msg := toMessage(r)
+	msg.SetContext(ctx)
+	go func() {
+		defer func() { <-c.slots }()
+		select {
+		case <-msg.Acked():
+			c.acked(r.Partition, gen, r.Offset)
+		case <-msg.Nacked():
+			c.nacked(ctx, r.Partition, gen, r.Offset)
+		case <-ctx.Done():
+		}
+	}()
+	return msg
+}
+
+// acked marks the offset; once every message before it is acked too, the
+// offset after them becomes committable.
+func (c *consumer) acked(part int32, gen uint64, offset int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.parts[part]
+	if p == nil || p.gen != gen {
+		return // revoked or re-read meanwhile
+	}
+	p.acked[offset] = true
+	last := int64(-1)
+	for len(p.pending) > 0 && p.acked[p.pending[0]] {
+		last = p.pending[0]
+		delete(p.acked, last)
+		p.pending = p.pending[1:]
+	}
+	if last >= 0 {
+		c.client.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{
+			c.topic: {part: {Epoch: p.epoch, Offset: last + 1}}})
+	}
+}
+
+// nacked re-reads the partition from the nacked offset after a pause.
+func (c *consumer) nacked(ctx context.Context, part int32, gen uint64, offset int64) {
+	c.mu.Lock()
+	p := c.parts[part]
+	if p == nil || p.gen != gen {
+		c.mu.Unlock()
+		return
+	}
+	delete(c.parts, part)
+	c.mu.Unlock()
+	select {
+	case <-time.After(c.cfg.NackResendSleep):
+	case <-ctx.Done():
+		return
+	}
+	c.client.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.topic: {part: {Epoch: -1, Offset: offset}}})
+}
+
+func toMessage(r *kgo.Record) *message.Message {
+	md := make(message.Metadata, len(r.Headers))
+	id := ""
+	for _, h := range r.Headers {
+		if h.Key == uuidHeader {
+			id = string(h.Value)
+			continue
+		}
+		md[h.Key] = string(h.Value)
+	}
+	msg := message.NewMessage(id, r.Value)
+	msg.Metadata = md
+	return msg
+}
