@@ -120,8 +120,8 @@ type drawLogRow struct {
 	position int64
 }
 
-func (*drawLog) name() string                                { return DrawLogProjection }
-func (*drawLog) handles(t string) bool                       { return t == domain.TypeWinnersDrawn }
+func (*drawLog) name() string                                 { return DrawLogProjection }
+func (*drawLog) handles(t string) bool                        { return t == domain.TypeWinnersDrawn }
 func (*drawLog) load(context.Context, querier, []Event) error { return nil }
 
 func (m *drawLog) fold(e Event) error {
@@ -163,4 +163,3 @@ func (m *drawLog) flush(ctx context.Context, w *writer, final bool) error {
 	m.draws = m.draws[:0]
 	return nil
 }
-

@@ -63,12 +63,12 @@ type campaignCounts struct {
 type pathCount struct{ registered, winners int64 }
 
 type participantRow struct {
-	id, eventID                  uuid.UUID
-	seq, pathSeq, position       int64
-	entryNumber, name, phone     string
-	path                         string
-	at                           time.Time
-	visited, winner              bool
+	id, eventID              uuid.UUID
+	seq, pathSeq, position   int64
+	entryNumber, name, phone string
+	path                     string
+	at                       time.Time
+	visited, winner          bool
 }
 
 func newParticipants(complete bool) *participants {

@@ -98,7 +98,6 @@ func (w *writer) copyFrom(ctx context.Context, sql string, data []byte) error {
 	return err
 }
 
-
 // positions is, per partition key, the last position a read model applied:
 // a campaign's events come in position order, so an event at or below it
 // is a redelivery (or a duplicate) and changes nothing.
