@@ -30,7 +30,8 @@ type SubscriberConfig struct {
 	// over every partition (4,096 when zero).
 	MaxInFlight int
 	// CommitInterval is how often the acked offsets are committed (1s when
-	// zero); they are also committed when partitions are revoked.
+	// zero, 100ms at least); they are also committed when partitions are
+	// revoked and on Close.
 	CommitInterval time.Duration
 	// NackResendSleep is the pause before a nacked message's partition is
 	// delivered again from it (1s when zero).
@@ -48,6 +49,7 @@ func (c *SubscriberConfig) setDefaults() {
 	if c.CommitInterval <= 0 {
 		c.CommitInterval = time.Second
 	}
+	c.CommitInterval = max(c.CommitInterval, 100*time.Millisecond) // franz-go's floor
 	if c.NackResendSleep <= 0 {
 		c.NackResendSleep = time.Second
 	}
@@ -80,10 +82,9 @@ func (c SubscriberConfig) Validate() error {
 type Subscriber struct {
 	cfg SubscriberConfig
 
-	mu      sync.Mutex
-	closed  bool
-	clients []*kgo.Client
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	closed    bool
+	consumers []*consumer
 }
 
 // NewSubscriber returns a subscriber; it connects on Subscribe.
@@ -105,8 +106,9 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	if s.closed {
 		return nil, errors.New("subscriber: closed")
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	c := &consumer{topic: topic, cfg: s.cfg, parts: map[int32]*partition{}, slots: make(chan struct{}, s.cfg.MaxInFlight),
-		out: make(chan *message.Message)}
+		out: make(chan *message.Message), cancel: cancel, done: make(chan struct{})}
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(s.cfg.Brokers...),
 		kgo.ClientID(s.cfg.ClientID),
@@ -119,17 +121,17 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		kgo.FetchMaxBytes(2*FetchMaxPartitionBytes),
 		kgo.BrokerMaxReadBytes(2*FetchMaxPartitionBytes+1<<20),
 		kgo.FetchMaxWait(100*time.Millisecond),
-		kgo.OnPartitionsRevoked(c.forget),
-		kgo.OnPartitionsLost(c.forget),
+		kgo.OnPartitionsRevoked(c.revoked),
+		kgo.OnPartitionsLost(c.lost),
 	)
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("subscriber: %w", err)
 	}
 	c.client = cl
-	s.clients = append(s.clients, cl)
-	s.wg.Add(1)
+	s.consumers = append(s.consumers, c)
 	go func() {
-		defer s.wg.Done()
+		defer close(c.done)
 		c.run(ctx)
 	}()
 	return c.out, nil
@@ -144,13 +146,20 @@ func (s *Subscriber) Close() error {
 		return nil
 	}
 	s.closed = true
-	clients := s.clients
+	consumers := s.consumers
 	s.mu.Unlock()
-	for _, cl := range clients {
-		cl.Close()
+	var errs []error
+	for _, c := range consumers {
+		c.cancel()
+		<-c.done
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := c.client.CommitMarkedOffsets(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("subscriber: commit: %w", err))
+		}
+		cancel()
+		c.client.Close()
 	}
-	s.wg.Wait()
-	return nil
+	return errors.Join(errs...)
 }
 
 // consumer is one Subscribe: one client, one group member.
@@ -160,6 +169,8 @@ type consumer struct {
 	client *kgo.Client
 	out    chan *message.Message
 	slots  chan struct{} // one per message in flight
+	cancel context.CancelFunc
+	done   chan struct{} // run has returned
 
 	mu    sync.Mutex
 	parts map[int32]*partition
@@ -187,7 +198,20 @@ func nextGen() uint64 {
 	return generation.n
 }
 
-func (c *consumer) forget(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+// revoked commits what was acked of the partitions going away (a revoke
+// callback of our own replaces franz-go's, which would) and forgets them.
+func (c *consumer) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		c.cfg.Logger.Warn("subscriber: commit on revoke failed; the next owner re-reads from the last commit",
+			"group", c.cfg.ConsumerGroup, "error", err)
+	}
+	c.forget(revoked)
+}
+
+// lost forgets partitions taken away without a chance to commit.
+func (c *consumer) lost(_ context.Context, _ *kgo.Client, lost map[string][]int32) { c.forget(lost) }
+
+func (c *consumer) forget(revoked map[string][]int32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, p := range revoked[c.topic] {

@@ -1,0 +1,246 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/projections"
+	"github.com/shopevents/participation/relay"
+)
+
+// createTopic creates a topic with partitions partitions that takes
+// messages of relay.MaxMessageBytes.
+func createTopic(t *testing.T, brokers []string, partitions int32) string {
+	t.Helper()
+	topic := testenv.Topic(t)
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V4_0_0_0
+	admin, err := sarama.NewClusterAdmin(brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	maxBytes := fmt.Sprint(relay.MaxMessageBytes)
+	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1,
+		ConfigEntries: map[string]*string{"max.message.bytes": &maxBytes}}, false); err != nil {
+		t.Fatal(err)
+	}
+	return topic
+}
+
+// produce sends values to one partition (one key), in order.
+func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerBatchMaxBytes(relay.MaxMessageBytes),
+		kgo.MaxBufferedBytes(4*relay.MaxMessageBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var ids []string
+	for _, v := range values {
+		id := uuid.NewString()
+		ids = append(ids, id)
+		r := &kgo.Record{Topic: topic, Key: []byte("one-key"), Value: v,
+			Headers: []kgo.RecordHeader{{Key: "_watermill_message_uuid", Value: []byte(id)}, {Key: "k", Value: []byte("v")}}}
+		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids
+}
+
+func subscribe(t *testing.T, brokers []string, group, topic string) (*projections.Subscriber, <-chan *message.Message) {
+	t.Helper()
+	sub, err := projections.NewSubscriber(projections.SubscriberConfig{Brokers: brokers, ConsumerGroup: group,
+		CommitInterval: 100 * time.Millisecond,
+		Logger:         slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	msgs, err := sub.Subscribe(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub, msgs
+}
+
+func receive(t *testing.T, msgs <-chan *message.Message, n int) []*message.Message {
+	t.Helper()
+	var out []*message.Message
+	timeout := time.After(60 * time.Second)
+	for len(out) < n {
+		select {
+		case m := <-msgs:
+			out = append(out, m)
+		case <-timeout:
+			t.Fatalf("received %d messages of %d", len(out), n)
+		}
+	}
+	return out
+}
+
+func uuids(ms []*message.Message) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.UUID
+	}
+	return out
+}
+
+// The subscriber hands out a partition's messages without waiting for
+// acks, in order, and the group resumes after the last message of the
+// acked prefix: an ack beyond an unacked message commits nothing past it.
+func TestSubscriberKeepsManyInFlightAndCommitsTheContiguousAcks(t *testing.T) {
+	t.Parallel()
+	brokers := testenv.KafkaBrokers(t)
+	topic := createTopic(t, brokers, 1)
+	group := "test-group-" + uuid.NewString()
+	var values [][]byte
+	for i := range 20 {
+		values = append(values, fmt.Appendf(nil, "message %d", i))
+	}
+	ids := produce(t, brokers, topic, values...)
+
+	sub, msgs := subscribe(t, brokers, group, topic)
+	got := receive(t, msgs, 20) // none acked yet: all twenty in flight
+	if diff := cmp.Diff(ids, uuids(got)); diff != "" {
+		t.Fatalf("order (-published +received):\n%s", diff)
+	}
+	if got[3].Metadata.Get("k") != "v" || string(got[3].Payload) != "message 3" {
+		t.Errorf("message 3: metadata %v, payload %q", got[3].Metadata, got[3].Payload)
+	}
+	for _, m := range got[5:] {
+		m.Ack()
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	sub, msgs = subscribe(t, brokers, group, topic)
+	again := receive(t, msgs, 20)
+	if diff := cmp.Diff(ids, uuids(again)); diff != "" {
+		t.Fatalf("with 0–4 not acked, everything comes again (-published +received):\n%s", diff)
+	}
+	for _, m := range again[:10] {
+		m.Ack()
+	}
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	_, msgs = subscribe(t, brokers, group, topic)
+	rest := receive(t, msgs, 10)
+	if diff := cmp.Diff(ids[10:], uuids(rest)); diff != "" {
+		t.Fatalf("after 0–9 acked, the group resumes at 10 (-want +received):\n%s", diff)
+	}
+}
+
+// A nacked message comes again, with the rest of its partition after it.
+func TestSubscriberRedeliversFromANack(t *testing.T) {
+	t.Parallel()
+	brokers := testenv.KafkaBrokers(t)
+	topic := createTopic(t, brokers, 1)
+	ids := produce(t, brokers, topic, []byte("a"), []byte("b"), []byte("c"))
+	sub, err := projections.NewSubscriber(projections.SubscriberConfig{Brokers: brokers,
+		ConsumerGroup: "test-group-" + uuid.NewString(), NackResendSleep: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	msgs, err := sub.Subscribe(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := receive(t, msgs, 3)
+	first[0].Ack()
+	first[1].Nack()
+	again := receive(t, msgs, 2)
+	if diff := cmp.Diff(ids[1:], uuids(again)); diff != "" {
+		t.Fatalf("after a nack of b (-want +received):\n%s", diff)
+	}
+}
+
+// A 100,000-winner draw is one large message: the consumer fetches it.
+func TestSubscriberFetchesTheLargestMessage(t *testing.T) {
+	t.Parallel()
+	if projections.FetchMaxPartitionBytes < relay.MaxMessageBytes {
+		t.Fatalf("FetchMaxPartitionBytes %d < relay.MaxMessageBytes %d", projections.FetchMaxPartitionBytes, relay.MaxMessageBytes)
+	}
+	brokers := testenv.KafkaBrokers(t)
+	topic := createTopic(t, brokers, 1)
+	big := []byte(strings.Repeat(`{"participantId":"`+uuid.NewString()+`","entryNumber":"K1234567","rank":1},`, 100_000))
+	ids := produce(t, brokers, topic, big, []byte("after"))
+	_, msgs := subscribe(t, brokers, "test-group-"+uuid.NewString(), topic)
+	got := receive(t, msgs, 2)
+	if diff := cmp.Diff(ids, uuids(got)); diff != "" || len(got[0].Payload) != len(big) {
+		t.Fatalf("received %d bytes, want %d; ids (-want +got):\n%s", len(got[0].Payload), len(big), diff)
+	}
+}
+
+
+// Two routers of one consumer group share the partitions; routers join and
+// leave mid-stream (rebalances), and every event is still applied once:
+// the read models equal the store's events applied directly.
+func TestTwoRoutersOfOneGroupApplyEachEventOnce(t *testing.T) {
+	t.Parallel()
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
+	e := newEnv(t)
+	ctx := context.Background()
+	brokers := testenv.KafkaBrokers(t)
+	topic := createTopic(t, brokers, 4)
+	pub := newPublisher(t, brokers, logger)
+	var campaigns []*campaignData
+	for i := range 6 {
+		campaigns = append(campaigns, e.seedCampaign(t, 40, seedStart.Add(time.Duration(i)*time.Hour), 3))
+	}
+	first := e.allEvents(t)
+	cfg := projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: e.pool, Logger: logger, MaxBatch: 16}
+	a := startRouter(t, cfg)
+	publish(t, pub, topic, first)
+	waitFor(t, 60*time.Second, "the first router applies part of the events", func() bool { return a.handled.Load() > 50 })
+	b := startRouter(t, cfg) // a rebalance
+	for i, c := range campaigns {
+		e.drawWinners(t, c, i, i+1, i+2, i+3, len(c.regs)-1)
+	}
+	all := e.allEvents(t)
+	publish(t, pub, topic, all[len(first):])
+	publish(t, pub, topic, all) // and everything again: duplicates
+	waitFor(t, 60*time.Second, "the second router applies some", func() bool { return b.handled.Load() > 0 })
+	a.stop(t) // another rebalance
+	ref := newEnv(t)
+	for _, ev := range all {
+		if _, err := ref.store.Append(ctx, ev.StreamID, eventstore.Any, eventstore.EventData{
+			ID: ev.ID, PartitionKey: ev.PartitionKey, Type: ev.Type, SchemaVersion: ev.SchemaVersion,
+			Data: ev.Data, Metadata: ev.Metadata,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	applyAll(t, projections.NewProjectors(ref.pool, nil), all)
+	want := snapshot(t, ref.pool)
+	// Equal once caught up; a double apply would never be (analytics and
+	// campaigns add up what they are given).
+	waitFor(t, 90*time.Second, "the read models equal the store's events applied once", func() bool {
+		return cmp.Diff(want, snapshot(t, e.pool)) == ""
+	})
+	b.stop(t)
+	if diff := cmp.Diff(want, snapshot(t, e.pool)); diff != "" {
+		t.Errorf("read models through two routers differ from applying the store once (-direct +kafka):\n%s", diff)
+	}
+	t.Logf("messages handled: %d by the first router, %d by the second (%d published, one consumer group per read model)",
+		a.handled.Load(), b.handled.Load(), 2*len(all))
+}
