@@ -8,13 +8,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
 )
 
 // winners is the winners read model: per campaign, each winner by rank
 // with the masked name and phone of the registration.
 type winners struct {
-	regs map[uuid.UUID]domain.ParticipantRegistered // the batch's winners, from the event store
-	rows []winnerRow
+	publicize Publicize                                  // nil: the store holds registrations in clear
+	regs      map[uuid.UUID]domain.ParticipantRegistered // the batch's winners, from the event store
+	rows      []winnerRow
 }
 
 type winnerRow struct {
@@ -42,25 +44,38 @@ func (m *winners) load(ctx context.Context, db querier, batch []Event) error {
 	if len(streams) == 0 {
 		return nil
 	}
-	rows, err := db.Query(ctx, `SELECT data FROM events WHERE stream_id = ANY($1) AND type = $2`,
+	rows, err := db.Query(ctx, `SELECT position, partition_key, type, data FROM events WHERE stream_id = ANY($1) AND type = $2`,
 		streams, domain.TypeParticipantRegistered)
 	if err != nil {
 		return fmt.Errorf("winners' registrations: %w", err)
 	}
-	defer rows.Close()
+	var recs []eventstore.RecordedEvent
 	for rows.Next() {
-		var data []byte
-		if err := rows.Scan(&data); err != nil {
+		var rec eventstore.RecordedEvent
+		if err := rows.Scan(&rec.Position, &rec.PartitionKey, &rec.Type, &rec.Data); err != nil {
+			rows.Close()
 			return err
 		}
-		ev, err := domain.DecodeEvent(domain.TypeParticipantRegistered, data)
+		recs = append(recs, rec)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("winners' registrations: %w", err)
+	}
+	if m.publicize != nil {
+		if recs, err = m.publicize(ctx, recs); err != nil {
+			return fmt.Errorf("winners' registrations: %w", err)
+		}
+	}
+	for _, rec := range recs {
+		ev, err := domain.DecodeEvent(rec.Type, rec.Data)
 		if err != nil {
 			continue // a poison registration: its winner keeps an empty name
 		}
 		reg := ev.(domain.ParticipantRegistered)
 		m.regs[reg.ParticipantID] = reg
 	}
-	return rows.Err()
+	return nil
 }
 
 func (m *winners) fold(e Event) error {

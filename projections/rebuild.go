@@ -260,7 +260,7 @@ func newRebuild(pool *pgxpool.Pool, opts RebuildOptions) (*rebuild, error) {
 		schema: shadowPrefix + hex.EncodeToString(suffix),
 	}
 	for _, n := range ordered {
-		m, err := newModel(n, true)
+		m, err := newModel(n, true, opts.Publicize)
 		if err != nil {
 			return nil, err
 		}

@@ -65,13 +65,14 @@ type page struct {
 	poison []Poisoned
 	last   int64 // the last position read
 	read   int   // rows read
+	err    error // set when ready: the page could not be publicized
 	ready  chan struct{}
 }
 
 // readPage reads up to limit events in (after, upTo], of one type when
 // onlyType is set, with binary results parsed here (pgx's Scan costs more
 // than the parsing); the JSON is decoded by domain.DecodeEvent.
-func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string) (*page, error) {
+func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string, publicize Publicize) (*page, error) {
 	params := [][]byte{strconv.AppendInt(nil, after, 10), strconv.AppendInt(nil, upTo, 10),
 		strconv.AppendInt(nil, int64(limit), 10), nil}
 	if onlyType != "" {
@@ -118,7 +119,14 @@ func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int,
 		for i := range recs {
 			recs[i].Data = arena[from:spans[i]:spans[i]]
 			from = spans[i]
-			p.add(recs[i])
+		}
+		if publicize != nil {
+			if recs, p.err = publicize(ctx, recs); p.err != nil {
+				return
+			}
+		}
+		for _, rec := range recs {
+			p.add(rec)
 		}
 	}()
 	return p, nil
@@ -170,7 +178,7 @@ func (r *rebuild) replay(ctx context.Context) error {
 		defer close(pages)
 		keys := map[string]string{}
 		for after := int64(0); after < r.head; {
-			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys)
+			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys, r.opts.Publicize)
 			if err != nil {
 				return err
 			}
@@ -200,6 +208,9 @@ func (r *rebuild) replay(ctx context.Context) error {
 				case <-p.ready:
 				case <-gctx.Done():
 					return gctx.Err()
+				}
+				if p.err != nil {
+					return p.err
 				}
 				if err := r.foldPage(gctx, p); err != nil {
 					return err
@@ -315,6 +326,12 @@ func (r *rebuild) applyLive(ctx context.Context, tx pgx.Tx, recs []eventstore.Re
 		return err
 	}
 	p := &page{read: len(recs)}
+	if r.opts.Publicize != nil {
+		var err error
+		if recs, err = r.opts.Publicize(ctx, recs); err != nil {
+			return err
+		}
+	}
 	for _, rec := range recs {
 		p.add(rec)
 		r.head = max(r.head, rec.Position)
@@ -324,7 +341,7 @@ func (r *rebuild) applyLive(ctx context.Context, tx pgx.Tx, recs []eventstore.Re
 		r.logPoison(ctx, e)
 	}
 	for _, name := range r.names {
-		applied, skipped, err := applyEvents(ctx, tx, name, r.schema, p.events)
+		applied, skipped, err := applyEvents(ctx, tx, name, r.schema, p.events, r.opts.Publicize)
 		if err != nil {
 			return err
 		}

@@ -191,7 +191,6 @@ func TestSubscriberFetchesTheLargestMessage(t *testing.T) {
 	}
 }
 
-
 // Two routers of one consumer group share the partitions; routers join and
 // leave mid-stream (rebalances), and every event is still applied once:
 // the read models equal the store's events applied directly.
