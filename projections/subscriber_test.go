@@ -217,8 +217,13 @@ func TestTwoRoutersOfOneGroupApplyEachEventOnce(t *testing.T) {
 	}
 	all := e.allEvents(t)
 	publish(t, pub, topic, all[len(first):])
-	publish(t, pub, topic, all) // and everything again: duplicates
-	waitFor(t, 60*time.Second, "the second router applies some", func() bool { return b.handled.Load() > 0 })
+	// Everything again, duplicates, until the second router (once the group
+	// has given it partitions) has handled some.
+	waitFor(t, 90*time.Second, "the second router applies some", func() bool {
+		publish(t, pub, topic, all)
+		time.Sleep(500 * time.Millisecond)
+		return b.handled.Load() > 0
+	})
 	a.stop(t) // another rebalance
 	ref := newEnv(t)
 	for _, ev := range all {
@@ -240,6 +245,6 @@ func TestTwoRoutersOfOneGroupApplyEachEventOnce(t *testing.T) {
 	if diff := cmp.Diff(want, snapshot(t, e.pool)); diff != "" {
 		t.Errorf("read models through two routers differ from applying the store once (-direct +kafka):\n%s", diff)
 	}
-	t.Logf("messages handled: %d by the first router, %d by the second (%d published, one consumer group per read model)",
-		a.handled.Load(), b.handled.Load(), 2*len(all))
+	t.Logf("messages handled: %d by the first router, %d by the second (one consumer group per read model)",
+		a.handled.Load(), b.handled.Load())
 }
