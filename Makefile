@@ -3,6 +3,7 @@
 #             and in-process Kafka (kfake) unless KAFKA_BROKERS is set
 # make lint   gofmt, go vet, golangci-lint (.golangci.yml: DESIGN's dependency direction, depguard)
 # make bench  benchmarks on a durable (fsync=on) throwaway PostgreSQL
+# make soak   10 minutes at 1,000 registrations/s; writes bench/results/soak-latest.{md,json}
 # make kafka / kafka-stop   a real single-node Apache Kafka on 127.0.0.1:19092 (no Docker)
 # make up / down            PostgreSQL and Kafka in Docker (docker-compose.yml)
 
@@ -16,7 +17,7 @@ WITH_PG := deploy/postgres/with-postgres.sh
 # pinned; `go run` builds it once into the build cache (with the Go that builds the project)
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: run test lint bench kafka kafka-stop kafka-status up down
+.PHONY: run test lint bench soak kafka kafka-stop kafka-status up down
 
 run:
 	$(GO) run ./cmd/participation serve
@@ -36,6 +37,12 @@ bench:
 	$(GO) build -o bench/.work/participation ./cmd/participation
 	$(GO) build -o bench/.work/benchrun ./bench/cmd/benchrun
 	PG_DURABLE=1 bash $(WITH_PG) bench/.work/benchrun -participation bench/.work/participation -out bench/results $(BENCH_FLAGS)
+
+# SOAK_FLAGS passes flags to benchrun, e.g. SOAK_FLAGS='-soak 2m -soak-rate 500'.
+soak:
+	$(GO) build -o bench/.work/participation ./cmd/participation
+	$(GO) build -o bench/.work/benchrun ./bench/cmd/benchrun
+	PG_DURABLE=1 bash $(WITH_PG) bench/.work/benchrun -participation bench/.work/participation -out bench/results -soak 10m $(SOAK_FLAGS)
 
 kafka:
 	bash deploy/kafka/kafka.sh start

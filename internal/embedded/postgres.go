@@ -5,6 +5,8 @@ package embedded
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -27,7 +29,10 @@ const DefaultPostgresPort = 54329
 // Postgres is a private PostgreSQL server under a data directory.
 type Postgres struct {
 	DataDir string // cluster files
-	Port    int
+	// Relocated is set when DataDir is not the directory asked for: as root,
+	// the server's user could not reach that one (see reachableDir).
+	Relocated bool
+	Port      int
 	binDir  string
 	cred    *syscall.Credential // nil unless we run as root
 	owned   bool                // we started it, so we stop it
@@ -54,6 +59,15 @@ func StartPostgres(ctx context.Context, dir string, port int, logf func(string, 
 		// initdb and postgres refuse to run as root.
 		if p.cred, err = unprivileged(); err != nil {
 			return nil, err
+		}
+		if blocked := unreachableParent(abs, p.cred); blocked != "" {
+			p.DataDir, p.Relocated = reachableDir(abs), true
+			logf("%s is closed to the PostgreSQL user (uid %d), so the private cluster of %s lives in %s",
+				blocked, p.cred.Uid, abs, p.DataDir)
+			if blocked := unreachableParent(p.DataDir, p.cred); blocked != "" {
+				return nil, fmt.Errorf("neither %s nor %s is reachable by the PostgreSQL user (uid %d; %s is closed): "+
+					"set DATA_DIR to a directory it can reach, or set DATABASE_URL", abs, p.DataDir, p.cred.Uid, blocked)
+			}
 		}
 	}
 	if running, port := p.running(); running {
@@ -145,24 +159,50 @@ func (p *Postgres) prepareDir() error {
 	if err := os.MkdirAll(p.DataDir, 0o700); err != nil {
 		return err
 	}
+	if p.Relocated { // whatever the umask: the server's user goes through these
+		for _, d := range []string{RelocationRoot, filepath.Dir(p.DataDir)} {
+			if err := os.Chmod(d, 0o755); err != nil {
+				return err
+			}
+		}
+	}
 	if p.cred == nil {
 		return nil
 	}
-	if err := os.Chown(p.DataDir, int(p.cred.Uid), int(p.cred.Gid)); err != nil {
-		return err
-	}
-	// The user must be able to reach the directory through its parents.
-	for dir := filepath.Dir(p.DataDir); dir != "/"; dir = filepath.Dir(dir) {
-		info, err := os.Stat(dir)
-		if err != nil {
-			return err
+	return os.Chown(p.DataDir, int(p.cred.Uid), int(p.cred.Gid))
+}
+
+// RelocationRoot is where, as root, a cluster goes whose data directory the
+// server's user cannot reach (a checkout under root's 0700 home): one
+// directory per asked path, so each checkout finds its own cluster again.
+var RelocationRoot = "/var/lib/participation"
+
+func reachableDir(asked string) string {
+	sum := sha256.Sum256([]byte(asked))
+	return filepath.Join(RelocationRoot, filepath.Base(filepath.Dir(asked))+"-"+hex.EncodeToString(sum[:6]), filepath.Base(asked))
+}
+
+// unreachableParent returns the first existing ancestor of dir that the user
+// of cred cannot search (so cannot reach dir through), or "".
+func unreachableParent(dir string, cred *syscall.Credential) string {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		var st syscall.Stat_t
+		if err := syscall.Stat(d, &st); err == nil {
+			var bit uint32 = 0o001
+			switch {
+			case st.Uid == cred.Uid:
+				bit = 0o100
+			case st.Gid == cred.Gid:
+				bit = 0o010
+			}
+			if st.Mode&bit == 0 {
+				return d
+			}
 		}
-		if info.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("%s is not searchable by other users, so the unprivileged PostgreSQL user cannot reach %s: "+
-				"run `chmod o+x %s`, run as a normal user, or set DATABASE_URL", dir, p.DataDir, dir)
+		if d == "/" {
+			return ""
 		}
 	}
-	return nil
 }
 
 func (p *Postgres) run(name string, args ...string) ([]byte, error) {

@@ -53,6 +53,9 @@ type options struct {
 	sections       map[int]bool
 	logLevel       string
 	topic          string
+	soak           time.Duration
+	soakRate       int
+	soakCampaigns  int
 }
 
 func parseOptions() options {
@@ -78,6 +81,9 @@ func parseOptions() options {
 	flag.StringVar(&sections, "sections", "1,2,3,4,5,6", "sections to run")
 	flag.StringVar(&o.logLevel, "serve-log-level", "info", "LOG_LEVEL of the serve process (info: one line per request, as in production)")
 	flag.StringVar(&o.topic, "topic", "participant-events", "Kafka topic")
+	flag.DurationVar(&o.soak, "soak", 0, "run the soak instead of the sections, this long (make soak: 10m); writes soak-latest.{md,json}")
+	flag.IntVar(&o.soakRate, "soak-rate", 1000, "registrations/s of the soak (open loop)")
+	flag.IntVar(&o.soakCampaigns, "soak-campaigns", 10, "campaigns the soak's registrations are spread over")
 	flag.Parse()
 	for _, c := range strings.Split(clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -131,6 +137,13 @@ func main() {
 	if err := e.setup(); err != nil {
 		e.teardown()
 		log.Fatal(err)
+	}
+	if o.soak > 0 {
+		if err := e.runSoak(); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s in %s", filepath.Join(o.out, "soak-latest.md"), time.Since(started).Round(time.Second))
+		return
 	}
 	e.run()
 	e.teardown()

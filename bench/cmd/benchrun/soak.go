@@ -1,0 +1,489 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The soak (`make soak`, DESIGN.md's soak target): registrations at a steady
+// open-loop rate for a long time, spread over a few campaigns; once a minute
+// serve's RSS and goroutines; at the end every read model is checked against
+// the event store, registration by registration where the read model lists
+// them (participants through the CSV, winners and draw log through a draw).
+
+// soakMinute is one minute of the soak.
+type soakMinute struct {
+	Minute     int          `json:"minute"`
+	RSSKiB     int64        `json:"rss_kib"`
+	Goroutines int64        `json:"goroutines"`
+	Sent       int64        `json:"sent"`
+	Created    int64        `json:"created"`
+	Errors     int64        `json:"errors"`
+	Latency    latencyStats `json:"latency"`
+	Visible    int64        `json:"visible"` // participants listed by the read side at the sample
+}
+
+// soakCheck is one comparison of a read model with the store.
+type soakCheck struct {
+	Campaign  uuid.UUID `json:"campaign"`
+	ReadModel string    `json:"read_model"`
+	Store     int64     `json:"store"`
+	Read      int64     `json:"read"`
+	Missing   int       `json:"missing,omitempty"` // in the store, not in the read model
+	Extra     int       `json:"extra,omitempty"`   // in the read model, not in the store
+	OK        bool      `json:"ok"`
+	Note      string    `json:"note,omitempty"`
+}
+
+type soakReport struct {
+	Header    Header       `json:"header"`
+	Rate      int          `json:"rate"`
+	Duration  float64      `json:"duration_s"`
+	Campaigns int          `json:"campaigns"`
+	Minutes   []soakMinute `json:"minutes"`
+	Checks    []soakCheck  `json:"checks"`
+	Errors    []string     `json:"errors"`
+	CatchUp   float64      `json:"catch_up_s"`
+	Notes     []string     `json:"notes"`
+}
+
+func (e *env) soak() *soakReport {
+	r := &soakReport{Header: e.report.Header, Rate: e.o.soakRate, Duration: e.o.soak.Seconds(), Campaigns: e.o.soakCampaigns}
+	r.Header.Command = "make soak"
+	r.Notes = append(r.Notes, e.report.Notes...)
+	fail := func(err error) *soakReport { r.Errors = append(r.Errors, err.Error()); return r }
+	if err := e.startService(); err != nil {
+		return fail(err)
+	}
+	campaigns := make([]uuid.UUID, e.o.soakCampaigns)
+	for i := range campaigns {
+		id, err := e.openCampaign(fmt.Sprintf("soak %d", i+1))
+		if err != nil {
+			return fail(err)
+		}
+		campaigns[i] = id
+	}
+
+	client := newClient(512)
+	defer client.CloseIdleConnections()
+	var (
+		sent, created, errs atomic.Int64
+		mu                  sync.Mutex
+		lat                 []time.Duration
+		errSamples          = map[string]int{}
+		wg                  sync.WaitGroup
+		inFlight            = make(chan struct{}, 1024)
+		sampleMu            sync.Mutex // a late sample must not overlap the next one
+	)
+	record := func(d time.Duration, status int, body []byte, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		lat = append(lat, d)
+		if err == nil && status == http.StatusCreated {
+			created.Add(1)
+			return
+		}
+		errs.Add(1)
+		key := fmt.Sprintf("%d %.120s", status, body)
+		if err != nil {
+			key = err.Error()
+		}
+		errSamples[key]++
+	}
+	sample := func(minute int) {
+		sampleMu.Lock()
+		defer sampleMu.Unlock()
+		m := soakMinute{Minute: minute, Sent: sent.Load(), Created: created.Load(), Errors: errs.Load()}
+		m.RSSKiB, _ = procStatus(e.svc.pid(), "VmRSS")
+		m.Goroutines = e.goroutines()
+		mu.Lock()
+		m.Latency = latencies(lat)
+		lat = lat[:0]
+		mu.Unlock()
+		for _, id := range campaigns {
+			if n, _, err := e.participantsTotal(id); err == nil {
+				m.Visible += n
+			}
+		}
+		log.Printf("soak: minute %d: RSS %d MiB, %d goroutines, %d sent, %d created, %d errors, p99 %.0f ms, %d visible",
+			minute, m.RSSKiB>>10, m.Goroutines, m.Sent, m.Created, m.Errors, m.Latency.P99, m.Visible)
+		r.Minutes = append(r.Minutes, m)
+	}
+
+	sample(0)
+	start := time.Now()
+	total := int(float64(e.o.soakRate) * e.o.soak.Seconds())
+	nextSample := start.Add(time.Minute)
+	minute := 1
+	behind := 0
+	for i := 0; i < total && e.ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(float64(i) / float64(e.o.soakRate) * float64(time.Second)))
+		if d := time.Until(due); d > 0 {
+			time.Sleep(d)
+		} else if d < -time.Second {
+			behind++
+		}
+		if time.Now().After(nextSample) {
+			go sample(minute) // off the pacing loop; samples never overlap (a minute apart)
+			minute++
+			nextSample = nextSample.Add(time.Minute)
+		}
+		inFlight <- struct{}{}
+		wg.Add(1)
+		sent.Add(1)
+		go func(eventID uuid.UUID) {
+			defer func() { <-inFlight; wg.Done() }()
+			t0 := time.Now()
+			status, body, err := e.register(e.ctx, client, eventID)
+			record(time.Since(t0), status, body, err)
+		}(campaigns[i%len(campaigns)])
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	sample(minute)
+	r.Notes = append(r.Notes, fmt.Sprintf("Sent %d registrations in %s: %.0f/s achieved against %d/s asked; %d were sent more than 1 s late (client or server behind).",
+		sent.Load(), elapsed.Round(time.Second), float64(sent.Load())/elapsed.Seconds(), e.o.soakRate, behind))
+	for k, n := range errSamples {
+		r.Errors = append(r.Errors, fmt.Sprintf("%d × %s", n, k))
+	}
+	slices.Sort(r.Errors)
+
+	catchStart := time.Now()
+	for _, id := range campaigns {
+		want, err := e.storeRegistrations(id)
+		if err != nil {
+			return fail(err)
+		}
+		if err := e.waitProjected(id, int64(len(want)), e.o.catchupTimeout); err != nil {
+			r.Errors = append(r.Errors, err.Error())
+		}
+	}
+	r.CatchUp = time.Since(catchStart).Seconds()
+	for _, id := range campaigns {
+		r.Checks = append(r.Checks, e.soakChecks(id)...)
+	}
+	return r
+}
+
+// goroutines reads serve's go_goroutines gauge from its metrics listener,
+// or from the API's port where /metrics still lives there.
+func (e *env) goroutines() int64 {
+	for _, base := range []string{e.svc.pprof, e.svc.base} {
+		if base == "" {
+			continue
+		}
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+				resp.Body.Close()
+				n, _ := strconv.ParseFloat(v, 64)
+				return int64(n)
+			}
+		}
+		resp.Body.Close()
+	}
+	return -1
+}
+
+// storeRegistrations is the campaign's entry numbers as the event store has them.
+func (e *env) storeRegistrations(eventID uuid.UUID) (map[string]bool, error) {
+	rows, err := e.app.Query(e.ctx, `SELECT data->>'entryNumber' FROM events
+		WHERE type = 'ParticipantRegistered' AND data->>'eventId' = $1`, eventID.String())
+	if err != nil {
+		return nil, fmt.Errorf("read the store: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out[n] = true
+	}
+	return out, rows.Err()
+}
+
+// soakChecks compares each read model of one campaign with the store.
+func (e *env) soakChecks(id uuid.UUID) []soakCheck {
+	var out []soakCheck
+	want, err := e.storeRegistrations(id)
+	if err != nil {
+		return []soakCheck{{Campaign: id, ReadModel: "store", Note: err.Error()}}
+	}
+	n := int64(len(want))
+	count := func(model string, got int64, note string) {
+		out = append(out, soakCheck{Campaign: id, ReadModel: model, Store: n, Read: got, OK: got == n && note == "", Note: note})
+	}
+
+	// participants: every entry number, through the CSV.
+	got, err := e.csvEntryNumbers(id)
+	c := soakCheck{Campaign: id, ReadModel: "participants (CSV, entry numbers)", Store: n, Read: int64(len(got))}
+	if err != nil {
+		c.Note = err.Error()
+	}
+	for k := range want {
+		if !got[k] {
+			c.Missing++
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			c.Extra++
+		}
+	}
+	c.OK = err == nil && c.Missing == 0 && c.Extra == 0
+	out = append(out, c)
+	total, _, err := e.participantsTotal(id)
+	count("participants (totalCount)", total, errText(err))
+
+	// analytics: the total, and the channels and hours adding up to it.
+	var a struct {
+		Total     int64            `json:"totalParticipants"`
+		ByChannel map[string]int64 `json:"byChannel"`
+		ByHour    []struct {
+			Count int64 `json:"count"`
+		} `json:"byHour"`
+	}
+	err = e.getJSON(fmt.Sprintf("/api/v1/events/%s/analytics", id), &a)
+	count("analytics (totalParticipants)", a.Total, errText(err))
+	var sum int64
+	for _, v := range a.ByChannel {
+		sum += v
+	}
+	count("analytics (sum of byChannel)", sum, errText(err))
+	sum = 0
+	for _, h := range a.ByHour {
+		sum += h.Count
+	}
+	count("analytics (sum of byHour)", sum, errText(err))
+
+	// winners and draw log: a draw of 10, then the read models against its answer.
+	status, body, err := e.call(e.ctx, ownerClient, http.MethodPost, fmt.Sprintf("/api/v1/events/%s/draw-winners", id),
+		map[string]any{"winnerCount": 10}, true)
+	var draw struct {
+		DrawLogID uuid.UUID `json:"drawLogId"`
+		Winners   []struct {
+			EntryNumber string `json:"entryNumber"`
+		} `json:"winners"`
+	}
+	if err != nil || status != http.StatusOK || json.Unmarshal(body, &draw) != nil {
+		out = append(out, soakCheck{Campaign: id, ReadModel: "draw", Note: fmt.Sprintf("draw: %d %v %.200s", status, err, body)})
+		return out
+	}
+	drawn := map[string]bool{}
+	for _, w := range draw.Winners {
+		drawn[w.EntryNumber] = true
+	}
+	var winners struct {
+		Winners []struct {
+			EntryNumber string `json:"entryNumber"`
+		} `json:"winners"`
+	}
+	var logs struct {
+		DrawLogs []struct {
+			DrawLogID      uuid.UUID `json:"drawLogId"`
+			CandidateCount int64     `json:"candidateCount"`
+		} `json:"drawLogs"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for { // the read side catches up with the draw
+		err = e.getJSON(fmt.Sprintf("/api/v1/events/%s/winners", id), &winners)
+		err2 := e.getJSON(fmt.Sprintf("/api/v1/events/%s/draw-logs", id), &logs)
+		if (err == nil && err2 == nil && len(winners.Winners) == len(drawn) && len(logs.DrawLogs) == 1) || time.Now().After(deadline) {
+			if err == nil {
+				err = err2
+			}
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	w := soakCheck{Campaign: id, ReadModel: "winners (entry numbers of the draw's answer)", Store: int64(len(drawn)), Read: int64(len(winners.Winners)), Note: errText(err)}
+	for _, x := range winners.Winners {
+		if !drawn[x.EntryNumber] {
+			w.Extra++
+		}
+		if !want[x.EntryNumber] {
+			w.Note = "a winner that is not a registration in the store"
+		}
+	}
+	w.OK = err == nil && w.Extra == 0 && w.Read == w.Store && w.Note == ""
+	out = append(out, w)
+	var cand int64 = -1
+	if len(logs.DrawLogs) == 1 && logs.DrawLogs[0].DrawLogID == draw.DrawLogID {
+		cand = logs.DrawLogs[0].CandidateCount
+	}
+	count("draw log (candidateCount)", cand, errText(err))
+	return out
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (e *env) getJSON(path string, dst any) error {
+	status, body, err := e.call(e.ctx, ownerClient, http.MethodGet, path, nil, true)
+	if err != nil {
+		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET %s: %d %.200s", path, status, body)
+	}
+	return json.Unmarshal(body, dst)
+}
+
+// csvEntryNumbers reads the campaign's CSV export and returns its entry numbers.
+func (e *env) csvEntryNumbers(id uuid.UUID) (map[string]bool, error) {
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, fmt.Sprintf("%s/api/v1/events/%s/participants.csv", e.svc.base, id), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	resp, err := ownerClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("CSV: %d %.200s", resp.StatusCode, b)
+	}
+	br := bufio.NewReader(resp.Body)
+	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\uFEFF")) {
+		_, _ = br.Discard(3)
+	}
+	rd := csv.NewReader(br)
+	header, err := rd.Read()
+	if err != nil {
+		return nil, fmt.Errorf("CSV header: %w", err)
+	}
+	col := slices.Index(header, "entryNumber")
+	if col < 0 {
+		return nil, fmt.Errorf("CSV header has no entryNumber: %v", header)
+	}
+	out := map[string]bool{}
+	for {
+		rec, err := rd.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, fmt.Errorf("CSV: %w", err)
+		}
+		out[rec[col]] = true
+	}
+}
+
+// write puts the soak's report into dir as soak-latest.md and soak-latest.json.
+func (r *soakReport) write(dir string) error {
+	j, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "soak-latest.json"), append(j, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "soak-latest.md"), []byte(r.Markdown()), 0o644)
+}
+
+// withinTenPercent says whether the last sample is within ±10 % of the
+// first one taken under load (minute 1: minute 0 is the idle process).
+func withinTenPercent(first, last int64) bool {
+	return first > 0 && last >= first*9/10 && last <= first*11/10
+}
+
+func (r *soakReport) verdicts() (memFlat, gorFlat, noErrors, exact bool) {
+	if len(r.Minutes) >= 3 {
+		first, last := r.Minutes[1], r.Minutes[len(r.Minutes)-1]
+		memFlat = withinTenPercent(first.RSSKiB, last.RSSKiB)
+		gorFlat = withinTenPercent(first.Goroutines, last.Goroutines)
+	}
+	noErrors = len(r.Errors) == 0
+	exact = len(r.Checks) > 0
+	for _, c := range r.Checks {
+		exact = exact && c.OK
+	}
+	return
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "**NO**"
+}
+
+// Markdown renders the report.
+func (r *soakReport) Markdown() string {
+	var b strings.Builder
+	h := r.Header
+	fmt.Fprintf(&b, "# Soak report\n\n`%s`: %s at %d registrations/s over %d campaigns on %s.\n\n", h.Command,
+		time.Duration(r.Duration*float64(time.Second)), r.Rate, r.Campaigns, h.Date)
+	fmt.Fprintf(&b, "- commit %s; %s × %d, %s; %s (fsync=%s, synchronous_commit=%s); Kafka: kfake in the harness\n\n",
+		h.GitCommit, h.CPUModel, h.CPUCount, h.GoVersion, h.PostgresVersion, h.Fsync, h.SynchronousCommit)
+	memFlat, gorFlat, noErrors, exact := r.verdicts()
+	fmt.Fprintf(&b, "| target | met |\n| --- | --- |\n| RSS flat (last minute within ±10 %% of minute 1) | %s |\n| goroutines flat (same) | %s |\n| zero errors | %s |\n| every registration in every read model (exact) | %s |\n\n",
+		yesNo(memFlat), yesNo(gorFlat), yesNo(noErrors), yesNo(exact))
+	b.WriteString("## Per minute\n\n| minute | RSS MiB | goroutines | sent | 201 | errors | p50 ms | p99 ms | visible in the list |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, m := range r.Minutes {
+		fmt.Fprintf(&b, "| %d | %.1f | %d | %d | %d | %d | %.1f | %.1f | %d |\n", m.Minute, float64(m.RSSKiB)/1024, m.Goroutines,
+			m.Sent, m.Created, m.Errors, m.Latency.P50, m.Latency.P99, m.Visible)
+	}
+	fmt.Fprintf(&b, "\nMinute 0 is the idle service before the load. Counts are cumulative; latencies are of the requests answered in that minute.\n\n## Read models against the event store (after %.1f s of catch-up)\n\n| campaign | read model | store | read model | missing | extra | ok |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n", r.CatchUp)
+	for _, c := range r.Checks {
+		ok := yesNo(c.OK)
+		if c.Note != "" {
+			ok += " (" + c.Note + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %s |\n", c.Campaign.String()[:8], c.ReadModel, c.Store, c.Read, c.Missing, c.Extra, ok)
+	}
+	b.WriteString("\n## Errors\n\n")
+	if len(r.Errors) == 0 {
+		b.WriteString("None.\n")
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(&b, "- %s\n", e)
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+// runSoak is main's soak mode.
+func (e *env) runSoak() error {
+	r := e.soak()
+	e.teardown()
+	if err := r.write(e.o.out); err != nil {
+		return err
+	}
+	fmt.Print(r.Markdown())
+	return nil
+}
