@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,12 +228,17 @@ func (f *fieldErrors) time(field string, v *string) time.Time {
 		f.add(field, reasonRequired)
 		return time.Time{}
 	}
+	// time.Parse alone takes more than the spec's pattern says (a comma
+	// before the fraction, for one): the pattern decides, then the calendar.
 	t, err := time.Parse(time.RFC3339, *v)
-	if err != nil {
+	if err != nil || !rfc3339.MatchString(*v) {
 		f.add(field, "Must be an RFC 3339 time, e.g. 2025-05-01T10:00:00+09:00.")
 	}
 	return t
 }
+
+// rfc3339 is the Time pattern of openapi.yaml.
+var rfc3339 = regexp.MustCompile(`^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$`)
 
 // parseUUID accepts only the canonical 36-character form.
 func parseUUID(s string) (uuid.UUID, error) {

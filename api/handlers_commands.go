@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -166,6 +167,9 @@ func (s *server) recordStoreVisit(c *gin.Context) {
 	c.JSON(http.StatusOK, storeVisitResponse{EventID: eventID, EntryNumber: entryNumber, StoreVisited: true})
 }
 
+// maxWinnerCount bounds winnerCount in the spec: a larger count is a typo.
+const maxWinnerCount = 10_000_000
+
 type drawRequest struct {
 	WinnerCount      *int  `json:"winnerCount"`
 	VisitBonus       *bool `json:"visitBonus"`
@@ -196,8 +200,18 @@ func (s *server) drawWinners(c *gin.Context) {
 		return
 	}
 	// The count's range is the command's to judge: ALREADY_DRAWN comes first.
+	// Only its shape is checked here, with the spec's bounds.
+	var fe fieldErrors
 	if req.WinnerCount == nil {
-		s.writeError(c, invalidField("winnerCount", reasonRequired))
+		fe.add("winnerCount", reasonRequired)
+	} else if *req.WinnerCount > maxWinnerCount {
+		fe.add("winnerCount", fmt.Sprintf("Must be at most %d.", maxWinnerCount))
+	}
+	if w := req.VisitBonusWeight; w != nil && (*w < 1 || *w > domain.MaxVisitBonusWeight) {
+		fe.add("visitBonusWeight", fmt.Sprintf("Must be 1 to %d.", domain.MaxVisitBonusWeight))
+	}
+	if err := fe.err(); err != nil {
+		s.writeError(c, err)
 		return
 	}
 	cmd := commands.DrawWinners{

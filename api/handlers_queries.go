@@ -24,6 +24,7 @@ var seoul = time.FixedZone("KST", 9*60*60)
 const (
 	defaultPageSize = 20
 	maxPageSize     = 100
+	maxPage         = 1_000_000 // 100 million participants at the largest page size
 )
 
 // ownedEvent runs the checks every owner read shares, in the order the
@@ -99,8 +100,8 @@ func participantFilter(c *gin.Context) (ParticipantFilter, error) {
 	f := ParticipantFilter{Page: 1, Size: defaultPageSize}
 	if v, ok := c.GetQuery("page"); ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			fe.add("page", "Must be an integer of at least 1.")
+		if err != nil || n < 1 || n > maxPage {
+			fe.add("page", fmt.Sprintf("Must be an integer from 1 to %d.", maxPage))
 		}
 		f.Page = n
 	}

@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/dlclark/regexp2"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -18,7 +20,7 @@ import (
 )
 
 func init() {
-	// kin-openapi has no decoder for SSE; the stream is checked as text.
+	// kin-openapi has no decoder for SSE: ValidateResponse checks each event.
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
 }
 
@@ -36,7 +38,7 @@ func LoadSpec(t testing.TB, data []byte) *Spec {
 	if err != nil {
 		t.Fatalf("apitest: load spec: %v", err)
 	}
-	if err := doc.Validate(context.Background()); err != nil {
+	if err := doc.Validate(context.Background(), openapi3.SetRegexCompiler(ECMARegex)); err != nil {
 		t.Fatalf("apitest: invalid spec: %v", err)
 	}
 	router, err := legacy.NewRouter(doc)
@@ -44,6 +46,44 @@ func LoadSpec(t testing.TB, data []byte) *Spec {
 		t.Fatalf("apitest: route spec: %v", err)
 	}
 	return &Spec{Doc: doc, router: router}
+}
+
+// ECMARegex compiles the spec's patterns, which are ECMA-262 (as JSON
+// Schema says) and use lookaheads that Go's regexp lacks. RE2 mode keeps `$`
+// at the very end of the text, as in ECMA-262 without the m flag.
+func ECMARegex(expr string) (openapi3.RegexMatcher, error) {
+	re, err := regexp2.Compile(expr, regexp2.RE2)
+	if err != nil {
+		return nil, err
+	}
+	return ecmaMatcher{re}, nil
+}
+
+type ecmaMatcher struct{ re *regexp2.Regexp }
+
+func (m ecmaMatcher) MatchString(s string) bool {
+	ok, err := m.re.MatchString(s)
+	return ok && err == nil
+}
+
+// RequestSchema is the JSON schema of an operation's request body.
+func (s *Spec) RequestSchema(t testing.TB, method, path string) *openapi3.Schema {
+	t.Helper()
+	op := s.Doc.Paths.Find(path)
+	if op == nil || op.GetOperation(method) == nil || op.GetOperation(method).RequestBody == nil {
+		t.Fatalf("apitest: no request body for %s %s in the spec", method, path)
+	}
+	mt := op.GetOperation(method).RequestBody.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		t.Fatalf("apitest: no JSON request schema for %s %s", method, path)
+	}
+	return mt.Schema.Value
+}
+
+// Accepts says whether the spec's schema accepts the JSON value v, with the
+// patterns read as ECMA-262; the error names what it rejects.
+func Accepts(schema *openapi3.Schema, v any) error {
+	return schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.SetSchemaRegexCompiler(ECMARegex))
 }
 
 // ValidateResponse fails the test unless resp, the answer to req, is one the
@@ -77,9 +117,16 @@ func ValidateResponse(t testing.TB, spec *Spec, req *http.Request, resp *http.Re
 		Header: resp.Header,
 		Body:   io.NopCloser(bytes.NewReader(body)),
 		Options: &openapi3filter.Options{
-			IncludeResponseStatus: true,
-			MultiError:            true,
+			IncludeResponseStatus:   true,
+			MultiError:              true,
+			RegexCompiler:           ECMARegex,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.SetSchemaRegexCompiler(ECMARegex)},
 		},
+	}
+	sse := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	input.Options.ExcludeResponseBody = sse
+	if sse {
+		validateEvents(t, route, resp.StatusCode, body)
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
 		t.Errorf("apitest: %s %s → %d does not match the spec: %v\nbody: %s",
@@ -87,6 +134,44 @@ func ValidateResponse(t testing.TB, spec *Spec, req *http.Request, resp *http.Re
 	}
 	if resp.StatusCode >= 400 {
 		validateErrorShape(t, spec, req, resp, body)
+	}
+}
+
+// validateEvents checks each Server-Sent Event, read as an object of its
+// fields (event, data, id, retry) as schemathesis reads it, against the
+// schema the spec gives text/event-stream (one event, as OpenAPI 3.0 has it).
+func validateEvents(t testing.TB, route *routers.Route, status int, body []byte) {
+	t.Helper()
+	ref := route.Operation.Responses.Status(status)
+	if ref == nil || ref.Value == nil || ref.Value.Content.Get("text/event-stream") == nil {
+		t.Errorf("apitest: %s → %d: no text/event-stream answer in the spec", route.Path, status)
+		return
+	}
+	schema := ref.Value.Content.Get("text/event-stream").Schema.Value
+	for i, block := range strings.Split(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n\n") {
+		event := map[string]any{}
+		var data []string
+		for _, line := range strings.Split(block, "\n") {
+			if line == "" || strings.HasPrefix(line, ":") {
+				continue // a comment: the keep-alive
+			}
+			field, value, _ := strings.Cut(line, ":")
+			value = strings.TrimPrefix(value, " ")
+			if field == "data" {
+				data = append(data, value)
+				continue
+			}
+			event[field] = value
+		}
+		if len(event) == 0 && data == nil {
+			continue
+		}
+		if data != nil {
+			event["data"] = strings.Join(data, "\n")
+		}
+		if err := schema.VisitJSON(event, openapi3.MultiErrors(), openapi3.SetSchemaRegexCompiler(ECMARegex)); err != nil {
+			t.Errorf("apitest: %s → %d: event %d does not match the spec: %v\n%s", route.Path, status, i, err, block)
+		}
 	}
 }
 

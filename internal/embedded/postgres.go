@@ -33,9 +33,9 @@ type Postgres struct {
 	// the server's user could not reach that one (see reachableDir).
 	Relocated bool
 	Port      int
-	binDir  string
-	cred    *syscall.Credential // nil unless we run as root
-	owned   bool                // we started it, so we stop it
+	binDir    string
+	cred      *syscall.Credential // nil unless we run as root
+	owned     bool                // we started it, so we stop it
 }
 
 // URL is the connection string of the service's database.
