@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 	}
 	h := &httpHarness{
 		t:       t,
-		spec:    apitest.LoadSpec(t, api.OpenAPISpec()),
+		spec:    cachedSpec(t),
 		cmds:    &fakeCommands{owners: map[uuid.UUID]string{campaignA: ownerA}},
 		queries: &fakeQueries{drawLogs: map[uuid.UUID]domain.WinnersDrawn{}, changes: make(chan struct{}, 1)},
 		logs:    &syncBuffer{},
@@ -78,6 +79,22 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.handler = api.NewServer(hc.cfg, h.cmds, queries, hc.ready, logger)
 	return h
+}
+
+var (
+	specOnce   sync.Once
+	loadedSpec *apitest.Spec
+)
+
+// cachedSpec loads openapi.yaml once per test binary (the fuzz targets build
+// a harness per input); the spec is only read.
+func cachedSpec(t *testing.T) *apitest.Spec {
+	t.Helper()
+	specOnce.Do(func() { loadedSpec = apitest.LoadSpec(t, api.OpenAPISpec()) })
+	if loadedSpec == nil {
+		t.Fatal("openapi.yaml did not load")
+	}
+	return loadedSpec
 }
 
 // token is a valid owner token at fixedNow.

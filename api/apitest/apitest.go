@@ -86,6 +86,27 @@ func Accepts(schema *openapi3.Schema, v any) error {
 	return schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.SetSchemaRegexCompiler(ECMARegex))
 }
 
+// ValidateRequest says whether the spec accepts req — path, query and body —
+// with the patterns read as ECMA-262; security is left to the server. The
+// request body is read and replaced.
+func ValidateRequest(spec *Spec, req *http.Request) error {
+	route, params, err := spec.router.FindRoute(req)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequest(context.Background(), &openapi3filter.RequestValidationInput{
+		Request:    req,
+		PathParams: params,
+		Route:      route,
+		Options: &openapi3filter.Options{
+			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+			MultiError:              true,
+			RegexCompiler:           ECMARegex,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.SetSchemaRegexCompiler(ECMARegex)},
+		},
+	})
+}
+
 // ValidateResponse fails the test unless resp, the answer to req, is one the
 // spec documents: a declared status with a body and headers that match its
 // schema. An answer to a path the spec does not declare (gin's 404 and 405)

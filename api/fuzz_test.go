@@ -1,0 +1,204 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shopevents/participation/api/apitest"
+	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
+)
+
+// The fuzz targets feed the request binders. Two properties:
+//   - robustness (the *Body targets, raw bytes): never a 5xx, every answer is
+//     one the spec documents with the error shape, and a rejected request
+//     reaches no command;
+//   - exactness (the *Fields targets): the spec accepts a request exactly when
+//     the server does — openapi.yaml states every rule the server enforces.
+// The commands are fakes that run the domain's own validation, so the verdict
+// is the real server's. Seeds: f.Add below and testdata/fuzz/<target>/;
+// `go test` runs them all, `go test -fuzz FuzzX ./api/` explores.
+
+// specVerdict says whether the spec accepts the request (nil) or why not.
+func specVerdict(t *testing.T, h *httpHarness, method, target string, body []byte) error {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return apitest.ValidateRequest(h.spec, req)
+}
+
+// agree fails unless the server's answer and the spec's verdict agree: a 400
+// exactly when the spec rejects.
+func agree(t *testing.T, resp *http.Response, specErr error, what string) {
+	t.Helper()
+	b, _ := io.ReadAll(resp.Body)
+	switch {
+	case resp.StatusCode >= 500:
+		t.Fatalf("%s: %d %s", what, resp.StatusCode, b)
+	case specErr == nil && resp.StatusCode == http.StatusBadRequest:
+		t.Fatalf("%s: the spec accepts it, the server answers 400 %s", what, b)
+	case specErr != nil && resp.StatusCode < 400:
+		t.Fatalf("%s: the server answers %d, the spec rejects it: %v", what, resp.StatusCode, specErr)
+	}
+}
+
+// validatingCommands makes the fakes judge input as the real handlers do.
+func validatingCommands(h *httpHarness) {
+	h.cmds.registerFn = func(cmd commands.RegisterParticipant) (commands.Registration, error) {
+		if _, err := domain.NewRegistration(domain.RegistrationInput{Name: cmd.Name, Phone: cmd.Phone,
+			EntryPath: cmd.EntryPath, PrivacyConsent: cmd.PrivacyConsent}); err != nil {
+			return commands.Registration{}, err
+		}
+		return commands.Registration{EntryNumber: "ABCD-2345", AnnounceAt: fixedNow}, nil
+	}
+	h.cmds.openFn = func(cmd commands.OpenCampaign) (domain.CampaignOpened, error) {
+		return domain.OpenCampaign(campaignA, cmd.OwnerID, cmd.Title, cmd.StartsAt, cmd.EndsAt, cmd.AnnounceAt)
+	}
+	h.cmds.drawFn = func(cmd commands.DrawWinners) (commands.DrawOutcome, error) {
+		if cmd.WinnerCount < 1 {
+			return commands.DrawOutcome{}, domain.ErrInvalidWinnerCount
+		}
+		if _, err := (domain.DrawOptions{WinnerCount: cmd.WinnerCount, VisitBonus: cmd.VisitBonus,
+			VisitBonusWeight: cmd.VisitBonusWeight}).Normalize(); err != nil {
+			return commands.DrawOutcome{}, err
+		}
+		return commands.DrawOutcome{}, nil
+	}
+}
+
+func robust(t *testing.T, h *httpHarness, resp *http.Response) {
+	t.Helper()
+	if resp.StatusCode >= 500 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if resp.StatusCode >= 400 && len(h.cmds.commandsReceived()) > 0 && resp.StatusCode != http.StatusConflict {
+		t.Fatalf("a %d request reached a command: %v", resp.StatusCode, h.cmds.commandsReceived())
+	}
+}
+
+func FuzzRegistrationBody(f *testing.F) {
+	f.Add([]byte(`{"eventId":"11111111-1111-4111-8111-111111111111","name":"김민수","phone":"010-1234-5678","entryPath":"instagram","privacyConsent":true}`))
+	f.Add([]byte(`{"privacyConsent":false,"PRIVACYCONSENT":true}`))
+	f.Add([]byte(`{"eventId":1}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := newHTTPHarness(t)
+		robust(t, h, h.do(http.MethodPost, "/api/v1/participations", bytes.NewReader(body)))
+	})
+}
+
+func FuzzRegistrationFields(f *testing.F) {
+	f.Add("11111111-1111-4111-8111-111111111111", "김민수", "010-1234-5678", "INSTAGRAM", true)
+	f.Add("11111111-1111-4111-8111-111111111111", "  Jean  Luc ", " 01012345678", "  kakao ", true)
+	f.Add("00000000-0000-0000-0000-000000000000", "김", "010 1234-5678", "ınstagram", false)
+	f.Add("11111111-1111-4111-8111-111111111111", "e\u0301e", "010 1234 5678", "store_qr", true)
+	f.Add("11111111-1111-4111-8111-111111111111", "\u3164\u3164", "02-1234-5678", "OTHER", true)
+	f.Fuzz(func(t *testing.T, eventID, name, phone, entryPath string, consent bool) {
+		h := newHTTPHarness(t)
+		validatingCommands(h)
+		body, _ := json.Marshal(map[string]any{"eventId": eventID, "name": name, "phone": phone,
+			"entryPath": entryPath, "privacyConsent": consent})
+		specErr := specVerdict(t, h, http.MethodPost, "/api/v1/participations", body)
+		resp := h.do(http.MethodPost, "/api/v1/participations", bytes.NewReader(body))
+		agree(t, resp, specErr, string(body))
+	})
+}
+
+func FuzzOpenCampaignFields(f *testing.F) {
+	f.Add("", "봄맞이 이벤트", "2025-05-01T10:00:00+09:00", "2025-05-02T10:00:00+09:00", "2025-05-03T10:00:00+09:00")
+	f.Add("11111111-1111-4111-8111-111111111111", " \t", "2025-05-01t10:00:00z", "2025-05-01T10:00:00,5Z", "2025-02-30T00:00:00Z")
+	f.Add("", "x\u0085", "2025-05-01T23:59:60Z", "2025-05-01T10:00:00+24:00", "0000-01-01T00:00:00Z")
+	f.Fuzz(func(t *testing.T, eventID, title, startsAt, endsAt, announceAt string) {
+		h := newHTTPHarness(t)
+		validatingCommands(h)
+		fields := map[string]any{"title": title, "startsAt": startsAt, "endsAt": endsAt, "announceAt": announceAt}
+		if eventID != "" {
+			fields["eventId"] = eventID
+		}
+		body, _ := json.Marshal(fields)
+		specErr := specVerdict(t, h, http.MethodPost, "/api/v1/events", body)
+		resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events", bytes.NewReader(body))
+		// startsAt < endsAt ≤ announceAt is between fields, beyond a schema.
+		s, err1 := time.Parse(time.RFC3339, startsAt)
+		e, err2 := time.Parse(time.RFC3339, endsAt)
+		a, err3 := time.Parse(time.RFC3339, announceAt)
+		ordered := err1 == nil && err2 == nil && err3 == nil && s.Before(e) && !a.Before(e)
+		if specErr == nil && !ordered {
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("%s: unordered dates answered %d", body, resp.StatusCode)
+			}
+			return
+		}
+		agree(t, resp, specErr, string(body))
+	})
+}
+
+func FuzzDrawFields(f *testing.F) {
+	f.Add(int64(1), false, int64(0), false)
+	f.Add(int64(0), true, int64(0), true)
+	f.Add(int64(10_000_001), true, int64(11), true)
+	f.Add(int64(-5), true, int64(2), true)
+	f.Fuzz(func(t *testing.T, winnerCount int64, visitBonus bool, weight int64, withWeight bool) {
+		h := newHTTPHarness(t)
+		validatingCommands(h)
+		fields := map[string]any{"winnerCount": winnerCount, "visitBonus": visitBonus}
+		if withWeight {
+			fields["visitBonusWeight"] = weight
+		}
+		body, _ := json.Marshal(fields)
+		path := "/api/v1/events/" + campaignA.String() + "/draw-winners"
+		specErr := specVerdict(t, h, http.MethodPost, path, body)
+		resp := h.asOwner(ownerA, http.MethodPost, path, bytes.NewReader(body))
+		agree(t, resp, specErr, string(body))
+	})
+}
+
+func FuzzParticipantQuery(f *testing.F) {
+	f.Add("1", "20", "", "")
+	f.Add("0", "101", "  instagram ", "TRUE")
+	f.Add("+3", "007", "sns_other", "false")
+	f.Add("1000001", "100", " ", "true")
+	f.Fuzz(func(t *testing.T, page, size, entryPath, winner string) {
+		h := newHTTPHarness(t)
+		q := url.Values{"page": {page}, "size": {size}, "entryPath": {entryPath}, "winner": {winner}}
+		target := "/api/v1/events/" + campaignA.String() + "/participants?" + q.Encode()
+		specErr := specVerdict(t, h, http.MethodGet, target, nil)
+		resp := h.asOwner(ownerA, http.MethodGet, target, nil)
+		agree(t, resp, specErr, target)
+	})
+}
+
+func FuzzEntryNumberParam(f *testing.F) {
+	for _, s := range []string{"ABCD-2345", "abcd2345", " ABCD-2345 ", "ABCD-234", "ABCD_2345", "AIOL-2345", "ＡＢＣＤ-2345"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, entryNumber string) {
+		h := newHTTPHarness(t)
+		target := "/api/v1/events/" + campaignA.String() + "/participants/" + url.PathEscape(entryNumber) + "/visit"
+		specErr := specVerdict(t, h, http.MethodPost, target, nil)
+		if specErr != nil && !validPathSegment(entryNumber) {
+			return // no route: gin's 404, not the binder's
+		}
+		resp := h.asOwner(ownerA, http.MethodPost, target, nil)
+		agree(t, resp, specErr, strconv.Quote(entryNumber))
+	})
+}
+
+// validPathSegment is a non-empty segment gin routes to :entryNumber.
+func validPathSegment(s string) bool {
+	return s != "" && s != "." && s != ".." && !bytes.ContainsAny([]byte(s), "/")
+}
