@@ -277,3 +277,21 @@ func TestDrawIdempotencyKeysArePerOwnerAndPath(t *testing.T) {
 }
 
 func runtimeGosched() { runtime.Gosched() }
+
+// A handler that panics answers 500 and gives the key up: the retry runs.
+func TestIdempotencyKeyIsReleasedWhenTheHandlerPanics(t *testing.T) {
+	h := newHTTPHarness(t, withKeys(newMemoryKeys()))
+	var calls atomic.Int32
+	h.cmds.registerFn = func(commands.RegisterParticipant) (commands.Registration, error) {
+		if calls.Add(1) == 1 {
+			panic("boom")
+		}
+		return commands.Registration{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", AnnounceAt: fixedNow}, nil
+	}
+	body := registrationJSON(campaignA, "010-1234-5678")
+	wantError(t, h.do(http.MethodPost, "/api/v1/participations", jsonBody(body), api.IdempotencyHeader, "p-1"), 500, "INTERNAL")
+	wantStatus(t, h.do(http.MethodPost, "/api/v1/participations", jsonBody(body), api.IdempotencyHeader, "p-1"), 201)
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("runs = %d, want 2", n)
+	}
+}

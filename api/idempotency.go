@@ -80,9 +80,21 @@ func (s *server) runIdempotent(c *gin.Context, scope, key string, fingerprint []
 	}
 	rec := &recordingWriter{ResponseWriter: c.Writer}
 	c.Writer = rec
+	// Settling outlives the request: the answer is kept even when the
+	// client has gone, since its retry must get it.
+	settle := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			done, cancel := settle()
+			defer cancel()
+			_ = s.cfg.Idempotency.Release(done, scope, key) // a panic is a 500: let the retry run
+			panic(v)
+		}
+	}()
 	c.Next()
-	// The answer is kept even when the client has gone: its retry must get it.
-	done, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	done, cancel := settle()
 	defer cancel()
 	if status := rec.Status(); status < http.StatusInternalServerError {
 		err = s.cfg.Idempotency.Complete(done, scope, key, commands.IdempotentAnswer{Status: status, Body: rec.body.Bytes()})
