@@ -29,9 +29,6 @@ func decodeJSON(c *gin.Context, maxBytes int64, dst any) error {
 	if err != nil {
 		return err
 	}
-	if err := checkKeys(body, jsonNames(reflect.TypeOf(dst))); err != nil {
-		return err
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -40,63 +37,67 @@ func decodeJSON(c *gin.Context, maxBytes int64, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return invalidField("body", "Only one JSON object is allowed; unexpected data after it.")
 	}
-	return nil
+	return checkKeys(body, jsonNames(reflect.TypeOf(dst)))
 }
 
-// checkKeys rejects, in a JSON object, a key that is not exactly one of
-// names and a key given twice (at any depth). Anything else it leaves to
-// the decoder, which reports syntax and type errors in its own words.
+// checkKeys rejects a top-level key of body that is not exactly one of
+// names, or that comes twice. body is one valid JSON value (the decoder
+// accepted it), so a byte scan suffices: a string directly inside the
+// top-level object and followed by ':' is a key. (The request bodies are
+// flat: a nested object can only sit under a field the decoder refused.)
 func checkKeys(body []byte, names map[string]bool) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if d, ok := tok.(json.Delim); err != nil || !ok || d != '{' {
-		return nil
-	}
-	return walkObject(dec, names)
-}
-
-// walkObject reads an object's members after its '{'; names nil allows any key.
-func walkObject(dec *json.Decoder, names map[string]bool) error {
-	seen := make(map[string]bool)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return invalidField(key, "Duplicate key.")
-		}
-		seen[key] = true
-		if names != nil && !names[key] {
-			return invalidField(key, "Unknown field (names are case-sensitive).")
-		}
-		if err := walkValue(dec); err != nil {
-			return err
-		}
-	}
-	_, _ = dec.Token() // '}'
-	return nil
-}
-
-func walkValue(dec *json.Decoder) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil
-	}
-	switch tok {
-	case json.Delim('{'):
-		return walkObject(dec, nil)
-	case json.Delim('['):
-		for dec.More() {
-			if err := walkValue(dec); err != nil {
-				return err
+	seen := make(map[string]bool, len(names))
+	depth := 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case '"':
+			end, escaped := stringEnd(body, i)
+			if depth == 1 && nextNonSpace(body, end+1) == ':' {
+				key := string(body[i+1 : end])
+				if escaped {
+					_ = json.Unmarshal(body[i:end+1], &key) // valid: the decoder read it
+				}
+				switch {
+				case seen[key]:
+					return invalidField(key, "Duplicate key.")
+				case !names[key]:
+					return invalidField(key, "Unknown field (names are case-sensitive).")
+				}
+				seen[key] = true
 			}
+			i = end
 		}
-		_, _ = dec.Token() // ']'
 	}
 	return nil
+}
+
+// stringEnd is the index of the quote closing the string opening at i.
+func stringEnd(b []byte, i int) (end int, escaped bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			return j, escaped
+		}
+	}
+	return len(b) - 1, escaped
+}
+
+func nextNonSpace(b []byte, i int) byte {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return b[i]
+		}
+	}
+	return 0
 }
 
 var jsonNameCache sync.Map // reflect.Type → map[string]bool
