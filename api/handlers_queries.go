@@ -50,6 +50,7 @@ type participantJSON struct {
 	ParticipatedAt time.Time `json:"participatedAt"`
 	StoreVisited   bool      `json:"storeVisited"`
 	Winner         bool      `json:"winner"`
+	Erased         bool      `json:"erased"`
 }
 
 type participantPageJSON struct {
@@ -90,6 +91,7 @@ func (s *server) listParticipants(c *gin.Context) {
 			ParticipatedAt: p.ParticipatedAt,
 			StoreVisited:   p.StoreVisited,
 			Winner:         p.Winner,
+			Erased:         p.Erased,
 		})
 	}
 	c.JSON(http.StatusOK, resp)
@@ -130,7 +132,7 @@ func participantFilter(c *gin.Context) (ParticipantFilter, error) {
 }
 
 // csvHeader is the CSV's one header row, in the contract's order.
-var csvHeader = []string{"entryNumber", "name", "phone", "entryPath", "participatedAt", "storeVisited", "winner"}
+var csvHeader = []string{"entryNumber", "name", "phone", "entryPath", "participatedAt", "storeVisited", "winner", "erased"}
 
 func (s *server) exportParticipants(c *gin.Context) {
 	eventID, ok := s.ownedEvent(c)
@@ -156,6 +158,7 @@ func (s *server) exportParticipants(c *gin.Context) {
 			p.ParticipatedAt.In(seoul).Format(time.RFC3339),
 			strconv.FormatBool(p.StoreVisited),
 			strconv.FormatBool(p.Winner),
+			strconv.FormatBool(p.Erased),
 		})
 	})
 	if err == nil {

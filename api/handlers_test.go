@@ -176,6 +176,7 @@ func TestParticipantsCSV(t *testing.T) {
 			ParticipatedAt: time.Date(2025, 5, 1, 3, 0, 0, 0, time.UTC), StoreVisited: true, Winner: true},
 		{EntryNumber: "EFGH-6789", Name: "=L*****", Phone: "010-****-3333", EntryPath: "STORE_QR",
 			ParticipatedAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC)},
+		{EntryNumber: "JKLM-2345", EntryPath: "KAKAO", ParticipatedAt: time.Date(2025, 5, 1, 16, 0, 0, 0, time.UTC), Erased: true},
 	}
 	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/participants.csv", nil)
 	wantStatus(t, resp, 200)
@@ -184,9 +185,10 @@ func TestParticipantsCSV(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	want := "\uFEFF" +
-		"entryNumber,name,phone,entryPath,participatedAt,storeVisited,winner\n" +
-		"ABCD-2345,김**,010-****-5678,KAKAO,2025-05-01T12:00:00+09:00,true,true\n" +
-		"EFGH-6789,'=L*****,010-****-3333,STORE_QR,2025-05-02T00:30:00+09:00,false,false\n"
+		"entryNumber,name,phone,entryPath,participatedAt,storeVisited,winner,erased\n" +
+		"ABCD-2345,김**,010-****-5678,KAKAO,2025-05-01T12:00:00+09:00,true,true,false\n" +
+		"EFGH-6789,'=L*****,010-****-3333,STORE_QR,2025-05-02T00:30:00+09:00,false,false,false\n" +
+		"JKLM-2345,,,KAKAO,2025-05-02T01:00:00+09:00,false,false,true\n"
 	if diff := cmp.Diff(want, string(body)); diff != "" {
 		t.Errorf("csv (-want +got):\n%s", diff)
 	}

@@ -53,6 +53,7 @@ type person struct {
 	row      int32 // index in rows while not written, else -1
 	visited  bool
 	winner   bool
+	erased   bool
 }
 
 type campaignCounts struct {
@@ -68,7 +69,7 @@ type participantRow struct {
 	entryNumber, name, phone string
 	path                     string
 	at                       time.Time
-	visited, winner          bool
+	visited, winner, erased  bool
 }
 
 func newParticipants(complete bool) *participants {
@@ -79,7 +80,8 @@ func newParticipants(complete bool) *participants {
 func (*participants) name() string { return ParticipantsProjection }
 
 func (*participants) handles(t string) bool {
-	return t == domain.TypeParticipantRegistered || t == domain.TypeStoreVisitRecorded || t == domain.TypeWinnersDrawn
+	return t == domain.TypeParticipantRegistered || t == domain.TypeStoreVisitRecorded || t == domain.TypeWinnersDrawn ||
+		t == domain.TypeParticipantErased
 }
 
 func (m *participants) load(ctx context.Context, db querier, batch []Event) error {
@@ -93,11 +95,13 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			ids, campaigns = append(ids, ev.ParticipantID), append(campaigns, ev.EventID)
 		case domain.StoreVisitRecorded:
 			ids = append(ids, ev.ParticipantID)
+		case domain.ParticipantErased:
+			ids = append(ids, ev.ParticipantID)
 		case domain.WinnersDrawn:
 			ids, campaigns = append(ids, winnerIDs(ev.Winners)...), append(campaigns, ev.EventID)
 		}
 	}
-	rows, err := db.Query(ctx, `SELECT participant_id, event_id, entry_path, store_visited, winner
+	rows, err := db.Query(ctx, `SELECT participant_id, event_id, entry_path, store_visited, winner, erased
 		FROM participants WHERE participant_id = ANY($1)`, ids)
 	if err != nil {
 		return err
@@ -107,7 +111,7 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			id uuid.UUID
 			p  person
 		)
-		if err := rows.Scan(&id, &p.campaign, &p.path, &p.visited, &p.winner); err != nil {
+		if err := rows.Scan(&id, &p.campaign, &p.path, &p.visited, &p.winner, &p.erased); err != nil {
 			rows.Close()
 			return err
 		}
@@ -160,6 +164,12 @@ func (m *participants) fold(e Event) error {
 			p.visited = true
 			m.flag(ev.ParticipantID, p)
 		}
+	case domain.ParticipantErased:
+		// Still counted and listed, flagged, without name or phone.
+		if p, ok := m.people[ev.ParticipantID]; ok && !p.erased {
+			p.erased = true
+			m.flag(ev.ParticipantID, p)
+		}
 	case domain.WinnersDrawn:
 		for _, w := range ev.Winners {
 			p, ok := m.people[w.ParticipantID]
@@ -209,14 +219,18 @@ func (m *participants) register(ev domain.ParticipantRegistered, e Event) {
 func (m *participants) flag(id uuid.UUID, p person) {
 	m.people[id] = p
 	if p.row >= 0 {
-		m.rows[p.row].visited, m.rows[p.row].winner = p.visited, p.winner
+		r := &m.rows[p.row]
+		r.visited, r.winner, r.erased = p.visited, p.winner, p.erased
+		if p.erased {
+			r.name, r.phone = "", ""
+		}
 		return
 	}
 	m.flagged[id] = struct{}{}
 }
 
 var participantCopyColumns = []string{"participant_id", "event_id", "seq", "path_seq", "position", "entry_number",
-	"name_masked", "phone_masked", "entry_path", "participated_at", "store_visited", "winner"}
+	"name_masked", "phone_masked", "entry_path", "participated_at", "store_visited", "winner", "erased"}
 
 func (m *participants) flush(ctx context.Context, w *writer, final bool) error {
 	if len(m.rows) > 0 {
@@ -238,13 +252,17 @@ func (m *participants) flush(ctx context.Context, w *writer, final bool) error {
 		ids := make([]uuid.UUID, 0, len(m.flagged))
 		visited := make([]bool, 0, len(m.flagged))
 		won := make([]bool, 0, len(m.flagged))
+		erased := make([]bool, 0, len(m.flagged))
 		for id := range m.flagged {
 			p := m.people[id]
-			ids, visited, won = append(ids, id), append(visited, p.visited), append(won, p.winner)
+			ids, visited, won, erased = append(ids, id), append(visited, p.visited), append(won, p.winner), append(erased, p.erased)
 		}
-		if err := w.exec(ctx, `UPDATE `+w.table("participants")+` p SET store_visited = u.visited, winner = u.winner
-			FROM unnest($1::uuid[], $2::bool[], $3::bool[]) AS u(id, visited, winner) WHERE p.participant_id = u.id`,
-			ids, visited, won); err != nil {
+		if err := w.exec(ctx, `UPDATE `+w.table("participants")+` p SET store_visited = u.visited, winner = u.winner,
+				erased = u.erased,
+				name_masked = CASE WHEN u.erased THEN '' ELSE p.name_masked END,
+				phone_masked = CASE WHEN u.erased THEN '' ELSE p.phone_masked END
+			FROM unnest($1::uuid[], $2::bool[], $3::bool[], $4::bool[]) AS u(id, visited, winner, erased) WHERE p.participant_id = u.id`,
+			ids, visited, won, erased); err != nil {
 			return fmt.Errorf("participants' flags: %w", err)
 		}
 		clear(m.flagged)
@@ -331,6 +349,7 @@ func encodeParticipants(buf []byte, rows []participantRow) []byte {
 		i64(pgMicros(r.at))
 		boolean(r.visited)
 		boolean(r.winner)
+		boolean(r.erased)
 	}
 	return binary.BigEndian.AppendUint16(buf, 0xffff)
 }

@@ -35,7 +35,7 @@ func NewQueries(pool *pgxpool.Pool, logger *slog.Logger) *Queries {
 func (q *Queries) Close() { q.notifier.close() }
 
 const participantColumns = `p.participant_id, p.entry_number, p.name_masked, p.phone_masked, p.entry_path,
-	p.participated_at, p.store_visited, p.winner`
+	p.participated_at, p.store_visited, p.winner, p.erased`
 
 // The counters row of the filter and, laterally, the page: one statement,
 // so the total and the page come from one snapshot.
@@ -203,7 +203,7 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 		for rows.Next() {
 			var r ParticipantRow
 			if err := rows.Scan(&r.ParticipantID, &r.EntryNumber, &r.Name, &r.Phone, &r.EntryPath,
-				&r.ParticipatedAt, &r.StoreVisited, &r.Winner, &after); err != nil {
+				&r.ParticipatedAt, &r.StoreVisited, &r.Winner, &r.Erased, &after); err != nil {
 				rows.Close()
 				return fmt.Errorf("each participant: %w", err)
 			}
@@ -347,17 +347,19 @@ type nullableParticipant struct {
 	ParticipatedAt *time.Time
 	StoreVisited   *bool
 	Winner         *bool
+	Erased         *bool
 }
 
 func (r *nullableParticipant) dest() []any {
 	return []any{&r.ParticipantID, &r.EntryNumber, &r.Name, &r.Phone, &r.EntryPath, &r.ParticipatedAt,
-		&r.StoreVisited, &r.Winner}
+		&r.StoreVisited, &r.Winner, &r.Erased}
 }
 
 func (r *nullableParticipant) row() ParticipantRow {
 	return ParticipantRow{
 		ParticipantID: *r.ParticipantID, EntryNumber: *r.EntryNumber, Name: *r.Name, Phone: *r.Phone,
 		EntryPath: *r.EntryPath, ParticipatedAt: *r.ParticipatedAt, StoreVisited: *r.StoreVisited, Winner: *r.Winner,
+		Erased: *r.Erased,
 	}
 }
 
@@ -366,7 +368,7 @@ func collectParticipants(rows pgx.Rows, out []ParticipantRow) ([]ParticipantRow,
 	for rows.Next() {
 		var r ParticipantRow
 		if err := rows.Scan(&r.ParticipantID, &r.EntryNumber, &r.Name, &r.Phone, &r.EntryPath,
-			&r.ParticipatedAt, &r.StoreVisited, &r.Winner); err != nil {
+			&r.ParticipatedAt, &r.StoreVisited, &r.Winner, &r.Erased); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

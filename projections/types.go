@@ -34,6 +34,7 @@ type ParticipantRow struct {
 	ParticipatedAt time.Time
 	StoreVisited   bool
 	Winner         bool
+	Erased         bool // personal data erased: Name and Phone are empty
 }
 
 // WinnerRow is one winner as the read model holds it.

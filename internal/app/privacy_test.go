@@ -3,6 +3,7 @@ package app
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -267,4 +268,64 @@ func TestRetention(t *testing.T) {
 		t.Errorf("retention erasures = %d, want 4", got)
 	}
 	_ = drawn
+}
+
+// After an erasure the read models keep the participant, flagged, without
+// name or phone; totals stay; a rebuild from the store agrees.
+func TestErasureInTheReadModels(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	stop := a.run()
+	defer stop()
+	owner := a.ownerView(ownerA)
+	eventID := a.openCampaign(ownerA, openNow())
+	var regs []registered
+	for i := range 4 {
+		regs = append(regs, a.registerCustomer(eventID, aCustomer(20+i), ""))
+	}
+	a.visit(eventID, regs[1].EntryNumber, "")
+	waitUntil(t, "four participants listed", func() error {
+		if _, total := owner.allParticipants(eventID, nil, 100); total != 4 {
+			return fmt.Errorf("%d listed", total)
+		}
+		return nil
+	})
+	if ans := a.call(http.MethodPost, "/api/v1/participations/erase", "", map[string]any{
+		"eventId": eventID.String(), "phone": regs[1].customer.phone, "entryNumber": regs[1].EntryNumber}); ans.Status != http.StatusNoContent {
+		t.Fatalf("erase → %d: %s", ans.Status, ans.Body)
+	}
+	var erased listedParticipant
+	waitUntil(t, "the erasure in the list", func() error {
+		rows, _ := owner.allParticipants(eventID, nil, 100)
+		for _, r := range rows {
+			if r.ParticipantID == regs[1].ParticipantID {
+				erased = r
+			}
+		}
+		if !erased.Erased {
+			return errors.New("not flagged yet")
+		}
+		return nil
+	})
+	if erased.Name != "" || erased.Phone != "" || !erased.StoreVisited || erased.EntryNumber != regs[1].EntryNumber {
+		t.Errorf("erased row = %+v, want empty name and phone, its visit and entry number kept", erased)
+	}
+	rows, total := owner.allParticipants(eventID, nil, 100)
+	if total != 4 || len(rows) != 4 {
+		t.Errorf("listed %d of %d, want 4 (an erased participant still counts)", len(rows), total)
+	}
+	an := readJSON[analyticsView](owner, analyticsPath(eventID))
+	if an.TotalParticipants != 4 || an.StoreVisits != 1 {
+		t.Errorf("analytics = %d participants, %d visits; want 4, 1", an.TotalParticipants, an.StoreVisits)
+	}
+	csv := string(owner.get(csvPath(eventID)).Body)
+	if !strings.Contains(csv, ",erased\n") || !strings.Contains(csv, regs[1].EntryNumber+",,,") || !strings.Contains(csv, ",true\n") {
+		t.Errorf("CSV does not show the erased row flagged and empty:\n%s", csv)
+	}
+	for _, s := range regs[1].customer.secrets() {
+		if strings.Contains(csv, s) {
+			t.Errorf("CSV holds %q of the erased participant", s)
+		}
+	}
+	assertReadModelsMatchRebuild(t, a.pool)
 }

@@ -293,6 +293,7 @@ type listedParticipant struct {
 	ParticipatedAt time.Time `json:"participatedAt"`
 	StoreVisited   bool      `json:"storeVisited"`
 	Winner         bool      `json:"winner"`
+	Erased         bool      `json:"erased"`
 }
 
 // participantView is a listed participant but for the time.

@@ -168,14 +168,15 @@ func TestReadSideShowsEveryRegistrationMasked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CSV: %v", err)
 	}
-	wantHeader := []string{"entryNumber", "name", "phone", "entryPath", "participatedAt", "storeVisited", "winner"}
+	wantHeader := []string{"entryNumber", "name", "phone", "entryPath", "participatedAt", "storeVisited", "winner", "erased"}
 	if len(records) == 0 || !slices.Equal(records[0], wantHeader) {
 		t.Fatalf("CSV header = %q, want %q", records[:min(len(records), 1)], wantHeader)
 	}
 	var wantCSV [][]string
 	for _, p := range listed {
 		wantCSV = append(wantCSV, []string{p.EntryNumber, p.Name, p.Phone, p.EntryPath,
-			p.ParticipatedAt.In(kst).Format(time.RFC3339), strconv.FormatBool(p.StoreVisited), strconv.FormatBool(p.Winner)})
+			p.ParticipatedAt.In(kst).Format(time.RFC3339), strconv.FormatBool(p.StoreVisited), strconv.FormatBool(p.Winner),
+			strconv.FormatBool(p.Erased)})
 	}
 	if diff := gocmp.Diff(wantCSV, records[1:]); diff != "" {
 		t.Errorf("CSV rows, one per listed participant (-want +got):\n%s", diff)
