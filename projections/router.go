@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -32,6 +33,10 @@ type RouterConfig struct {
 	FlushInterval time.Duration
 	// MaxBatch is the most messages applied in one transaction (1,000 when zero).
 	MaxBatch int
+	// Workers is how many transactions each projection keeps going at once
+	// (2 when zero): partition keys are spread over them, so a key's events
+	// stay in order, and one worker's commit overlaps another's batch.
+	Workers int
 	// OnApplied, when set, is called after each batch is committed and
 	// acked, with the number of its messages (for tests and metrics).
 	OnApplied func(projection string, messages int)
@@ -76,6 +81,9 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 1000
 	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
 	r := &Router{cfg: cfg, stopped: make(chan struct{})}
 	for _, name := range cfg.Projections {
 		p, err := NewProjector(name, cfg.Pool, cfg.Logger, cfg.Publicize)
@@ -83,7 +91,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 			return nil, err
 		}
 		sub, err := NewSubscriber(SubscriberConfig{Brokers: cfg.Brokers, ConsumerGroup: ConsumerGroup(name),
-			MaxInFlight: 4 * cfg.MaxBatch, Logger: cfg.Logger})
+			MaxInFlight: 2 * cfg.Workers * cfg.MaxBatch, Logger: cfg.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("projections: %s subscriber: %w", name, err)
 		}
@@ -112,7 +120,7 @@ func (r *Router) Run(ctx context.Context) error {
 			_ = g.Wait()
 			return fmt.Errorf("projections: %s: %w", p.name, err)
 		}
-		g.Go(func() error { return r.consume(gctx, p, msgs) })
+		g.Go(func() error { return r.dispatch(gctx, p, msgs) })
 	}
 	g.Go(func() error {
 		t := time.NewTicker(r.cfg.FlushInterval)
@@ -170,6 +178,43 @@ func (r *Router) flush() {
 			r.cfg.Logger.Warn("projection: checkpoint not written", "projection", p.name, "error", err)
 		}
 	}
+}
+
+// dispatch spreads the messages over the projection's workers by
+// partition key. The subscriber commits only the contiguous acks, so the
+// workers may ack in any order.
+func (r *Router) dispatch(ctx context.Context, p *Projector, msgs <-chan *message.Message) error {
+	g, gctx := errgroup.WithContext(ctx)
+	workers := make([]chan *message.Message, r.cfg.Workers)
+	for i := range workers {
+		workers[i] = make(chan *message.Message, r.cfg.MaxBatch)
+		g.Go(func() error { return r.consume(gctx, p, workers[i]) })
+	}
+	g.Go(func() error {
+		defer func() {
+			for _, w := range workers {
+				close(w)
+			}
+		}()
+		for {
+			select {
+			case m, ok := <-msgs:
+				if !ok {
+					return nil
+				}
+				h := fnv.New32a()
+				h.Write([]byte(m.Metadata.Get(eventstore.MetaPartitionKey)))
+				select {
+				case workers[h.Sum32()%uint32(len(workers))] <- m:
+				case <-gctx.Done():
+					return nil
+				}
+			case <-gctx.Done():
+				return nil
+			}
+		}
+	})
+	return g.Wait()
 }
 
 // consume applies batches until ctx ends: what is in flight, up to

@@ -22,7 +22,7 @@ import (
 
 // createTopic creates a topic with partitions partitions that takes
 // messages of relay.MaxMessageBytes.
-func createTopic(t *testing.T, brokers []string, partitions int32) string {
+func createTopic(t testing.TB, brokers []string, partitions int32) string {
 	t.Helper()
 	topic := testenv.Topic(t)
 	cfg := sarama.NewConfig()
