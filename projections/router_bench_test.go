@@ -94,4 +94,3 @@ func produceEvents(b *testing.B, brokers []string, topic string, recs []eventsto
 		b.Fatal(err)
 	}
 }
-
