@@ -1,12 +1,15 @@
 package main
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/spf13/cobra"
+
+	"github.com/shopevents/participation/internal/app"
 )
 
 const (
@@ -94,5 +97,28 @@ func TestEnvironmentAppliesWhenTheFlagIsNotGiven(t *testing.T) {
 				t.Fatalf("token not signed with the expected secret: %v", err)
 			}
 		})
+	}
+}
+
+// The banner shows the database as host and database only.
+func TestBannerShowsNoPassword(t *testing.T) {
+	for _, url := range []string{
+		"postgres://app:" + envPassword + "@db.internal:5432/participation",
+		"host=db.internal user=app password=" + envPassword + " dbname=participation",
+	} {
+		var out strings.Builder
+		err := printBanner(&out, app.Started{
+			Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, MetricsAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090},
+			DatabaseURL: url, Roles: app.AllRoles,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), envPassword) || strings.Contains(out.String(), "app:") || !strings.Contains(out.String(), "db.internal:5432/participation") {
+			t.Errorf("banner for %q:\n%s", url, out.String())
+		}
+		if !strings.Contains(out.String(), "http://127.0.0.1:9090/metrics") {
+			t.Errorf("banner lacks the metrics address:\n%s", out.String())
+		}
 	}
 }
