@@ -17,6 +17,7 @@ type winners struct {
 	publicize Publicize                                  // nil: the store holds registrations in clear
 	regs      map[uuid.UUID]domain.ParticipantRegistered // the batch's winners, from the event store
 	rows      []winnerRow
+	erased    []uuid.UUID // winners erased since the last flush
 }
 
 type winnerRow struct {
@@ -26,7 +27,9 @@ type winnerRow struct {
 }
 
 func (*winners) name() string          { return WinnersProjection }
-func (*winners) handles(t string) bool { return t == domain.TypeWinnersDrawn }
+func (*winners) handles(t string) bool {
+	return t == domain.TypeWinnersDrawn || t == domain.TypeParticipantErased
+}
 
 // load reads each winner's registration from the event store, the source
 // of truth, rather than from the participants read model, which is another
@@ -79,6 +82,17 @@ func (m *winners) load(ctx context.Context, db querier, batch []Event) error {
 }
 
 func (m *winners) fold(e Event) error {
+	if erased, ok := e.Data.(domain.ParticipantErased); ok {
+		// An erased winner keeps its rank, without name or phone: live and
+		// rebuilt alike, whichever came first, the draw or the erasure.
+		m.erased = append(m.erased, erased.ParticipantID)
+		for i := range m.rows {
+			if m.rows[i].participantID == erased.ParticipantID {
+				m.rows[i].name, m.rows[i].phone = "", ""
+			}
+		}
+		return nil
+	}
 	d, ok := e.Data.(domain.WinnersDrawn)
 	if !ok {
 		return fmt.Errorf("unexpected %T", e.Data)
@@ -97,7 +111,24 @@ func (m *winners) fold(e Event) error {
 // flush writes on the final flush only: draws are few, and the rows
 // conflict on the table's key.
 func (m *winners) flush(ctx context.Context, w *writer, final bool) error {
-	if !final || len(m.rows) == 0 {
+	if !final || (len(m.rows) == 0 && len(m.erased) == 0) {
+		return nil
+	}
+	if err := m.insert(ctx, w); err != nil {
+		return err
+	}
+	if len(m.erased) > 0 {
+		if err := w.exec(ctx, `UPDATE `+w.table("winners")+` SET name_masked = '', phone_masked = ''
+			WHERE participant_id = ANY($1)`, m.erased); err != nil {
+			return fmt.Errorf("erased winners: %w", err)
+		}
+		m.erased = m.erased[:0]
+	}
+	return nil
+}
+
+func (m *winners) insert(ctx context.Context, w *writer) error {
+	if len(m.rows) == 0 {
 		return nil
 	}
 	n := len(m.rows)

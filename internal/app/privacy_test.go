@@ -284,6 +284,7 @@ func TestErasureInTheReadModels(t *testing.T) {
 		regs = append(regs, a.registerCustomer(eventID, aCustomer(20+i), ""))
 	}
 	a.visit(eventID, regs[1].EntryNumber, "")
+	a.drawWith(ownerA, eventID, map[string]any{"winnerCount": 4}) // everyone wins: the erased one too
 	waitUntil(t, "four participants listed", func() error {
 		if _, total := owner.allParticipants(eventID, nil, 100); total != 4 {
 			return fmt.Errorf("%d listed", total)
@@ -327,5 +328,16 @@ func TestErasureInTheReadModels(t *testing.T) {
 			t.Errorf("CSV holds %q of the erased participant", s)
 		}
 	}
+	waitUntil(t, "the erasure in the winners", func() error {
+		for _, w := range readJSON[winnerList](owner, winnersPath(eventID)).Winners {
+			if w.ParticipantID == regs[1].ParticipantID {
+				if w.Name != "" || w.Phone != "" {
+					return fmt.Errorf("erased winner listed as %q %q", w.Name, w.Phone)
+				}
+				return nil
+			}
+		}
+		return errors.New("the erased winner is not listed")
+	})
 	assertReadModelsMatchRebuild(t, a.pool)
 }
