@@ -1,14 +1,18 @@
-// Package projections keeps the read models: Kafka-consuming projectors (a
-// Watermill router, one handler and one consumer group per read model) that
-// maintain PostgreSQL tables, and the queries over them.
+// Package projections keeps the read models — participants, winners, draw
+// log, analytics, campaigns — and the queries over them.
 //
-// Every event is applied in one PostgreSQL transaction together with its
-// de-duplication record, the last position applied per (projection,
-// partition key): a campaign's events arrive in position order on one Kafka
-// partition, so an event at or below that position is a redelivery. The read
-// models hold masked names and phones only.
+// Each read model is defined once, by a readModel (model_*.go): load reads
+// the rows a batch of events touches, fold applies each event in memory
+// (no I/O), flush writes the changed rows. The live projector (projector.go)
+// runs it on a batch of Kafka messages in one durable transaction, with the
+// positions of the batch's partition keys locked: a campaign's events arrive
+// in position order, so an event at or below its key's position is a
+// redelivery and changes nothing. A rebuild (rebuild.go) runs the same code
+// over the event store, writing new rows with COPY into shadow tables.
 //
-// Rebuild replays the event store into fresh tables and swaps them in while
-// queries and the projectors go on (rebuild.go explains how); Status says
-// how far each projection has got.
+// The Router runs, per read model, one consumer group through our own
+// Subscriber (subscriber.go: many messages in flight per partition, the
+// highest contiguous ack committed) and acks a batch once it committed.
+// Personal data: the read models hold masked names and phones only
+// (maskedContact is the one place that turns a registration into them).
 package projections
