@@ -29,6 +29,7 @@ type fakeCommands struct {
 	visitFn    func(commands.RecordStoreVisit) error
 	drawFn     func(commands.DrawWinners) (commands.DrawOutcome, error)
 	verifyFn   func(drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
+	campaignFn func(uuid.UUID) domain.Campaign
 }
 
 var _ api.Commands = (*fakeCommands)(nil)
@@ -98,6 +99,17 @@ func (f *fakeCommands) CampaignOwner(_ context.Context, eventID uuid.UUID) (stri
 		return "", domain.ErrCampaignNotFound
 	}
 	return owner, nil
+}
+
+func (f *fakeCommands) Campaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
+	owner, err := f.CampaignOwner(ctx, eventID)
+	if err != nil {
+		return domain.Campaign{}, err
+	}
+	if f.campaignFn != nil {
+		return f.campaignFn(eventID), nil
+	}
+	return domain.Campaign{ID: eventID, OwnerID: owner, Title: "fake"}, nil
 }
 
 // fakeQueries answers reads from fixed rows and records the filters it got.

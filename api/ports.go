@@ -19,6 +19,9 @@ type Commands interface {
 	// CampaignOwner returns domain.ErrCampaignNotFound for an unknown campaign.
 	// It authorizes owner reads (403 vs 404) before anything else is read.
 	CampaignOwner(ctx context.Context, eventID uuid.UUID) (string, error)
+	// Campaign returns the campaign with Drawn loaded, for its public page;
+	// domain.ErrCampaignNotFound for an unknown campaign.
+	Campaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error)
 	// VerifyDraw recomputes a draw from the event store; ownerID must own its
 	// campaign. commands.ErrDrawNotFound for an unknown draw.
 	VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
@@ -80,6 +83,13 @@ type Queries interface {
 	SubscribeAnalytics(ctx context.Context, eventID uuid.UUID) (changes <-chan struct{}, cancel func())
 }
 
+// Campaigns is the campaigns read model: the owner's dashboard list.
+type Campaigns interface {
+	// Campaigns returns one page of the owner's campaigns, newest first,
+	// and the owner's total.
+	Campaigns(ctx context.Context, ownerID string, f CampaignFilter) (CampaignPage, error)
+}
+
 // The read side's types are the projections' own. Names and phones in the
 // rows are already masked: the read models never hold the raw values.
 type (
@@ -89,4 +99,7 @@ type (
 	WinnerRow         = projections.WinnerRow
 	Analytics         = projections.Analytics
 	HourCount         = projections.HourCount
+	CampaignFilter    = projections.CampaignFilter
+	CampaignPage      = projections.CampaignPage
+	CampaignRow       = projections.CampaignRow
 )

@@ -58,6 +58,12 @@ type Config struct {
 	// Closing, closed when the server shuts down, ends every analytics
 	// stream at once (see NewHTTPServer).
 	Closing <-chan struct{}
+	// Campaigns is the campaigns read model behind GET /api/v1/events; nil
+	// answers 503.
+	Campaigns Campaigns
+	// Pages serves the web pages (/p/..., /owner/..., /assets/...); nil
+	// leaves those paths 404.
+	Pages http.Handler
 }
 
 func (c *Config) setDefaults() {
@@ -153,9 +159,12 @@ func (s *server) routes() *gin.Engine {
 	public := v1.Group("", s.limitPerIP)
 	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
+	public.GET("/events/:eventId/public", s.publicCampaign)
 
 	owner := v1.Group("", s.authenticate)
+	owner.GET("/events", s.listCampaigns)
 	owner.POST("/events", s.openCampaign)
+	owner.GET("/events/:eventId/qr.png", s.storeQR)
 	owner.GET("/events/:eventId/participants", s.listParticipants)
 	owner.GET("/events/:eventId/participants.csv", s.exportParticipants)
 	owner.POST("/events/:eventId/participants/:entryNumber/visit", s.recordStoreVisit)
@@ -169,6 +178,15 @@ func (s *server) routes() *gin.Engine {
 	owner.GET("/events/:eventId/analytics/stream", s.streamAnalytics)
 	owner.GET("/draw-logs/:drawLogId", s.drawLog)
 	owner.GET("/draw-logs/:drawLogId/verify", s.verifyDraw)
+	if s.cfg.Pages != nil {
+		pages := gin.WrapH(s.cfg.Pages)
+		for _, p := range []string{"/p/*path", "/owner/*path", "/assets/*path"} {
+			r.GET(p, pages)
+			r.HEAD(p, pages)
+		}
+		r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/owner/") })
+		r.GET("/owner", func(c *gin.Context) { c.Redirect(http.StatusFound, "/owner/") })
+	}
 	return r
 }
 

@@ -67,6 +67,7 @@ func printBanner(out io.Writer, s app.Started) error {
 		return err
 	}
 	fmt.Fprintf(out, "  Data        %s (embedded mode; delete it to start afresh)\n\n", s.DataDir)
+	fmt.Fprintf(out, "Owner dashboard (the token rides in the fragment, which the browser never sends):\n  %s/owner/#token=%s\n\n", base, token)
 	fmt.Fprintf(out, "Owner token for %q (30 days):\n  export TOKEN=%s\n\n", app.DemoOwner, token)
 	fmt.Fprintf(out, "Try:\n")
 	fmt.Fprintf(out, "  curl -s -X POST %s/api/v1/events -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n", base)

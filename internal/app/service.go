@@ -22,6 +22,7 @@ import (
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 	"github.com/shopevents/participation/relay"
+	"github.com/shopevents/participation/web"
 )
 
 // sarama (the projectors' Kafka client) keeps a go-metrics registry that
@@ -129,6 +130,8 @@ func newService(d deps) (_ *service, err error) {
 		TrustedProxies: d.TrustedProxies,
 		Idempotency:    eventstore.NewIdempotencyKeys(d.Pool, eventstore.IdempotencyConfig{}),
 		Closing:        d.Closing,
+		Campaigns:      s.queries,
+		Pages:          web.Handler(),
 	}, newMeteredCommands(s.commands, s.registry), s.queries, ready, d.Logger)
 	return s, nil
 }

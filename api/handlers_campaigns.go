@@ -1,0 +1,186 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	qrcode "github.com/yeqown/go-qrcode/v2"
+
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/projections"
+)
+
+type campaignJSON struct {
+	EventID          uuid.UUID `json:"eventId"`
+	Title            string    `json:"title"`
+	StartsAt         time.Time `json:"startsAt"`
+	EndsAt           time.Time `json:"endsAt"`
+	AnnounceAt       time.Time `json:"announceAt"`
+	State            string    `json:"state"`
+	ParticipantCount int64     `json:"participantCount"`
+}
+
+type campaignPageJSON struct {
+	Events     []campaignJSON `json:"events"`
+	TotalCount int64          `json:"totalCount"`
+	Page       int            `json:"page"`
+	Size       int            `json:"size"`
+}
+
+// listCampaigns is the owner's 내 이벤트: the campaigns read model, paged like
+// the participant list.
+func (s *server) listCampaigns(c *gin.Context) {
+	if s.cfg.Campaigns == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	page, size, err := pageParams(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	res, err := s.cfg.Campaigns.Campaigns(c.Request.Context(), ownerOf(c),
+		CampaignFilter{Page: page, Size: size, Now: s.cfg.Now()})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := campaignPageJSON{Events: make([]campaignJSON, 0, len(res.Items)), TotalCount: res.TotalCount, Page: page, Size: size}
+	for _, e := range res.Items {
+		resp.Events = append(resp.Events, campaignJSON{
+			EventID: e.EventID, Title: e.Title, StartsAt: e.StartsAt, EndsAt: e.EndsAt,
+			AnnounceAt: e.AnnounceAt, State: string(e.State), ParticipantCount: e.Participants,
+		})
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+func pageParams(c *gin.Context) (page, size int, err error) {
+	var fe fieldErrors
+	page, size = 1, defaultPageSize
+	if v, ok := c.GetQuery("page"); ok {
+		if page, err = strconv.Atoi(v); err != nil || page < 1 {
+			fe.add("page", "Must be an integer of at least 1.")
+		}
+	}
+	if v, ok := c.GetQuery("size"); ok {
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > maxPageSize {
+			fe.add("size", fmt.Sprintf("Must be an integer from 1 to %d.", maxPageSize))
+		}
+	}
+	return page, size, fe.err()
+}
+
+// campaignState is the state the campaigns read model would show, derived
+// by the same rule, from the store's current view of the campaign.
+func campaignState(c domain.Campaign, now time.Time) projections.CampaignState {
+	return CampaignRow{StartsAt: c.StartsAt, EndsAt: c.EndsAt, Drawn: c.Drawn}.StateAt(now)
+}
+
+type publicCampaignJSON struct {
+	EventID    uuid.UUID `json:"eventId"`
+	Title      string    `json:"title"`
+	StartsAt   time.Time `json:"startsAt"`
+	EndsAt     time.Time `json:"endsAt"`
+	AnnounceAt time.Time `json:"announceAt"`
+	State      string    `json:"state"`
+}
+
+// publicCampaign is what the customer page shows before the form: title,
+// dates and whether it takes entries. It never names the owner.
+func (s *server) publicCampaign(c *gin.Context) {
+	eventID, ok := s.eventParam(c)
+	if !ok {
+		return
+	}
+	if s.cmds == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	camp, err := s.cmds.Campaign(c.Request.Context(), eventID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, publicCampaignJSON{
+		EventID: camp.ID, Title: camp.Title, StartsAt: camp.StartsAt, EndsAt: camp.EndsAt,
+		AnnounceAt: camp.AnnounceAt, State: string(campaignState(camp, s.cfg.Now())),
+	})
+}
+
+// storeQR answers the PNG of the STORE_QR link of a campaign, for the owner
+// to print. The link's origin is the one the owner reached the API by.
+func (s *server) storeQR(c *gin.Context) {
+	eventID, ok := s.eventParam(c)
+	if !ok || !s.authorizeCampaign(c, eventID) {
+		return
+	}
+	b, err := qrPNG(shareURL(c.Request, eventID, string(domain.EntryPathStoreQR)))
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=3600")
+	c.Data(http.StatusOK, "image/png", b)
+}
+
+// shareURL is the customer page's link for one channel.
+func shareURL(r *http.Request, eventID uuid.UUID, channel string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: r.Host, Path: "/p/" + eventID.String(), RawQuery: "from=" + url.QueryEscape(channel)}
+	return u.String()
+}
+
+// qrPNG draws text as a QR code: 8 pixels a module and the 4-module quiet
+// zone the standard asks for, black on white.
+func qrPNG(text string) ([]byte, error) {
+	qr, err := qrcode.NewWith(text, qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))
+	if err != nil {
+		return nil, fmt.Errorf("qr code: %w", err)
+	}
+	w := &pngWriter{scale: 8, quiet: 4}
+	if err := qr.Save(w); err != nil {
+		return nil, fmt.Errorf("qr code: %w", err)
+	}
+	return w.buf.Bytes(), nil
+}
+
+// pngWriter is a qrcode.Writer that encodes the matrix with image/png.
+type pngWriter struct {
+	scale, quiet int
+	buf          bytes.Buffer
+}
+
+func (w *pngWriter) Write(mat qrcode.Matrix) error {
+	side := (mat.Width() + 2*w.quiet) * w.scale
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	mat.Iterate(qrcode.IterDirection_COLUMN, func(x, y int, v qrcode.QRValue) {
+		if !v.IsSet() {
+			return
+		}
+		x0, y0 := (x+w.quiet)*w.scale, (y+w.quiet)*w.scale
+		for dy := 0; dy < w.scale; dy++ {
+			for dx := 0; dx < w.scale; dx++ {
+				img.SetGray(x0+dx, y0+dy, color.Gray{})
+			}
+		}
+	})
+	return png.Encode(&w.buf, img)
+}
+
+func (w *pngWriter) Close() error { return nil }

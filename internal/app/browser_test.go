@@ -1,0 +1,335 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/api"
+)
+
+// TestBrowserCustomerAndOwner drives both front ends in headless Chromium
+// against the whole service (PostgreSQL, Kafka, relay, projectors): the
+// customer registers, a duplicate is refused, a bad phone is stopped in the
+// page; the owner opens the campaign from the dashboard, sees the masked row
+// appear live, paginates, downloads the CSV, cancels and then confirms the
+// draw, and verifies it; another owner is refused.
+func TestBrowserCustomerAndOwner(t *testing.T) {
+	app := newTestApp(t)
+	app.run()
+	browserCtx := newBrowser(t)
+	const rawName, rawPhone = "김민수", "010-2468-1357"
+
+	// The owner signs in through the banner's fragment link and opens a
+	// campaign with the dashboard's form.
+	owner := newTab(t, browserCtx)
+	run(t, owner, "owner sign-in",
+		chromedp.Navigate(app.url+"/owner/#token="+token(t, ownerA)),
+		chromedp.WaitVisible(chromedp.CSS("#open-form")))
+	if loc := eval[string](t, owner, "location.href"); strings.Contains(loc, "token=") {
+		t.Errorf("the token stays in the address bar: %s", loc)
+	}
+	run(t, owner, "open a campaign",
+		chromedp.SendKeys(chromedp.CSS("#ev-title"), "오픈 기념 커피 이벤트"),
+		chromedp.Click(chromedp.CSS("#open-form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#participant-rows")))
+	eventID, err := uuid.Parse(eval[string](t, owner, `location.hash.split("/")[2]`))
+	if err != nil {
+		t.Fatalf("campaign id from the dashboard's address: %v", err)
+	}
+	waitText(t, owner, "#total-count", "0")
+	waitText(t, owner, "#live-status", "실시간")
+	eval[bool](t, owner, "window.__sameDocument = true")
+
+	// The customer, on a 360 px phone, comes from Instagram.
+	customer := newTab(t, browserCtx)
+	requests := logRequests(customer)
+	run(t, customer, "customer page",
+		chromedp.EmulateViewport(360, 800, chromedp.EmulateScale(2)),
+		chromedp.Navigate(fmt.Sprintf("%s/p/%s?from=INSTAGRAM", app.url, eventID)),
+		chromedp.WaitVisible(chromedp.CSS("#form")))
+	waitText(t, customer, "#title", "오픈 기념 커피 이벤트")
+	if got := eval[string](t, customer, `document.querySelector("#entryPath").value`); got != "INSTAGRAM" {
+		t.Errorf("참여 경로 = %q, want INSTAGRAM preselected by ?from=", got)
+	}
+	for _, id := range []string{"name", "phone", "entryPath", "consent"} {
+		if !eval[bool](t, customer, fmt.Sprintf(`!!document.querySelector("label[for=%s]")`, id)) {
+			t.Errorf("input #%s has no <label>", id)
+		}
+	}
+	screenshot(t, customer, "main", "customer-form")
+
+	// A bad phone is refused by the page itself: nothing reaches the server.
+	before := app.eventCount()
+	run(t, customer, "bad phone",
+		chromedp.SendKeys(chromedp.CSS("#name"), rawName),
+		chromedp.SendKeys(chromedp.CSS("#phone"), "010-123"),
+		chromedp.Click(chromedp.CSS(`label[for="consent"]`)),
+		chromedp.Click(chromedp.CSS("#submit")))
+	waitText(t, customer, "#phone-error", "010-1234-5678 형식")
+	if got := requests.matching("/api/v1/participations"); len(got) != 0 {
+		t.Errorf("the page sent %v despite the bad phone", got)
+	}
+	if after := app.eventCount(); after != before {
+		t.Errorf("events %d → %d: a blocked form changed the store", before, after)
+	}
+
+	// Fixed, it registers: the success screen has the entry number and the
+	// announcement date.
+	run(t, customer, "register",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#phone").value = ""`),
+		chromedp.SendKeys(chromedp.CSS("#phone"), rawPhone),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#success")))
+	entry := eval[string](t, customer, `document.querySelector("#entry-number").textContent`)
+	if !entryNumberShape.MatchString(entry) {
+		t.Errorf("entry number %q on the success screen", entry)
+	}
+	waitText(t, customer, "#success", "참여해주셔서 감사합니다")
+	if got := eval[string](t, customer, `document.querySelector("#success-announce").textContent`); !strings.Contains(got, "년") {
+		t.Errorf("당첨 발표일 = %q", got)
+	}
+	screenshot(t, customer, "main", "customer-success")
+
+	// The same phone again: refused, with the input kept.
+	run(t, customer, "duplicate",
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS("#form")),
+		chromedp.SendKeys(chromedp.CSS("#name"), rawName),
+		chromedp.SendKeys(chromedp.CSS("#phone"), rawPhone),
+		chromedp.Click(chromedp.CSS(`label[for="consent"]`)),
+		chromedp.Click(chromedp.CSS("#submit")))
+	waitText(t, customer, "#form-notice", "이미 참여하신 이벤트입니다")
+	if got := eval[string](t, customer, `document.querySelector("#phone").value`); got != rawPhone {
+		t.Errorf("the phone field holds %q after the 409", got)
+	}
+
+	// The owner's page shows the masked row without a reload (the SSE stream).
+	waitText(t, owner, "#participant-rows", entry)
+	waitText(t, owner, "#participant-rows", "김**")
+	waitText(t, owner, "#participant-rows", "010-****-1357")
+	if !eval[bool](t, owner, "window.__sameDocument === true") {
+		t.Error("the owner's page reloaded to show the new row")
+	}
+	noRawPII(t, owner, rawName, rawPhone)
+
+	// 25 more: two pages of 20.
+	for i := range 25 {
+		path := []string{"INSTAGRAM", "KAKAO", "STORE_QR", "NAVER_BLOG", "WOORIDONGNE_TV"}[i%5]
+		ans := app.call(http.MethodPost, "/api/v1/participations", "", registrationBody(eventID, koreanName(i), phoneNumber(i), path))
+		if ans.Status != http.StatusCreated {
+			t.Fatalf("register %d → %d: %s", i, ans.Status, ans.Body)
+		}
+	}
+	waitText(t, owner, "#total-count", "26")
+	waitText(t, owner, "#page-info", "1 / 2 페이지")
+	if n := eval[int](t, owner, `document.querySelectorAll("#participant-rows tr").length`); n != 20 {
+		t.Errorf("page 1 has %d rows, want 20", n)
+	}
+	screenshot(t, owner, "#participants", "owner-participants")
+	run(t, owner, "next page", chromedp.Click(chromedp.CSS("#page-next")))
+	waitText(t, owner, "#page-info", "2 / 2 페이지")
+	waitJS(t, owner, "6 rows on page 2", `document.querySelectorAll("#participant-rows tr").length === 6`)
+	waitText(t, owner, "#participant-rows", entry) // newest first: the first registration is last
+	run(t, owner, "previous page", chromedp.Click(chromedp.CSS("#page-prev")))
+	waitText(t, owner, "#page-info", "1 / 2 페이지")
+
+	// The channel filter: 1 + 5 from Instagram.
+	eval[bool](t, owner, `(() => { const s = document.querySelector("#filter-channel"); s.value = "INSTAGRAM"; s.dispatchEvent(new Event("change")); return true; })()`)
+	waitText(t, owner, "#total-count", "6")
+	eval[bool](t, owner, `(() => { const s = document.querySelector("#filter-channel"); s.value = ""; s.dispatchEvent(new Event("change")); return true; })()`)
+	waitText(t, owner, "#total-count", "26")
+
+	// CSV 다운로드: a real download, UTF-8 with BOM, masked.
+	files := downloads(t, owner)
+	run(t, owner, "CSV", chromedp.Click(chromedp.CSS("#csv-download")))
+	checkCSV(t, files, entry, rawName, rawPhone)
+
+	// 방문 확인 on a row.
+	run(t, owner, "store visit", chromedp.Click(chromedp.CSS("#participant-rows button[data-entry]")))
+	waitText(t, owner, "#totals", "1매장 방문")
+
+	// 실시간 분석 shows every registration.
+	waitText(t, owner, "#total-participants", "26")
+	waitText(t, owner, `#channel-bars li[data-channel="INSTAGRAM"] .n`, "6")
+	screenshot(t, owner, "#analytics", "owner-analytics")
+
+	// The draw's dialog, cancelled: nothing drawn, the button stays.
+	run(t, owner, "open the draw dialog",
+		chromedp.SetValue(chromedp.CSS("#winner-count"), "3"),
+		chromedp.Click(chromedp.CSS("#draw-open")))
+	waitJS(t, owner, "the dialog", `document.querySelector("#draw-dialog").open`)
+	waitText(t, owner, "#draw-dialog", "당첨자를 추첨하시겠습니까?")
+	run(t, owner, "cancel", chromedp.Click(chromedp.CSS("#draw-cancel")))
+	waitJS(t, owner, "the dialog closed", `!document.querySelector("#draw-dialog").open`)
+	if n := app.eventsOfType("WinnersDrawn", eventID); n != 0 {
+		t.Fatalf("%d draws after 취소", n)
+	}
+	if !eval[bool](t, owner, `!!document.querySelector("#draw-open")`) {
+		t.Error("the draw button went away after 취소")
+	}
+
+	// Confirmed: winners shown, the button gone for good.
+	run(t, owner, "draw",
+		chromedp.Click(chromedp.CSS("#draw-open")),
+		chromedp.WaitVisible(chromedp.CSS("#draw-confirm")),
+		chromedp.Click(chromedp.CSS("#draw-confirm")))
+	waitText(t, owner, "#draw-notice", "추첨이 완료되었습니다")
+	waitJS(t, owner, "3 winners", `document.querySelectorAll("#winner-table tbody tr").length === 3`)
+	if eval[bool](t, owner, `!!document.querySelector("#draw-open")`) {
+		t.Error("the draw button is still there after the draw")
+	}
+	if n := app.eventsOfType("WinnersDrawn", eventID); n != 1 {
+		t.Errorf("%d draws, want 1", n)
+	}
+	noRawPII(t, owner, rawName, rawPhone)
+
+	// 추첨 로그 and 검증, also after a reload (no draw button then either).
+	run(t, owner, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#participant-rows")))
+	waitJS(t, owner, "winners after reload", `document.querySelectorAll("#winner-table tbody tr").length === 3`)
+	if eval[bool](t, owner, `!!document.querySelector("#draw-open")`) {
+		t.Error("a reload brought the draw button back")
+	}
+	run(t, owner, "verify", chromedp.WaitVisible(chromedp.CSS("#verify-draw")), chromedp.Click(chromedp.CSS("#verify-draw")))
+	waitText(t, owner, "#verify-result", "일치합니다")
+	waitText(t, owner, "#draw-log-list", "시드")
+
+	// The winners' contact reveal: the one place a raw name and phone show,
+	// and each reveal is in the audit list.
+	run(t, owner, "reveal a winner's contact",
+		chromedp.Click(chromedp.CSS(`#winner-table tbody tr:first-child button`)))
+	waitJS(t, owner, "the revealed phone", `/^010-\d{4}-\d{4}$/.test(document.querySelector("#winner-table tbody tr:first-child td:nth-child(4)").textContent)`)
+	revealed := eval[string](t, owner, `document.querySelector("#winner-table tbody tr:first-child").dataset.entry`)
+	waitText(t, owner, "#contact-reveals", "응모번호 "+revealed)
+
+	// The customer page of a drawn campaign has no form.
+	run(t, customer, "drawn campaign", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#unavailable")))
+	waitText(t, customer, "#unavailable", "참여 기간이 아닙니다")
+
+	// Another owner's token: 403 on this campaign's page.
+	other := newTab(t, browserCtx)
+	run(t, other, "another owner",
+		chromedp.Navigate(app.url+"/owner/#token="+token(t, ownerB)),
+		chromedp.WaitVisible(chromedp.CSS("#open-form")),
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/events/`+eventID.String()+`"`),
+		chromedp.WaitVisible(chromedp.CSS("#denied")))
+	waitText(t, other, "#denied", "이 이벤트에 대한 권한이 없습니다")
+	if eval[bool](t, other, `!!document.querySelector("#participant-rows")`) {
+		t.Error("another owner sees the participant table")
+	}
+}
+
+// TestBrowserEdgeCases: an unknown or closed campaign gets a page, not a
+// form; a token that stops working mid-session sends the owner to sign-in.
+func TestBrowserEdgeCases(t *testing.T) {
+	app := newTestApp(t)
+	browserCtx := newBrowser(t)
+	tab := newTab(t, browserCtx)
+
+	run(t, tab, "unknown campaign",
+		chromedp.Navigate(app.url+"/p/"+uuid.NewString()),
+		chromedp.WaitVisible(chromedp.CSS("#unavailable")))
+	waitText(t, tab, "#unavailable", "이벤트를 찾을 수 없습니다")
+
+	now := time.Now()
+	closed := app.openCampaign(ownerA, window{now.Add(-48 * time.Hour), now.Add(-24 * time.Hour), now.Add(-time.Hour)})
+	run(t, tab, "closed campaign",
+		chromedp.Navigate(app.url+"/p/"+closed.String()),
+		chromedp.WaitVisible(chromedp.CSS("#unavailable")))
+	waitText(t, tab, "#unavailable", "참여 기간이 아닙니다")
+	if eval[bool](t, tab, `!document.querySelector("#form-view").hidden`) {
+		t.Error("a closed campaign shows the form")
+	}
+
+	// 내 정보 삭제 요청: a wrong entry number is refused, the right one erases.
+	open := app.openCampaign(ownerA, openNow())
+	reg := app.register(open, "박서연", "010-9753-1086")
+	run(t, tab, "erase page",
+		chromedp.Navigate(app.url+"/p/"+open.String()),
+		chromedp.WaitVisible(chromedp.CSS("#form")),
+		chromedp.Click(chromedp.CSS("#erase-link")),
+		chromedp.WaitVisible(chromedp.CSS("#erase-form")),
+		chromedp.SendKeys(chromedp.CSS("#phone"), "010-9753-1086"),
+		chromedp.SendKeys(chromedp.CSS("#entryNumber"), unusedEntryNumber(reg.EntryNumber)),
+		chromedp.Click(chromedp.CSS("#erase-submit")))
+	waitText(t, tab, "#erase-notice", "일치하는 참여 정보가 없습니다")
+	run(t, tab, "erase",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#entryNumber").value = ""`),
+		chromedp.SendKeys(chromedp.CSS("#entryNumber"), reg.EntryNumber),
+		chromedp.Click(chromedp.CSS("#erase-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#erased")))
+	if n := app.eventsOfType("ParticipantErased", open); n != 1 {
+		t.Errorf("%d ParticipantErased events, want 1", n)
+	}
+
+	run(t, tab, "sign in",
+		chromedp.Navigate(app.url+"/owner/#token="+token(t, ownerA)),
+		chromedp.WaitVisible(chromedp.CSS("#open-form")))
+	// The session's token is swapped for one that expired an hour ago, as
+	// if it had run out while the page was open: the next request is 401.
+	expired, err := api.IssueToken(testJWTSecret, ownerA, time.Hour, time.Now().Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, tab, `(() => { sessionStorage.setItem("participation.ownerToken", `+jsString(expired)+`); return true; })()`)
+	run(t, tab, "navigate with a dead token",
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/events/`+closed.String()+`"`),
+		chromedp.WaitVisible(chromedp.CSS("#sign-in")))
+	waitText(t, tab, "#sign-in-notice", "토큰을 다시 입력해주세요")
+}
+
+// noRawPII fails when the page's text holds a raw name or phone.
+func noRawPII(t *testing.T, tab context.Context, name, phone string) {
+	t.Helper()
+	html := eval[string](t, tab, "document.documentElement.outerHTML")
+	for _, raw := range []string{name, phone, strings.ReplaceAll(phone, "-", "")} {
+		if strings.Contains(html, raw) {
+			t.Errorf("the owner's page shows %q unmasked", raw)
+		}
+	}
+}
+
+func checkCSV(t *testing.T, files <-chan string, entry, rawName, rawPhone string) {
+	t.Helper()
+	var path string
+	select {
+	case path = <-files:
+	case <-time.After(browserWait):
+		t.Fatal("no CSV download finished")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("\xEF\xBB\xBF")) {
+		t.Errorf("the CSV starts %q, want the UTF-8 BOM", b[:min(len(b), 8)])
+	}
+	lines := strings.Split(strings.TrimRight(string(b[3:]), "\r\n"), "\n")
+	if !strings.HasPrefix(lines[0], "entryNumber,name,phone,entryPath") {
+		t.Errorf("CSV header %q", lines[0])
+	}
+	if len(lines) != 27 {
+		t.Errorf("CSV has %d lines, want a header and 26 rows", len(lines))
+	}
+	body := string(b)
+	if !strings.Contains(body, entry) || !strings.Contains(body, "김**") || !strings.Contains(body, "010-****-1357") {
+		t.Errorf("the CSV lacks the masked row of %s:\n%s", entry, body)
+	}
+	if strings.Contains(body, rawName) || strings.Contains(body, rawPhone) {
+		t.Error("the CSV holds a raw name or phone")
+	}
+}
+
+// koreanName is the i-th distinct name of letters only (names have no digits).
+func koreanName(i int) string {
+	letters := []rune("가나다라마바사아자차카타파하")
+	return "이" + string(letters[i%len(letters)]) + string(letters[i/len(letters)%len(letters)])
+}

@@ -1,0 +1,92 @@
+// Shared by the pages: the API client, Korean labels and DOM helpers. Text
+// always goes in as text nodes, never parsed as markup, so nothing an API
+// returns can become markup.
+
+export const CHANNELS = [
+  ["WOORIDONGNE_TV", "우리동네TV"],
+  ["RINGO_BIZ", "링고비즈"],
+  ["INSTAGRAM", "인스타그램"],
+  ["NAVER_BLOG", "네이버 블로그"],
+  ["KAKAO", "카카오"],
+  ["SNS_OTHER", "기타 SNS"],
+  ["STORE_QR", "매장 QR"],
+  ["OTHER", "기타"],
+];
+
+const channelNames = new Map(CHANNELS);
+
+export function channelLabel(code) {
+  return channelNames.get(code) || code;
+}
+
+export const STATE_LABELS = { scheduled: "시작 전", open: "진행 중", closed: "종료", drawn: "추첨 완료" };
+
+const seoulDate = new Intl.DateTimeFormat("ko-KR", {
+  timeZone: "Asia/Seoul", year: "numeric", month: "long", day: "numeric", weekday: "short",
+  hour: "2-digit", minute: "2-digit",
+});
+const seoulShort = new Intl.DateTimeFormat("ko-KR", {
+  timeZone: "Asia/Seoul", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+});
+
+// formatDate shows an RFC 3339 time in Asia/Seoul, as the customer reads it.
+export function formatDate(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : seoulDate.format(d);
+}
+
+export function formatShort(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : seoulShort.format(d);
+}
+
+// NetworkError is a request that got no answer at all.
+export class NetworkError extends Error {}
+
+// api calls the REST API and returns {status, data}; data is the parsed JSON
+// body (or null). It throws NetworkError when no answer came.
+export async function api(path, { method = "GET", body, token, signal, headers = {} } = {}) {
+  const h = { Accept: "application/json", ...headers };
+  if (body !== undefined) h["Content-Type"] = "application/json";
+  if (token) h.Authorization = "Bearer " + token;
+  let res;
+  try {
+    res = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal, cache: "no-store" });
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new NetworkError(String(e));
+  }
+  let data = null;
+  const type = res.headers.get("Content-Type") || "";
+  if (type.includes("json")) {
+    try { data = await res.json(); } catch { data = null; }
+  }
+  return { status: res.status, data, response: res };
+}
+
+// h builds an element: h("p", {class: "x"}, "text", child).
+export function h(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "class") e.className = v;
+    else e.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+export function $(sel, root = document) { return root.querySelector(sel); }
+
+export function show(el, visible) { el.hidden = !visible; }
+
+// fieldReasons turns the API's error shape into {field: reason}.
+export function fieldReasons(data) {
+  const out = {};
+  for (const e of (data && data.errors) || []) out[e.field] = e.reason;
+  return out;
+}

@@ -1,0 +1,58 @@
+// The customer's erasure request: POST /api/v1/participations/erase with the
+// phone and the entry number (both must match; 204).
+import { api, $, show, fieldReasons, NetworkError } from "./common.js";
+import { checkPhone } from "./checks.js";
+
+const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
+$("#back").href = "/p/" + encodeURIComponent(eventId);
+
+const ENTRY = /^[A-Za-z0-9_-]{1,16}$/;
+
+function setError(field, reason) {
+  $("#" + field + "-error").textContent = reason || "";
+  $("#" + field).setAttribute("aria-invalid", reason ? "true" : "false");
+}
+
+function notice(kind, text) {
+  const n = $("#erase-notice");
+  n.className = "notice " + kind;
+  n.textContent = text;
+}
+
+$("#erase-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  notice("", "");
+  const phone = $("#phone").value.trim(), entryNumber = $("#entryNumber").value.trim();
+  const reasons = {
+    phone: checkPhone(phone),
+    entryNumber: !entryNumber ? "응모번호를 입력해주세요." : ENTRY.test(entryNumber) ? "" : "응모번호를 다시 확인해주세요.",
+  };
+  for (const [f, r] of Object.entries(reasons)) setError(f, r);
+  const first = Object.keys(reasons).find((f) => reasons[f]);
+  if (first) { $("#" + first).focus(); return; }
+  $("#erase-submit").disabled = true;
+  try {
+    const res = await api("/api/v1/participations/erase", { method: "POST", body: { eventId, phone, entryNumber } });
+    const code = res.data && res.data.code;
+    if (res.status === 204) {
+      show($("#erase-view"), false);
+      show($("#erased"), true);
+      $("#erased").focus();
+    } else if (res.status === 404 && code !== "NOT_FOUND") {
+      notice("err", "일치하는 참여 정보가 없습니다. 휴대폰 번호와 응모번호를 확인해주세요.");
+    } else if (res.status === 400) {
+      const r = fieldReasons(res.data);
+      for (const f of ["phone", "entryNumber"]) if (r[f]) setError(f, r[f]);
+      notice("err", (res.data && res.data.message) || "입력값을 확인해주세요");
+    } else if (res.status === 429) {
+      notice("warn", "요청이 많아 잠시 기다려야 합니다. 잠시 후 다시 눌러주세요.");
+    } else {
+      notice("warn", "지금은 삭제 요청을 처리할 수 없습니다. 잠시 후 다시 시도해주세요.");
+    }
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+    notice("warn", "네트워크 연결이 불안정합니다. 입력하신 내용은 그대로 있으니 잠시 후 다시 눌러주세요.");
+  } finally {
+    $("#erase-submit").disabled = false;
+  }
+});

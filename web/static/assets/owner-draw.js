@@ -1,0 +1,176 @@
+// 당첨자 추첨 (once: a draw is final, so its button goes away), the winners
+// with their contact reveal and its audit list, and 추첨 로그 with 검증.
+import { h, formatDate, fieldReasons } from "./common.js";
+
+export function renderDraw(sec, logsSec, ctx, base, campaign) {
+  const notice = h("div", { class: "notice", role: "status", id: "draw-notice" });
+  const winnersBox = h("div", { id: "winners" });
+  const formBox = h("div", { id: "draw-form-box" });
+  sec.append(h("h2", { id: "draw-title", tabindex: -1 }, "당첨자 추첨"), notice, formBox, winnersBox);
+  const logList = h("div", { id: "draw-log-list" });
+  logsSec.append(h("h2", { id: "logs-title", tabindex: -1 }, "추첨 로그"), logList);
+
+  function say(kind, text) { notice.className = "notice " + kind; notice.textContent = text; }
+
+  function drawForm() {
+    const count = h("input", { type: "number", id: "winner-count", min: 1, step: 1, value: 1, required: true, inputmode: "numeric", "aria-describedby": "winner-count-error" });
+    const countErr = h("p", { class: "field-error", id: "winner-count-error" });
+    const bonus = h("input", { type: "checkbox", id: "visit-bonus" });
+    const dialogText = h("p", { id: "draw-dialog-detail" });
+    const dialog = h("dialog", { id: "draw-dialog", "aria-labelledby": "draw-dialog-title", "aria-describedby": "draw-dialog-detail" },
+      h("form", { method: "dialog" },
+        h("h2", { id: "draw-dialog-title" }, "당첨자를 추첨하시겠습니까?"), dialogText,
+        h("div", { class: "row" },
+          h("button", { type: "submit", value: "cancel", class: "secondary", id: "draw-cancel" }, "취소"),
+          h("button", { type: "submit", value: "confirm", id: "draw-confirm" }, "추첨하기"))));
+    const open = h("button", { type: "submit", id: "draw-open" }, "추첨하기");
+    const form = h("form", { id: "draw-form", novalidate: true },
+      h("div", { class: "field" }, h("label", { for: "winner-count" }, "당첨자 수"), count, countErr),
+      h("div", { class: "field" }, h("label", { class: "check", for: "visit-bonus" }, bonus, "매장 방문 고객 가산 (당첨 확률 2배)")),
+      h("p", { class: "muted" }, "추첨은 한 번만 할 수 있고 되돌릴 수 없습니다. 추첨하면 참여 접수가 마감됩니다."),
+      open, dialog);
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const n = Number(count.value);
+      countErr.textContent = Number.isInteger(n) && n >= 1 ? "" : "당첨자 수는 1 이상의 정수로 입력해주세요.";
+      count.setAttribute("aria-invalid", countErr.textContent ? "true" : "false");
+      if (countErr.textContent) { count.focus(); return; }
+      dialogText.textContent = `당첨자 ${n}명, 매장 방문 가산 ${bonus.checked ? "적용" : "미적용"}. 추첨은 한 번만 할 수 있습니다.`;
+      dialog.returnValue = "";
+      dialog.showModal();
+      dialog.querySelector("#draw-cancel").focus();
+    });
+    dialog.addEventListener("close", async () => {
+      if (dialog.returnValue !== "confirm") { open.focus(); return; }
+      open.disabled = true;
+      const res = await ctx.api(base + "/draw-winners", {
+        method: "POST", signal: ctx.signal,
+        body: { winnerCount: Number(count.value), visitBonus: bonus.checked },
+      });
+      open.disabled = false;
+      if (res.status === 200) {
+        formBox.replaceChildren();
+        say("ok", "추첨이 완료되었습니다");
+        showWinners(res.data.winners);
+        loadLogs();
+        return;
+      }
+      const code = res.data && res.data.code;
+      if (code === "ALREADY_DRAWN") { formBox.replaceChildren(); say("warn", "이미 추첨이 끝난 이벤트입니다"); loadWinners(); return; }
+      const r = fieldReasons(res.data);
+      if (r.winnerCount) countErr.textContent = r.winnerCount;
+      say("err", (res.data && res.data.message) || "추첨하지 못했습니다.");
+    });
+    formBox.replaceChildren(form);
+  }
+
+  let reveals = null; // the audit list, once the contact routes answer
+  function showWinners(winners) {
+    const rows = winners.map((w) => {
+      const name = h("td", {}, w.name || ""), phone = h("td", {}, w.phone || "");
+      const reveal = h("button", { type: "button", class: "secondary small", "aria-label": `${w.entryNumber} 연락처 보기` }, "연락처 보기");
+      reveal.addEventListener("click", async () => {
+        reveal.disabled = true;
+        const res = await ctx.api(`${base}/winners/${encodeURIComponent(w.entryNumber)}/contact`, { method: "POST", signal: ctx.signal });
+        if (res.status === 200) {
+          name.textContent = res.data.name;
+          phone.textContent = res.data.phone;
+          reveal.replaceWith(h("span", { class: "muted" }, "열람 기록됨"));
+          loadReveals();
+        } else {
+          reveal.disabled = false;
+          say("err", (res.data && res.data.message) || "연락처를 불러오지 못했습니다.");
+        }
+      });
+      return h("tr", { "data-entry": w.entryNumber }, h("td", {}, String(w.rank)), h("td", {}, w.entryNumber), name, phone, h("td", {}, reveal));
+    });
+    reveals = h("div", { id: "contact-reveals" });
+    winnersBox.dataset.count = String(winners.length);
+    winnersBox.replaceChildren(h("h3", {}, `당첨자 ${winners.length}명`),
+      h("div", { class: "table-wrap" }, h("table", { id: "winner-table" },
+        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows))),
+      h("p", { class: "muted" }, "연락처 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
+      reveals);
+    loadReveals();
+  }
+
+  async function loadReveals() {
+    if (!reveals) return;
+    const res = await ctx.api(base + "/contact-reveals", { signal: ctx.signal });
+    if (res.status !== 200) { reveals.replaceChildren(); return; }
+    const items = (res.data && (res.data.reveals || res.data.contactReveals)) || [];
+    reveals.replaceChildren(h("h3", {}, "연락처 열람 기록"), items.length
+      ? h("ul", {}, items.map((r) => h("li", {}, `${formatDate(r.revealedAt)} · 응모번호 ${r.entryNumber || ""} · ${r.revealedBy}`)))
+      : h("p", { class: "muted" }, "아직 열람 기록이 없습니다."));
+  }
+
+  async function loadWinners() {
+    const res = await ctx.api(base + "/winners", { signal: ctx.signal });
+    if (res.status === 200 && res.data.winners.length) {
+      formBox.replaceChildren();
+      // Shown already (from the draw's answer or before): keep the table, and
+      // any contact revealed in it.
+      if (winnersBox.dataset.count !== String(res.data.winners.length)) showWinners(res.data.winners);
+      return true;
+    }
+    return false;
+  }
+
+  async function loadLogs() {
+    const res = await ctx.api(base + "/draw-logs", { signal: ctx.signal });
+    if (res.status !== 200) { logList.replaceChildren(h("p", { class: "notice err" }, "추첨 로그를 불러오지 못했습니다.")); return false; }
+    const logs = res.data.drawLogs || [];
+    if (!logs.length) { logList.replaceChildren(h("p", { class: "muted" }, "아직 추첨하지 않았습니다.")); return false; }
+    // A shown log keeps its card (and its 검증 result) when asked again.
+    if (logList.dataset.drawLogId !== logs[0].drawLogId) {
+      logList.replaceChildren(...logs.map(logCard));
+      logList.dataset.drawLogId = logs[0].drawLogId;
+    }
+    return true;
+  }
+
+  function logCard(l) {
+    const result = h("div", { class: "notice", role: "status", id: "verify-result" });
+    const verify = h("button", { type: "button", class: "secondary", id: "verify-draw" }, "검증");
+    verify.addEventListener("click", async () => {
+      verify.disabled = true;
+      const res = await ctx.api(`/api/v1/draw-logs/${encodeURIComponent(l.drawLogId)}/verify`, { signal: ctx.signal });
+      verify.disabled = false;
+      if (res.status !== 200) { result.className = "notice err"; result.textContent = "검증하지 못했습니다."; return; }
+      const v = res.data;
+      result.className = "notice " + (v.verified ? "ok" : "err");
+      result.textContent = v.verified
+        ? `검증 결과: 일치합니다. 이벤트 저장소에서 다시 계산한 당첨자 ${v.recomputed.winners.length}명이 기록과 같습니다.`
+        : `검증 결과: 일치하지 않습니다 (${(v.mismatches || []).join(", ")}).`;
+    });
+    const kv = [
+      ["추첨 시각", formatDate(l.drawnAt)], ["당첨자 수", String(l.winnerCount)], ["후보 수", String(l.candidateCount)],
+      ["매장 방문 가산", l.visitBonus ? `적용 (×${l.visitBonusWeight})` : "미적용"], ["알고리즘", l.algorithm],
+      ["시드", l.seed], ["후보 다이제스트", l.candidatesDigest], ["컷오프 위치", String(l.cutoffPosition)], ["추첨 로그 ID", l.drawLogId],
+    ];
+    return h("div", { class: "draw-log" }, h("dl", { class: "kv" }, kv.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])), h("p", {}, verify), result);
+  }
+
+  // reload shows the draw once its read models have it; with expected
+  // winners (the analytics stream saw them) it asks again while they lag.
+  async function reload(expected = 0) {
+    for (let i = 0; ; i++) {
+      const shown = await loadWinners();
+      const logs = await loadLogs();
+      if ((shown && logs) || !expected || i >= 50 || ctx.signal.aborted) {
+        if (!shown && !expected && campaign.state !== "drawn") drawForm();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+
+  if (campaign.state === "drawn") {
+    reload(1);
+  } else {
+    drawForm();
+    loadLogs();
+  }
+  return { reload: (expected) => reload(expected).catch(() => {}) };
+}
