@@ -222,13 +222,23 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 	}()
 	r.leader.Store(true)
 
-	if r.sender == nil {
+	// Kafka unreachable: keep leading (a standby taking over would find it
+	// unreachable too) and try again with backoff, checking the session.
+	for backoff := 100 * time.Millisecond; r.sender == nil; backoff = min(backoff*2, r.cfg.MaxBackoff) {
 		sender, err := r.cfg.Connect(ctx)
-		if err != nil { // never keep a failed constructor's (typed nil) result
-			r.connected.Store(false)
-			return true, fmt.Errorf("connect to Kafka: %w", err)
+		if err == nil {
+			r.sender = sender // only now: never keep a failed constructor's (typed nil) result
+			break
 		}
-		r.sender = sender
+		r.connected.Store(false)
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		r.cfg.Logger.Warn("relay: Kafka unreachable", "relay", r.cfg.Name, "err", err, "retry_in", backoff)
+		sleep(ctx, backoff)
+		if err := conn.Ping(ctx); err != nil && ctx.Err() == nil {
+			return true, fmt.Errorf("leadership session lost: %w", err)
+		}
 	}
 	from, err := r.store.Checkpoint(ctx, r.cfg.Name)
 	if err != nil {
