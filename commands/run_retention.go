@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 )
@@ -80,13 +82,17 @@ func (h *Handlers) retentionDue(ctx context.Context, c domain.Campaign, cmd RunR
 	if err != nil {
 		return nil, err
 	}
-	winners, err := h.winnerIDs(ctx, c.ID)
+	ids, err := h.winnerIDs(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
+	won := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		won[id] = true
+	}
 	var due []domain.Participant
 	for _, r := range rows {
-		if !r.Erased && domain.RetentionDue(c.AnnounceAt, slices.Contains(winners, r.ParticipantID), cmd.NonWinners, cmd.Winners, cmd.Now) {
+		if !r.Erased && domain.RetentionDue(c.AnnounceAt, won[r.ParticipantID], cmd.NonWinners, cmd.Winners, cmd.Now) {
 			due = append(due, domain.Participant{ID: r.ParticipantID, EventID: c.ID, EntryNumber: r.EntryNumber})
 		}
 	}
