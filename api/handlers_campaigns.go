@@ -86,13 +86,25 @@ func campaignState(c domain.Campaign, now time.Time) projections.CampaignState {
 	return CampaignRow{StartsAt: c.StartsAt, EndsAt: c.EndsAt, Drawn: c.Drawn}.StateAt(now)
 }
 
+// Retention is how long personal data is kept after a campaign's
+// announceAt (RETENTION_NON_WINNERS, RETENTION_WINNERS).
+type Retention struct {
+	NonWinners, Winners time.Duration
+}
+
+type retentionJSON struct {
+	NonWinnersHours int64 `json:"nonWinnersHours"`
+	WinnersHours    int64 `json:"winnersHours"`
+}
+
 type publicCampaignJSON struct {
-	EventID    uuid.UUID `json:"eventId"`
-	Title      string    `json:"title"`
-	StartsAt   time.Time `json:"startsAt"`
-	EndsAt     time.Time `json:"endsAt"`
-	AnnounceAt time.Time `json:"announceAt"`
-	State      string    `json:"state"`
+	EventID    uuid.UUID      `json:"eventId"`
+	Title      string         `json:"title"`
+	StartsAt   time.Time      `json:"startsAt"`
+	EndsAt     time.Time      `json:"endsAt"`
+	AnnounceAt time.Time      `json:"announceAt"`
+	State      string         `json:"state"`
+	Retention  *retentionJSON `json:"retention,omitempty"`
 }
 
 // publicCampaign is what the customer page shows before the form: title,
@@ -111,11 +123,18 @@ func (s *server) publicCampaign(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, publicCampaignJSON{
+	resp := publicCampaignJSON{
 		EventID: camp.ID, Title: camp.Title, StartsAt: camp.StartsAt, EndsAt: camp.EndsAt,
 		AnnounceAt: camp.AnnounceAt, State: string(campaignState(camp, s.cfg.Now())),
-	})
+	}
+	if r := s.cfg.Retention; r != nil {
+		// Rounded up: the page never promises a shorter keep than the real one.
+		resp.Retention = &retentionJSON{NonWinnersHours: ceilHours(r.NonWinners), WinnersHours: ceilHours(r.Winners)}
+	}
+	c.JSON(http.StatusOK, resp)
 }
+
+func ceilHours(d time.Duration) int64 { return int64((d + time.Hour - 1) / time.Hour) }
 
 // storeQR answers the PNG of the STORE_QR link of a campaign, for the owner
 // to print. The link's origin is the one the owner reached the API by.

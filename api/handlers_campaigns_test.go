@@ -112,6 +112,20 @@ func TestPublicCampaignState(t *testing.T) {
 		})
 	}
 	wantError(t, h.do(http.MethodGet, "/api/v1/events/"+uuid.NewString()+"/public", nil), http.StatusNotFound, "EVENT_NOT_FOUND")
+
+	t.Run("retention", func(t *testing.T) {
+		withRetention := newHTTPHarness(t, withConfig(func(c *api.Config) {
+			c.Retention = &api.Retention{NonWinners: 168 * time.Hour, Winners: 2160*time.Hour + time.Minute}
+		}))
+		got := decode[map[string]any](t, withRetention.do(http.MethodGet, "/api/v1/events/"+campaignA.String()+"/public", nil))
+		want := map[string]any{"nonWinnersHours": 168.0, "winnersHours": 2161.0} // rounded up, never shorter
+		if diff := cmp.Diff(want, got["retention"]); diff != "" {
+			t.Errorf("retention (-want +got):\n%s", diff)
+		}
+	})
+	if _, ok := decode[map[string]any](t, h.do(http.MethodGet, "/api/v1/events/"+campaignA.String()+"/public", nil))["retention"]; ok {
+		t.Error("retention shown though none is configured")
+	}
 	wantError(t, h.do(http.MethodGet, "/api/v1/events/not-a-uuid/public", nil), http.StatusBadRequest, "INVALID_REQUEST")
 }
 

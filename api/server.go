@@ -61,6 +61,9 @@ type Config struct {
 	// Campaigns is the campaigns read model behind GET /api/v1/events; nil
 	// answers 503.
 	Campaigns Campaigns
+	// Retention is how long personal data is kept after announceAt, shown
+	// to customers next to the consent; nil leaves it out of the answer.
+	Retention *Retention
 	// Pages serves the web pages (/p/..., /owner/..., /assets/...); nil
 	// leaves those paths 404.
 	Pages http.Handler

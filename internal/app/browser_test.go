@@ -23,7 +23,8 @@ import (
 // appear live, paginates, downloads the CSV, cancels and then confirms the
 // draw, and verifies it; another owner is refused.
 func TestBrowserCustomerAndOwner(t *testing.T) {
-	app := newTestApp(t)
+	// The defaults' retention, shown next to the consent (no worker runs it).
+	app := newTestAppWith(t, appSetup{Retention: retention{NonWinners: 168 * time.Hour, Winners: 2160 * time.Hour}})
 	app.run()
 	browserCtx := newBrowser(t)
 	const rawName, rawPhone = "김민수", "010-2468-1357"
@@ -65,6 +66,8 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 			t.Errorf("input #%s has no <label>", id)
 		}
 	}
+	waitText(t, customer, "#retention", "당첨자 발표일로부터 7일 뒤 파기합니다")
+	waitText(t, customer, "#retention", "경품 전달을 위해 당첨자 발표일로부터 90일 뒤 파기합니다")
 	screenshot(t, customer, "main", "customer-form")
 
 	// A bad phone is refused by the page itself: nothing reaches the server.
@@ -209,6 +212,23 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	waitJS(t, owner, "the revealed phone", `/^010-\d{4}-\d{4}$/.test(document.querySelector("#winner-table tbody tr:first-child td:nth-child(4)").textContent)`)
 	revealed := eval[string](t, owner, `document.querySelector("#winner-table tbody tr:first-child").dataset.entry`)
 	waitText(t, owner, "#contact-reveals", "응모번호 "+revealed)
+
+	// 내 이벤트: the campaigns read model has the campaign, drawn, with its count.
+	run(t, owner, "내 이벤트", chromedp.Evaluate[chromedp.Void](`location.hash = "#/"`), chromedp.WaitVisible(chromedp.CSS("#events")))
+	waitText(t, owner, "#events", "오픈 기념 커피 이벤트")
+	waitText(t, owner, "#events", "참여자 26명")
+	waitText(t, owner, "#events", "추첨 완료")
+
+	// Mobile first: the dashboard fits a 360 px phone too (the table scrolls
+	// inside its box, the page does not).
+	run(t, owner, "owner on a phone",
+		chromedp.EmulateViewport(360, 800),
+		chromedp.Evaluate[chromedp.Void](`location.hash = "#/events/`+eventID.String()+`"`),
+		chromedp.WaitVisible(chromedp.CSS("#participant-rows")))
+	waitJS(t, owner, "winners on the phone", `document.querySelectorAll("#winner-table tbody tr").length === 3`)
+	if w := eval[int](t, owner, "document.documentElement.scrollWidth"); w > 360 {
+		t.Errorf("the dashboard is %d px wide on a 360 px screen", w)
+	}
 
 	// The customer page of a drawn campaign has no form.
 	run(t, customer, "drawn campaign", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#unavailable")))

@@ -76,6 +76,7 @@ type appSetup struct {
 	Topic       string
 	Roles       Roles         // zero: all
 	RateLimit   api.RateLimit // zero: off (tests send far more than a customer); the edge tests set one
+	Retention   retention     // zero: none shown; Every zero: no retention runs
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -117,6 +118,7 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Roles:     setup.Roles,
 		RateLimit: setup.RateLimit,
+		Retention: setup.Retention,
 	})
 	if err != nil {
 		t.Fatalf("newService: %v", err)

@@ -30,6 +30,15 @@ import (
 // exists, so in init.
 func init() { metrics.UseNilMetrics = true }
 
+// publicRetention is what the customer page says about retention; nil when
+// the instance was given none (tests), so the page says nothing it cannot back.
+func publicRetention(r retention) *api.Retention {
+	if r == (retention{}) {
+		return nil
+	}
+	return &api.Retention{NonWinners: r.NonWinners, Winners: r.Winners}
+}
+
 // deps is what a service is built from once the database is open and the
 // secrets are known.
 type deps struct {
@@ -131,6 +140,7 @@ func newService(d deps) (_ *service, err error) {
 		Idempotency:    eventstore.NewIdempotencyKeys(d.Pool, eventstore.IdempotencyConfig{}),
 		Closing:        d.Closing,
 		Campaigns:      s.queries,
+		Retention:      publicRetention(d.Retention),
 		Pages:          web.Handler(),
 	}, newMeteredCommands(s.commands, s.registry), s.queries, ready, d.Logger)
 	return s, nil

@@ -45,6 +45,7 @@ async function load() {
   $("#title").textContent = c.title;
   $("#period").textContent = formatDate(c.startsAt) + " ~ " + formatDate(c.endsAt);
   $("#announce").textContent = formatDate(c.announceAt);
+  if (c.retention) $("#retention").textContent = retentionText(c.retention);
   show($("#loading"), false);
   show($("#campaign"), true);
   show($("#erase-link-wrap"), true);
@@ -75,6 +76,14 @@ async function load() {
     });
   }
   $("#consent").addEventListener("change", () => { if ($("#consent").checked) setError("consent", ""); });
+}
+
+// retentionText spells out the service's retention (RETENTION_NON_WINNERS,
+// RETENTION_WINNERS) as the consent must: the real periods, not a guess.
+function retentionText(r) {
+  const span = (hours) => hours === 0 ? "당첨자 발표 직후"
+    : hours % 24 === 0 ? `당첨자 발표일로부터 ${hours / 24}일 뒤` : `당첨자 발표 ${hours}시간 뒤`;
+  return `${span(r.nonWinnersHours)} 파기합니다. 당첨되신 분의 정보는 경품 전달을 위해 ${span(r.winnersHours)} 파기합니다. 언제든 삭제를 요청하실 수 있습니다.`;
 }
 
 let sending = false;
