@@ -66,7 +66,11 @@ func printBanner(out io.Writer, s app.Started) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "  Data        %s (embedded mode; delete it to start afresh)\n\n", s.DataDir)
+	fmt.Fprintf(out, "  Data        %s (embedded mode; delete it to start afresh)\n", s.DataDir)
+	if s.PostgresDir != "" {
+		fmt.Fprintf(out, "  PostgreSQL data  %s (the PostgreSQL user cannot enter %s; delete both to start afresh)\n", s.PostgresDir, s.DataDir)
+	}
+	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Owner dashboard (the token rides in the fragment, which the browser never sends):\n  %s/owner/#token=%s\n\n", base, token)
 	fmt.Fprintf(out, "Owner token for %q (30 days):\n  export TOKEN=%s\n\n", app.DemoOwner, token)
 	fmt.Fprintf(out, "Try:\n")

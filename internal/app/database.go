@@ -30,6 +30,15 @@ type Database struct {
 	logger   *slog.Logger
 }
 
+// RelocatedDir is where the private cluster lives when, as root, it could not
+// live under the data directory; "" otherwise.
+func (db *Database) RelocatedDir() string {
+	if db.embedded == nil || !db.embedded.Relocated {
+		return ""
+	}
+	return db.embedded.DataDir
+}
+
 // OpenDatabase connects to DATABASE_URL or, in the embedded mode, to the
 // private PostgreSQL under the data directory (reusing the one a running
 // `serve` started), and applies the migrations.

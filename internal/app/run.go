@@ -28,6 +28,9 @@ type Started struct {
 	JWTSecret   []byte // the embedded mode's banner signs a demo token with it
 	Embedded    bool
 	DataDir     string
+	// PostgresDir is where the private cluster lives when it is not under
+	// DataDir (as root, when the server's user cannot reach DataDir).
+	PostgresDir string
 }
 
 // Run starts an instance with cfg's roles and serves until ctx ends: the
@@ -118,7 +121,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.OnStart != nil {
 		if err := cfg.OnStart(Started{
 			Addr: listener.Addr(), MetricsAddr: metricsAddr, Pprof: cfg.Pprof, DatabaseURL: db.URL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
-			JWTSecret: jwtSecret, Embedded: cfg.Embedded(), DataDir: cfg.DataDir,
+			JWTSecret: jwtSecret, Embedded: cfg.Embedded(), DataDir: cfg.DataDir, PostgresDir: db.RelocatedDir(),
 		}); err != nil {
 			cancel()
 			return errors.Join(err, group.Wait())

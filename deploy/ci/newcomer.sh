@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The newcomer's first run, for real: as root, a fresh clone under a directory
+# the PostgreSQL user cannot enter (mode 0700, like root's home) serves with
+# `make run` alone — embedded PostgreSQL and Kafka — answers /readyz, opens a
+# campaign with the banner's token, and the banner says where the cluster lives.
+# CI runs it (.ci/run); it needs root, the embedded ports 54329 and 9092 free.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+if [[ $(id -u) != 0 ]]; then
+	echo "newcomer: must run as root (it checks what root's make run does)" >&2
+	exit 1
+fi
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+home=$(mktemp -d "${NEWCOMER_PARENT:-/root}/newcomer.XXXXXX")
+chmod 0700 "$home"
+git clone -q "$PWD" "$home/participation"
+port=$(free_port)
+log=$home/run.log
+(
+	cd "$home/participation"
+	unset DATABASE_URL KAFKA_BROKERS JWT_SECRET PII_KEY DATA_DIR
+	HTTP_ADDR=127.0.0.1:$port METRICS_ADDR=127.0.0.1:$(free_port) exec setsid make run >"$log" 2>&1
+) &
+pid=$!
+relocated=""
+cleanup() {
+	kill -TERM -- "-$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -rf "$home"
+	[[ -n $relocated && -d $relocated ]] && rm -rf "$(dirname "$relocated")"
+	return 0
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 300); do
+	curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+	kill -0 "$pid" 2>/dev/null || { echo "newcomer: make run stopped:"; tail -30 "$log"; exit 1; }
+	sleep 1
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "newcomer: not ready after 300 s:"; tail -30 "$log"; exit 1; }
+
+relocated=$(sed -n 's/^  PostgreSQL data  \([^ ]*\) .*/\1/p' "$log")
+if [[ -z $relocated || ! -f $relocated/PG_VERSION ]]; then
+	echo "newcomer: the banner does not say where the cluster lives (or it is not there):"; cat "$log"; exit 1
+fi
+token=$(sed -n 's/^  export TOKEN=//p' "$log")
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/api/v1/events" \
+	-H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+	-d '{"title":"newcomer","startsAt":"2026-01-01T00:00:00+09:00","endsAt":"2030-01-01T00:00:00+09:00","announceAt":"2030-01-02T00:00:00+09:00"}')
+if [[ $status != 201 ]]; then
+	echo "newcomer: opening a campaign answered $status"; tail -30 "$log"; exit 1
+fi
+echo "newcomer: make run as root from $home (mode 0700) serves; its cluster lives in $relocated"
