@@ -23,6 +23,7 @@ run:
 	$(GO) run ./cmd/participation serve
 
 test:
+	@bash deploy/test-prereqs.sh "$(TEST_FLAGS)"
 	bash $(WITH_PG) $(GO) test $(TEST_FLAGS) $(PKGS)
 
 lint:
