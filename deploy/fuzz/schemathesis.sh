@@ -38,7 +38,7 @@ export DATABASE_URL=$app_url KAFKA_TOPIC=fuzz-$db HTTP_ADDR=127.0.0.1:$port METR
 export JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export PII_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 # one client IP sends everything: the per-IP limit would answer 429s only
-export RATE_LIMIT_PER_IP=${RATE_LIMIT_PER_IP:-100000}
+export RATE_LIMIT_PER_IP=${RATE_LIMIT_PER_IP:-10000/s,20000}
 "$work/participation" serve >"$work/serve.log" 2>&1 &
 serve=$!
 trap 'kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true' EXIT
