@@ -140,7 +140,10 @@ func (e *env) soak() *soakReport {
 	nextSample := start.Add(time.Minute)
 	minute := 1
 	behind := 0
-	for i := 0; i < total && e.ctx.Err() == nil; i++ {
+	// The soak lasts its duration: what the service could not take by then
+	// is not sent, and shows as the achieved rate falling short.
+	deadline := start.Add(e.o.soak)
+	for i := 0; i < total && e.ctx.Err() == nil && time.Now().Before(deadline); i++ {
 		due := start.Add(time.Duration(float64(i) / float64(e.o.soakRate) * float64(time.Second)))
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
