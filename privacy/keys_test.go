@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -133,5 +134,39 @@ func TestPublicizerMasksAndForgets(t *testing.T) {
 	}
 	if !strings.Contains(string(events[0].Data), "pii") {
 		t.Error("Public changed its input")
+	}
+}
+
+// A page of a rebuild opens its registrations on every CPU, each into its own place.
+func TestPublicizerLargeBatchKeepsOrder(t *testing.T) {
+	t.Parallel()
+	k := keys(t, root)
+	src := keySource{}
+	var events []eventstore.RecordedEvent
+	for i := range 2000 {
+		id := uuid.New()
+		phone := fmt.Sprintf("010-1234-%04d", i)
+		sealed, wrapped, err := k.Seal(rand.Reader, id, domain.PersonalData{Name: "김철수", Phone: phone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src[id] = wrapped
+		data, _ := json.Marshal(domain.ParticipantRegistered{ParticipantID: id, EventID: id, EntryNumber: "ABCD-2345", PII: sealed})
+		events = append(events, eventstore.RecordedEvent{Type: domain.TypeParticipantRegistered, SchemaVersion: 2, Data: data},
+			eventstore.RecordedEvent{Type: domain.TypeStoreVisitRecorded, Data: []byte(`{}`)})
+	}
+	out, err := privacy.NewPublicizer(k, src, nil).Public(context.Background(), events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(out); i += 2 {
+		var got domain.ParticipantRegistered
+		_ = json.Unmarshal(out[i].Data, &got)
+		if want := fmt.Sprintf("010-****-%04d", i/2); got.Phone != want || got.Name != "김**" {
+			t.Fatalf("event %d: %q %q, want 김** %q", i, got.Name, got.Phone, want)
+		}
+		if string(out[i+1].Data) != "{}" {
+			t.Fatalf("event %d changed: %s", i+1, out[i+1].Data)
+		}
 	}
 }

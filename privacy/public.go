@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -40,26 +42,30 @@ func NewPublicizer(keys *Keys, source KeySource, logger *slog.Logger) *Publicize
 // retries it); a registration that does not open is logged, without its
 // data, and published with empty values, so it cannot wedge the pipeline.
 func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
-	var ids []uuid.UUID
-	regs := make(map[int]domain.ParticipantRegistered)
+	var at []int // the registrations' indexes in events
 	for i, e := range events {
-		if e.Type != domain.TypeParticipantRegistered {
-			continue
+		if e.Type == domain.TypeParticipantRegistered {
+			at = append(at, i)
 		}
+	}
+	if len(at) == 0 {
+		return events, nil
+	}
+	regs := make([]domain.ParticipantRegistered, len(at))
+	inParallel(len(at), func(j int) {
+		e := events[at[j]]
 		ev, err := domain.DecodeEvent(e.Type, e.Data) // by shape: a rebuild page carries no schema version
 		if err != nil {
 			p.logger.Error("privacy: undecodable registration; publishing it without personal data", "position", e.Position, "err", err)
-			regs[i] = domain.ParticipantRegistered{}
-			continue
+			return
 		}
-		reg := ev.(domain.ParticipantRegistered)
-		regs[i] = reg
-		if !reg.Unsealed() {
+		regs[j] = ev.(domain.ParticipantRegistered)
+	})
+	ids := make([]uuid.UUID, 0, len(regs))
+	for _, reg := range regs {
+		if !reg.Unsealed() && reg.PII != "" {
 			ids = append(ids, reg.ParticipantID)
 		}
-	}
-	if len(regs) == 0 {
-		return events, nil
 	}
 	keys, err := p.source.SubjectKeys(ctx, ids)
 	if err != nil {
@@ -67,18 +73,39 @@ func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEve
 	}
 	out := make([]eventstore.RecordedEvent, len(events))
 	copy(out, events)
-	for i, reg := range regs {
+	inParallel(len(at), func(j int) {
+		reg, i := regs[j], at[j]
 		pd, err := p.keys.OpenRegistration(reg, keys[reg.ParticipantID])
 		if err != nil {
 			p.logger.Error("privacy: a registration does not open; publishing it without personal data",
 				"position", out[i].Position, "participant_id", reg.ParticipantID, "err", err)
 			pd = domain.PersonalData{}
 		}
-		data, err := domain.PublicRegistered(reg, pd)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Data = data
-	}
+		// Marshalling plain strings, a UUID and a time cannot fail.
+		out[i].Data, _ = domain.PublicRegistered(reg, pd)
+	})
 	return out, nil
+}
+
+// inParallel runs fn(0..n-1) on every CPU when n is worth it: a rebuild
+// page opens thousands of registrations.
+func inParallel(n int, fn func(int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/256)
+	if workers <= 1 {
+		for j := range n {
+			fn(j)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Go(func() {
+			for j := lo; j < hi; j++ {
+				fn(j)
+			}
+		})
+	}
+	wg.Wait()
 }
