@@ -45,11 +45,33 @@ type participants struct {
 	rows     []participantRow // new, not written yet: their flags change in place
 	flagged  map[uuid.UUID]struct{}
 	dirty    map[uuid.UUID]struct{} // campaigns whose counters changed
+	paths    pathNames
+}
+
+// pathNames interns entry paths, so that a person holds a number, not a
+// string: a map of a million persons without pointers is not scanned by
+// the GC.
+type pathNames struct {
+	names []string
+	ids   map[string]uint16
+}
+
+func (p *pathNames) id(name string) uint16 {
+	if id, ok := p.ids[name]; ok {
+		return id
+	}
+	if p.ids == nil {
+		p.ids = map[string]uint16{}
+	}
+	id := uint16(len(p.names))
+	p.names = append(p.names, name)
+	p.ids[name] = id
+	return id
 }
 
 type person struct {
 	campaign uuid.UUID
-	path     string
+	path     uint16 // in participants.paths
 	row      int32 // index in rows while not written, else -1
 	visited  bool
 	winner   bool
@@ -111,11 +133,12 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			id uuid.UUID
 			p  person
 		)
-		if err := rows.Scan(&id, &p.campaign, &p.path, &p.visited, &p.winner, &p.erased); err != nil {
+		var path string
+		if err := rows.Scan(&id, &p.campaign, &path, &p.visited, &p.winner, &p.erased); err != nil {
 			rows.Close()
 			return err
 		}
-		p.row = -1
+		p.row, p.path = -1, m.paths.id(path)
 		m.people[id] = p
 	}
 	if rows.Err() != nil {
@@ -178,7 +201,7 @@ func (m *participants) fold(e Event) error {
 			}
 			c := m.campaign(p.campaign)
 			c.winners++
-			if pc := c.paths[p.path]; pc != nil {
+			if pc := c.paths[m.paths.names[p.path]]; pc != nil {
 				pc.winners++
 			}
 			m.dirty[p.campaign] = struct{}{}
@@ -207,7 +230,7 @@ func (m *participants) register(ev domain.ParticipantRegistered, e Event) {
 	c.registered++
 	pc.registered++
 	m.dirty[ev.EventID] = struct{}{}
-	m.people[ev.ParticipantID] = person{campaign: ev.EventID, path: path, row: int32(len(m.rows))}
+	m.people[ev.ParticipantID] = person{campaign: ev.EventID, path: m.paths.id(path), row: int32(len(m.rows))}
 	name, phone := maskedContact(ev)
 	m.rows = append(m.rows, participantRow{id: ev.ParticipantID, eventID: ev.EventID, seq: c.registered,
 		pathSeq: pc.registered, position: e.Position, entryNumber: ev.EntryNumber, name: name, phone: phone,
