@@ -26,7 +26,7 @@ type winnerRow struct {
 	entryNumber, name, phone       string
 }
 
-func (*winners) name() string          { return WinnersProjection }
+func (*winners) name() string { return WinnersProjection }
 func (*winners) handles(t string) bool {
 	return t == domain.TypeWinnersDrawn || t == domain.TypeParticipantErased
 }

@@ -72,7 +72,7 @@ func (p *pathNames) id(name string) uint16 {
 type person struct {
 	campaign uuid.UUID
 	path     uint16 // in participants.paths
-	row      int32 // index in rows while not written, else -1
+	row      int32  // index in rows while not written, else -1
 	visited  bool
 	winner   bool
 	erased   bool
