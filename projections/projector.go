@@ -178,7 +178,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 	if err != nil {
 		return 0, nil, err
 	}
-	applied, skipped, err := foldBatch(ctx, m, tx, pos, events)
+	applied, skipped, err := foldBatch(ctx, m, tx, pos, events, nil)
 	if err != nil {
 		return 0, nil, err
 	}

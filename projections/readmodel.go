@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -90,6 +91,10 @@ type writer struct {
 	tx     pgx.Tx
 	schema string // "public" live; the shadow schema in a rebuild
 	notify []string
+	// copies, when set, takes the COPYs to run in the background (nothing
+	// else may use tx meanwhile); copyFailed closes when one failed.
+	copies     chan<- copyJob
+	copyFailed <-chan struct{}
 }
 
 func (w *writer) table(name string) string { return pgx.Identifier{w.schema, name}.Sanitize() }
@@ -100,8 +105,23 @@ func (w *writer) exec(ctx context.Context, sql string, args ...any) error {
 }
 
 func (w *writer) copyFrom(ctx context.Context, sql string, data []byte) error {
+	if w.copies != nil {
+		select {
+		case w.copies <- copyJob{sql: sql, data: data}:
+			return nil
+		case <-w.copyFailed:
+			return errors.New("an earlier COPY failed")
+		}
+	}
 	_, err := w.tx.Conn().PgConn().CopyFrom(ctx, &byteReader{b: data}, sql)
 	return err
+}
+
+// copyJob is a COPY that a rebuild's replay runs in the background, so
+// that PostgreSQL writes one page while the next is folded.
+type copyJob struct {
+	sql  string
+	data []byte
 }
 
 // positions is, per partition key, the last position a read model applied:
@@ -119,9 +139,14 @@ func (p positions) admit(e Event) bool {
 }
 
 // foldBatch folds the events m handles and admits, in order. A fold error
-// is a poison event: skipped, reported in skipped, never retried.
-func foldBatch(ctx context.Context, m readModel, db querier, pos positions, events []Event) (applied int, skipped []Poisoned, err error) {
-	batch := make([]Event, 0, len(events))
+// is a poison event: skipped, reported in skipped, never retried. buf, when
+// given, is reused for the events folded (a rebuild folds a million).
+func foldBatch(ctx context.Context, m readModel, db querier, pos positions, events []Event, buf *[]Event) (applied int, skipped []Poisoned, err error) {
+	var batch []Event
+	if buf != nil {
+		batch = (*buf)[:0]
+		defer func() { *buf = batch[:0] }()
+	}
 	for _, e := range events {
 		if m.handles(e.Type) && pos.admit(e) {
 			batch = append(batch, e)

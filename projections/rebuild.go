@@ -300,6 +300,7 @@ type rebuild struct {
 	pos      []positions
 	keys     map[string]struct{}
 	applied  map[string]int64
+	scratch  []Event          // reused by foldBatch
 	tail     *eventstore.Tail // the catch-up reader, after position
 	head     int64            // the store's head when last known
 	position int64            // the last position applied to the shadow tables

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
@@ -164,6 +166,13 @@ func (r *rebuild) replay(ctx context.Context) error {
 	if r.head, err = settledHead(ctx, reader, r.logger); err != nil {
 		return err
 	}
+	for _, m := range r.models {
+		if p, ok := m.(*participants); ok {
+			// Most events are registrations: growing the map costs more
+			// than the memory it may leave unused.
+			p.people = make(map[uuid.UUID]person, min(r.head, 4_000_000))
+		}
+	}
 	r.progress(PhaseReplay)
 	// The winners and the draw log need nothing but the draws.
 	onlyType := domain.TypeWinnersDrawn
@@ -202,31 +211,52 @@ func (r *rebuild) replay(ctx context.Context) error {
 		defer conn.Release()
 		// One transaction: the shadow tables are nobody's until the swap.
 		return pgx.BeginFunc(gctx, conn, func(tx pgx.Tx) error {
-			w := &writer{tx: tx, schema: r.schema}
-			for p := range pages {
-				select {
-				case <-p.ready:
-				case <-gctx.Done():
-					return gctx.Err()
-				}
-				if p.err != nil {
-					return p.err
-				}
-				if err := r.foldPage(gctx, p); err != nil {
-					return err
-				}
-				for _, m := range r.models {
-					if err := m.flush(gctx, w, false); err != nil {
+			copies := make(chan copyJob, 1)
+			cg, cctx := errgroup.WithContext(gctx)
+			cg.Go(func() error {
+				for j := range copies {
+					if _, err := tx.Conn().PgConn().CopyFrom(cctx, &byteReader{b: j.data}, j.sql); err != nil {
 						return err
 					}
 				}
-				r.progress(PhaseReplay)
+				return nil
+			})
+			w := &writer{tx: tx, schema: r.schema, copies: copies, copyFailed: cctx.Done()}
+			err := r.foldPages(gctx, pages, w)
+			close(copies)
+			if cerr := cg.Wait(); err == nil || cerr != nil {
+				err = cmp.Or(cerr, err)
 			}
-			return nil
+			return err
 		})
 	})
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("replay: %w", err)
+	}
+	return nil
+}
+
+// foldPages folds each page into the models and writes what they let go
+// of before the indexes exist (new participants).
+func (r *rebuild) foldPages(ctx context.Context, pages <-chan *page, w *writer) error {
+	for p := range pages {
+		select {
+		case <-p.ready:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if p.err != nil {
+			return p.err
+		}
+		if err := r.foldPage(ctx, p); err != nil {
+			return err
+		}
+		for _, m := range r.models {
+			if err := m.flush(ctx, w, false); err != nil {
+				return err
+			}
+		}
+		r.progress(PhaseReplay)
 	}
 	return nil
 }
@@ -237,7 +267,7 @@ func (r *rebuild) foldPage(ctx context.Context, p *page) error {
 		r.logPoison(ctx, e)
 	}
 	for i, m := range r.models {
-		applied, skipped, err := foldBatch(ctx, m, r.pool, r.pos[i], p.events)
+		applied, skipped, err := foldBatch(ctx, m, r.pool, r.pos[i], p.events, &r.scratch)
 		if err != nil {
 			return err
 		}
