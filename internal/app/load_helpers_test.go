@@ -205,25 +205,19 @@ func testPublicize(t *testing.T, pool *pgxpool.Pool) projections.Publicize {
 	return privacy.NewPublicizer(keys, eventstore.New(pool), slog.New(slog.DiscardHandler)).Public
 }
 
-// assertReadModelsMatchRebuild waits for every projection to reach the
-// store's head, then rebuilds every read model from the store beside the
-// live ones (a dry run) and fails the test on any difference.
+// assertReadModelsMatchRebuild rebuilds every read model from the store
+// beside the live ones (a dry run) until the live projectors have reached
+// the rebuild's position on every campaign they hold (the rebuild's own
+// per-campaign check: projection_positions), then fails the test on any
+// difference.
 func assertReadModelsMatchRebuild(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
 	var report projections.RebuildReport
 	waitUntil(t, "the live read models equal to a rebuild from the store", func() error {
-		status, err := projections.Status(t.Context(), pool)
-		if err != nil {
-			return err
-		}
-		for _, s := range status {
-			if s.Lag > 0 {
-				return fmt.Errorf("projection %s lags %d events", s.Name, s.Lag)
-			}
-		}
 		ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
 		defer cancel()
 		opts := projections.RebuildOptions{Verify: true, DryRun: true, Publicize: testPublicize(t, pool)}
+		var err error
 		if report, err = projections.Rebuild(ctx, pool, opts); err != nil {
 			return fmt.Errorf("rebuild: %w", err)
 		}
@@ -243,4 +237,13 @@ func assertReadModelsMatchRebuild(t *testing.T, pool *pgxpool.Pool) {
 		return nil
 	})
 	t.Logf("read models equal to a rebuild of %d events (%d tables compared)", report.Events, len(report.Diffs))
+	if status, err := projections.Status(t.Context(), pool); err == nil {
+		for _, s := range status {
+			if s.Lag > 0 {
+				// Seen after kill -9: a projection's checkpoint of ignored events
+				// (flushed every second, for status only) stays behind.
+				t.Logf("note: projections status shows %s at %d of %d", s.Name, s.Position, s.Head)
+			}
+		}
+	}
 }

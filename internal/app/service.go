@@ -102,7 +102,7 @@ func newService(d deps) (_ *service, err error) {
 		if s.relay, err = newRelay(s.store, d, publicize, s.registry); err != nil {
 			return nil, err
 		}
-		s.registry.MustRegister(cached(relayLag(s.store, s.relay), lagCacheTTL))
+		s.registry.MustRegister(cached(relayLag(s.store, s.relay), lagCacheTTL), relayLeader(s.relay))
 		if d.Retention.Every > 0 {
 			if s.retention, err = newRetentionWorker(s.store, d.PIIKey, d.Retention, s.relay, d.Logger); err != nil {
 				return nil, err
