@@ -42,12 +42,12 @@ func relayLag(store *eventstore.Store, r *relay.Relay) prometheus.Collector {
 
 // relayLeader says which instance publishes (one per database; the others
 // stand by), so an operator, and the take-over test, can see it move.
-func relayLeader(relay *eventstore.Relay) prometheus.Collector {
+func relayLeader(r *relay.Relay) prometheus.Collector {
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "participation_relay_leader",
 		Help: "1 while this instance's relay holds the leadership lock and publishes, 0 while it stands by.",
 	}, func() float64 {
-		if relay.Leader() {
+		if r.Leader() {
 			return 1
 		}
 		return 0
