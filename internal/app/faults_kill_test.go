@@ -18,6 +18,7 @@ import (
 // equal to a rebuild from the store.
 func TestKill9UnderLoad(t *testing.T) {
 	t.Parallel()
+	serialHeavy(t)
 	setup := processSetup{DatabaseURL: testenv.Database(t), Brokers: testenv.KafkaBrokers(t), Topic: testenv.Topic(t)}
 	pool := openPool(t, setup.DatabaseURL)
 	in := startInstance(t, "serve", setup, killableRoles(t, setup))
@@ -63,8 +64,8 @@ func TestKill9UnderLoad(t *testing.T) {
 		return nil
 	})
 
+	l.assertAllStored(t, pool, owner) // first: it names what is missing, if anything
 	assertReadModelsMatchRebuild(t, pool)
-	l.assertAllStored(t, pool, owner)
 }
 
 // killableRoles are the roles a test may kill with SIGKILL: all of them

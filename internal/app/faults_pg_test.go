@@ -89,6 +89,7 @@ func (c *ownCluster) crash() {
 // ends equal to a rebuild from the store.
 func TestPostgresRestartUnderLoad(t *testing.T) {
 	t.Parallel()
+	serialHeavy(t)
 	cluster := startOwnCluster(t)
 	a := newTestAppWith(t, appSetup{DatabaseURL: cluster.url()})
 	a.run()
@@ -139,6 +140,6 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		t.Errorf("/readyz after the database returned = %d, want 200: %s", ans.Status, ans.Body)
 	}
 
+	l.assertAllStored(t, a.pool, owner) // first: it names what is missing, if anything
 	assertReadModelsMatchRebuild(t, a.pool)
-	l.assertAllStored(t, a.pool, owner)
 }
