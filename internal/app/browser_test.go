@@ -151,6 +151,13 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	eval[bool](t, owner, `(() => { const s = document.querySelector("#filter-channel"); s.value = ""; s.dispatchEvent(new Event("change")); return true; })()`)
 	waitText(t, owner, "#total-count", "26")
 
+	// 공유: a link per channel, and the STORE_QR code drawn (a PNG the page
+	// fetched with the token).
+	waitJS(t, owner, "the QR code", `(() => { const i = document.querySelector("#store-qr img"); return !!i && i.complete && i.naturalWidth > 100; })()`)
+	if got := eval[string](t, owner, `document.querySelector("#share-STORE_QR").value`); got != fmt.Sprintf("%s/p/%s?from=STORE_QR", app.url, eventID) {
+		t.Errorf("STORE_QR link %q", got)
+	}
+
 	// CSV 다운로드: a real download, UTF-8 with BOM, masked.
 	files := downloads(t, owner)
 	run(t, owner, "CSV", chromedp.Click(chromedp.CSS("#csv-download")))
@@ -194,6 +201,13 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 		t.Errorf("%d draws, want 1", n)
 	}
 	noRawPII(t, owner, rawName, rawPhone)
+
+	// The winner filter shows the three.
+	eval[bool](t, owner, `(() => { const s = document.querySelector("#filter-winner"); s.value = "true"; s.dispatchEvent(new Event("change")); return true; })()`)
+	waitText(t, owner, "#total-count", "3")
+	if n := eval[int](t, owner, `[...document.querySelectorAll("#participant-rows tr")].filter((r) => r.lastChild.textContent === "당첨").length`); n != 3 {
+		t.Errorf("%d rows marked 당첨 under the winner filter, want 3", n)
+	}
 
 	// 추첨 로그 and 검증, also after a reload (no draw button then either).
 	run(t, owner, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#participant-rows")))
@@ -268,6 +282,21 @@ func TestBrowserEdgeCases(t *testing.T) {
 	if eval[bool](t, tab, `!document.querySelector("#form-view").hidden`) {
 		t.Error("a closed campaign shows the form")
 	}
+
+	// A form left open while the owner draws: the 409 says 참여 기간이 아닙니다.
+	late := app.openCampaign(ownerA, openNow())
+	app.register(late, "한가람", "010-5555-0101")
+	run(t, tab, "form open before the draw",
+		chromedp.Navigate(app.url+"/p/"+late.String()+"?from=OTHER"),
+		chromedp.WaitVisible(chromedp.CSS("#form")))
+	app.draw(ownerA, late, 1)
+	run(t, tab, "submit after the draw",
+		chromedp.SendKeys(chromedp.CSS("#name"), "윤슬기"),
+		chromedp.SendKeys(chromedp.CSS("#phone"), "010-5555-0202"),
+		chromedp.Click(chromedp.CSS(`label[for="consent"]`)),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#unavailable")))
+	waitText(t, tab, "#unavailable", "참여 기간이 아닙니다")
 
 	// 내 정보 삭제 요청: a wrong entry number is refused, the right one erases.
 	open := app.openCampaign(ownerA, openNow())
