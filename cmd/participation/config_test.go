@@ -122,3 +122,25 @@ func TestBannerShowsNoPassword(t *testing.T) {
 		}
 	}
 }
+
+// The embedded mode's banner links the owner dashboard with a working token
+// in the fragment (the part of a URL a browser never sends).
+func TestBannerLinksTheDashboard(t *testing.T) {
+	secret := []byte("banner-test-secret-banner-test-secret")
+	var out strings.Builder
+	err := printBanner(&out, app.Started{
+		Addr: &net.TCPAddr{IP: net.IPv4zero, Port: 8080}, MetricsAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090},
+		Roles: app.AllRoles, Embedded: true, JWTSecret: secret,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(out.String(), "http://localhost:8080/owner/#token=")
+	if i < 0 {
+		t.Fatalf("no dashboard link in the banner:\n%s", out.String())
+	}
+	tok, _, _ := strings.Cut(out.String()[i+len("http://localhost:8080/owner/#token="):], "\n")
+	if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return secret, nil }, jwt.WithValidMethods([]string{"HS256"})); err != nil {
+		t.Errorf("the link's token does not verify: %v", err)
+	}
+}
