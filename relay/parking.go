@@ -116,7 +116,7 @@ type queued struct {
 // drainKey sends one campaign's queue from its head: a refused head alone
 // (so that nothing behind it goes out if Kafka refuses it again), then the
 // held events up to the next refused one. It stops at the first failure.
-func (r *Relay) drainKey(ctx context.Context, key string) error {
+func (r *Relay) drainKey(ctx context.Context, key string) (err error) {
 	rows, err := r.store.Pool().Query(ctx, `SELECT position, refused, retry_requested FROM parked_events
 		WHERE partition_key = $1 ORDER BY position`, key)
 	if err != nil {
@@ -129,6 +129,16 @@ func (r *Relay) drainKey(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("parked queue: %w", err)
 	}
+	// What went out leaves the table at the end, all at once: `relay retry`
+	// then sees a queue either waiting or gone.
+	var sentAll []int64
+	defer func() {
+		if len(sentAll) > 0 {
+			if _, derr := r.store.Pool().Exec(ctx, `DELETE FROM parked_events WHERE position = ANY($1)`, sentAll); derr != nil && err == nil {
+				err = fmt.Errorf("unpark: %w", derr)
+			}
+		}
+	}()
 	for len(queue) > 0 {
 		head := queue[0]
 		if head.refused && !head.requested {
@@ -141,13 +151,9 @@ func (r *Relay) drainKey(ctx context.Context, key string) error {
 			}
 		}
 		sent, stop, err := r.sendQueued(ctx, queue[:n])
+		sentAll = append(sentAll, sent...)
 		if err != nil {
 			return err
-		}
-		if len(sent) > 0 {
-			if _, err := r.store.Pool().Exec(ctx, `DELETE FROM parked_events WHERE position = ANY($1)`, sent); err != nil {
-				return fmt.Errorf("unpark: %w", err)
-			}
 		}
 		if stop {
 			return nil
@@ -155,6 +161,10 @@ func (r *Relay) drainKey(ctx context.Context, key string) error {
 		queue = queue[n:]
 	}
 	if len(queue) == 0 {
+		if _, err := r.store.Pool().Exec(ctx, `DELETE FROM parked_events WHERE position = ANY($1)`, sentAll); err != nil {
+			return fmt.Errorf("unpark: %w", err)
+		}
+		sentAll = nil // deleted: the campaign may flow
 		delete(r.blocked, key)
 		r.cfg.Logger.Info("relay: a parked campaign's queue went out; it flows again", "relay", r.cfg.Name, "campaign", key)
 	}
