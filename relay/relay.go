@@ -281,6 +281,7 @@ func (e *sendError) Error() string { return e.err.Error() }
 
 type tailBatch struct {
 	events []eventstore.RecordedEvent
+	msgs   []*message.Message // msgs[i] is events[i]'s message
 	err    error
 }
 
@@ -321,7 +322,7 @@ func (r *Relay) pump(ctx context.Context, conn *pgxpool.Conn) error {
 		if b.err != nil {
 			return b.err
 		}
-		settled, rows, blocked, sendErr := r.publish(ctx, b.events)
+		settled, rows, blocked, sendErr := r.publish(ctx, b.events, b.msgs)
 		if settled > 0 {
 			last := b.events[settled-1].Position
 			if len(rows) > 0 { // the parked rows and the checkpoint past them, together
@@ -352,9 +353,15 @@ func (r *Relay) read(ctx context.Context, after int64, out chan<- tailBatch) {
 			}
 			return
 		case len(events) > 0:
+			// Publicized here, so that its database round trip overlaps
+			// with Kafka's work on the batch before.
+			msgs, err := r.messages(ctx, events)
 			select {
-			case out <- tailBatch{events: events}:
+			case out <- tailBatch{events: events, msgs: msgs, err: err}:
 			case <-ctx.Done():
+			}
+			if err != nil {
+				return
 			}
 		case waiting:
 			sleep(ctx, 2*time.Millisecond)
@@ -391,16 +398,12 @@ func (r *Relay) saveCheckpoints(ctx context.Context, saved int64) {
 // refused or held), the parked rows among them and the campaigns they
 // blocked, and the error that stopped it at the first event Kafka did not
 // take for a reason that may pass.
-func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent) (settled int, rows []parkedRow, blocked map[string]bool, err error) {
-	var toSend []eventstore.RecordedEvent
-	for _, e := range events {
+func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent, all []*message.Message) (settled int, rows []parkedRow, blocked map[string]bool, err error) {
+	msgs := make([]*message.Message, 0, len(all))
+	for i, e := range events {
 		if !r.blocked[e.PartitionKey] {
-			toSend = append(toSend, e)
+			msgs = append(msgs, all[i])
 		}
-	}
-	msgs, err := r.messages(ctx, toSend)
-	if err != nil {
-		return 0, nil, nil, err
 	}
 	errs := r.sender.Send(ctx, r.cfg.Topic, msgs)
 	blocked = map[string]bool{}
