@@ -11,6 +11,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 
 import schemathesis
+from hypothesis import strategies as st
 
 TIME = re.compile(
     r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
@@ -30,3 +31,18 @@ def open_now(context, body):
     stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
     return {**body, "startsAt": stamp(now - timedelta(hours=1)), "endsAt": stamp(now + timedelta(days=1)),
             "announceAt": stamp(now + timedelta(days=2))}
+
+
+# The name's pattern needs a lookahead (its length counts a run of inner white
+# space as one), which hypothesis can only filter for: generate names that
+# already fit it, in the scripts a shop's customers write them in, with a
+# white-space run now and then. Negative cases still come from the pattern.
+_letters = st.sampled_from(list("김이박최정강조윤장임한오서신권황안송류홍민수영희지현서준하윤도아예은ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzéüñçøåß"))
+_word = st.lists(_letters, min_size=1, max_size=12).map("".join)
+_name = st.builds(
+    lambda first, rest, pad: pad + " ".join([first, *rest]) + pad,
+    _word.filter(lambda w: len(w) >= 2),
+    st.lists(_word, max_size=2),
+    st.sampled_from(["", " ", "\t", "\u3000"]),
+)
+schemathesis.openapi.format("person-name", _name)
