@@ -43,11 +43,11 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		}
 		// The store's inline candidates table, read under the fence: exactly
 		// the committed registrations, erased ones left out.
-		rows, err := tx.Candidates(ctx, cmd.EventID.String())
+		candidates, cutoff, err := tx.DrawCandidates(ctx, cmd.EventID.String())
 		if err != nil {
 			return err
 		}
-		pool := candidatesFromTable(rows)
+		pool := candidatePool{candidates: candidates, cutoff: cutoff}
 		var seed [32]byte
 		if _, err := io.ReadFull(h.random, seed[:]); err != nil {
 			return fmt.Errorf("seed: %w", err)
@@ -108,17 +108,6 @@ var (
 type candidatePool struct {
 	candidates []domain.Candidate
 	cutoff     int64
-}
-
-func candidatesFromTable(rows []eventstore.Candidate) candidatePool {
-	pool := candidatePool{candidates: make([]domain.Candidate, 0, len(rows))}
-	for _, r := range rows {
-		pool.cutoff = max(pool.cutoff, r.LastPosition)
-		if !r.Erased {
-			pool.candidates = append(pool.candidates, domain.Candidate{ParticipantID: r.ParticipantID, EntryNumber: r.EntryNumber, Visited: r.Visited})
-		}
-	}
-	return pool
 }
 
 // candidatesFrom replays a partition's candidate events (verify reads them

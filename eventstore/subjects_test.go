@@ -101,8 +101,27 @@ func TestCandidatesFollowTheEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Malformed data is stored all the same and makes no candidate.
-	if _, err := store.Append(ctx, "odd", eventstore.NoStream, typed(t, "ParticipantRegistered", campaign, "5")); err != nil {
+	odd, err := store.Append(ctx, "odd", eventstore.NoStream, typed(t, "ParticipantRegistered", campaign, "5"))
+	if err != nil {
 		t.Fatalf("a malformed registration failed the append: %v", err)
+	}
+	err = store.Exclusive(ctx, "fence", func(ctx context.Context, tx *eventstore.Tx) error {
+		cands, cutoff, err := tx.DrawCandidates(ctx, campaign)
+		if err != nil {
+			return err
+		}
+		got := map[uuid.UUID]bool{}
+		for _, c := range cands {
+			got[c.ParticipantID] = c.Visited
+		}
+		if len(cands) != 2 || !got[ids[0]] || got[ids[2]] || cutoff != odd.Positions[0] {
+			t.Errorf("draw candidates %+v, cut-off %d; want %s (visited) and %s, cut-off %d (the partition's last)",
+				cands, cutoff, ids[0], ids[2], odd.Positions[0])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	rows, err := store.Candidates(ctx, campaign)
 	if err != nil {
