@@ -68,8 +68,8 @@ func pageParams(c *gin.Context) (page, size int, err error) {
 	var fe fieldErrors
 	page, size = 1, defaultPageSize
 	if v, ok := c.GetQuery("page"); ok {
-		if page, err = strconv.Atoi(v); err != nil || page < 1 {
-			fe.add("page", "Must be an integer of at least 1.")
+		if page, err = strconv.Atoi(v); err != nil || page < 1 || page > maxPage {
+			fe.add("page", fmt.Sprintf("Must be an integer from 1 to %d.", maxPage))
 		}
 	}
 	if v, ok := c.GetQuery("size"); ok {
