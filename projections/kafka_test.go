@@ -223,7 +223,11 @@ func TestRouterSkipsPoisonMessages(t *testing.T) {
 		PartitionKey: key, SchemaVersion: 1, Data: []byte(`{}`)})
 	garbage := eventstore.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "ParticipantRegistered",
 		Position: events[1].Position, PartitionKey: key, SchemaVersion: 1, Data: []byte(`not json`)})
-	for _, m := range []*message.Message{noMetadata, unknown, garbage} {
+	// decodes, but PostgreSQL refuses its entry path (a NUL) for good
+	refused := eventstore.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "ParticipantRegistered",
+		Position: 1, PartitionKey: key, SchemaVersion: 1, Data: []byte(`{"participantId":"` + uuid.NewString() +
+			`","eventId":"` + key + `","entryNumber":"X1","entryPath":"BAD\u0000PATH","privacyConsent":true}`)})
+	for _, m := range []*message.Message{noMetadata, unknown, garbage, refused} {
 		if err := pub.Publish(topic, m); err != nil {
 			t.Fatal(err)
 		}

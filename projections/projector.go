@@ -183,7 +183,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 		return 0, nil, err
 	}
 	if err := m.flush(ctx, w, true); err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", name, err)
+		return 0, nil, err
 	}
 	for _, id := range w.notify {
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, AnalyticsChannel, id); err != nil {

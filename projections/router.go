@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
@@ -180,6 +182,13 @@ func (r *Router) flush() {
 	}
 }
 
+// permanent reports whether err is PostgreSQL refusing the data itself
+// (data exception, integrity violation): retrying cannot help.
+func permanent(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23"))
+}
+
 // dispatch spreads the messages over the projection's workers by
 // partition key. The subscriber commits only the contiguous acks, so the
 // workers may ack in any order.
@@ -286,6 +295,22 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if permanent(err) {
+			// Data the database refuses for good: find the event(s) by
+			// applying one at a time, and skip those, so the partition
+			// goes on.
+			if len(recs) == 1 {
+				r.cfg.Logger.Warn("projection: event skipped", "projection", p.name, "position", recs[0].Position,
+					"partition_key", recs[0].PartitionKey, "event_type", recs[0].Type, "error", err)
+				return nil
+			}
+			for _, rec := range recs {
+				if err := r.apply(ctx, p, []*message.Message{eventstore.ToMessage(rec)}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		r.cfg.Logger.Error("projection: apply failed; will retry", "projection", p.name, "messages", len(batch),
 			"first_position", recs[0].Position, "error", err)

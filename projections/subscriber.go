@@ -221,6 +221,7 @@ func (c *consumer) forget(revoked map[string][]int32) {
 
 func (c *consumer) run(ctx context.Context) {
 	defer close(c.out)
+	var warned time.Time
 	for {
 		// wait for a free slot, then poll as many as are free
 		select {
@@ -243,7 +244,9 @@ func (c *consumer) run(ctx context.Context) {
 			return
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			// once in a while: a broker away fails every poll
+			if !errors.Is(err, context.Canceled) && time.Since(warned) > 10*time.Second {
+				warned = time.Now()
 				c.cfg.Logger.Warn("subscriber: fetch failed; retrying", "topic", topic, "partition", p,
 					"group", c.cfg.ConsumerGroup, "error", err)
 			}
