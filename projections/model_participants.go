@@ -114,6 +114,7 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 	for _, e := range batch {
 		switch ev := e.Data.(type) {
 		case domain.ParticipantRegistered:
+			// looked up too: a participant already present changes nothing
 			ids, campaigns = append(ids, ev.ParticipantID), append(campaigns, ev.EventID)
 		case domain.StoreVisitRecorded:
 			ids = append(ids, ev.ParticipantID)
@@ -123,28 +124,10 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			ids, campaigns = append(ids, winnerIDs(ev.Winners)...), append(campaigns, ev.EventID)
 		}
 	}
-	rows, err := db.Query(ctx, `SELECT participant_id, event_id, entry_path, store_visited, winner, erased
-		FROM participants WHERE participant_id = ANY($1)`, ids)
-	if err != nil {
+	if err := m.loadPeople(ctx, db, ids); err != nil {
 		return err
 	}
-	for rows.Next() {
-		var (
-			id uuid.UUID
-			p  person
-		)
-		var path string
-		if err := rows.Scan(&id, &p.campaign, &path, &p.visited, &p.winner, &p.erased); err != nil {
-			rows.Close()
-			return err
-		}
-		p.row, p.path = -1, m.paths.id(path)
-		m.people[id] = p
-	}
-	if rows.Err() != nil {
-		return rows.Err()
-	}
-	rows, err = db.Query(ctx, `SELECT event_id, entry_path, registered, winners FROM participant_counts
+	rows, err := db.Query(ctx, `SELECT event_id, entry_path, registered, winners FROM participant_counts
 		WHERE event_id = ANY($1)`, campaigns)
 	if err != nil {
 		return err
@@ -165,6 +148,32 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 		} else {
 			c.paths[path] = &pathCount{registered: registered, winners: winners}
 		}
+	}
+	return rows.Err()
+}
+
+// loadPeople reads the participants named by ids.
+func (m *participants) loadPeople(ctx context.Context, db querier, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.Query(ctx, `SELECT participant_id, event_id, entry_path, store_visited, winner, erased
+		FROM participants WHERE participant_id = ANY($1)`, ids)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var (
+			id uuid.UUID
+			p  person
+		)
+		var path string
+		if err := rows.Scan(&id, &p.campaign, &path, &p.visited, &p.winner, &p.erased); err != nil {
+			rows.Close()
+			return err
+		}
+		p.row, p.path = -1, m.paths.id(path)
+		m.people[id] = p
 	}
 	return rows.Err()
 }
