@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/shopevents/participation/domain"
 )
@@ -124,11 +125,21 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			ids, campaigns = append(ids, winnerIDs(ev.Winners)...), append(campaigns, ev.EventID)
 		}
 	}
-	if err := m.loadPeople(ctx, db, ids); err != nil {
-		return err
+	// one round trip for both reads
+	b := &pgx.Batch{}
+	if len(ids) > 0 {
+		b.Queue(`SELECT participant_id, event_id, entry_path, store_visited, winner, erased
+			FROM participants WHERE participant_id = ANY($1)`, ids)
 	}
-	rows, err := db.Query(ctx, `SELECT event_id, entry_path, registered, winners FROM participant_counts
-		WHERE event_id = ANY($1)`, campaigns)
+	b.Queue(`SELECT event_id, entry_path, registered, winners FROM participant_counts WHERE event_id = ANY($1)`, campaigns)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	if len(ids) > 0 {
+		if err := m.scanPeople(br); err != nil {
+			return err
+		}
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return err
 	}
@@ -149,27 +160,26 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			c.paths[path] = &pathCount{registered: registered, winners: winners}
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return br.Close()
 }
 
-// loadPeople reads the participants named by ids.
-func (m *participants) loadPeople(ctx context.Context, db querier, ids []uuid.UUID) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	rows, err := db.Query(ctx, `SELECT participant_id, event_id, entry_path, store_visited, winner, erased
-		FROM participants WHERE participant_id = ANY($1)`, ids)
+// scanPeople reads the participants the batch's first query found.
+func (m *participants) scanPeople(br pgx.BatchResults) error {
+	rows, err := br.Query()
 	if err != nil {
 		return err
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var (
-			id uuid.UUID
-			p  person
+			id   uuid.UUID
+			p    person
+			path string
 		)
-		var path string
 		if err := rows.Scan(&id, &p.campaign, &path, &p.visited, &p.winner, &p.erased); err != nil {
-			rows.Close()
 			return err
 		}
 		p.row, p.path = -1, m.paths.id(path)

@@ -173,7 +173,7 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 	}
 	// Sorted, so that two transactions lock the keys in one order.
 	slices.Sort(keys)
-	w := &writer{tx: tx, schema: schema}
+	w := &writer{tx: tx, schema: schema, queue: &pgx.Batch{}}
 	pos, err := lockPositions(ctx, w, name, keys)
 	if err != nil {
 		return 0, nil, err
@@ -186,12 +186,15 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 		return 0, nil, err
 	}
 	for _, id := range w.notify {
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, AnalyticsChannel, id); err != nil {
+		if err := w.exec(ctx, `SELECT pg_notify($1, $2)`, AnalyticsChannel, id); err != nil {
 			return 0, nil, err
 		}
 	}
 	if err := writePositions(ctx, w, name, pos, keys); err != nil {
 		return 0, nil, fmt.Errorf("%s: positions: %w", name, err)
+	}
+	if err := w.send(ctx); err != nil {
+		return 0, nil, err
 	}
 	return applied, skipped, nil
 }
@@ -200,12 +203,12 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 // of keys (a missing one is 0), so that no other transaction applies
 // events of these keys meanwhile.
 func lockPositions(ctx context.Context, w *writer, name string, keys []string) (positions, error) {
-	if err := w.exec(ctx, `INSERT INTO `+w.table("projection_positions")+` (projection, partition_key, position, updated_at)
-		SELECT $1, k, 0, now() FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING`, name, keys); err != nil {
-		return nil, fmt.Errorf("positions: %w", err)
-	}
-	rows, err := w.tx.Query(ctx, `SELECT partition_key, position FROM `+w.table("projection_positions")+`
-		WHERE projection = $1 AND partition_key = ANY($2) ORDER BY partition_key FOR UPDATE`, name, keys)
+	// One statement: a missing row is inserted at 0, an existing one
+	// "updated" to itself, which locks it and returns its position.
+	rows, err := w.tx.Query(ctx, `INSERT INTO `+w.table("projection_positions")+` AS p (projection, partition_key, position, updated_at)
+		SELECT $1, k, 0, now() FROM unnest($2::text[]) AS k
+		ON CONFLICT (projection, partition_key) DO UPDATE SET position = p.position
+		RETURNING partition_key, position`, name, keys)
 	if err != nil {
 		return nil, fmt.Errorf("positions: %w", err)
 	}

@@ -39,6 +39,7 @@ type readModel interface {
 // querier is what load reads with: a pool, a connection or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // Event is a stored event decoded once, as the read models fold it.
@@ -91,6 +92,9 @@ type writer struct {
 	tx     pgx.Tx
 	schema string // "public" live; the shadow schema in a rebuild
 	notify []string
+	// queue, when set, collects the statements for send (the live path
+	// sends them in one round trip before the commit).
+	queue *pgx.Batch
 	// copies, when set, takes the COPYs to run in the background (nothing
 	// else may use tx meanwhile); copyFailed closes when one failed.
 	copies     chan<- copyJob
@@ -100,11 +104,28 @@ type writer struct {
 func (w *writer) table(name string) string { return pgx.Identifier{w.schema, name}.Sanitize() }
 
 func (w *writer) exec(ctx context.Context, sql string, args ...any) error {
+	if w.queue != nil {
+		w.queue.Queue(sql, args...)
+		return nil
+	}
 	_, err := w.tx.Exec(ctx, sql, args...)
 	return err
 }
 
+// send runs the statements queued, in one round trip.
+func (w *writer) send(ctx context.Context) error {
+	if w.queue == nil || w.queue.Len() == 0 {
+		return nil
+	}
+	b := w.queue
+	w.queue = &pgx.Batch{}
+	return w.tx.SendBatch(ctx, b).Close()
+}
+
 func (w *writer) copyFrom(ctx context.Context, sql string, data []byte) error {
+	if err := w.send(ctx); err != nil { // what was queued comes first
+		return err
+	}
 	if w.copies != nil {
 		select {
 		case w.copies <- copyJob{sql: sql, data: data}:
