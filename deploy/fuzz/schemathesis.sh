@@ -50,6 +50,8 @@ done
 curl -fsS "http://$HTTP_ADDR/readyz" >/dev/null || { echo "serve not ready"; tail -30 "$work/serve.log"; exit 1; }
 token=$("$work/participation" token --owner fuzz-owner --ttl 2h | tail -1)
 
+# one worker: with two threads, hypothesis' lambda descriptions (ast parsing)
+# raced once here and ended the run with a runtime error of the tool itself
 set +e
 SCHEMATHESIS_HOOKS=hooks PYTHONPATH=deploy/fuzz "$venv/bin/st" --config-file deploy/fuzz/schemathesis.toml run api/openapi.yaml --url "http://$HTTP_ADDR" \
 	--checks all \
@@ -57,7 +59,7 @@ SCHEMATHESIS_HOOKS=hooks PYTHONPATH=deploy/fuzz "$venv/bin/st" --config-file dep
 	--header "Authorization: Bearer $token" \
 	--max-examples "${FUZZ_MAX_EXAMPLES:-40}" \
 	--max-time "${FUZZ_MAX_TIME:-300}" \
-	--workers 2 \
+	--workers 1 \
 	--seed "${FUZZ_SEED:-$RANDOM}" \
 	--generation-database none \
 	--request-timeout 20 \
