@@ -13,9 +13,11 @@ import (
 // before it until the hole is either filled or known to stay empty (its
 // transaction rolled back). A hole below a position P that was visible in a
 // snapshot S is known to stay empty once every transaction that had an xid
-// when S was taken has ended, that is, once the oldest running xid has
-// reached S's xmax. That holds because an append claims its stream row (and
-// so its xid) before it draws positions.
+// when S was taken has ended. That holds because an append claims its stream
+// row (and so its xid) before it draws positions. The bound is an xid taken
+// after S (pg_current_xact_id), not S's xmax: PostgreSQL's xmax is the newest
+// completed xid plus one, so a running transaction that took its xid after
+// the last completed one is below no snapshot's xmin or xmax.
 //
 // A Tail is not safe for concurrent use.
 type Tail struct {
@@ -27,7 +29,10 @@ type Tail struct {
 
 type holeWatch struct {
 	upTo int64
-	xmax int64
+	// bound is an xid assigned after the snapshot that showed the hole (0
+	// until it is fetched): the hole is settled once the oldest running xid
+	// is above it.
+	bound int64
 }
 
 // NewTail starts a tail after position (0 reads from the beginning).
@@ -39,10 +44,9 @@ func (t *Tail) Position() int64 { return t.after }
 // Reset moves the tail so that the next read starts after position.
 func (t *Tail) Reset(after int64) { t.after, t.watch = after, nil }
 
-const sqlTail = `SELECT s.xmin, s.xmax, e.position, e.event_id, e.stream_id, e.stream_version, e.partition_key,
+const sqlTail = `SELECT s.xmin, e.position, e.event_id, e.stream_id, e.stream_version, e.partition_key,
 	e.type, e.schema_version, e.data, e.metadata, e.recorded_at
-FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
-             pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax) s
+FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) s
 LEFT JOIN LATERAL (SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2) e ON true`
 
 // Next returns up to limit events after the tail's position, in position
@@ -60,7 +64,7 @@ func (t *Tail) Next(ctx context.Context, limit int) (events []RecordedEvent, wai
 	defer rows.Close()
 
 	var (
-		xmin, xmax int64
+		xmin       int64
 		candidates []RecordedEvent
 	)
 	for rows.Next() {
@@ -73,7 +77,7 @@ func (t *Tail) Next(ctx context.Context, limit int) (events []RecordedEvent, wai
 		)
 		var stream, pkey, typ *string
 		var version *int64
-		if err := rows.Scan(&xmin, &xmax, &pos, &e.ID, &stream, &version, &pkey, &typ, &sv, &e.Data, &meta, &recorded); err != nil {
+		if err := rows.Scan(&xmin, &pos, &e.ID, &stream, &version, &pkey, &typ, &sv, &e.Data, &meta, &recorded); err != nil {
 			return nil, false, fmt.Errorf("tail scan: %w", err)
 		}
 		if pos == nil { // the LEFT JOIN's empty row: nothing past the tail
@@ -90,24 +94,31 @@ func (t *Tail) Next(ctx context.Context, limit int) (events []RecordedEvent, wai
 		return nil, false, fmt.Errorf("tail: %w", err)
 	}
 
-	if t.watch != nil && xmin >= t.watch.xmax {
-		settled := t.watch.upTo
+	settled := int64(0)
+	if t.watch != nil && t.watch.bound > 0 && xmin > t.watch.bound {
+		settled = t.watch.upTo
 		t.watch = nil
-		return t.accept(candidates, settled, xmin, xmax), false, nil
 	}
-	out := t.accept(candidates, 0, xmin, xmax)
+	out := t.accept(candidates, settled)
+	if t.watch != nil && t.watch.bound == 0 {
+		// One xid per hole watched, not per poll.
+		if err := t.store.pool.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&t.watch.bound); err != nil {
+			t.watch = nil // asked again at the next read
+			return out, false, fmt.Errorf("tail: xid bound: %w", err)
+		}
+	}
 	return out, len(out) == 0 && len(candidates) > 0, nil
 }
 
 // accept takes the contiguous run of candidates; holes at or below settled
 // are known to stay empty. At the first open hole it sets a watch covering
-// everything seen in this snapshot and stops.
-func (t *Tail) accept(candidates []RecordedEvent, settled int64, xmin, xmax int64) []RecordedEvent {
+// everything seen in this snapshot (its bound still to fetch) and stops.
+func (t *Tail) accept(candidates []RecordedEvent, settled int64) []RecordedEvent {
 	n := 0
 	for _, e := range candidates {
 		if e.Position != t.after+1 && e.Position > settled {
 			if t.watch == nil || t.watch.upTo < e.Position {
-				t.watch = &holeWatch{upTo: candidates[len(candidates)-1].Position, xmax: xmax}
+				t.watch = &holeWatch{upTo: candidates[len(candidates)-1].Position}
 			}
 			break
 		}

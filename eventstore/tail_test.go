@@ -259,3 +259,58 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not met within 10s")
 }
+
+// PostgreSQL's snapshot xmax is the newest *completed* xid plus one, not the
+// next xid to be assigned: a transaction that took its xid after one that
+// is still to draw its position, but drew its own first, is invisible to a
+// snapshot's xmin and xmax alike. Here "late" takes its xid first and draws
+// its position last; "early" takes its xid second and holds the hole below.
+// The tail must not settle that hole while "early" is open.
+func TestTailHoldsAHoleWhoseTransactionIsNewerThanTheSnapshotXmax(t *testing.T) {
+	t.Parallel()
+	store, ctx := newStore(t), context.Background()
+	pool := store.Pool()
+
+	late, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Rollback(ctx)
+	if _, err := late.Exec(ctx, `INSERT INTO streams (stream_id, version) VALUES ('late', 0)`); err != nil {
+		t.Fatal(err) // late's xid is assigned here, before early's
+	}
+	early, earlyPos := holdOpen(t, store, "early")
+	var latePos int64
+	if err := late.QueryRow(ctx, `INSERT INTO events (position, tx_id, event_id, stream_id, stream_version, type, data)
+		VALUES (nextval('events_position_seq'), pg_current_xact_id(), gen_random_uuid(), 'late', 1, 'Tested', '{}')
+		RETURNING position`).Scan(&latePos); err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if latePos <= earlyPos {
+		t.Fatalf("setup: late position %d not above early %d", latePos, earlyPos)
+	}
+
+	tail := store.NewTail(0)
+	for range 5 { // asking again, with early still open, never passes its hole
+		events, _, err := tail.Next(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) > 0 {
+			t.Fatalf("tail returned %v past the open position %d", positions(events), earlyPos)
+		}
+	}
+	if err := early.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := tail.Next(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(positions(events)), fmt.Sprint([]int64{earlyPos, latePos}); got != want {
+		t.Fatalf("after the commit the tail returned %s, want %s", got, want)
+	}
+}

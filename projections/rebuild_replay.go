@@ -30,11 +30,14 @@ import (
 // settledHead returns the store's head once every position up to it is
 // settled: committed, or rolled back for good. It uses the rule tail.go
 // explains: positions at or below a head seen in a snapshot are settled
-// once every transaction that held an xid then has ended.
+// once every transaction that held an xid then has ended, that is once the
+// oldest running xid is above an xid assigned after that snapshot.
 func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (int64, error) {
-	var head, xmax int64
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(position), 0),
-		pg_snapshot_xmax(pg_current_snapshot())::text::bigint FROM events`).Scan(&head, &xmax); err != nil {
+	var head, bound int64
+	if err := conn.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("store head: %w", err)
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&bound); err != nil {
 		return 0, fmt.Errorf("store head: %w", err)
 	}
 	for start := time.Now(); ; {
@@ -42,7 +45,7 @@ func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (
 		if err := conn.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
 			return 0, fmt.Errorf("store head: %w", err)
 		}
-		if xmin >= xmax {
+		if xmin > bound {
 			return head, nil
 		}
 		if time.Since(start) > time.Second {
