@@ -36,7 +36,13 @@ type SubscriberConfig struct {
 	// NackResendSleep is the pause before a nacked message's partition is
 	// delivered again from it (1s when zero).
 	NackResendSleep time.Duration
-	Logger          *slog.Logger
+	// SessionTimeout is how long the group waits for a member that stopped
+	// heartbeating (a killed instance) before its partitions go to the
+	// others (10s when zero; the broker's group.min.session.timeout.ms,
+	// 6s by default, is the floor). franz-go's 45s would leave a dead
+	// projector's partitions unread that long.
+	SessionTimeout time.Duration
+	Logger         *slog.Logger
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -52,6 +58,9 @@ func (c *SubscriberConfig) setDefaults() {
 	c.CommitInterval = max(c.CommitInterval, 100*time.Millisecond) // franz-go's floor
 	if c.NackResendSleep <= 0 {
 		c.NackResendSleep = time.Second
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -113,6 +122,8 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		kgo.SeedBrokers(s.cfg.Brokers...),
 		kgo.ClientID(s.cfg.ClientID),
 		kgo.ConsumerGroup(s.cfg.ConsumerGroup),
+		kgo.SessionTimeout(s.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(min(s.cfg.SessionTimeout/5, 3*time.Second)),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.AutoCommitMarks(),
