@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
@@ -137,8 +139,17 @@ func TestRouterProjectsFromKafkaExactlyOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The campaigns model is a consumer group of its own too, and the
+		// comparison below covers its table.
+		var drawnRow bool
+		var participants int64
+		if err := e.pool.QueryRow(ctx, `SELECT drawn, participants FROM campaigns WHERE event_id = $1`, c.id).
+			Scan(&drawnRow, &participants); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatal(err)
+		}
 		n := int64(len(c.draw.Winners))
-		return len(winners) == int(n) && len(logs) == 1 && won.TotalCount == n && a.Winners == n
+		return len(winners) == int(n) && len(logs) == 1 && won.TotalCount == n && a.Winners == n &&
+			drawnRow && participants == int64(len(c.regs))
 	}
 	waitFor(t, 90*time.Second, "the first delivery is projected", func() bool {
 		for _, c := range campaigns {

@@ -202,7 +202,19 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	}
 	noRawPII(t, owner, rawName, rawPhone)
 
-	// The winner filter shows the three.
+	// The winner filter shows the three. The winners table above came from
+	// the draw's answer; the filter asks the participants model once, which
+	// follows the store on its own consumer group.
+	waitUntil(t, "the draw in the participants model", func() error {
+		ans := app.call(http.MethodGet, participantsPath(eventID, "winner=true&size=1"), token(t, ownerA), nil)
+		if ans.Status != http.StatusOK {
+			return fmt.Errorf("GET participants → %d: %s", ans.Status, ans.Body)
+		}
+		if p := decode[participantPage](t, ans); p.TotalCount != 3 {
+			return fmt.Errorf("%d winners listed, want 3", p.TotalCount)
+		}
+		return nil
+	})
 	eval[bool](t, owner, `(() => { const s = document.querySelector("#filter-winner"); s.value = "true"; s.dispatchEvent(new Event("change")); return true; })()`)
 	waitText(t, owner, "#total-count", "3")
 	if n := eval[int](t, owner, `[...document.querySelectorAll("#participant-rows tr")].filter((r) => r.lastChild.textContent === "당첨").length`); n != 3 {
@@ -228,6 +240,29 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	waitText(t, owner, "#contact-reveals", "응모번호 "+revealed)
 
 	// 내 이벤트: the campaigns read model has the campaign, drawn, with its count.
+	// It is a consumer of its own and the page asks it once: wait for it first.
+	waitUntil(t, "the campaign drawn with its 26 in the campaigns model", func() error {
+		ans := app.call(http.MethodGet, "/api/v1/events", token(t, ownerA), nil)
+		if ans.Status != http.StatusOK {
+			return fmt.Errorf("GET /api/v1/events → %d: %s", ans.Status, ans.Body)
+		}
+		page := decode[struct {
+			Events []struct {
+				EventID          uuid.UUID `json:"eventId"`
+				State            string    `json:"state"`
+				ParticipantCount int64     `json:"participantCount"`
+			} `json:"events"`
+		}](t, ans)
+		for _, e := range page.Events {
+			if e.EventID == eventID {
+				if e.State != "drawn" || e.ParticipantCount != 26 {
+					return fmt.Errorf("campaign %s, %d participants; want drawn, 26", e.State, e.ParticipantCount)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("campaign %s not listed", eventID)
+	})
 	run(t, owner, "내 이벤트", chromedp.Evaluate[chromedp.Void](`location.hash = "#/"`), chromedp.WaitVisible(chromedp.CSS("#events")))
 	waitText(t, owner, "#events", "오픈 기념 커피 이벤트")
 	waitText(t, owner, "#events", "참여자 26명")
