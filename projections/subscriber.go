@@ -144,6 +144,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	go func() {
 		defer close(c.done)
 		c.run(ctx)
+		c.following.Wait() // every ack is marked before Close commits
 	}()
 	return c.out, nil
 }
@@ -181,7 +182,9 @@ type consumer struct {
 	out    chan *message.Message
 	slots  chan struct{} // one per message in flight
 	cancel context.CancelFunc
-	done   chan struct{} // run has returned
+	done   chan struct{} // run has returned and every ack is marked
+	// following counts the goroutines that wait for a message's ack.
+	following sync.WaitGroup
 
 	mu    sync.Mutex
 	parts map[int32]*partition
@@ -294,7 +297,9 @@ func (c *consumer) track(ctx context.Context, r *kgo.Record) *message.Message {
 
 	msg := toMessage(r)
 	msg.SetContext(ctx)
+	c.following.Add(1)
 	go func() {
+		defer c.following.Done()
 		defer func() { <-c.slots }()
 		select {
 		case <-msg.Acked():
@@ -302,6 +307,12 @@ func (c *consumer) track(ctx context.Context, r *kgo.Record) *message.Message {
 		case <-msg.Nacked():
 			c.nacked(ctx, r.Partition, gen, r.Offset)
 		case <-ctx.Done():
+			// An ack that raced the shutdown still counts: Close commits it.
+			select {
+			case <-msg.Acked():
+				c.acked(r.Partition, gen, r.Offset)
+			default:
+			}
 		}
 	}()
 	return msg
