@@ -43,8 +43,11 @@ func createTopic(t testing.TB, brokers []string, partitions int32) string {
 // produce sends values to one partition (one key), in order.
 func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []string {
 	t.Helper()
+	// A real broker can answer UNKNOWN_TOPIC_OR_PARTITION for a moment
+	// after CreateTopic returns, until the partition's leader is elected:
+	// wait that out instead of failing on the client's default 4 tries.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerBatchMaxBytes(relay.MaxMessageBytes),
-		kgo.MaxBufferedBytes(4*relay.MaxMessageBytes))
+		kgo.MaxBufferedBytes(4*relay.MaxMessageBytes), kgo.UnknownTopicRetries(-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +58,10 @@ func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []s
 		ids = append(ids, id)
 		r := &kgo.Record{Topic: topic, Key: []byte("one-key"), Value: v,
 			Headers: []kgo.RecordHeader{{Key: "_watermill_message_uuid", Value: []byte(id)}, {Key: "k", Value: []byte("v")}}}
-		if err := cl.ProduceSync(context.Background(), r).FirstErr(); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err := cl.ProduceSync(ctx, r).FirstErr()
+		cancel()
+		if err != nil {
 			t.Fatal(err)
 		}
 	}

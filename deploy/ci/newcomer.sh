@@ -27,7 +27,14 @@ relocated=""
 cleanup() {
 	kill -TERM -- "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
-	rm -rf "$home"
+	# make is gone, but the service it started may still be shutting down and
+	# writing its embedded broker's files: rm would race it.
+	for _ in $(seq 1 100); do
+		kill -0 -- "-$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pid" 2>/dev/null || true
+	rm -rf "$home" 2>/dev/null || { sleep 1; rm -rf "$home"; }
 	[[ -n $relocated && -d $relocated ]] && rm -rf "$(dirname "$relocated")"
 	return 0
 }
