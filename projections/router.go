@@ -31,7 +31,8 @@ type RouterConfig struct {
 	Projections []string
 	// Publicize opens and masks what the projectors read from the store.
 	Publicize Publicize
-	// FlushInterval is how often checkpoints are written (1s when zero).
+	// FlushInterval is how often the acked offsets are committed to Kafka,
+	// each commit preceded by the projection's checkpoint (1s when zero).
 	FlushInterval time.Duration
 	// MaxBatch is the most messages applied in one transaction (1,000 when zero).
 	MaxBatch int
@@ -93,7 +94,11 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 			return nil, err
 		}
 		sub, err := NewSubscriber(SubscriberConfig{Brokers: cfg.Brokers, ConsumerGroup: ConsumerGroup(name),
-			MaxInFlight: 2 * cfg.Workers * cfg.MaxBatch, Logger: cfg.Logger})
+			MaxInFlight: 2 * cfg.Workers * cfg.MaxBatch, Logger: cfg.Logger,
+			// The checkpoint counts the messages a read model ignores; written
+			// before the offsets that skip them are, so that a crash cannot
+			// leave it behind for good (status would show a lag that stays).
+			CommitInterval: cfg.FlushInterval, BeforeCommit: p.Flush})
 		if err != nil {
 			return nil, fmt.Errorf("projections: %s subscriber: %w", name, err)
 		}
@@ -103,8 +108,8 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	return r, nil
 }
 
-// Run consumes until ctx ends or Close, writing the checkpoints every
-// FlushInterval and once more at the end.
+// Run consumes until ctx ends or Close; the subscribers write the
+// checkpoints before each commit, and Run once more at the end.
 func (r *Router) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -124,18 +129,6 @@ func (r *Router) Run(ctx context.Context) error {
 		}
 		g.Go(func() error { return r.dispatch(gctx, p, msgs) })
 	}
-	g.Go(func() error {
-		t := time.NewTicker(r.cfg.FlushInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				r.flush()
-			case <-gctx.Done():
-				return nil
-			}
-		}
-	})
 	err := g.Wait()
 	for _, s := range r.subs {
 		_ = s.Close()

@@ -34,7 +34,8 @@ type ProjectionStatus struct {
 func (s ProjectionStatus) Stalled(after time.Duration) bool { return s.Lag > 0 && s.Stuck > after }
 
 // Status returns every projection's checkpoint against the store's head, in
-// Names order. Checkpoints are flushed about every second by the router.
+// Names order. A checkpoint is written before each commit of Kafka offsets
+// (every second), so it counts every message Kafka will not deliver again.
 func Status(ctx context.Context, pool *pgxpool.Pool) ([]ProjectionStatus, error) {
 	store := eventstore.New(pool)
 	head, err := store.Head(ctx)

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // uuidHeader carries the message UUID, as watermill-kafka's marshaler and
@@ -42,7 +45,15 @@ type SubscriberConfig struct {
 	// 6s by default, is the floor). franz-go's 45s would leave a dead
 	// projector's partitions unread that long.
 	SessionTimeout time.Duration
-	Logger         *slog.Logger
+	// BeforeCommit, when set, runs before each commit of acked offsets
+	// (on the interval, on revoke, on Close), after the offsets to commit
+	// were taken: whatever it records of the messages acked so far covers
+	// every offset the commit makes durable. The projectors write their
+	// status checkpoint there, so that a crash never leaves committed
+	// messages that the checkpoint has not counted (they are not delivered
+	// again). When it fails, that commit is skipped.
+	BeforeCommit func(context.Context) error
+	Logger       *slog.Logger
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -116,7 +127,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		return nil, errors.New("subscriber: closed")
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	c := &consumer{topic: topic, cfg: s.cfg, parts: map[int32]*partition{}, slots: make(chan struct{}, s.cfg.MaxInFlight),
+	c := &consumer{topic: topic, cfg: s.cfg, parts: map[int32]*partition{}, marked: map[int32]kgo.EpochOffset{}, slots: make(chan struct{}, s.cfg.MaxInFlight),
 		out: make(chan *message.Message), cancel: cancel, done: make(chan struct{})}
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(s.cfg.Brokers...),
@@ -126,8 +137,7 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 		kgo.HeartbeatInterval(min(s.cfg.SessionTimeout/5, 3*time.Second)),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(s.cfg.CommitInterval),
+		kgo.DisableAutoCommit(), // c.commitLoop commits what c.marked holds
 		kgo.FetchMaxPartitionBytes(FetchMaxPartitionBytes),
 		kgo.FetchMaxBytes(2*FetchMaxPartitionBytes),
 		kgo.BrokerMaxReadBytes(2*FetchMaxPartitionBytes+1<<20),
@@ -141,10 +151,13 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	}
 	c.client = cl
 	s.consumers = append(s.consumers, c)
+	commits := make(chan struct{})
+	go func() { defer close(commits); c.commitLoop(ctx) }()
 	go func() {
 		defer close(c.done)
 		c.run(ctx)
 		c.following.Wait() // every ack is marked before Close commits
+		<-commits
 	}()
 	return c.out, nil
 }
@@ -165,8 +178,8 @@ func (s *Subscriber) Close() error {
 		c.cancel()
 		<-c.done
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := c.client.CommitMarkedOffsets(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("subscriber: commit: %w", err))
+		if err := c.commit(ctx); err != nil {
+			errs = append(errs, err)
 		}
 		cancel()
 		c.client.Close()
@@ -188,6 +201,9 @@ type consumer struct {
 
 	mu    sync.Mutex
 	parts map[int32]*partition
+	// marked is, per partition, the offset after its acked prefix: what
+	// the next commit makes durable.
+	marked map[int32]kgo.EpochOffset
 }
 
 // partition tracks the messages of one partition handed out and not yet
@@ -215,11 +231,71 @@ func nextGen() uint64 {
 // revoked commits what was acked of the partitions going away (a revoke
 // callback of our own replaces franz-go's, which would) and forgets them.
 func (c *consumer) revoked(ctx context.Context, cl *kgo.Client, revoked map[string][]int32) {
-	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+	if err := c.commit(ctx); err != nil {
 		c.cfg.Logger.Warn("subscriber: commit on revoke failed; the next owner re-reads from the last commit",
 			"group", c.cfg.ConsumerGroup, "error", err)
 	}
 	c.forget(revoked)
+}
+
+// commitLoop commits the acked offsets every CommitInterval until ctx ends.
+func (c *consumer) commitLoop(ctx context.Context) {
+	t := time.NewTicker(c.cfg.CommitInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := c.commit(ctx); err != nil && ctx.Err() == nil {
+			c.cfg.Logger.Warn("subscriber: commit failed; retrying at the next interval",
+				"group", c.cfg.ConsumerGroup, "error", err)
+		}
+	}
+}
+
+// commit commits the offsets marked so far, after BeforeCommit: the
+// offsets are taken first, so BeforeCommit sees every message they cover
+// as acked.
+func (c *consumer) commit(ctx context.Context) error {
+	c.mu.Lock()
+	marked := maps.Clone(c.marked)
+	c.mu.Unlock()
+	if len(marked) == 0 {
+		return nil
+	}
+	if c.cfg.BeforeCommit != nil {
+		if err := c.cfg.BeforeCommit(ctx); err != nil {
+			return fmt.Errorf("subscriber: before commit: %w", err)
+		}
+	}
+	var err error
+	offsets := map[string]map[int32]kgo.EpochOffset{c.topic: marked}
+	c.client.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, cerr error) {
+		if cerr != nil {
+			err = cerr
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if perr := kerr.ErrorForCode(p.ErrorCode); perr != nil && err == nil {
+					err = perr
+				}
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("subscriber: commit: %w", err)
+	}
+	c.mu.Lock()
+	for p, o := range marked {
+		if c.marked[p] == o {
+			delete(c.marked, p) // committed, and not moved since
+		}
+	}
+	c.mu.Unlock()
+	return nil
 }
 
 // lost forgets partitions taken away without a chance to commit.
@@ -230,6 +306,7 @@ func (c *consumer) forget(revoked map[string][]int32) {
 	defer c.mu.Unlock()
 	for _, p := range revoked[c.topic] {
 		delete(c.parts, p)
+		delete(c.marked, p) // its next owner commits it from now on
 	}
 }
 
@@ -335,8 +412,7 @@ func (c *consumer) acked(part int32, gen uint64, offset int64) {
 		p.pending = p.pending[1:]
 	}
 	if last >= 0 {
-		c.client.MarkCommitOffsets(map[string]map[int32]kgo.EpochOffset{
-			c.topic: {part: {Epoch: p.epoch, Offset: last + 1}}})
+		c.marked[part] = kgo.EpochOffset{Epoch: p.epoch, Offset: last + 1}
 	}
 }
 
