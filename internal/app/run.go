@@ -70,7 +70,7 @@ func Run(ctx context.Context, cfg Config) error {
 	svc, err := newService(deps{
 		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic, Partitions: cfg.KafkaPartitions,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
-		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: time.Hour},
+		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: RetentionEvery},
 		RateLimit: rateLimit, TrustedProxies: trusted, Closing: closing, Pprof: cfg.Pprof,
 	})
 	if err != nil {

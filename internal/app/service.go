@@ -33,7 +33,7 @@ func init() { metrics.UseNilMetrics = true }
 // publicRetention is what the customer page says about retention; nil when
 // the instance was given none (tests), so the page says nothing it cannot back.
 func publicRetention(r retention) *api.Retention {
-	if r == (retention{}) {
+	if !r.shown() {
 		return nil
 	}
 	return &api.Retention{NonWinners: r.NonWinners, Winners: r.Winners}
@@ -107,6 +107,7 @@ func newService(d deps) (_ *service, err error) {
 			if s.retention, err = newRetentionWorker(s.store, d.PIIKey, d.Retention, s.relay, d.Logger); err != nil {
 				return nil, err
 			}
+			s.registry.MustRegister(s.retention.collectors()...)
 		}
 	}
 	if d.Roles.Projectors {
