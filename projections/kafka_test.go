@@ -25,6 +25,11 @@ func newPublisher(t *testing.T, brokers []string, logger *slog.Logger) *kafka.Pu
 	t.Helper()
 	cfg := kafka.DefaultSaramaSyncPublisherConfig()
 	cfg.Version = sarama.V4_0_0_0
+	// Patient: a topic just created (or auto-created by the first publish)
+	// has no leader for a moment on a real broker, and sarama's default
+	// three tries are soon spent on a loaded machine.
+	cfg.Metadata.Retry.Max, cfg.Metadata.Retry.Backoff = 60, 250*time.Millisecond
+	cfg.Producer.Retry.Max, cfg.Producer.Retry.Backoff = 60, 250*time.Millisecond
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{
 		Brokers: brokers,
 		Marshaler: kafka.NewWithPartitioningMarshaler(func(_ string, msg *message.Message) (string, error) {
@@ -96,7 +101,8 @@ func TestRouterProjectsFromKafkaExactlyOnce(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := newEnv(t)
 	ctx := context.Background()
-	brokers, topic := testenv.KafkaBrokers(t), testenv.Topic(t)
+	brokers := testenv.KafkaBrokers(t)
+	topic := createTopic(t, brokers, 3)
 	pub := newPublisher(t, brokers, logger)
 
 	campaigns := []*campaignData{
@@ -222,7 +228,8 @@ func TestRouterSkipsPoisonMessages(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
 	e := newEnv(t)
 	ctx := context.Background()
-	brokers, topic := testenv.KafkaBrokers(t), testenv.Topic(t)
+	brokers := testenv.KafkaBrokers(t)
+	topic := createTopic(t, brokers, 3)
 	pub := newPublisher(t, brokers, logger)
 	c := e.seedCampaign(t, 3, seedStart, 0)
 	events := e.allEvents(t)

@@ -37,7 +37,36 @@ func createTopic(t testing.TB, brokers []string, partitions int32) string {
 		ConfigEntries: map[string]*string{"max.message.bytes": &maxBytes}}, false); err != nil {
 		t.Fatal(err)
 	}
-	return topic
+	// A real broker answers CreateTopic before every partition has a leader:
+	// a producer right after it gets UNKNOWN_TOPIC_OR_PARTITION (CI did).
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := topicReady(admin, topic, partitions)
+		if err == nil {
+			return topic
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s not ready: %v", topic, err)
+		}
+	}
+}
+
+func topicReady(admin sarama.ClusterAdmin, topic string, partitions int32) error {
+	meta, err := admin.DescribeTopics([]string{topic})
+	if err != nil {
+		return err
+	}
+	if len(meta) != 1 || meta[0].Err != sarama.ErrNoError {
+		return fmt.Errorf("metadata: %v", meta)
+	}
+	if got := int32(len(meta[0].Partitions)); got != partitions {
+		return fmt.Errorf("%d partitions of %d", got, partitions)
+	}
+	for _, p := range meta[0].Partitions {
+		if p.Err != sarama.ErrNoError || p.Leader < 0 {
+			return fmt.Errorf("partition %d: leader %d, %v", p.ID, p.Leader, p.Err)
+		}
+	}
+	return nil
 }
 
 // produce sends values to one partition (one key), in order.

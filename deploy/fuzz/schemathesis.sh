@@ -42,12 +42,14 @@ export RATE_LIMIT_PER_IP=${RATE_LIMIT_PER_IP:-10000/s,20000}
 "$work/participation" serve >"$work/serve.log" 2>&1 &
 serve=$!
 trap 'kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true' EXIT
-for _ in $(seq 1 150); do
+# up to 2 min: on a loaded CI machine the start (migrations, the topic on the
+# real broker, the consumer groups joining) has taken more than 30 s
+for _ in $(seq 1 600); do
 	curl -fsS "http://$HTTP_ADDR/readyz" >/dev/null 2>&1 && break
 	kill -0 "$serve" 2>/dev/null || { tail -30 "$work/serve.log"; exit 1; }
 	sleep 0.2
 done
-curl -fsS "http://$HTTP_ADDR/readyz" >/dev/null || { echo "serve not ready"; tail -30 "$work/serve.log"; exit 1; }
+curl -fsS "http://$HTTP_ADDR/readyz" >/dev/null || { echo "serve not ready after 2 min"; tail -30 "$work/serve.log"; exit 1; }
 token=$("$work/participation" token --owner fuzz-owner --ttl 2h | tail -1)
 
 # one worker: with two threads, hypothesis' lambda descriptions (ast parsing)

@@ -121,6 +121,11 @@ func roundTrip(t *testing.T, brokers []string, version sarama.KafkaVersion) {
 
 	pubCfg := kafka.DefaultSaramaSyncPublisherConfig()
 	pubCfg.Version = version
+	// The topic is auto-created by the first publish: a real broker has no
+	// leader for it for a moment, longer than sarama's three tries on a
+	// loaded machine.
+	pubCfg.Metadata.Retry.Max, pubCfg.Metadata.Retry.Backoff = 60, 250*time.Millisecond
+	pubCfg.Producer.Retry.Max, pubCfg.Producer.Retry.Backoff = 60, 250*time.Millisecond
 	pub, err := kafka.NewPublisher(kafka.PublisherConfig{
 		Brokers:               brokers,
 		Marshaler:             marshaler,
