@@ -66,3 +66,56 @@ func TestDecodeStoredUpcastsBySchemaVersion(t *testing.T) {
 		t.Errorf("schema 2 = %+v, want pii only", r)
 	}
 }
+
+// PublicRegistered writes by hand what encoding/json writes for the
+// payload's definition: the same bytes whatever the strings hold.
+func TestPublicRegisteredIsEncodingJSONsBytes(t *testing.T) {
+	t.Parallel()
+	seoul := time.FixedZone("KST", 9*3600)
+	tests := []struct {
+		name  string
+		entry string
+		path  domain.EntryPath
+		pd    domain.PersonalData
+		at    time.Time
+	}{
+		{"plain", "ABCD-EFGH", "KAKAO", domain.PersonalData{Name: "김철수", Phone: "010-1234-5678"}, time.Now()},
+		{"erased", "ABCD-EFGH", "INSTAGRAM", domain.PersonalData{}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{"zone_and_nanoseconds", "A", "OTHER", domain.PersonalData{Name: "J", Phone: "12"}, time.Date(2026, 5, 1, 0, 0, 0, 123456789, seoul)},
+		{"zero_time", "", "", domain.PersonalData{Name: " ", Phone: "+82 10"}, time.Time{}},
+		{"html_and_quotes", `<a href="x">&\`, "STORE_QR", domain.PersonalData{Name: `"<b>"`, Phone: "010<1234>5678"}, time.Now()},
+		{"control_and_separators", "tab\there\nnl\u2028\u2029", "NAVER_BLOG", domain.PersonalData{Name: "\x01x", Phone: "\u2028"}, time.Now()},
+		{"invalid_utf8", "bad\xffbyte", "SNS_OTHER", domain.PersonalData{Name: "\xc3", Phone: "a\xffb"}, time.Now()},
+		{"emoji", "🎁-1", "RINGO_BIZ", domain.PersonalData{Name: "🙂 Smith", Phone: "010 1234 5678"}, time.Now()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: uuid.New(), EntryNumber: tt.entry,
+				PII: "c2VhbGVk", EntryPath: tt.path, PrivacyConsent: tt.name != "erased", Timestamp: tt.at}
+			got, err := domain.PublicRegistered(reg, tt.pd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(struct {
+				ParticipantID  string           `json:"participantId"`
+				EventID        string           `json:"eventId"`
+				EntryNumber    string           `json:"entryNumber"`
+				Name           string           `json:"name"`
+				Phone          string           `json:"phone"`
+				EntryPath      domain.EntryPath `json:"entryPath"`
+				PrivacyConsent bool             `json:"privacyConsent"`
+				Timestamp      time.Time        `json:"timestamp"`
+			}{reg.ParticipantID.String(), reg.EventID.String(), reg.EntryNumber, domain.MaskName(tt.pd.Name),
+				domain.MaskPhone(tt.pd.Phone), reg.EntryPath, reg.PrivacyConsent, reg.Timestamp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("PublicRegistered =\n%s\nencoding/json =\n%s", got, want)
+			}
+		})
+	}
+	if _, err := domain.PublicRegistered(domain.ParticipantRegistered{Timestamp: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}, domain.PersonalData{}); err == nil {
+		t.Error("a timestamp JSON cannot hold encoded without an error")
+	}
+}

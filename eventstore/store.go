@@ -417,14 +417,16 @@ func collectEvents(rows pgx.Rows) ([]RecordedEvent, error) {
 func scanEvent(row pgx.CollectableRow) (RecordedEvent, error) {
 	var (
 		e    RecordedEvent
+		data []byte // scanned as bytes: into json.RawMessage pgx validates it with json.Unmarshal
 		meta []byte
 		at   time.Time
 		sv   int32
 	)
 	if err := row.Scan(&e.Position, &e.ID, &e.StreamID, &e.StreamVersion, &e.PartitionKey, &e.Type,
-		&sv, &e.Data, &meta, &at); err != nil {
+		&sv, &data, &meta, &at); err != nil {
 		return RecordedEvent{}, err
 	}
+	e.Data = data
 	e.SchemaVersion = int(sv)
 	e.RecordedAt = at
 	if err := unmarshalMeta(meta, &e.Metadata); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/shopevents/participation/domain"
 )
@@ -27,20 +28,26 @@ func subjectKeys(ctx context.Context, q querier, subjects []uuid.UUID) (map[uuid
 	if len(subjects) == 0 {
 		return out, nil
 	}
-	rows, err := q.Query(ctx, `SELECT participant_id, wrapped FROM pii_keys WHERE participant_id = ANY($1)`, subjects)
+	// pgtype.UUID encodes in binary; uuid.UUID would go through its
+	// driver.Valuer, a string per id, which the relay paid per batch.
+	ids := make([]pgtype.UUID, len(subjects))
+	for i, s := range subjects {
+		ids[i] = pgtype.UUID{Bytes: s, Valid: true}
+	}
+	rows, err := q.Query(ctx, `SELECT participant_id, wrapped FROM pii_keys WHERE participant_id = ANY($1)`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("subject keys: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			id  uuid.UUID
+			id  pgtype.UUID
 			key []byte
 		)
 		if err := rows.Scan(&id, &key); err != nil {
 			return nil, fmt.Errorf("subject keys: %w", err)
 		}
-		out[id] = key
+		out[id.Bytes] = key
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("subject keys: %w", err)

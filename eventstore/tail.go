@@ -71,20 +71,21 @@ func (t *Tail) Next(ctx context.Context, limit int) (events []RecordedEvent, wai
 		var (
 			e        RecordedEvent
 			pos      *int64
+			data     []byte // not json.RawMessage: pgx would validate it with json.Unmarshal
 			meta     []byte
 			sv       *int32
 			recorded *time.Time
 		)
 		var stream, pkey, typ *string
 		var version *int64
-		if err := rows.Scan(&xmin, &pos, &e.ID, &stream, &version, &pkey, &typ, &sv, &e.Data, &meta, &recorded); err != nil {
+		if err := rows.Scan(&xmin, &pos, &e.ID, &stream, &version, &pkey, &typ, &sv, &data, &meta, &recorded); err != nil {
 			return nil, false, fmt.Errorf("tail scan: %w", err)
 		}
 		if pos == nil { // the LEFT JOIN's empty row: nothing past the tail
 			break
 		}
 		e.Position, e.StreamID, e.StreamVersion, e.PartitionKey, e.Type = *pos, *stream, *version, *pkey, *typ
-		e.SchemaVersion, e.RecordedAt = int(*sv), *recorded
+		e.SchemaVersion, e.RecordedAt, e.Data = int(*sv), *recorded, data
 		if err := unmarshalMeta(meta, &e.Metadata); err != nil {
 			return nil, false, err
 		}

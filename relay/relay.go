@@ -340,33 +340,52 @@ func (r *Relay) pump(ctx context.Context, conn *pgxpool.Conn) error {
 	}
 }
 
-// read tails the store from position after into out until ctx ends.
+// read tails the store from position after into out until ctx ends. The
+// batches are publicized in a stage of their own (build), so that the next
+// batch's query overlaps with the CPU work of opening and masking this one;
+// one goroutine per stage keeps the store's order.
 func (r *Relay) read(ctx context.Context, after int64, out chan<- tailBatch) {
+	raw := make(chan tailBatch, 1)
+	built := make(chan struct{})
+	go func() { defer close(built); r.build(ctx, raw, out) }()
+	defer func() { close(raw); <-built }()
 	tail := r.store.NewTail(after)
 	for ctx.Err() == nil {
 		events, waiting, err := tail.Next(ctx, r.cfg.BatchSize)
 		switch {
 		case err != nil:
 			select {
-			case out <- tailBatch{err: err}:
+			case raw <- tailBatch{err: err}:
 			case <-ctx.Done():
 			}
 			return
 		case len(events) > 0:
-			// Publicized here, so that its database round trip overlaps
-			// with Kafka's work on the batch before.
-			msgs, err := r.messages(ctx, events)
 			select {
-			case out <- tailBatch{events: events, msgs: msgs, err: err}:
+			case raw <- tailBatch{events: events}:
 			case <-ctx.Done():
-			}
-			if err != nil {
-				return
 			}
 		case waiting:
 			sleep(ctx, 2*time.Millisecond)
 		default:
 			sleep(ctx, r.cfg.Idle)
+		}
+	}
+}
+
+// build turns read batches into messages, in order, until in closes, ctx
+// ends or a batch fails (the pump then stops and reads again).
+func (r *Relay) build(ctx context.Context, in <-chan tailBatch, out chan<- tailBatch) {
+	for b := range in {
+		if b.err == nil {
+			b.msgs, b.err = r.messages(ctx, b.events)
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
+		}
+		if b.err != nil {
+			return
 		}
 	}
 }
@@ -378,6 +397,9 @@ func (r *Relay) saveCheckpoints(ctx context.Context, saved int64) {
 	save := func(ctx context.Context) {
 		if p := r.position.Load(); p > saved {
 			if err := r.store.SaveCheckpoint(ctx, r.cfg.Name, p); err != nil {
+				if ctx.Err() != nil {
+					return // stopping: the final save below, on its own context, does it
+				}
 				r.cfg.Logger.Warn("relay: save checkpoint", "relay", r.cfg.Name, "position", p, "err", err)
 				return
 			}
