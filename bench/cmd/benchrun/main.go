@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,7 @@ type options struct {
 	soak           time.Duration
 	soakRate       int
 	soakCampaigns  int
+	pipelineEvents int
 }
 
 func parseOptions() options {
@@ -78,7 +80,8 @@ func parseOptions() options {
 	flag.IntVar(&o.listSize, "list-size", 100, "page size of the list (the API's maximum is 100)")
 	flag.IntVar(&o.copyRows, "copy-rows", 1_000_000, "rows of the raw COPY baseline (section 4)")
 	flag.DurationVar(&o.catchupTimeout, "catchup-timeout", 5*time.Minute, "how long to wait for the read side to catch up before a read measurement")
-	flag.StringVar(&sections, "sections", "1,2,3,4,5,6", "sections to run")
+	flag.IntVar(&o.pipelineEvents, "pipeline-events", 200_000, "registrations of the campaign sections 8 (relay) and 9 (projector) move")
+	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,8,9", "sections to run")
 	flag.StringVar(&o.logLevel, "serve-log-level", "info", "LOG_LEVEL of the serve process (info: one line per request, as in production)")
 	flag.StringVar(&o.topic, "topic", "participant-events", "Kafka topic")
 	flag.DurationVar(&o.soak, "soak", 0, "run the soak instead of the sections, this long (make soak: 10m); writes soak-latest.{md,json}")
@@ -123,6 +126,7 @@ type env struct {
 	maxThroughput float64   // section 1: best median throughput (registrations/s)
 	s1Campaign    uuid.UUID // section 1's campaign and its registrations so far
 	s1Registered  int64
+	pipeline      *pipelineData // sections 8 and 9: one seeded campaign
 }
 
 func main() {
@@ -217,6 +221,9 @@ func (e *env) teardown() {
 	if e.app != nil {
 		e.app.Close()
 	}
+	if e.pipeline != nil && e.pipeline.pool != nil {
+		e.pipeline.pool.Close()
+	}
 	if e.admin != nil {
 		e.admin.Close()
 	}
@@ -241,6 +248,9 @@ func (e *env) run() {
 	// Sections 2 and 4 need no service: they run first, on a quiet machine.
 	do(2, e.section2)
 	do(4, func() *Section { return e.section4(e.section4Baseline()) })
+	// Sections 8 and 9 run their own relay and projectors, before serve starts.
+	do(8, e.section8)
+	do(9, e.section9)
 	if want[1] || want[3] || want[5] || want[6] {
 		if err := e.startService(); err != nil {
 			log.Printf("service: %v", err)
@@ -262,10 +272,8 @@ func (e *env) run() {
 	}
 	do(6, func() *Section { return e.section6(seeded) })
 	do(5, func() *Section { return e.section5(seeded) })
-	for n := 1; n <= 6; n++ {
-		if s, ok := sections[n]; ok {
-			e.report.Sections = append(e.report.Sections, s)
-		}
+	for _, n := range slices.Sorted(maps.Keys(sections)) {
+		e.report.Sections = append(e.report.Sections, sections[n])
 	}
 }
 
@@ -276,6 +284,8 @@ var titles = map[int]string{
 	4: "Rebuild of the read models vs raw COPY into an indexed table",
 	5: "Draw",
 	6: "Participant list and CSV export",
+	8: "Relay: store → Kafka, one campaign",
+	9: "Projector: one partition, durable",
 }
 
 func (e *env) header() error {
