@@ -54,8 +54,9 @@ func (e *env) section9() *Section {
 	if err != nil {
 		return fail("all projectors", err)
 	}
-	log.Printf("section 9: all five projectors: %.0f events/s each from start", r.fromStart)
+	log.Printf("section 9: all five projectors: %.0f events/s each from start; by model %v", r.fromStart, r.perModel)
 	allRuns = append(allRuns, r.fromStart)
+	s.detail("all_models_events_per_s", r.perModel)
 
 	base := newFigure("unnest INSERT", "rows/s", baseRuns)
 	row := Row{Label: fmt.Sprintf("participants projector, %s events on one partition, start → last batch committed", groupThousands(strconv.Itoa(n))),
@@ -66,12 +67,18 @@ func (e *env) section9() *Section {
 	s.add(Row{Label: "events per transaction (participants)", Measured: newFigure("", "events", batchRuns)})
 	s.add(Row{Label: "all five projectors in one process, each consuming every event (one run)", Measured: newFigure("router", "events/s per model", allRuns), Baseline: base})
 	s.note("Measured: the production projector (`projections.NewRouter`, its own subscriber, default batch of 1,000 and 2 workers) in the harness's process, consuming a fresh one-partition topic of this run's kfake that holds section 8's campaign (%s events: the relay's publicized messages, produced by the relay's publisher) into a fresh, migrated database on the durable server; timed from the router's start (consumer-group join included) until the model has applied every event, each batch in one transaction committed durably before its offsets.", groupThousands(strconv.Itoa(n)))
+	var models []string
+	for _, name := range projections.Names() {
+		models = append(models, fmt.Sprintf("%s %s", name, num(r.perModel[name])))
+	}
+	s.note("All five models in one process (one consumer group each, sharing the machine): events/s of each from the start to its last event: %s.", strings.Join(models, ", "))
 	s.note("Baseline: the same participants read-model rows (decoded from the same payloads) inserted through pgx with a multi-row `INSERT … SELECT FROM unnest(…)`, 1,000 rows per transaction, one after the other, into a fresh table with the read model's three indexes (section 4's `raw_participants`), same server.")
 	return s
 }
 
 type projectorResult struct {
 	fromStart, steady, perBatch float64
+	perModel                    map[string]float64 // events/s of each model, from the start to its last event
 }
 
 // projectorRun fills topic and runs the named projectors over a fresh read-model database.
@@ -93,7 +100,7 @@ func (e *env) projectorRun(d *pipelineData, topic string, names []string) (proje
 	}
 	e.checkpoint()
 	var mu sync.Mutex
-	applied, batches := map[string]int{}, 0
+	applied, batches, finished := map[string]int{}, 0, map[string]time.Time{}
 	var first time.Time
 	done := make(chan struct{})
 	router, err := projections.NewRouter(projections.RouterConfig{Brokers: strings.Split(e.brokers, ","), Topic: topic, Pool: pool,
@@ -105,6 +112,9 @@ func (e *env) projectorRun(d *pipelineData, topic string, names []string) (proje
 			}
 			applied[name] += k
 			batches++
+			if applied[name] >= len(d.events) && finished[name].IsZero() {
+				finished[name] = time.Now()
+			}
 			for _, nm := range names {
 				if applied[nm] < len(d.events) {
 					return
@@ -139,6 +149,10 @@ func (e *env) projectorRun(d *pipelineData, topic string, names []string) (proje
 	res.fromStart = float64(len(d.events)) / end.Sub(start).Seconds()
 	res.steady = float64(len(d.events)) / end.Sub(first).Seconds()
 	res.perBatch = float64(len(d.events)*len(names)) / float64(batches)
+	res.perModel = map[string]float64{}
+	for name, at := range finished {
+		res.perModel[name] = float64(len(d.events)) / at.Sub(start).Seconds()
+	}
 	return res, nil
 }
 
