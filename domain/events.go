@@ -185,6 +185,9 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 	case TypeCampaignOpened:
 		return decode[CampaignOpened](data)
 	case TypeParticipantRegistered:
+		if e, ok := decodeRegistered(data); ok {
+			return e, nil
+		}
 		return decode[ParticipantRegistered](data)
 	case TypeStoreVisitRecorded:
 		return decode[StoreVisitRecorded](data)
