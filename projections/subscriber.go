@@ -266,7 +266,11 @@ func (c *consumer) commit(ctx context.Context) error {
 		return nil
 	}
 	if c.cfg.BeforeCommit != nil {
-		if err := c.cfg.BeforeCommit(ctx); err != nil {
+		// bounded: a database that hangs must not hold a revoke up
+		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := c.cfg.BeforeCommit(bctx)
+		cancel()
+		if err != nil {
 			return fmt.Errorf("subscriber: before commit: %w", err)
 		}
 	}
