@@ -47,19 +47,18 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		if err != nil {
 			return err
 		}
-		pool := candidatePool{candidates: candidates, cutoff: cutoff}
 		var seed [32]byte
 		if _, err := io.ReadFull(h.random, seed[:]); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		drawn, err := campaign.DrawWinners(domain.DrawRequest{
+		drawn, err := campaign.DrawWinnersAmong(domain.DrawRequest{
 			DrawID:         uuid.New(),
 			Options:        domain.DrawOptions{WinnerCount: cmd.WinnerCount, VisitBonus: cmd.VisitBonus, VisitBonusWeight: cmd.VisitBonusWeight},
 			Seed:           seed,
-			CutoffPosition: pool.cutoff,
+			CutoffPosition: cutoff,
 			DrawnAt:        h.clock(),
 			DrawnBy:        cmd.OwnerID,
-		}, pool.candidates)
+		}, candidates)
 		if err != nil {
 			return err
 		}

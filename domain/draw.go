@@ -94,25 +94,31 @@ type DrawResult struct {
 // A WinnerCount outside 1..len(candidates) is ErrInvalidWinnerCount; a bad
 // visit bonus weight is a *ValidationError.
 func Draw(candidates []Candidate, seed [32]byte, opts DrawOptions) (DrawResult, error) {
+	return DrawSet(candidateSetOf(candidates), seed, opts)
+}
+
+// DrawSet is Draw over a CandidateSet: the same draw, the same result. It
+// sorts the set in place.
+func DrawSet(set *CandidateSet, seed [32]byte, opts DrawOptions) (DrawResult, error) {
 	opts, err := opts.Normalize()
 	if err != nil {
 		return DrawResult{}, err
 	}
-	n, k := len(candidates), opts.WinnerCount
+	n, k := set.Len(), opts.WinnerCount
 	if k < 1 || k > n {
 		return DrawResult{}, fmt.Errorf("%w: %d winners among %d candidates", ErrInvalidWinnerCount, k, n)
 	}
 	if n > math.MaxInt32 {
 		return DrawResult{}, fmt.Errorf("draw: %d candidates is too many", n)
 	}
-	rows, digest, err := sortCandidates(candidates)
+	rows, digest, at, err := set.sorted()
 	if err != nil {
 		return DrawResult{}, err
 	}
 	rng := rand.NewChaCha8(seed)
 	res := DrawResult{Options: opts, CandidateCount: n, CandidatesDigest: digest, Winners: make([]Winner, k)}
 	win := func(rank int, i int32) {
-		c := &candidates[i]
+		c := at(i)
 		res.Winners[rank] = Winner{ParticipantID: c.ParticipantID, EntryNumber: c.EntryNumber, Rank: rank + 1}
 	}
 	if opts.VisitBonus {
@@ -215,6 +221,11 @@ type DrawRequest struct {
 // DrawStream with "no stream" expected and maps a conflict to
 // ErrAlreadyDrawn.
 func (c Campaign) DrawWinners(req DrawRequest, candidates []Candidate) (WinnersDrawn, error) {
+	return c.DrawWinnersAmong(req, candidateSetOf(candidates))
+}
+
+// DrawWinnersAmong is DrawWinners over a CandidateSet (see DrawSet).
+func (c Campaign) DrawWinnersAmong(req DrawRequest, set *CandidateSet) (WinnersDrawn, error) {
 	if err := c.CheckOwner(req.DrawnBy); err != nil {
 		return WinnersDrawn{}, err
 	}
@@ -224,7 +235,7 @@ func (c Campaign) DrawWinners(req DrawRequest, candidates []Candidate) (WinnersD
 	if req.DrawID == uuid.Nil {
 		return WinnersDrawn{}, errors.New("draw: nil draw id")
 	}
-	res, err := Draw(candidates, req.Seed, req.Options)
+	res, err := DrawSet(set, req.Seed, req.Options)
 	if err != nil {
 		return WinnersDrawn{}, err
 	}

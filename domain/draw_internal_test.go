@@ -46,7 +46,7 @@ func TestPackedAndGenericSortsAgree(t *testing.T) {
 		if !ok {
 			t.Fatal("canonical entry numbers were not packed")
 		}
-		packedRows, packedDigest, err := sortPacked(recs)
+		sortedRecs, packedRows, packedDigest, err := sortPacked(recs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +57,14 @@ func TestPackedAndGenericSortsAgree(t *testing.T) {
 		if got, want := packedDigest, genericDigest; got != want {
 			t.Errorf("n=%d: packed digest %s, generic %s", n, got, want)
 		}
-		if !slices.Equal(packedRows, genericRows) {
+		packedOrder, genericOrder := make([]Candidate, n), make([]Candidate, n)
+		for j := range n {
+			packedOrder[j], genericOrder[j] = sortedRecs[packedRows[j].i].candidate(), cands[genericRows[j].i]
+			if packedRows[j].visited != packedOrder[j].Visited || genericRows[j].visited != genericOrder[j].Visited {
+				t.Fatalf("n=%d: row %d's visit flag is not its candidate's", n, j)
+			}
+		}
+		if !slices.Equal(packedOrder, genericOrder) {
 			t.Errorf("n=%d: packed and generic orders differ", n)
 		}
 		if !slices.IsSortedFunc(genericRows, func(a, b row) int { return compareCandidates(cands[a.i], cands[b.i]) }) {

@@ -19,23 +19,18 @@ type row struct {
 	visited bool
 }
 
-// sortCandidates puts the candidates in compareCandidates order and computes
-// their digest (see Draw). It rejects what would make the digested lines
-// ambiguous: an empty entry number, one with a comma or a line break, or
-// the same candidate twice.
+// The draw sorts either way (see CandidateSet.sorted): compact packed
+// records when every entry number is canonical (XXXX-XXXX), the common
+// case, or the plain candidates otherwise.
 //
 // At a million candidates, reaching each candidate's strings in sorted order
-// costs a cache miss or two apiece, more than all the rest. So when every
-// entry number is canonical (XXXX-XXXX), the common case, it sorts compact
-// records that carry all the digest needs: the entry number packed in 40
-// bits (5 per character; the alphabet is in ASCII order, so the packing
-// keeps the order), the visit flag, the index and the participant id.
-func sortCandidates(candidates []Candidate) ([]row, string, error) {
-	if recs, ok := packCandidates(candidates); ok {
-		return sortPacked(recs)
-	}
-	return sortGeneric(candidates)
-}
+// costs a cache miss or two apiece, more than all the rest. So the packed
+// records carry all the digest needs: the entry number packed in 40 bits
+// (5 per character; the alphabet is in ASCII order, so the packing keeps
+// the order), the visit flag, the index and the participant id.
+//
+// Both reject what would make the digested lines ambiguous: an empty entry
+// number, one with a comma or a line break, or the same candidate twice.
 
 func compareCandidates(a, b Candidate) int {
 	if c := strings.Compare(a.EntryNumber, b.EntryNumber); c != 0 {
@@ -72,31 +67,21 @@ func packCandidates(candidates []Candidate) ([]packed, bool) {
 	recs := make([]packed, len(candidates))
 	for i := range candidates {
 		c := &candidates[i]
-		s := c.EntryNumber
-		if len(s) != 9 || s[4] != '-' {
+		key, ok := packEntry(c.EntryNumber)
+		if !ok {
 			return nil, false
 		}
-		var key uint64
-		for j := range 9 {
-			if j == 4 {
-				continue
-			}
-			d := entryNumberDigit[s[j]]
-			if d == 0 {
-				return nil, false
-			}
-			key = key<<5 | uint64(d-1)
-		}
-		key = key<<packedEntryLow | uint64(i)
-		if c.Visited {
-			key |= packedVisited
-		}
-		recs[i] = packed{key: key, id: c.ParticipantID}
+		recs[i] = packed{key: packedKey(key, i, c.Visited), id: c.ParticipantID}
 	}
 	return recs, true
 }
 
-func sortPacked(recs []packed) ([]row, string, error) {
+// sortPacked returns recs sorted (maybe in another slice) and rows whose
+// index is the position in the sorted records.
+func sortPacked(recs []packed) ([]packed, []row, string, error) {
+	if len(recs) == 0 {
+		return recs, nil, newDigester().sum(), nil
+	}
 	recs = radixSortByEntry(recs)
 	// equal entry numbers (a collision the caller missed) go by participant id
 	for lo := 0; lo < len(recs); {
@@ -112,24 +97,15 @@ func sortPacked(recs []packed) ([]row, string, error) {
 	d := newDigester()
 	rows := make([]row, len(recs))
 	var entry [9]byte
-	entry[4] = '-'
 	for j, r := range recs {
 		if j > 0 && recs[j-1].id == r.id && recs[j-1].key>>packedEntryLow == r.key>>packedEntryLow {
-			return nil, "", fmt.Errorf("draw: candidate %s appears twice", r.id)
+			return nil, nil, "", fmt.Errorf("draw: candidate %s appears twice", r.id)
 		}
-		e := r.key >> packedEntryLow
-		for p := 8; p >= 0; p-- {
-			if p == 4 {
-				continue
-			}
-			entry[p] = EntryNumberAlphabet[e&31]
-			e >>= 5
-		}
-		visited := r.key&packedVisited != 0
-		d.line(r.id, entry[:], visited)
-		rows[j] = row{i: int32(r.key & (packedVisited - 1)), visited: visited}
+		r.entry(&entry)
+		d.line(r.id, entry[:], r.visited())
+		rows[j] = row{i: int32(j), visited: r.visited()}
 	}
-	return rows, d.sum(), nil
+	return recs, rows, d.sum(), nil
 }
 
 // radixSortByEntry sorts recs by entry number, stably, with an LSD radix

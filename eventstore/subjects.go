@@ -8,8 +8,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-
-	"github.com/shopevents/participation/domain"
 )
 
 // SubjectKeys returns the wrapped data keys of the given subjects that
@@ -140,56 +138,4 @@ func (s *Store) CampaignsOpened(ctx context.Context) ([]RecordedEvent, error) {
 		return nil, fmt.Errorf("campaigns: %w", err)
 	}
 	return collectEvents(rows)
-}
-
-// DrawCandidates is what a draw reads under the partition's exclusive
-// fence: the registrations that are not erased, as domain candidates, and
-// the cut-off — the partition's highest position, below which every event
-// a replay needs (verify) is committed. Entry numbers share one string, so
-// a million candidates cost a handful of allocations, not a million.
-func (t *Tx) DrawCandidates(ctx context.Context, partitionKey string) ([]domain.Candidate, int64, error) {
-	var cutoff int64
-	if err := t.tx.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events WHERE partition_key = $1`,
-		partitionKey).Scan(&cutoff); err != nil {
-		return nil, 0, fmt.Errorf("draw cut-off: %w", err)
-	}
-	rows, err := t.tx.Query(ctx, `SELECT participant_id, entry_number, visited FROM draw_candidates
-		WHERE event_id = $1 AND NOT erased`, partitionKey)
-	if err != nil {
-		return nil, 0, fmt.Errorf("draw candidates: %w", err)
-	}
-	defer rows.Close()
-	binary := true
-	for i, fd := range rows.FieldDescriptions() {
-		binary = binary && (i == 1 || fd.Format == pgx.BinaryFormatCode)
-	}
-	var (
-		out     []domain.Candidate
-		entries []byte
-		ends    []int
-	)
-	for rows.Next() {
-		var c domain.Candidate
-		if v := rows.RawValues(); binary && len(v) == 3 && len(v[0]) == 16 && len(v[2]) == 1 {
-			copy(c.ParticipantID[:], v[0])
-			entries = append(entries, v[1]...)
-			c.Visited = v[2][0] == 1
-		} else {
-			var entry string
-			if err := rows.Scan(&c.ParticipantID, &entry, &c.Visited); err != nil {
-				return nil, 0, fmt.Errorf("draw candidates: %w", err)
-			}
-			entries = append(entries, entry...)
-		}
-		ends = append(ends, len(entries))
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("draw candidates: %w", err)
-	}
-	all, from := string(entries), 0
-	for i, end := range ends {
-		out[i].EntryNumber, from = all[from:end], end
-	}
-	return out, cutoff, nil
 }

@@ -106,10 +106,11 @@ func TestCandidatesFollowTheEvents(t *testing.T) {
 		t.Fatalf("a malformed registration failed the append: %v", err)
 	}
 	err = store.Exclusive(ctx, "fence", func(ctx context.Context, tx *eventstore.Tx) error {
-		cands, cutoff, err := tx.DrawCandidates(ctx, campaign)
+		set, cutoff, err := tx.DrawCandidates(ctx, campaign)
 		if err != nil {
 			return err
 		}
+		cands := set.Candidates()
 		got := map[uuid.UUID]bool{}
 		for _, c := range cands {
 			got[c.ParticipantID] = c.Visited

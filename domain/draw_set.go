@@ -1,0 +1,126 @@
+package domain
+
+import "github.com/google/uuid"
+
+// CandidateSet is a draw's candidates held compactly, for a caller that
+// reads a million of them: while every entry number is canonical
+// (XXXX-XXXX) a candidate costs 24 bytes and no pointer — no string per
+// candidate, nothing for the garbage collector to scan — and it is already
+// in the form the draw sorts. The first other entry number turns the set
+// into plain Candidates. The order of Add does not matter to the draw.
+type CandidateSet struct {
+	packed    []packed
+	generic   []Candidate
+	isGeneric bool
+}
+
+// NewCandidateSet returns an empty set with room for capacity candidates.
+func NewCandidateSet(capacity int) *CandidateSet {
+	return &CandidateSet{packed: make([]packed, 0, max(capacity, 0))}
+}
+
+// candidateSetOf wraps candidates, packed when they all can be.
+func candidateSetOf(candidates []Candidate) *CandidateSet {
+	if recs, ok := packCandidates(candidates); ok {
+		return &CandidateSet{packed: recs}
+	}
+	return &CandidateSet{generic: candidates, isGeneric: true}
+}
+
+// Add adds a candidate; entry is copied.
+func (s *CandidateSet) Add(id uuid.UUID, entry []byte, visited bool) {
+	if !s.isGeneric {
+		if key, ok := packEntry(entry); ok && len(s.packed) < 1<<packedIndexBits {
+			if len(s.packed) == cap(s.packed) {
+				// double: append's gentler growth of large slices copies
+				// a million records several times over
+				s.packed = append(make([]packed, 0, max(2*cap(s.packed), 1024)), s.packed...)
+			}
+			s.packed = append(s.packed, packed{key: packedKey(key, len(s.packed), visited), id: id})
+			return
+		}
+		s.generic, s.packed, s.isGeneric = s.Candidates(), nil, true
+	}
+	s.generic = append(s.generic, Candidate{ParticipantID: id, EntryNumber: string(entry), Visited: visited})
+}
+
+// Len is the number of candidates.
+func (s *CandidateSet) Len() int {
+	if s.isGeneric {
+		return len(s.generic)
+	}
+	return len(s.packed)
+}
+
+// Candidates returns the candidates as plain values (in the order added,
+// until a draw sorts the set).
+func (s *CandidateSet) Candidates() []Candidate {
+	if s.isGeneric {
+		return append([]Candidate(nil), s.generic...)
+	}
+	out := make([]Candidate, len(s.packed))
+	for i, r := range s.packed {
+		out[i] = r.candidate()
+	}
+	return out
+}
+
+// sorted puts the set in compareCandidates order and computes the digest;
+// at returns the candidate at a row's index.
+func (s *CandidateSet) sorted() (rows []row, digest string, at func(int32) Candidate, err error) {
+	if s.isGeneric {
+		rows, digest, err = sortGeneric(s.generic)
+		return rows, digest, func(i int32) Candidate { return s.generic[i] }, err
+	}
+	recs, rows, digest, err := sortPacked(s.packed)
+	return rows, digest, func(i int32) Candidate { return recs[i].candidate() }, err
+}
+
+// packEntry packs a canonical entry number in 40 bits, 5 per character;
+// the alphabet is in ASCII order, so the packing keeps the order.
+func packEntry[T string | []byte](s T) (uint64, bool) {
+	if len(s) != 9 || s[4] != '-' {
+		return 0, false
+	}
+	var key uint64
+	for j := range 9 {
+		if j == 4 {
+			continue
+		}
+		d := entryNumberDigit[s[j]]
+		if d == 0 {
+			return 0, false
+		}
+		key = key<<5 | uint64(d-1)
+	}
+	return key, true
+}
+
+func packedKey(entry uint64, index int, visited bool) uint64 {
+	key := entry<<packedEntryLow | uint64(index)
+	if visited {
+		key |= packedVisited
+	}
+	return key
+}
+
+// entry writes r's entry number into dst.
+func (r packed) entry(dst *[9]byte) {
+	e := r.key >> packedEntryLow
+	dst[4] = '-'
+	for p := 8; p >= 0; p-- {
+		if p == 4 {
+			continue
+		}
+		dst[p] = EntryNumberAlphabet[e&31]
+		e >>= 5
+	}
+}
+
+func (r packed) visited() bool { return r.key&packedVisited != 0 }
+
+func (r packed) candidate() Candidate {
+	var e [9]byte
+	r.entry(&e)
+	return Candidate{ParticipantID: r.id, EntryNumber: string(e[:]), Visited: r.visited()}
+}

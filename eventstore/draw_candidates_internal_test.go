@@ -1,0 +1,116 @@
+package eventstore
+
+import (
+	"encoding/binary"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+)
+
+// binaryCopy encodes rows as PostgreSQL's binary COPY of (uuid, text, boolean).
+func binaryCopy(rows []domain.Candidate) []byte {
+	b := append([]byte(copySignature), 0, 0, 0, 0, 0, 0, 0, 0)
+	for _, r := range rows {
+		b = binary.BigEndian.AppendUint16(b, 3)
+		b = binary.BigEndian.AppendUint32(b, 16)
+		b = append(b, r.ParticipantID[:]...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(r.EntryNumber)))
+		b = append(b, r.EntryNumber...)
+		b = binary.BigEndian.AppendUint32(b, 1)
+		if r.Visited {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	return binary.BigEndian.AppendUint16(b, 0xffff)
+}
+
+func decodeInPieces(data []byte, piece int) ([]domain.Candidate, error) {
+	d := candidateDecoder{set: domain.NewCandidateSet(0)}
+	for len(data) > 0 {
+		n := min(piece, len(data))
+		if _, err := d.Write(data[:n]); err != nil {
+			return nil, err
+		}
+		data = data[n:]
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return d.set.Candidates(), nil
+}
+
+// The decoder gets the COPY in whatever pieces the connection hands over
+// (one message per row, in practice): every split gives the same rows.
+func TestCandidateDecoderAcceptsAnySplit(t *testing.T) {
+	t.Parallel()
+	rows := []domain.Candidate{
+		{ParticipantID: uuid.New(), EntryNumber: "AB23-CD45", Visited: true},
+		{ParticipantID: uuid.New(), EntryNumber: "XY99-ZZ22"},
+		{ParticipantID: uuid.New(), EntryNumber: "legacy entry 7"}, // not canonical
+		{ParticipantID: uuid.New(), EntryNumber: "", Visited: true},
+	}
+	data := binaryCopy(rows)
+	for piece := 1; piece <= len(data); piece++ {
+		got, err := decodeInPieces(data, piece)
+		if err != nil {
+			t.Fatalf("pieces of %d: %v", piece, err)
+		}
+		if !slices.Equal(got, rows) {
+			t.Fatalf("pieces of %d: got %+v, want %+v", piece, got, rows)
+		}
+	}
+}
+
+func TestCandidateDecoderRejectsMalformedCopies(t *testing.T) {
+	t.Parallel()
+	good := binaryCopy([]domain.Candidate{{ParticipantID: uuid.New(), EntryNumber: "AB23-CD45"}})
+	header := len(copySignature) + 8
+	edit := func(f func(b []byte) []byte) []byte { return f(slices.Clone(good)) }
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"not a binary COPY", []byte(strings.Repeat("x", 40))},
+		{"no trailer", good[:len(good)-2]},
+		{"cut inside a row", good[:header+10]},
+		{"data after the trailer", append(slices.Clone(good), 0, 3)},
+		{"a row of 2 fields", edit(func(b []byte) []byte { b[header+1] = 2; return b })},
+		{"a 15-byte participant id", edit(func(b []byte) []byte { b[header+5] = 15; return b })},
+		{"a NULL entry number", edit(func(b []byte) []byte { copy(b[header+22:], []byte{0xff, 0xff, 0xff, 0xff}); return b })},
+		{"a 2-byte boolean", edit(func(b []byte) []byte { b[header+26+9+3] = 2; return b })},
+	}
+	for _, tt := range tests {
+		for _, piece := range []int{1, 7, len(tt.data) + 1} {
+			if got, err := decodeInPieces(tt.data, piece); err == nil {
+				t.Errorf("%s (pieces of %d): decoded %+v, want an error", tt.name, piece, got)
+			}
+		}
+	}
+}
+
+func TestQuoteLiteral(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, standard, want string
+		ok                 bool
+	}{
+		{"campaign-1", "on", "'campaign-1'", true},
+		{"it's", "on", "'it''s'", true},
+		{`back\slash'`, "on", `'back\slash'''`, true},
+		{"x", "off", "", false},
+		{"nul\x00", "on", "", false},
+	}
+	for _, tt := range tests {
+		got, err := quoteLiteral(tt.in, tt.standard)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("quoteLiteral(%q, %s) = %q, %v; want %q, ok %t", tt.in, tt.standard, got, err, tt.want, tt.ok)
+		}
+	}
+}
