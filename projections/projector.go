@@ -127,8 +127,9 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 		events = make([]Event, 0, len(recs))
 	)
 	m, _ := newModel(p.name, false, nil)
+	last := int64(0)
 	for _, rec := range recs {
-		p.consumed(rec.Position)
+		last = max(last, rec.Position)
 		e, err := decodeEvent(rec)
 		if err != nil && !errors.Is(err, domain.ErrUnknownEventType) && !m.handles(rec.Type) {
 			continue // undecodable, but of a type this read model ignores anyway
@@ -140,6 +141,7 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 		events = append(events, e)
 	}
 	if !slices.ContainsFunc(events, func(e Event) bool { return m.handles(e.Type) }) {
+		p.consumed(last)
 		return res, nil // nothing for this read model: no transaction
 	}
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
@@ -150,6 +152,9 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 	if err != nil {
 		return BatchResult{}, fmt.Errorf("%s: apply %d events: %w", p.name, len(recs), err)
 	}
+	// Only once committed: status must not say caught up while the
+	// batch's transaction may still fail.
+	p.consumed(last)
 	return res, nil
 }
 

@@ -296,6 +296,7 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 			if len(recs) == 1 {
 				r.cfg.Logger.Warn("projection: event skipped", "projection", p.name, "position", recs[0].Position,
 					"partition_key", recs[0].PartitionKey, "event_type", recs[0].Type, "error", err)
+				p.consumed(recs[0].Position) // skipped for good: consumed all the same
 				return nil
 			}
 			for _, rec := range recs {
