@@ -58,6 +58,7 @@ type options struct {
 	soakRate       int
 	soakCampaigns  int
 	pipelineEvents int
+	sustained      sustainedOptions
 }
 
 func parseOptions() options {
@@ -69,7 +70,7 @@ func parseOptions() options {
 	flag.IntVar(&o.reps, "reps", 3, "repetitions of each measurement (medians are reported)")
 	flag.StringVar(&clients, "clients", "1,16,64", "concurrent HTTP clients (and pgbench clients) of section 1")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "warm-up before each HTTP load run")
-	flag.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each HTTP load and pgbench run")
+	flag.DurationVar(&o.duration, "duration", 15*time.Second, "measured time of each HTTP load and pgbench run")
 	flag.DurationVar(&o.storeDuration, "store-duration", 5*time.Second, "measured time of each event-store run (section 2)")
 	flag.IntVar(&o.lagRate, "lag-rate", 2000, "registrations/s of the lag run (lowered to what section 1 shows the machine sustains)")
 	flag.DurationVar(&o.lagDuration, "lag-duration", 10*time.Second, "length of the lag run")
@@ -81,13 +82,17 @@ func parseOptions() options {
 	flag.IntVar(&o.copyRows, "copy-rows", 1_000_000, "rows of the raw COPY baseline (section 4)")
 	flag.DurationVar(&o.catchupTimeout, "catchup-timeout", 5*time.Minute, "how long to wait for the read side to catch up before a read measurement")
 	flag.IntVar(&o.pipelineEvents, "pipeline-events", 200_000, "registrations of the campaign sections 8 (relay) and 9 (projector) move")
-	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,8,9", "sections to run")
+	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,7,8,9", "sections to run")
 	flag.StringVar(&o.logLevel, "serve-log-level", "info", "LOG_LEVEL of the serve process (info: one line per request, as in production)")
 	flag.StringVar(&o.topic, "topic", "participant-events", "Kafka topic")
 	flag.DurationVar(&o.soak, "soak", 0, "run the soak instead of the sections, this long (make soak: 10m); writes soak-latest.{md,json}")
 	flag.IntVar(&o.soakRate, "soak-rate", 1000, "registrations/s of the soak (open loop)")
 	flag.IntVar(&o.soakCampaigns, "soak-campaigns", 10, "campaigns the soak's registrations are spread over")
+	sustainedFlags(&o.sustained)
 	flag.Parse()
+	if err := o.sustained.parse(); err != nil {
+		log.Fatal(err)
+	}
 	for _, c := range strings.Split(clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
 		if err != nil || n < 1 {
@@ -127,6 +132,8 @@ type env struct {
 	s1Campaign    uuid.UUID // section 1's campaign and its registrations so far
 	s1Registered  int64
 	pipeline      *pipelineData // sections 8 and 9: one seeded campaign
+
+	serveEnv []string // extra environment of the next serve (section 7: KAFKA_PARTITIONS, KAFKA_TOPIC)
 }
 
 func main() {
@@ -272,6 +279,8 @@ func (e *env) run() {
 	}
 	do(6, func() *Section { return e.section6(seeded) })
 	do(5, func() *Section { return e.section5(seeded) })
+	// Section 7 restarts serve on databases and topics of its own: last.
+	do(7, e.section7)
 	for _, n := range slices.Sorted(maps.Keys(sections)) {
 		e.report.Sections = append(e.report.Sections, sections[n])
 	}
@@ -284,6 +293,7 @@ var titles = map[int]string{
 	4: "Rebuild of the read models vs raw COPY into an indexed table",
 	5: "Draw",
 	6: "Participant list and CSV export",
+	7: "Sustained registrations with the read side running",
 	8: "Relay: store → Kafka, one campaign",
 	9: "Projector: one partition, durable",
 }

@@ -118,6 +118,9 @@ type pgbenchResult struct {
 	TPS     float64      `json:"tps"`
 	Latency latencyStats `json:"latency"`
 	CPU     cpuShare     `json:"cpu"`
+	// done is when each transaction ended (from its log line), for the
+	// per-window rates of section 7.
+	done []time.Time
 }
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
@@ -169,6 +172,7 @@ func (e *env) pgbench(script string, clients int, dur time.Duration, dbURL strin
 	}
 	tps, _ := strconv.ParseFloat(string(m[1]), 64)
 	var lat []float64
+	var done []time.Time
 	logs, _ := filepath.Glob(filepath.Join(dir, "tx*"))
 	for _, l := range logs {
 		f, err := os.Open(l)
@@ -184,10 +188,17 @@ func (e *env) pgbench(script string, clients int, dur time.Duration, dbURL strin
 					lat = append(lat, us/1000)
 				}
 			}
+			if len(fields) >= 6 {
+				sec, err1 := strconv.ParseInt(fields[4], 10, 64)
+				us, err2 := strconv.ParseInt(fields[5], 10, 64)
+				if err1 == nil && err2 == nil {
+					done = append(done, time.Unix(sec, us*1000))
+				}
+			}
 		}
 		f.Close()
 	}
-	return pgbenchResult{TPS: tps, Latency: latenciesMS(lat), CPU: cpu}, nil
+	return pgbenchResult{TPS: tps, Latency: latenciesMS(lat), CPU: cpu, done: done}, nil
 }
 
 // pgbenchScript writes the baseline: one single-row INSERT of a JSON event
