@@ -100,6 +100,10 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 	}
 	slices.Sort(fences)
 	fences = slices.Compact(fences)
+	// One element per campaign, not per registration: the planner prices a
+	// 45-element ANY above a scan of a small streams table.
+	slices.Sort(closers)
+	closers = slices.Compact(closers)
 	eventStreams, eventVersions := make([]string, len(all)), make([]int64, len(all))
 	for j, i := range owners {
 		eventStreams[j] = reqs[i].Stream
@@ -190,8 +194,10 @@ func appendBatchInTx(ctx context.Context, tx pgx.Tx, reqs []AppendRequest, resul
 			closers = append(closers, r.ClosedBy)
 		}
 	}
-	if len(closers) > 0 {
-		rows, err := tx.Query(ctx, `SELECT stream_id FROM streams WHERE stream_id = ANY($1)`, closers)
+	slices.Sort(closers)
+	if closers = slices.Compact(closers); len(closers) > 0 {
+		// Unnamed, so planned for the table's size at each call (see subjectKeys).
+		rows, err := tx.Query(ctx, `SELECT stream_id FROM streams WHERE stream_id = ANY($1)`, pgx.QueryExecModeCacheDescribe, closers)
 		if err != nil {
 			return fmt.Errorf("closing streams: %w", err)
 		}

@@ -32,7 +32,12 @@ func subjectKeys(ctx context.Context, q querier, subjects []uuid.UUID) (map[uuid
 	for i, s := range subjects {
 		ids[i] = pgtype.UUID{Bytes: s, Valid: true}
 	}
-	rows, err := q.Query(ctx, `SELECT participant_id, wrapped FROM pii_keys WHERE participant_id = ANY($1)`, ids)
+	// An unnamed statement, planned for the table's size at each call: a
+	// prepared one may keep a generic plan made while pii_keys was a few
+	// rows (a fresh database, just analyzed), a scan of the whole table for
+	// every relay batch for the connection's life.
+	rows, err := q.Query(ctx, `SELECT participant_id, wrapped FROM pii_keys WHERE participant_id = ANY($1)`,
+		pgx.QueryExecModeCacheDescribe, ids)
 	if err != nil {
 		return nil, fmt.Errorf("subject keys: %w", err)
 	}

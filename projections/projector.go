@@ -178,6 +178,13 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 	}
 	// Sorted, so that two transactions lock the keys in one order.
 	slices.Sort(keys)
+	// The batch's statements are planned for the tables' sizes now: a
+	// generic plan kept while a read model was a few rows (a fresh
+	// database, just analyzed) scans it whole for the connection's life —
+	// the participants lookup did, 10 ms a batch and growing.
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		return 0, nil, fmt.Errorf("%s: plan cache mode: %w", name, err)
+	}
 	w := &writer{tx: tx, schema: schema, queue: &pgx.Batch{}}
 	pos, err := lockPositions(ctx, w, name, keys)
 	if err != nil {
