@@ -29,6 +29,7 @@ type s7Window struct {
 	RelayLag   float64 `json:"relay_lag"`       // participation_relay_lag_events at the window's end
 	ProjLag    float64 `json:"projection_lag"`  // participation_projection_lag_events{projection="participants"}
 	PGActivity string  `json:"pg_active_waits"` // active backends of the database by wait event
+	Load1      float64 `json:"load1"`           // the machine's 1-minute load average (it is shared)
 }
 
 // s7Run is one sustained run on one partition count.
@@ -165,6 +166,7 @@ func (e *env) sustainedLoad(r *s7Run, hot, probe uuid.UUID, preloaded int64) err
 			windows[w].RelayLag = m["participation_relay_lag_events"]
 			windows[w].ProjLag = m[`participation_projection_lag_events{projection="participants"}`]
 			windows[w].PGActivity = e.pgActivity()
+			windows[w].Load1 = loadAverage()
 			log.Printf("section 7: %d partitions, %2.0f s: %d/s, %d behind (relay lag %.0f, participants lag %.0f), active: %s",
 				r.Partitions, windows[w].End, perWin[w].Load()/int64(o.window.Seconds()), windows[w].Behind,
 				windows[w].RelayLag, windows[w].ProjLag, windows[w].PGActivity)
@@ -302,6 +304,20 @@ func (e *env) pgbenchWindows(r *s7Run) {
 	for w := range r.Windows {
 		r.Windows[w].Pgbench = float64(counts[w]) / o.window.Seconds()
 	}
+}
+
+// loadAverage is the machine's 1-minute load average (0 when unknown).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 // serveMetrics reads serve's gauges (name with labels → value).

@@ -214,12 +214,13 @@ func (e *env) sustainedRows(s *Section, parts int, runs []s7Run) {
 	if parts != 1 {
 		label += "s"
 	}
-	var tput, base, p50, p99, pP50, pP99, drain, worst, fall []float64
+	var tput, base, p50, p99, pb50, pb99, pP50, pP99, drain, worst, fall []float64
 	bad, missing := 0, 0
 	drained := true
 	for _, r := range runs {
 		tput, base = append(tput, r.Throughput), append(base, r.Pgbench.TPS)
 		p50, p99 = append(p50, r.Latency.P50), append(p99, r.Latency.P99)
+		pb50, pb99 = append(pb50, r.Pgbench.Latency.P50), append(pb99, r.Pgbench.Latency.P99)
 		pP50, pP99 = append(pP50, r.Probe.P50), append(pP99, r.Probe.P99)
 		drain = append(drain, r.DrainSeconds)
 		bad += r.NonCreated
@@ -237,7 +238,8 @@ func (e *env) sustainedRows(s *Section, parts int, runs []s7Run) {
 	row.Met = boolp(row.Ratio != nil && *row.Ratio >= 0.5)
 	s.add(row)
 	s.add(Row{Label: label + ": registrations/s of the last 3 windows ÷ the first 3", Measured: newFigure("", "×", fall), Target: "no fall (≈ 1×)"})
-	s.add(Row{Label: label + ": latency p50 / p99", Measured: newFigure("p50", "ms", p50), Baseline: newFigure("p99", "ms", p99)})
+	s.add(Row{Label: label + ": latency p50", Measured: newFigure("", "ms", p50), Baseline: newFigure("pgbench", "ms", pb50)})
+	s.add(Row{Label: label + ": latency p99", Measured: newFigure("", "ms", p99), Baseline: newFigure("pgbench", "ms", pb99)})
 	s.add(Row{Label: label + ": non-201 answers", Measured: newFigure("", "", []float64{float64(bad)}), Target: "0", Met: boolp(bad == 0)})
 	s.add(Row{Label: label + ": probe 201 → visible, p50", Measured: newFigure("", "ms", pP50)})
 	s.add(Row{Label: label + ": probe 201 → visible, p99", Measured: newFigure("", "ms", pP99), Target: "< 1,000 ms", Met: boolp(median(pP99) < 1000 && missing == 0)})
@@ -285,7 +287,7 @@ func windowSeries(ws []s7Window) string {
 		}
 		return strings.Join(parts, " / ")
 	}
-	return fmt.Sprintf("registrations/s: %s; pgbench tps: %s; ratio: %s; probe lag p99 (ms): %s; 201s not yet listed at the window's end: %s; relay lag (events): %s; participants projection lag (events): %s; active backends at the window's end: %s.",
+	return fmt.Sprintf("registrations/s: %s; pgbench tps: %s; ratio: %s; probe lag p99 (ms): %s; 201s not yet listed at the window's end: %s; relay lag (events): %s; participants projection lag (events): %s; machine load average (1 min): %s; active backends at the window's end: %s.",
 		col(func(w s7Window) string { return num(w.Load) }),
 		col(func(w s7Window) string { return num(w.Pgbench) }),
 		col(func(w s7Window) string {
@@ -298,5 +300,6 @@ func windowSeries(ws []s7Window) string {
 		col(func(w s7Window) string { return num(float64(w.Behind)) }),
 		col(func(w s7Window) string { return num(w.RelayLag) }),
 		col(func(w s7Window) string { return num(w.ProjLag) }),
+		col(func(w s7Window) string { return fmt.Sprintf("%.1f", w.Load1) }),
 		col(func(w s7Window) string { return "[" + w.PGActivity + "]" }))
 }
