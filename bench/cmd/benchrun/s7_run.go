@@ -21,9 +21,9 @@ import (
 // s7Window is one window of a sustained run.
 type s7Window struct {
 	End        float64 `json:"end_s"`
-	Load       float64 `json:"load_per_s"`     // 201s per second of the hot load in the window
-	Pgbench    float64 `json:"pgbench_tps"`    // the baseline's transactions per second in the same window of its own run
-	Probes     int     `json:"probes"`         // probe registrations answered 201 in the window
+	Load       float64 `json:"load_per_s"`  // 201s per second of the hot load in the window
+	Pgbench    float64 `json:"pgbench_tps"` // the baseline's transactions per second in the same window of its own run
+	Probes     int     `json:"probes"`      // probe registrations answered 201 in the window
 	ProbeP99   float64 `json:"probe_lag_p99_ms"`
 	Behind     int64   `json:"behind"`          // 201s so far minus the hot list's totalCount, at the window's end
 	RelayLag   float64 `json:"relay_lag"`       // participation_relay_lag_events at the window's end
