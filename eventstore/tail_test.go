@@ -252,12 +252,13 @@ func TestExclusiveWaitsForAppendsInFlightAndClosesLaterOnes(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	// a bound against hanging (a loaded machine under -race), not a timing
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if cond() {
 			return
 		}
 	}
-	t.Fatal("condition not met within 10s")
+	t.Fatal("condition not met within 60s")
 }
 
 // PostgreSQL's snapshot xmax is the newest *completed* xid plus one, not the
