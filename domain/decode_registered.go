@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"encoding/json"
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -163,3 +165,17 @@ func (s *scanner) str() ([]byte, bool) {
 }
 
 func (s *scanner) end() bool { return s.skipSpace() == len(s.b) }
+
+// DecodePersonalData reads sealed personal data (json.Marshal of
+// PersonalData) as encoding/json would, through decodeRegistered's reader
+// when it can: its name and phone fields are the same.
+func DecodePersonalData(data []byte) (PersonalData, error) {
+	if e, ok := decodeRegistered(data); ok {
+		return e.Personal(), nil
+	}
+	var pd PersonalData
+	if err := json.Unmarshal(data, &pd); err != nil {
+		return PersonalData{}, fmt.Errorf("decode personal data: %w", err)
+	}
+	return pd, nil
+}

@@ -40,3 +40,19 @@ func FuzzDecodeRegisteredIsEncodingJSONs(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodePersonalDataIsEncodingJSONs(f *testing.F) {
+	sealed, _ := json.Marshal(domain.PersonalData{Name: "김철수", Phone: "010-1234-5678"})
+	for _, seed := range []string{string(sealed), `{"name":"","phone":""}`, `{}`, `{"name":"a","pii":"x"}`, `{"phone":1}`,
+		`{"name":"a","other":[1]}`, `{"Name":"a"}`, `{"name":"a\nb"}`, `[]`, `{"privacyConsent":3,"name":"x"}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want domain.PersonalData
+		wantErr := json.Unmarshal(data, &want)
+		got, err := domain.DecodePersonalData(data)
+		if (err != nil) != (wantErr != nil) || (err == nil && got != want) {
+			t.Fatalf("DecodePersonalData(%q) = %+v, %v; encoding/json: %+v, %v", data, got, err, want, wantErr)
+		}
+	})
+}

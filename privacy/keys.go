@@ -115,8 +115,8 @@ func (k *Keys) Open(participantID uuid.UUID, sealed string, wrapped []byte) (dom
 	if err != nil {
 		return domain.PersonalData{}, err
 	}
-	var pd domain.PersonalData
-	if err := json.Unmarshal(plain, &pd); err != nil {
+	pd, err := domain.DecodePersonalData(plain)
+	if err != nil {
 		return domain.PersonalData{}, ErrUnreadable
 	}
 	return pd, nil

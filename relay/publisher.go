@@ -210,15 +210,24 @@ func (p *Publisher) isolate(ctx context.Context, msgs []*message.Message, record
 }
 
 func toRecord(topic, key string, m *message.Message) *kgo.Record {
-	headers := make([]kgo.RecordHeader, 0, len(m.Metadata)+1)
-	headers = append(headers, kgo.RecordHeader{Key: UUIDHeader, Value: []byte(m.UUID)})
-	names := make([]string, 0, len(m.Metadata))
-	for k := range m.Metadata {
+	var buf [16]string // a message carries ten metadata keys: no allocation for them
+	names := buf[:0]
+	size := len(m.UUID)
+	for k, v := range m.Metadata {
 		names = append(names, k)
+		size += len(v)
 	}
 	slices.Sort(names) // the same bytes for the same message, every time
+	// One buffer holds every header's value (a record per event: this
+	// was a dozen allocations each).
+	values := make([]byte, 0, size)
+	headers := make([]kgo.RecordHeader, 0, len(names)+1)
+	values = append(values, m.UUID...)
+	headers = append(headers, kgo.RecordHeader{Key: UUIDHeader, Value: values[:len(m.UUID):len(m.UUID)]})
 	for _, k := range names {
-		headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(m.Metadata[k])})
+		start := len(values)
+		values = append(values, m.Metadata[k]...)
+		headers = append(headers, kgo.RecordHeader{Key: k, Value: values[start:len(values):len(values)]})
 	}
 	return &kgo.Record{Topic: topic, Key: []byte(key), Value: m.Payload, Headers: headers}
 }
