@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,7 @@ type options struct {
 	soakCampaigns  int
 	pipelineEvents int
 	sustained      sustainedOptions
+	cpuProfile     string
 }
 
 func parseOptions() options {
@@ -82,6 +84,7 @@ func parseOptions() options {
 	flag.IntVar(&o.copyRows, "copy-rows", 1_000_000, "rows of the raw COPY baseline (section 4)")
 	flag.DurationVar(&o.catchupTimeout, "catchup-timeout", 5*time.Minute, "how long to wait for the read side to catch up before a read measurement")
 	flag.IntVar(&o.pipelineEvents, "pipeline-events", 200_000, "registrations of the campaign sections 8 (relay) and 9 (projector) move")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the harness itself (sections 8's baseline and 9's projectors run in it) to this file")
 	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,7,8,9", "sections to run")
 	flag.StringVar(&o.logLevel, "serve-log-level", "info", "LOG_LEVEL of the serve process (info: one line per request, as in production)")
 	flag.StringVar(&o.topic, "topic", "participant-events", "Kafka topic")
@@ -144,6 +147,16 @@ func main() {
 	defer stop()
 	started := time.Now()
 
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	e := &env{ctx: ctx, o: o, report: &Report{}}
 	if err := e.setup(); err != nil {
 		e.teardown()
