@@ -253,8 +253,9 @@ VALUES ($1, $2, now())
 ON CONFLICT (projection) DO UPDATE SET position = greatest(c.position, EXCLUDED.position), updated_at = now()`
 
 // Flush writes the highest position consumed so far to the projection's
-// checkpoint (for Status and the lag gauge). The router flushes every
-// second; callers of Apply (tests) call it when they are done.
+// checkpoint (for Status and the lag gauge). The router's subscribers call
+// it before each commit of Kafka offsets; callers of Apply (tests) call it
+// when they are done.
 func (p *Projector) Flush(ctx context.Context) error {
 	p.flushMu.Lock()
 	defer p.flushMu.Unlock()

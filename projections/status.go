@@ -43,7 +43,8 @@ func Status(ctx context.Context, pool *pgxpool.Pool) ([]ProjectionStatus, error)
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
 	// The positions applied are exact (written with each event); the
-	// checkpoint adds the events a projection ignores, flushed every second.
+	// checkpoint adds the events a projection ignores, written before each
+	// Kafka commit.
 	rows, err := pool.Query(ctx, `SELECT projection, max(position), max(updated_at) FROM (
 		SELECT projection, position, updated_at FROM projection_checkpoints
 		UNION ALL
