@@ -24,6 +24,10 @@ type retention struct {
 	// Every is how often the leader runs retention; zero: this instance
 	// never does (the customer page still shows the durations).
 	Every time.Duration
+	// Check is how often the loop looks whether this instance leads
+	// (Every, at most a minute, when zero): a new leader runs retention at
+	// once, so instances restarted more often than Every still run it.
+	Check time.Duration
 	// Clock is what "due" is measured against (time.Now when nil): tests
 	// move it instead of waiting days.
 	Clock func() time.Time
@@ -33,6 +37,9 @@ func (c *retention) setDefaults() {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if c.Check <= 0 {
+		c.Check = min(c.Every, time.Minute)
+	}
 }
 
 // Validate reports durations that cannot be.
@@ -41,7 +48,7 @@ func (c retention) Validate() error {
 	if c.NonWinners < 0 || c.Winners < 0 {
 		errs = append(errs, errors.New("RETENTION_NON_WINNERS, RETENTION_WINNERS: must not be negative"))
 	}
-	if c.Every < 0 {
+	if c.Every < 0 || c.Check < 0 {
 		errs = append(errs, errors.New("retention: a negative interval"))
 	}
 	return errors.Join(errs...)
@@ -58,7 +65,7 @@ type retentionWorker struct {
 	relay    *relay.Relay
 	logger   *slog.Logger
 
-	ticks  atomic.Int64 // intervals passed, leading or not
+	ticks  atomic.Int64 // checks made, leading or not
 	runs   atomic.Int64 // runs done as the leader, failed ones too
 	erased atomic.Int64 // participants erased by those runs
 }
@@ -87,27 +94,35 @@ func (w *retentionWorker) collectors() []prometheus.Collector {
 	}
 }
 
-// run erases what is due every cfg.Every while this instance leads, until
-// ctx ends. A failed run is logged and tried again at the next tick.
+// run erases what is due as soon as this instance leads, then every
+// cfg.Every while it leads, until ctx ends. A failed run is logged and
+// tried again at the next Every.
 func (w *retentionWorker) run(ctx context.Context) {
-	ticker := time.NewTicker(w.cfg.Every)
+	ticker := time.NewTicker(w.cfg.Check)
 	defer ticker.Stop()
+	var last time.Time // the last run's start; zero: none since leading
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		}
-		w.tick(ctx)
+		w.ticks.Add(1)
+		if !w.relay.Leader() {
+			last = time.Time{}
+			continue
+		}
+		// real time, not cfg.Clock: the interval is the machine's, "due" is the clock's
+		if !last.IsZero() && time.Since(last) < w.cfg.Every {
+			continue
+		}
+		last = time.Now()
+		w.once(ctx)
 	}
 }
 
-// tick runs retention once if this instance's relay leads.
-func (w *retentionWorker) tick(ctx context.Context) {
-	defer w.ticks.Add(1)
-	if !w.relay.Leader() {
-		return
-	}
+// once runs retention once and counts it.
+func (w *retentionWorker) once(ctx context.Context) {
 	report, err := w.handlers.RunRetention(ctx, commands.RunRetention{Now: w.cfg.Clock(),
 		NonWinners: w.cfg.NonWinners, Winners: w.cfg.Winners})
 	w.erased.Add(int64(report.Erased))

@@ -100,3 +100,39 @@ func TestRetentionLoopRunsInTheRelayLeaderOnly(t *testing.T) {
 		t.Error("the standby leads too")
 	}
 }
+
+// A new leader runs retention at once, then only every interval: an
+// instance restarted more often than hourly still runs it.
+func TestRetentionRunsAtOnceOnLeadingThenEveryInterval(t *testing.T) {
+	t.Parallel()
+	clock := &movableClock{}
+	clock.set(time.Now())
+	a := newTestAppWith(t, appSetup{Retention: retention{NonWinners: 168 * time.Hour, Winners: 2160 * time.Hour,
+		Every: time.Hour, Check: 10 * time.Millisecond, Clock: clock.now}})
+	w := openNow()
+	eventID := a.openCampaign(ownerA, w)
+	for i := range 3 {
+		a.registerCustomer(eventID, aCustomer(60+i), "")
+	}
+	a.drawWith(ownerA, eventID, map[string]any{"winnerCount": 1})
+	clock.set(w.announceAt.Add(168 * time.Hour))
+	a.run()
+	worker := a.svc.retention
+	waitUntil(t, "the first run, right after leading", func() error {
+		if n := worker.erased.Load(); n != 2 {
+			return fmt.Errorf("%d erased by %d runs", n, worker.runs.Load())
+		}
+		return nil
+	})
+	clock.set(w.announceAt.Add(2160 * time.Hour)) // the winner is due now, but the hour is not up
+	from := worker.ticks.Load()
+	waitUntil(t, "more checks", func() error {
+		if n := worker.ticks.Load() - from; n < 5 {
+			return fmt.Errorf("%d checks", n)
+		}
+		return nil
+	})
+	if runs, erased := worker.runs.Load(), worker.erased.Load(); runs != 1 || erased != 2 {
+		t.Errorf("within the hour: %d runs, %d erased; want 1, 2", runs, erased)
+	}
+}
