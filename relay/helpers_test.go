@@ -168,14 +168,11 @@ func readTopic(t *testing.T, brokers []string, topic string, want int) []publish
 	return out
 }
 
+// freePort is a port for a process the test starts (testenv.FreePort: off
+// the ephemeral range, where outgoing connections could take it).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testenv.FreePort(t)
 }
 
 // realBrokers is KAFKA_BROKERS, or nil when the tests use kfake.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -513,12 +512,9 @@ func (a *testApp) registrationTimes(eventID uuid.UUID) map[uuid.UUID]time.Time {
 	return out
 }
 
+// freePort is a port for a process the test starts (testenv.FreePort: off
+// the ephemeral range, where outgoing connections could take it).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testenv.FreePort(t)
 }

@@ -3,8 +3,11 @@ package testenv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +204,28 @@ func expect(ctx context.Context, t *testing.T, messages <-chan *message.Message,
 		}
 	case <-ctx.Done():
 		t.Fatal(errors.Join(errors.New("no message within the deadline"), ctx.Err()))
+	}
+}
+
+// A port for a test's process is free and outside the range the kernel
+// gives outgoing connections.
+func TestFreePortIsBelowTheEphemeralRange(t *testing.T) {
+	port := testenv.FreePort(t)
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatalf("port %d: %v", port, err)
+	}
+	_ = l.Close()
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		t.Logf("no ephemeral range to compare with: %v", err)
+		return
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
+		t.Fatal(err)
+	}
+	if low > 20000 && (port >= low && port <= high) {
+		t.Errorf("port %d is in the ephemeral range %d–%d", port, low, high)
 	}
 }
