@@ -33,17 +33,41 @@ func (t *Tx) DrawCandidates(ctx context.Context, partitionKey string) (*domain.C
 		return nil, 0, fmt.Errorf("draw candidates: %w", err)
 	}
 	// COPY takes no parameters: the key is a quoted literal.
-	sql := `COPY (SELECT participant_id, entry_number, visited FROM draw_candidates
-		WHERE event_id = ` + key + ` AND NOT erased) TO STDOUT (FORMAT binary)`
+	sql := `COPY (` + candidatesQuery(key) + `) TO STDOUT (FORMAT binary)`
+	// A campaign registered since the last ANALYZE looks tiny to the
+	// planner, which then walks the primary key: a million heap fetches in
+	// participant-id order, 2.5–2.9 s of backend time over a fresh 1M
+	// campaign. Without plain index scans, the key still finds the
+	// campaign's pages (a bitmap scan, or a sequential one when the table
+	// is mostly this campaign) and they are read in physical order:
+	// 0.6 s. The settings go back to their defaults before the draw's
+	// appends.
+	if _, err := t.tx.Exec(ctx, candidatesPlanSet); err != nil {
+		return nil, 0, fmt.Errorf("draw candidates plan: %w", err)
+	}
 	d := candidateDecoder{set: domain.NewCandidateSet(0)}
 	if _, err := conn.CopyTo(ctx, &d, sql); err != nil {
 		return nil, 0, fmt.Errorf("draw candidates: %w", err)
+	}
+	if _, err := t.tx.Exec(ctx, candidatesPlanReset); err != nil {
+		return nil, 0, fmt.Errorf("draw candidates plan: %w", err)
 	}
 	if err := d.finish(); err != nil {
 		return nil, 0, fmt.Errorf("draw candidates: %w", err)
 	}
 	return d.set, cutoff, nil
 }
+
+// candidatesQuery selects a partition's candidates; key is a quoted literal.
+func candidatesQuery(key string) string {
+	return `SELECT participant_id, entry_number, visited FROM draw_candidates WHERE event_id = ` + key + ` AND NOT erased`
+}
+
+// The candidates read's plan settings, for its own statement only.
+const (
+	candidatesPlanSet  = `SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off`
+	candidatesPlanReset = `SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_indexonlyscan TO DEFAULT`
+)
 
 // quoteLiteral quotes s as an SQL string literal; with
 // standard_conforming_strings on (the default since PostgreSQL 9.1), only

@@ -1,14 +1,17 @@
 package eventstore
 
 import (
+	"context"
 	"encoding/binary"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/internal/testenv"
 )
 
 // binaryCopy encodes rows as PostgreSQL's binary COPY of (uuid, text, boolean).
@@ -112,5 +115,82 @@ func TestQuoteLiteral(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("quoteLiteral(%q, %s) = %q, %v; want %q, ok %t", tt.in, tt.standard, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// A campaign registered since the table's last ANALYZE looks like a
+// handful of rows to the planner, which would walk the primary key (a
+// heap fetch per candidate, in participant-id order); the draw's read
+// keeps to a plan that reads the campaign's pages in physical order, and
+// gives the settings back for the rest of the draw's transaction.
+func TestDrawCandidatesReadAvoidsIndexScansOfAnUnanalyzedCampaign(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t, 2)
+	if err := Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	seed := `INSERT INTO draw_candidates (event_id, participant_id, entry_number, last_position)
+		SELECT $1, gen_random_uuid(), 'AB23-' || lpad(g::text, 4, '0'), g FROM generate_series(1, 20000) g`
+	if _, err := pool.Exec(ctx, seed, "analyzed"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE draw_candidates`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, seed, "fresh"); err != nil {
+		t.Fatal(err)
+	}
+	plan := func(tx pgx.Tx) string {
+		t.Helper()
+		var p string
+		if err := tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) `+candidatesQuery("'fresh'")).Scan(&p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	setting := func(tx pgx.Tx) string {
+		t.Helper()
+		var s string
+		if err := tx.QueryRow(ctx, `SELECT current_setting('enable_indexscan') || current_setting('enable_indexonlyscan')`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if p := plan(tx); !strings.Contains(p, `"Index Scan"`) {
+			t.Fatalf("the setup does not reproduce the planner's choice of an index scan: %s", p)
+		}
+		if _, err := tx.Exec(ctx, candidatesPlanSet); err != nil {
+			return err
+		}
+		if p := plan(tx); strings.Contains(p, `"Index Scan"`) || strings.Contains(p, `"Index Only Scan"`) {
+			t.Errorf("the draw's read walks an index: %s", p)
+		}
+		if _, err := tx.Exec(ctx, candidatesPlanReset); err != nil {
+			return err
+		}
+		if s := setting(tx); s != "onon" {
+			t.Errorf("settings after the read: %q, want on, on", s)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = New(pool).Exclusive(ctx, "fence", func(ctx context.Context, tx *Tx) error {
+		set, _, err := tx.DrawCandidates(ctx, "fresh")
+		if err != nil {
+			return err
+		}
+		if set.Len() != 20000 {
+			t.Errorf("%d candidates, want 20000", set.Len())
+		}
+		if s := setting(tx.tx); s != "onon" {
+			t.Errorf("settings after DrawCandidates: %q, want on, on", s)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
