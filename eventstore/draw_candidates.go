@@ -23,8 +23,7 @@ import (
 // of allocations, not a million, and no pointers for the collector to scan.
 func (t *Tx) DrawCandidates(ctx context.Context, partitionKey string) (*domain.CandidateSet, int64, error) {
 	var cutoff int64
-	if err := t.tx.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events WHERE partition_key = $1`,
-		partitionKey).Scan(&cutoff); err != nil {
+	if err := t.tx.QueryRow(ctx, sqlDrawCutoff, partitionKey).Scan(&cutoff); err != nil {
 		return nil, 0, fmt.Errorf("draw cut-off: %w", err)
 	}
 	conn := t.tx.Conn().PgConn()
@@ -57,6 +56,17 @@ func (t *Tx) DrawCandidates(ctx context.Context, partitionKey string) (*domain.C
 	}
 	return d.set, cutoff, nil
 }
+
+// sqlDrawCutoff is max(position) of a partition as one probe of
+// events_partition_idx. Asked for max(position) WHERE partition_key = $1,
+// the planner may walk the primary key backwards, skipping every later
+// event of other campaigns (3.1 s behind 2.4 million of them), or read
+// all the campaign's entries (1.2 s over a fresh one). The key as a range
+// (equal to it under a deterministic collation) keeps partition_key in
+// the order, which only events_partition_idx gives: 0.1–0.4 ms either way.
+const sqlDrawCutoff = `SELECT coalesce((SELECT position FROM events
+	WHERE partition_key >= $1 AND partition_key <= $1
+	ORDER BY partition_key DESC, position DESC LIMIT 1), 0)`
 
 // candidatesQuery selects a partition's candidates; key is a quoted literal.
 func candidatesQuery(key string) string {

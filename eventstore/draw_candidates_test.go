@@ -69,3 +69,42 @@ func TestDrawCandidatesReadsExactlyItsPartition(t *testing.T) {
 		}
 	}
 }
+
+// The cut-off is the partition's highest position, whatever the other
+// partitions hold after it: keys that extend it or sort next to it, and
+// later events of every kind; a partition without events has 0.
+func TestDrawCutoffIsThePartitionsHighestPosition(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := newStore(t)
+	c := uuid.NewString()
+	want := map[string]int64{c: 0, c + "1": 0, c[:35]: 0, "none-" + c: 0}
+	for round := range 3 {
+		for _, p := range []string{c, c + "1", c[:35]} {
+			if round == 2 && p == c {
+				continue // c's last events come before the others'
+			}
+			ev := registration(t, p, uuid.New(), "AB23-CD45")
+			if round == 1 {
+				ev = typed(t, "CampaignNoted", p, uuid.New())
+			}
+			res, err := store.Append(ctx, "s-"+uuid.NewString(), eventstore.NoStream, ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[p] = res.Positions[0]
+		}
+	}
+	for p, w := range want {
+		err := store.Exclusive(ctx, "fence", func(ctx context.Context, tx *eventstore.Tx) error {
+			_, cutoff, err := tx.DrawCandidates(ctx, p)
+			if err == nil && cutoff != w {
+				t.Errorf("%q: cut-off %d, want %d", p, cutoff, w)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
