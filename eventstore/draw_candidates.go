@@ -75,7 +75,7 @@ func candidatesQuery(key string) string {
 
 // The candidates read's plan settings, for its own statement only.
 const (
-	candidatesPlanSet  = `SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off`
+	candidatesPlanSet   = `SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off`
 	candidatesPlanReset = `SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_indexonlyscan TO DEFAULT`
 )
 
