@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -71,7 +72,30 @@ func (p *Publisher) EnsureTopic(ctx context.Context, topic string, partitions in
 	return info, nil
 }
 
+// partitions reads the topic's partition count. A real broker can answer
+// UNKNOWN_TOPIC_OR_PARTITION (or LEADER_NOT_AVAILABLE) for a moment after
+// it created the topic, until the controller's metadata reached it: such
+// retriable answers are waited out for up to topicSettleTimeout.
 func (p *Publisher) partitions(ctx context.Context, topic string) (int32, error) {
+	deadline := time.Now().Add(topicSettleTimeout)
+	for {
+		n, err := p.readPartitions(ctx, topic)
+		if err == nil || !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return n, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("topic %s metadata: %w (then %w)", topic, err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// topicSettleTimeout bounds the wait for a new topic's metadata; the
+// relay's own retry with backoff covers anything longer.
+const topicSettleTimeout = 15 * time.Second
+
+func (p *Publisher) readPartitions(ctx context.Context, topic string) (int32, error) {
 	req := kmsg.NewMetadataRequest()
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = &topic
