@@ -44,9 +44,13 @@ type participants struct {
 	people   map[uuid.UUID]person // no pointers: the GC does not scan a million of them
 	counts   map[uuid.UUID]*campaignCounts
 	rows     []participantRow // new, not written yet: their flags change in place
-	flagged  map[uuid.UUID]struct{}
-	dirty    map[uuid.UUID]struct{} // campaigns whose counters changed
-	paths    pathNames
+	// written counts the rows flushed before rows[0]: a person's row is
+	// an ordinal over every row, so that a flush moves rows out by moving
+	// this, not by rewriting a million persons in the map.
+	written int32
+	flagged map[uuid.UUID]struct{}
+	dirty   map[uuid.UUID]struct{} // campaigns whose counters changed
+	paths   pathNames
 }
 
 // pathNames interns entry paths, so that a person holds a number, not a
@@ -73,7 +77,7 @@ func (p *pathNames) id(name string) uint16 {
 type person struct {
 	campaign uuid.UUID
 	path     uint16 // in participants.paths
-	row      int32  // index in rows while not written, else -1
+	row      int32  // ordinal of its row: in rows while >= written; -1 loaded (written)
 	visited  bool
 	winner   bool
 	erased   bool
@@ -249,7 +253,7 @@ func (m *participants) register(ev domain.ParticipantRegistered, e Event) {
 	c.registered++
 	pc.registered++
 	m.dirty[ev.EventID] = struct{}{}
-	m.people[ev.ParticipantID] = person{campaign: ev.EventID, path: m.paths.id(path), row: int32(len(m.rows))}
+	m.people[ev.ParticipantID] = person{campaign: ev.EventID, path: m.paths.id(path), row: m.written + int32(len(m.rows))}
 	name, phone := maskedContact(ev)
 	m.rows = append(m.rows, participantRow{id: ev.ParticipantID, eventID: ev.EventID, seq: c.registered,
 		pathSeq: pc.registered, position: e.Position, entryNumber: ev.EntryNumber, name: name, phone: phone,
@@ -260,8 +264,8 @@ func (m *participants) register(ev domain.ParticipantRegistered, e Event) {
 // written, else as an update for the next final flush.
 func (m *participants) flag(id uuid.UUID, p person) {
 	m.people[id] = p
-	if p.row >= 0 {
-		r := &m.rows[p.row]
+	if p.row >= m.written {
+		r := &m.rows[p.row-m.written]
 		r.visited, r.winner, r.erased = p.visited, p.winner, p.erased
 		if p.erased {
 			r.name, r.phone = "", ""
@@ -277,14 +281,12 @@ var participantCopyColumns = []string{"participant_id", "event_id", "seq", "path
 func (m *participants) flush(ctx context.Context, w *writer, final bool) error {
 	if len(m.rows) > 0 {
 		sql := "COPY " + w.table("participants") + " (" + strings.Join(participantCopyColumns, ", ") + ") FROM STDIN (FORMAT binary)"
-		if err := w.copyFrom(ctx, sql, encodeParticipants(nil, m.rows)); err != nil {
+		// about 160 bytes a row: no growing while encoding
+		buf := make([]byte, 0, 192*len(m.rows))
+		if err := w.copyFrom(ctx, sql, encodeParticipants(buf, m.rows)); err != nil {
 			return fmt.Errorf("participants: %w", err)
 		}
-		for _, r := range m.rows {
-			p := m.people[r.id]
-			p.row = -1
-			m.people[r.id] = p
-		}
+		m.written += int32(len(m.rows))
 		m.rows = m.rows[:0]
 	}
 	if !final {

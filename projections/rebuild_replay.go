@@ -88,7 +88,7 @@ func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int,
 	var (
 		recs  = make([]eventstore.RecordedEvent, 0, limit)
 		arena []byte
-		spans []int // data's end offsets in arena
+		spans = make([]int, 0, limit) // data's end offsets in arena
 	)
 	for rr.NextRow() {
 		v := rr.Values()
@@ -106,6 +106,12 @@ func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int,
 		us := int64(binary.BigEndian.Uint64(v[4])) + pgEpoch
 		rec.RecordedAt = time.Unix(us/1_000_000, (us%1_000_000)*1000)
 		rec.Type = internType(v[2])
+		if arena == nil {
+			// Sized for a page of rows like the first (a draw's can be
+			// megabytes: bounded): growing it by doubling copied each
+			// page's data about twice over.
+			arena = make([]byte, 0, min((len(v[3])+len(v[3])/8)*limit, 64<<20))
+		}
 		arena = append(arena, v[3]...)
 		spans = append(spans, len(arena))
 		recs = append(recs, rec)
