@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -34,9 +35,12 @@ type soakMinute struct {
 	Goroutines int64 `json:"goroutines"`
 	// The client's side of the gauge: the server runs a goroutine per open
 	// connection and another per request in flight. What is left is the
-	// service's own, the figure a leak would grow.
+	// service's own, the figure a leak would grow. Each is the median of the
+	// minute's samples (one a second), as are RSS and goroutines.
 	Connections int64        `json:"client_connections"`
 	InFlight    int64        `json:"in_flight"`
+	Own         int64        `json:"own_goroutines"`
+	Samples     int          `json:"samples"`
 	Sent        int64        `json:"sent"`
 	Created     int64        `json:"created"`
 	Errors      int64        `json:"errors"`
@@ -44,10 +48,6 @@ type soakMinute struct {
 	Visible     int64        `json:"visible"` // participants listed by the read side at the sample
 	Load        float64      `json:"load1"`   // the machine's 1-minute load average (it is shared)
 }
-
-// own is the service's own goroutines: the gauge less one per client
-// connection and one per request in flight.
-func (m soakMinute) own() int64 { return m.Goroutines - m.Connections - m.InFlight }
 
 // soakCheck is one comparison of a read model with the store.
 type soakCheck struct {
@@ -102,6 +102,7 @@ func (e *env) soak() *soakReport {
 		errSamples          = map[string]int{}
 		wg                  sync.WaitGroup
 		inFlight            = make(chan struct{}, 1024)
+		gaugeSamples        = new(gaugeSampler)
 		sampleMu            sync.Mutex // a late sample must not overlap the next one
 	)
 	record := func(d time.Duration, status int, body []byte, err error) {
@@ -123,9 +124,8 @@ func (e *env) soak() *soakReport {
 		sampleMu.Lock()
 		defer sampleMu.Unlock()
 		m := soakMinute{Minute: minute, Sent: sent.Load(), Created: created.Load(), Errors: errs.Load()}
-		m.RSSKiB, _ = procStatus(e.svc.pid(), "VmRSS")
-		m.Connections, m.InFlight = openConns.Load(), int64(len(inFlight))
-		m.Goroutines = e.goroutines()
+		g := gaugeSamples.take()
+		m.RSSKiB, m.Goroutines, m.Connections, m.InFlight, m.Own, m.Samples = g.RSSKiB, g.Goroutines, g.Connections, g.InFlight, g.Own, g.Samples
 		if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 			m.Load, _ = strconv.ParseFloat(strings.Fields(string(b))[0], 64)
 		}
@@ -143,8 +143,12 @@ func (e *env) soak() *soakReport {
 		r.Minutes = append(r.Minutes, m)
 	}
 
+	gaugeCtx, stopGauges := context.WithCancel(e.ctx)
+	defer stopGauges()
+	go gaugeSamples.run(gaugeCtx, e, time.Second, openConns, func() int { return len(inFlight) })
+	time.Sleep(5 * time.Second) // minute 0: the idle service, a few samples
 	sample(0)
-	r.Idle[0] = r.Minutes[0].Goroutines
+	r.Idle[0] = r.Minutes[0].Own
 	start := time.Now()
 	total := int(float64(e.o.soakRate) * e.o.soak.Seconds())
 	nextSample := start.Add(time.Minute)
@@ -178,9 +182,10 @@ func (e *env) soak() *soakReport {
 	wg.Wait()
 	elapsed := time.Since(start)
 	sample(minute)
+	stopGauges()
 	client.CloseIdleConnections() // their server goroutines are not the service's own
 	time.Sleep(5 * time.Second)
-	r.Idle[1] = e.goroutines()
+	r.Idle[1] = e.goroutines() - openConns.Load()
 	r.Achieved = float64(sent.Load()) / elapsed.Seconds()
 	r.Notes = append(r.Notes, fmt.Sprintf("Sent %d registrations in %s: %.0f/s achieved against %d/s asked; %d were sent more than 1 s late (client or server behind).",
 		sent.Load(), elapsed.Round(time.Second), float64(sent.Load())/elapsed.Seconds(), e.o.soakRate, behind))
@@ -489,7 +494,7 @@ func (r *soakReport) verdicts() (memFlat, gorFlat, noErrors, exact bool) {
 	if early, late, ok := r.trend(func(m soakMinute) int64 { return m.RSSKiB }); ok {
 		memFlat = withinTenPercent(early, late)
 	}
-	if early, late, ok := r.trend(soakMinute.own); ok {
+	if early, late, ok := r.trend(func(m soakMinute) int64 { return m.Own }); ok {
 		gorFlat = withinTenPercent(early, late) && withinTenPercent(float64(r.Idle[0]), float64(r.Idle[1]))
 	}
 	noErrors = len(r.Errors) == 0
@@ -521,9 +526,9 @@ func (r *soakReport) Markdown() string {
 	b.WriteString("## Per minute\n\n| minute | RSS MiB | goroutines | client connections | in flight | service's own | sent | 201 | errors | p50 ms | p99 ms | visible in the list | load |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, m := range r.Minutes {
 		fmt.Fprintf(&b, "| %d | %.1f | %d | %d | %d | %d | %d | %d | %d | %.1f | %.1f | %d | %.1f |\n", m.Minute, float64(m.RSSKiB)/1024, m.Goroutines,
-			m.Connections, m.InFlight, m.own(), m.Sent, m.Created, m.Errors, m.Latency.P50, m.Latency.P99, m.Visible, m.Load)
+			m.Connections, m.InFlight, m.Own, m.Sent, m.Created, m.Errors, m.Latency.P50, m.Latency.P99, m.Visible, m.Load)
 	}
-	fmt.Fprintf(&b, "\nMinute 0 is the idle service before the load. Counts are cumulative; latencies are of the requests answered in that minute. The goroutines gauge under load includes one per open client connection and one per request in flight (up to 1,024), both the load generator's doing: the connections it keeps open follow the latency peaks of the last 90 s (its idle timeout). The service's own is the gauge less those, read a moment apart, so it is good to a few goroutines.\n\n## Read models against the event store (after %.1f s of catch-up)\n\n| campaign | read model | store | read model | missing | extra | ok |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n", r.CatchUp)
+	fmt.Fprintf(&b, "\nMinute 0 is the idle service before the load. Counts are cumulative; latencies are of the requests answered in that minute. The goroutines gauge under load includes one per open client connection and one per request in flight (up to 1,024), both the load generator's doing: the connections it keeps open follow the latency peaks of the last 90 s (its idle timeout). The service's own is the gauge less those, read a moment apart, so it is good to a few goroutines. RSS and the goroutine columns are medians of the minute's samples, one a second.\n\n## Read models against the event store (after %.1f s of catch-up)\n\n| campaign | read model | store | read model | missing | extra | ok |\n| --- | --- | ---: | ---: | ---: | ---: | --- |\n", r.CatchUp)
 	for _, c := range r.Checks {
 		ok := yesNo(c.OK)
 		if c.Note != "" {
