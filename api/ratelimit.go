@@ -1,6 +1,7 @@
 package api
 
 import (
+	"container/list"
 	"math"
 	"net"
 	"net/http"
@@ -30,24 +31,31 @@ func (r *RateLimit) setDefaults() {
 	}
 }
 
-// maxBuckets bounds the limiter's memory (about 100 bytes a bucket). Past
-// it, a new address waits until idle buckets are evicted: a flood from many
-// addresses cannot grow the map without bound.
+// maxBuckets bounds the limiter's memory (about 150 bytes a bucket). A full
+// table makes room rather than refusing newcomers: an attacker rotating
+// addresses (IPv6 /64s are cheap) must not lock everyone else out.
 const maxBuckets = 100_000
 
-// ipLimiter keeps one token bucket per client. A bucket idle long enough to
-// have refilled is identical to a new one, so evicting it changes nothing.
+// evictScan is how far from the least recently seen end a full table looks
+// for a bucket that has refilled, so that making room stays O(1).
+const evictScan = 64
+
+// ipLimiter keeps one token bucket per client, in the order they were last
+// seen. A bucket that has refilled to its burst is identical to a new one,
+// so evicting it changes nothing; idle ones go first, on every call.
 type ipLimiter struct {
-	limit     rate.Limit
-	burst     int
-	idle      time.Duration
-	now       func() time.Time
-	mu        sync.Mutex
-	buckets   map[netip.Addr]*bucket
-	lastSweep time.Time
+	limit   rate.Limit
+	burst   int
+	idle    time.Duration
+	max     int
+	now     func() time.Time
+	mu      sync.Mutex
+	buckets map[netip.Addr]*list.Element // of *bucket
+	lru     list.List                    // front: the most recently seen
 }
 
 type bucket struct {
+	ip   netip.Addr
 	lim  *rate.Limiter
 	seen time.Time
 }
@@ -62,8 +70,9 @@ func newIPLimiter(cfg RateLimit, now func() time.Time) *ipLimiter {
 		limit:   rate.Limit(cfg.PerSecond),
 		burst:   cfg.Burst,
 		idle:    max(refill, time.Second),
+		max:     maxBuckets,
 		now:     now,
-		buckets: make(map[netip.Addr]*bucket),
+		buckets: make(map[netip.Addr]*list.Element),
 	}
 }
 
@@ -72,17 +81,18 @@ func (l *ipLimiter) allow(ip netip.Addr) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) >= l.idle || len(l.buckets) >= maxBuckets {
-		l.sweep(now)
-	}
-	b := l.buckets[ip]
-	if b == nil {
-		if len(l.buckets) >= maxBuckets {
-			return false, l.idle
+	l.dropIdle(now)
+	e := l.buckets[ip]
+	if e == nil {
+		if len(l.buckets) >= l.max {
+			l.evictOne(now)
 		}
-		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.buckets[ip] = b
+		e = l.lru.PushFront(&bucket{ip: ip, lim: rate.NewLimiter(l.limit, l.burst)})
+		l.buckets[ip] = e
+	} else {
+		l.lru.MoveToFront(e)
 	}
+	b := e.Value.(*bucket)
 	b.seen = now
 	r := b.lim.ReserveN(now, 1)
 	if delay := r.DelayFrom(now); delay > 0 {
@@ -92,13 +102,38 @@ func (l *ipLimiter) allow(ip netip.Addr) (bool, time.Duration) {
 	return true, 0
 }
 
-func (l *ipLimiter) sweep(now time.Time) {
-	l.lastSweep = now
-	for ip, b := range l.buckets {
-		if now.Sub(b.seen) >= l.idle {
-			delete(l.buckets, ip)
+// dropIdle evicts the buckets unseen for long enough to have refilled; they
+// sit at the back, so this stops at the first one still in use.
+func (l *ipLimiter) dropIdle(now time.Time) {
+	for e := l.lru.Back(); e != nil; {
+		if now.Sub(e.Value.(*bucket).seen) < l.idle {
+			return
+		}
+		prev := e.Prev()
+		l.remove(e)
+		e = prev
+	}
+}
+
+// evictOne makes room in a full table: a bucket near the back that has
+// refilled to its burst (dropping it changes nothing), else the least
+// recently seen one (whose client at worst gets a fresh bucket).
+func (l *ipLimiter) evictOne(now time.Time) {
+	e := l.lru.Back()
+	for i := 0; e != nil && i < evictScan; i, e = i+1, e.Prev() {
+		if e.Value.(*bucket).lim.TokensAt(now) >= float64(l.burst) {
+			l.remove(e)
+			return
 		}
 	}
+	if back := l.lru.Back(); back != nil {
+		l.remove(back)
+	}
+}
+
+func (l *ipLimiter) remove(e *list.Element) {
+	delete(l.buckets, e.Value.(*bucket).ip)
+	l.lru.Remove(e)
 }
 
 func (l *ipLimiter) size() int {

@@ -144,3 +144,72 @@ func TestUnknownCampaignMissesExpire(t *testing.T) {
 		t.Fatalf("miss cache holds %d entries, bound %d", n, maxMisses)
 	}
 }
+
+// A full table makes room instead of refusing newcomers: clients rotating
+// addresses fill it with drained buckets, and a new client is still served
+// at its own rate. A refilled bucket goes before the least recently seen.
+func TestFullBucketTableStillServesANewClient(t *testing.T) {
+	t0 := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
+	now := t0
+	l := newIPLimiter(RateLimit{PerSecond: 10, Burst: 20}, func() time.Time { return now })
+	l.max = 4
+	addr := func(i byte) netip.Addr { return netip.AddrFrom4([4]byte{198, 51, 100, i}) }
+	drain := func(ip netip.Addr) {
+		t.Helper()
+		for {
+			if ok, _ := l.allow(ip); !ok {
+				return
+			}
+		}
+	}
+	served := func(ip netip.Addr) int {
+		t.Helper()
+		n := 0
+		for ; n <= 100; n++ {
+			if ok, _ := l.allow(ip); !ok {
+				break
+			}
+		}
+		return n
+	}
+	has := func(ip netip.Addr) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.buckets[ip] != nil
+	}
+
+	oldest, light := addr(1), addr(2)
+	drain(oldest) // least recently seen, still short of its burst later
+	now = t0.Add(1000 * time.Millisecond)
+	if ok, _ := l.allow(light); !ok { // one token, back to its burst in 0.1 s
+		t.Fatal("a new client is refused")
+	}
+	now = t0.Add(1500 * time.Millisecond)
+	drain(addr(3))
+	drain(addr(4))
+	now = t0.Add(1600 * time.Millisecond)
+
+	newcomer := addr(5)
+	if n := served(newcomer); n != 20 {
+		t.Fatalf("a new client in a full table is served %d requests, want its burst of 20", n)
+	}
+	if has(light) || !has(oldest) {
+		t.Fatalf("evicted: refilled bucket gone=%v, oldest drained bucket gone=%v; want only the refilled one", !has(light), !has(oldest))
+	}
+	if n := l.size(); n != 4 {
+		t.Fatalf("buckets = %d, want the bound 4", n)
+	}
+
+	// Now every bucket is drained: the least recently seen one gives way,
+	// and the others keep their state (still refused).
+	another := addr(6)
+	if n := served(another); n != 20 {
+		t.Fatalf("with every bucket drained a new client is served %d, want 20", n)
+	}
+	if has(oldest) {
+		t.Fatal("the least recently seen bucket was not the one evicted")
+	}
+	if n := served(addr(3)); n >= 20 {
+		t.Fatalf("a drained client kept in the table is served %d: it got a fresh bucket", n)
+	}
+}
