@@ -41,14 +41,28 @@ export function signOut(message) {
   renderSignIn(message);
 }
 
+// setTimeout fires a delay above 2^31-1 ms (about 24.8 days) at once, so a
+// long token (the embedded banner's lasts 30 days) is waited for a day at a
+// time.
+const MAX_WAIT = 86400e3;
+
+// msLeft is the time to the token's exp, or null when it has none.
+function msLeft() {
+  const c = tokenClaims(token());
+  return c && typeof c.exp === "number" ? c.exp * 1000 - Date.now() : null;
+}
+
 // armExpiry signs out when the token's exp passes, so an owner who leaves
-// the page open is not left with screens that fail one by one.
+// the page open is not left with screens that fail one by one. The timer
+// checks exp again when it fires and waits on if it came early.
 function armExpiry() {
   clearTimeout(expiryTimer);
-  const c = tokenClaims(token());
-  if (!c || typeof c.exp !== "number") return;
-  const ms = c.exp * 1000 - Date.now();
-  expiryTimer = setTimeout(() => signOut("로그인이 만료되었습니다. 토큰을 다시 입력해주세요."), Math.max(ms, 0));
+  const ms = msLeft();
+  if (ms === null) return;
+  expiryTimer = setTimeout(() => {
+    if (msLeft() <= 0) signOut("로그인이 만료되었습니다. 토큰을 다시 입력해주세요.");
+    else armExpiry();
+  }, Math.min(Math.max(ms, 0), MAX_WAIT));
 }
 
 // ownerApi is api() with the token; a 401 ends the session with a message.
@@ -120,6 +134,9 @@ function start() {
     armExpiry();
   }
   $("#sign-out").addEventListener("click", () => signOut("로그아웃했습니다."));
+  // A suspended laptop or a throttled background tab may hold the timer
+  // back: look at exp again when the owner comes back.
+  document.addEventListener("visibilitychange", () => { if (!document.hidden && token()) armExpiry(); });
   window.addEventListener("hashchange", route);
   route();
 }
