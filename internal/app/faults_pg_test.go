@@ -112,10 +112,12 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		}
 		return nil
 	})
-	ready := a.tolerating503().call(http.MethodGet, "/readyz", "", nil)
-	if ready.Status != http.StatusServiceUnavailable {
-		t.Errorf("/readyz with the database away = %d, want 503: %s", ready.Status, ready.Body)
-	}
+	waitUntil(t, "/readyz 503 with the database away", func() error { // its answer is cached for a second
+		if ready := a.tolerating503().call(http.MethodGet, "/readyz", "", nil); ready.Status != http.StatusServiceUnavailable {
+			return fmt.Errorf("/readyz = %d: %s", ready.Status, ready.Body)
+		}
+		return nil
+	})
 
 	cluster.start()
 	back := time.Now()
@@ -136,9 +138,12 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	})
 	l.stop()
 	t.Logf("the first 201 came %s after the database was back (DESIGN: within 5 s); %s", recovered.Round(time.Millisecond), l.summary())
-	if ans := a.call(http.MethodGet, "/readyz", "", nil); ans.Status != http.StatusOK {
-		t.Errorf("/readyz after the database returned = %d, want 200: %s", ans.Status, ans.Body)
-	}
+	waitUntil(t, "/readyz 200 after the database returned", func() error {
+		if ans := a.tolerating503().call(http.MethodGet, "/readyz", "", nil); ans.Status != http.StatusOK {
+			return fmt.Errorf("/readyz = %d: %s", ans.Status, ans.Body)
+		}
+		return nil
+	})
 
 	l.assertAllStored(t, a.pool, owner) // first: it names what is missing, if anything
 	assertReadModelsMatchRebuild(t, a.pool)

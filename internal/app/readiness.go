@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -66,4 +68,100 @@ func (r readiness) Checks(ctx context.Context) map[string]string {
 		}
 	}
 	return checks
+}
+
+// readyCacheTTL is how long one readiness check answers /readyz. The route
+// is public on the API's port and a check costs a database ping, two
+// migration queries and a broker round trip: a flood of probes must not
+// turn into a flood of those.
+const readyCacheTTL = time.Second
+
+// readyCheckTimeout bounds one check, whoever is waiting for it.
+const readyCheckTimeout = 2 * time.Second
+
+type readyResult struct {
+	err    error
+	checks map[string]string
+}
+
+// cachedReadiness answers Ready and Checks from the last check while it is
+// younger than ttl; past it, one caller runs the next check and the others
+// arriving meanwhile wait for that one instead of starting their own.
+type cachedReadiness struct {
+	check func(context.Context) readyResult
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu      sync.Mutex
+	last    readyResult
+	at      time.Time
+	have    bool
+	flight  chan struct{} // closed when the running check ends; nil when none runs
+	waiting int           // callers waiting for the running check (tests look)
+}
+
+func newCachedReadiness(r readiness) *cachedReadiness {
+	return &cachedReadiness{
+		check: func(ctx context.Context) readyResult {
+			if err := r.Ready(ctx); err != nil {
+				return readyResult{err: err}
+			}
+			return readyResult{checks: r.Checks(ctx)}
+		},
+		ttl: readyCacheTTL,
+		now: time.Now,
+	}
+}
+
+// Ready is the cached check's verdict.
+func (c *cachedReadiness) Ready(ctx context.Context) error {
+	r, err := c.result(ctx)
+	if err != nil {
+		return err
+	}
+	return r.err
+}
+
+// Checks is the cached check's per-dependency states.
+func (c *cachedReadiness) Checks(ctx context.Context) map[string]string {
+	r, err := c.result(ctx)
+	if err != nil {
+		return map[string]string{"database": "unknown"}
+	}
+	return r.checks
+}
+
+func (c *cachedReadiness) result(ctx context.Context) (readyResult, error) {
+	c.mu.Lock()
+	if c.have && c.now().Sub(c.at) < c.ttl {
+		r := c.last
+		c.mu.Unlock()
+		return r, nil
+	}
+	if flight := c.flight; flight != nil {
+		c.waiting++
+		c.mu.Unlock()
+		defer func() { c.mu.Lock(); c.waiting--; c.mu.Unlock() }()
+		select {
+		case <-flight:
+		case <-ctx.Done():
+			return readyResult{}, fmt.Errorf("readiness: %w", ctx.Err())
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.last, nil
+	}
+	flight, check := make(chan struct{}), c.check
+	c.flight = flight
+	c.mu.Unlock()
+
+	// The check is shared: one caller giving up must not fail the others.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readyCheckTimeout)
+	r := check(cctx)
+	cancel()
+	c.mu.Lock()
+	c.last, c.at, c.have, c.flight = r, c.now(), true, nil
+	c.mu.Unlock()
+	close(flight)
+	return r, nil
 }

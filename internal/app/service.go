@@ -77,6 +77,7 @@ type service struct {
 	retention *retentionWorker     // relay
 	readSide  *projectors          // projectors
 	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
+	ready     *cachedReadiness     // /readyz, on either handler
 }
 
 func newService(d deps) (_ *service, err error) {
@@ -123,8 +124,9 @@ func newService(d deps) (_ *service, err error) {
 		s.broker = ready.broker
 	}
 	s.metrics = metricsHandler(s.registry, d.Pprof)
+	s.ready = newCachedReadiness(ready)
 	if !d.Roles.API {
-		s.handler = opsHandler(ready)
+		s.handler = opsHandler(s.ready)
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
@@ -143,7 +145,7 @@ func newService(d deps) (_ *service, err error) {
 		Campaigns:      s.queries,
 		Retention:      publicRetention(d.Retention),
 		Pages:          web.Handler(),
-	}, newMeteredCommands(s.commands, s.registry), s.queries, ready, d.Logger)
+	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)
 	return s, nil
 }
 
@@ -201,7 +203,7 @@ func ignoreCanceled(err error) error {
 // opsHandler is what an instance without the API role serves on HTTP_ADDR:
 // liveness and readiness, so an orchestrator can watch it too (its metrics
 // are on METRICS_ADDR, as every instance's).
-func opsHandler(ready readiness) http.Handler {
+func opsHandler(ready *cachedReadiness) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
