@@ -115,6 +115,36 @@ func TestUnknownEventIsAnsweredFromMemoryForAWhile(t *testing.T) {
 	}
 }
 
+// The public campaign page shares registration's memory of unknown ids:
+// hammering GET .../public with made-up ids is one read per id, not per
+// request, and a miss seen by either route spares the other.
+func TestUnknownEventOnThePublicPageIsAnsweredFromMemory(t *testing.T) {
+	h := newHTTPHarness(t)
+	unknown := uuid.New()
+	var registers atomic.Int32
+	h.cmds.registerFn = func(cmd commands.RegisterParticipant) (commands.Registration, error) {
+		registers.Add(1)
+		return commands.Registration{}, domain.ErrCampaignNotFound
+	}
+	page := "/api/v1/events/" + unknown.String() + "/public"
+	for range 5 {
+		wantError(t, h.do(http.MethodGet, page, nil), 404, "EVENT_NOT_FOUND")
+	}
+	if n := h.cmds.campaignReads.Load(); n != 1 {
+		t.Fatalf("the public page read the unknown campaign %d times, want 1", n)
+	}
+	wantError(t, h.do(http.MethodPost, "/api/v1/participations", jsonBody(registrationJSON(unknown, "010-1234-5678"))), 404, "EVENT_NOT_FOUND")
+	if n := registers.Load(); n != 0 {
+		t.Fatalf("a registration for an id the page found unknown reached the write side %d times, want 0", n)
+	}
+	open := `{"eventId":"` + unknown.String() + `","title":"오픈","startsAt":"2025-05-01T00:00:00+09:00","endsAt":"2025-06-01T00:00:00+09:00","announceAt":"2025-06-02T00:00:00+09:00"}`
+	wantStatus(t, h.asOwner(ownerA, http.MethodPost, "/api/v1/events", jsonBody(open)), 201)
+	h.do(http.MethodGet, page, nil) // the fake keeps no opened campaigns: only the read counts
+	if n := h.cmds.campaignReads.Load(); n != 2 {
+		t.Fatalf("after the campaign opened, page reads = %d, want 2", n)
+	}
+}
+
 // memoryKeys is an in-memory api.Idempotency with the PostgreSQL one's
 // semantics (eventstore.IdempotencyKeys is tested against PostgreSQL).
 type memoryKeys struct {

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -30,6 +31,8 @@ type fakeCommands struct {
 	drawFn     func(commands.DrawWinners) (commands.DrawOutcome, error)
 	verifyFn   func(drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
 	campaignFn func(uuid.UUID) domain.Campaign
+
+	campaignReads atomic.Int32 // Campaign calls
 }
 
 var _ api.Commands = (*fakeCommands)(nil)
@@ -102,6 +105,7 @@ func (f *fakeCommands) CampaignOwner(_ context.Context, eventID uuid.UUID) (stri
 }
 
 func (f *fakeCommands) Campaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
+	f.campaignReads.Add(1)
 	owner, err := f.CampaignOwner(ctx, eventID)
 	if err != nil {
 		return domain.Campaign{}, err

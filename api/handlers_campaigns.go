@@ -118,7 +118,9 @@ func (s *server) publicCampaign(c *gin.Context) {
 		s.writeError(c, errUnavailable)
 		return
 	}
-	camp, err := s.cmds.Campaign(c.Request.Context(), eventID)
+	camp, err := throughMisses(s.misses, eventID, func() (domain.Campaign, error) {
+		return s.cmds.Campaign(c.Request.Context(), eventID)
+	})
 	if err != nil {
 		s.writeError(c, err)
 		return

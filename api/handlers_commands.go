@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -61,14 +60,9 @@ func (s *server) registerParticipant(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if s.misses.has(cmd.EventID) {
-		s.writeError(c, domain.ErrCampaignNotFound)
-		return
-	}
-	reg, err := s.cmds.RegisterParticipant(c.Request.Context(), cmd)
-	if errors.Is(err, domain.ErrCampaignNotFound) {
-		s.misses.add(cmd.EventID)
-	}
+	reg, err := throughMisses(s.misses, cmd.EventID, func() (commands.Registration, error) {
+		return s.cmds.RegisterParticipant(c.Request.Context(), cmd)
+	})
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
 )
 
 // maxMisses bounds the unknown-campaign cache; when full of live entries it
@@ -58,4 +61,21 @@ func (m *missCache) forget(id uuid.UUID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.until, id)
+}
+
+// throughMisses is how a public route reads a campaign-scoped thing by
+// eventId: an id remembered as unknown is answered ErrCampaignNotFound
+// without asking, and a lookup that says so is remembered. Registration and
+// the public campaign page share it, so both hold under a flood of made-up
+// ids.
+func throughMisses[T any](m *missCache, eventID uuid.UUID, lookup func() (T, error)) (T, error) {
+	if m.has(eventID) {
+		var zero T
+		return zero, domain.ErrCampaignNotFound
+	}
+	v, err := lookup()
+	if errors.Is(err, domain.ErrCampaignNotFound) {
+		m.add(eventID)
+	}
+	return v, err
 }
