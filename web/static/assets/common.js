@@ -43,6 +43,36 @@ export function formatShort(iso) {
 // NetworkError is a request that got no answer at all.
 export class NetworkError extends Error {}
 
+// Unauthorized is thrown by the owner's requests once a 401 (or a token past
+// its exp) has sent the owner back to sign-in, which says why.
+export class Unauthorized extends Error {}
+
+// report says in the page what a failed owner action means: nothing when the
+// owner was signed out or the view left, a retry hint when no answer came.
+// Anything else is a bug: said, and thrown on so that it shows.
+export function report(e, say) {
+  if (e instanceof Unauthorized || (e && e.name === "AbortError")) return;
+  if (e instanceof NetworkError) {
+    say("warn", "서버에 연결하지 못했습니다. 네트워크를 확인한 뒤 다시 시도해주세요.");
+    return;
+  }
+  say("err", "요청을 처리하지 못했습니다. 잠시 후 다시 시도해주세요.");
+  throw e;
+}
+
+// busy runs an action of the button: disabled meanwhile, usable again after,
+// whatever happened; a failure goes through report.
+export async function busy(button, say, action) {
+  button.disabled = true;
+  try {
+    await action();
+  } catch (e) {
+    report(e, say);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 // api calls the REST API and returns {status, data}; data is the parsed JSON
 // body (or null). It throws NetworkError when no answer came.
 export async function api(path, { method = "GET", body, token, signal, headers = {} } = {}) {

@@ -3,7 +3,7 @@
 // the stream is read with fetch() and a stream reader, the token in the
 // header as on every other route, and parsed here (event/data lines, blank
 // line ends an event; comment lines are keep-alives).
-import { CHANNELS, h, channelLabel, formatShort } from "./common.js";
+import { CHANNELS, h, channelLabel, formatShort, Unauthorized } from "./common.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -80,12 +80,11 @@ function hourly(byHour) {
 
 // stream reads an SSE route with the owner's token until the view's signal
 // ends it, reconnecting after a pause when the server closes or the network
-// drops; a 401 goes through ctx.api's sign-out.
+// drops; a 401 signs out (ctx.fetch) and ends it.
 async function stream(ctx, path, onData, onLive) {
   while (!ctx.signal.aborted) {
     try {
-      const res = await fetch(path, { headers: { Authorization: "Bearer " + ctx.token(), Accept: "text/event-stream" }, signal: ctx.signal, cache: "no-store" });
-      if (res.status === 401) { await ctx.api(path, { signal: ctx.signal }); return; }
+      const res = await ctx.fetch(path, { headers: { Accept: "text/event-stream" }, signal: ctx.signal });
       if (!res.ok || !res.body) throw new Error("stream " + res.status);
       onLive(true);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -107,7 +106,7 @@ async function stream(ctx, path, onData, onLive) {
         }
       }
     } catch (e) {
-      if (e.name === "AbortError" || e instanceof ctx.Unauthorized) return;
+      if (e.name === "AbortError" || e instanceof Unauthorized) return;
     }
     onLive(false);
     await new Promise((r) => setTimeout(r, 2000));

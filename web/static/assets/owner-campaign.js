@@ -1,7 +1,7 @@
 // One campaign: 참여자 목록 and 공유 here; 당첨자 추첨, 추첨 로그 and 실시간 분석
 // in their own modules. Every list is masked by the API; nothing here shows a
 // raw name or phone (the winners' contact reveal is the one exception).
-import { CHANNELS, h, channelLabel, formatDate, formatShort, STATE_LABELS } from "./common.js";
+import { CHANNELS, h, channelLabel, formatDate, formatShort, STATE_LABELS, busy, report, Unauthorized } from "./common.js";
 import { renderDraw } from "./owner-draw.js";
 import { renderAnalytics } from "./owner-analytics.js";
 
@@ -103,15 +103,13 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
       h("td", {}, visit), h("td", {}, p.winner ? "당첨" : ""));
   }
 
-  async function recordVisit(button, p) {
-    button.disabled = true;
-    const res = await ctx.api(`${base}/participants/${encodeURIComponent(p.entryNumber)}/visit`, { method: "POST", signal: ctx.signal });
-    if (res.status === 200) {
-      button.replaceWith(h("span", {}, "방문 완료"));
-    } else {
-      button.disabled = false;
-      say("err", (res.data && res.data.message) || "방문을 기록하지 못했습니다.");
-    }
+  function recordVisit(button, p) {
+    return busy(button, say, async () => {
+      say("", "");
+      const res = await ctx.api(`${base}/participants/${encodeURIComponent(p.entryNumber)}/visit`, { method: "POST", signal: ctx.signal });
+      if (res.status === 200) button.replaceWith(h("span", {}, "방문 완료"));
+      else say("err", (res.data && res.data.message) || "방문을 기록하지 못했습니다.");
+    });
   }
 
   function say(kind, text) { status.className = "notice " + kind; status.textContent = text; }
@@ -131,7 +129,7 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
           again = true;
         }
       } while (again && !ctx.signal.aborted);
-    })().catch((e) => { if (e.name !== "AbortError" && !(e instanceof ctx.Unauthorized)) say("warn", "서버에 연결하지 못했습니다."); })
+    })().catch((e) => report(e, say))
       .finally(() => { loading = null; });
     return loading;
   }
@@ -140,22 +138,18 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
   next.addEventListener("click", () => { page++; reload(); });
   channel.addEventListener("change", () => { page = 1; reload(); });
   winner.addEventListener("change", () => { page = 1; reload(); });
-  csv.addEventListener("click", async () => {
-    // The CSV needs the token, so it is fetched and handed over as a blob.
-    csv.disabled = true;
-    try {
-      const res = await fetch(`${base}/participants.csv`, { headers: { Authorization: "Bearer " + ctx.token() }, signal: ctx.signal });
-      if (!res.ok) { say("err", "CSV를 내려받지 못했습니다."); return; }
-      const url = URL.createObjectURL(await res.blob());
-      const a = h("a", { href: url, download: `participants-${eventId}.csv` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60e3);
-    } finally {
-      csv.disabled = false;
-    }
-  });
+  // The CSV needs the token, so it is fetched and handed over as a blob.
+  csv.addEventListener("click", () => busy(csv, say, async () => {
+    say("", "");
+    const res = await ctx.fetch(`${base}/participants.csv`, { signal: ctx.signal });
+    if (!res.ok) { say("err", "CSV를 내려받지 못했습니다."); return; }
+    const url = URL.createObjectURL(await res.blob());
+    const a = h("a", { href: url, download: `participants-${eventId}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60e3);
+  }));
   draw(firstPage);
   return { reload };
 }
@@ -176,12 +170,12 @@ function share(sec, ctx, base, eventId) {
   }
   const qr = h("div", { class: "qr", id: "store-qr" }, h("h3", {}, "매장 QR 코드"), h("p", { class: "muted" }, "매장에 붙여두면 참여 경로가 매장 QR로 기록됩니다."));
   sec.append(qr);
-  fetch(`${base}/qr.png`, { headers: { Authorization: "Bearer " + ctx.token() }, signal: ctx.signal })
+  ctx.fetch(`${base}/qr.png`, { signal: ctx.signal })
     .then(async (res) => {
       if (!res.ok) throw new Error("qr " + res.status);
       const url = URL.createObjectURL(await res.blob());
       qr.append(h("img", { src: url, alt: "매장 QR 코드: 매장 QR 참여 링크", width: 192, height: 192 }),
         h("a", { class: "button secondary", href: url, download: `store-qr-${eventId}.png` }, "QR 코드 저장"));
     })
-    .catch((e) => { if (e.name !== "AbortError") qr.append(h("p", { class: "notice err" }, "QR 코드를 불러오지 못했습니다.")); });
+    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) qr.append(h("p", { class: "notice err" }, "QR 코드를 불러오지 못했습니다.")); });
 }

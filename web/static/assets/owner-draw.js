@@ -1,6 +1,6 @@
 // 당첨자 추첨 (once: a draw is final, so its button goes away), the winners
 // with their contact reveal and its audit list, and 추첨 로그 with 검증.
-import { h, formatDate, fieldReasons } from "./common.js";
+import { h, formatDate, fieldReasons, busy, report } from "./common.js";
 
 export function renderDraw(sec, logsSec, ctx, base, campaign) {
   const notice = h("div", { class: "notice", role: "status", id: "draw-notice" });
@@ -11,6 +11,8 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   logsSec.append(h("h2", { id: "logs-title", tabindex: -1 }, "추첨 로그"), logList);
 
   function say(kind, text) { notice.className = "notice " + kind; notice.textContent = text; }
+  // quietly runs a load nobody awaits: a failure is said, not left uncaught.
+  const quietly = (p) => p.catch((e) => report(e, say));
 
   function drawForm() {
     const count = h("input", { type: "number", id: "winner-count", min: 1, step: 1, value: 1, required: true, inputmode: "numeric", "aria-describedby": "winner-count-error" });
@@ -40,26 +42,27 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       dialog.showModal();
       dialog.querySelector("#draw-cancel").focus();
     });
-    dialog.addEventListener("close", async () => {
+    dialog.addEventListener("close", () => {
       if (dialog.returnValue !== "confirm") { open.focus(); return; }
-      open.disabled = true;
-      const res = await ctx.api(base + "/draw-winners", {
-        method: "POST", signal: ctx.signal,
-        body: { winnerCount: Number(count.value), visitBonus: bonus.checked },
+      busy(open, say, async () => {
+        say("", "");
+        const res = await ctx.api(base + "/draw-winners", {
+          method: "POST", signal: ctx.signal,
+          body: { winnerCount: Number(count.value), visitBonus: bonus.checked },
+        });
+        if (res.status === 200) {
+          formBox.replaceChildren();
+          say("ok", "추첨이 완료되었습니다");
+          showWinners(res.data.winners);
+          quietly(loadLogs());
+          return;
+        }
+        const code = res.data && res.data.code;
+        if (code === "ALREADY_DRAWN") { formBox.replaceChildren(); say("warn", "이미 추첨이 끝난 이벤트입니다"); quietly(loadWinners()); return; }
+        const r = fieldReasons(res.data);
+        if (r.winnerCount) countErr.textContent = r.winnerCount;
+        say("err", (res.data && res.data.message) || "추첨하지 못했습니다.");
       });
-      open.disabled = false;
-      if (res.status === 200) {
-        formBox.replaceChildren();
-        say("ok", "추첨이 완료되었습니다");
-        showWinners(res.data.winners);
-        loadLogs();
-        return;
-      }
-      const code = res.data && res.data.code;
-      if (code === "ALREADY_DRAWN") { formBox.replaceChildren(); say("warn", "이미 추첨이 끝난 이벤트입니다"); loadWinners(); return; }
-      const r = fieldReasons(res.data);
-      if (r.winnerCount) countErr.textContent = r.winnerCount;
-      say("err", (res.data && res.data.message) || "추첨하지 못했습니다.");
     });
     formBox.replaceChildren(form);
   }
@@ -69,19 +72,17 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     const rows = winners.map((w) => {
       const name = h("td", {}, w.name || ""), phone = h("td", {}, w.phone || "");
       const reveal = h("button", { type: "button", class: "secondary small", "aria-label": `${w.entryNumber} 연락처 보기` }, "연락처 보기");
-      reveal.addEventListener("click", async () => {
-        reveal.disabled = true;
+      reveal.addEventListener("click", () => busy(reveal, say, async () => {
         const res = await ctx.api(`${base}/winners/${encodeURIComponent(w.entryNumber)}/contact`, { method: "POST", signal: ctx.signal });
         if (res.status === 200) {
           name.textContent = res.data.name;
           phone.textContent = res.data.phone;
           reveal.replaceWith(h("span", { class: "muted" }, "열람 기록됨"));
-          loadReveals();
+          quietly(loadReveals());
         } else {
-          reveal.disabled = false;
           say("err", (res.data && res.data.message) || "연락처를 불러오지 못했습니다.");
         }
-      });
+      }));
       return h("tr", { "data-entry": w.entryNumber }, h("td", {}, String(w.rank)), h("td", {}, w.entryNumber), name, phone, h("td", {}, reveal));
     });
     reveals = h("div", { id: "contact-reveals" });
@@ -92,7 +93,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
         h("tbody", {}, rows))),
       h("p", { class: "muted" }, "연락처 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
       reveals);
-    loadReveals();
+    quietly(loadReveals());
   }
 
   async function loadReveals() {
@@ -133,17 +134,17 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   function logCard(l) {
     const result = h("div", { class: "notice", role: "status", id: "verify-result" });
     const verify = h("button", { type: "button", class: "secondary", id: "verify-draw" }, "검증");
-    verify.addEventListener("click", async () => {
-      verify.disabled = true;
+    const tell = (kind, text) => { result.className = "notice " + kind; result.textContent = text; };
+    verify.addEventListener("click", () => busy(verify, tell, async () => {
+      tell("", "");
       const res = await ctx.api(`/api/v1/draw-logs/${encodeURIComponent(l.drawLogId)}/verify`, { signal: ctx.signal });
-      verify.disabled = false;
-      if (res.status !== 200) { result.className = "notice err"; result.textContent = "검증하지 못했습니다."; return; }
+      if (res.status !== 200) { tell("err", "검증하지 못했습니다."); return; }
       const v = res.data;
       result.className = "notice " + (v.verified ? "ok" : "err");
       result.textContent = v.verified
         ? `검증 결과: 일치합니다. 이벤트 저장소에서 다시 계산한 당첨자 ${v.recomputed.winners.length}명이 기록과 같습니다.`
         : `검증 결과: 일치하지 않습니다 (${(v.mismatches || []).join(", ")}).`;
-    });
+    }));
     const kv = [
       ["추첨 시각", formatDate(l.drawnAt)], ["당첨자 수", String(l.winnerCount)], ["후보 수", String(l.candidateCount)],
       ["매장 방문 가산", l.visitBonus ? `적용 (×${l.visitBonusWeight})` : "미적용"], ["알고리즘", l.algorithm],
@@ -167,10 +168,10 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   }
 
   if (campaign.state === "drawn") {
-    reload(1);
+    quietly(reload(1));
   } else {
     drawForm();
-    loadLogs();
+    quietly(loadLogs());
   }
-  return { reload: (expected) => reload(expected).catch(() => {}) };
+  return { reload: (expected) => quietly(reload(expected)) };
 }

@@ -1,6 +1,6 @@
 // 내 이벤트: the owner's campaigns (GET /api/v1/events) and the form that
 // opens one (POST /api/v1/events).
-import { h, formatDate, STATE_LABELS, fieldReasons } from "./common.js";
+import { h, formatDate, STATE_LABELS, fieldReasons, busy, report } from "./common.js";
 
 const PAGE = 20;
 
@@ -20,10 +20,16 @@ export async function renderList(root, ctx, page = 1) {
       h("h2", { id: "events-title" }, "이벤트 목록"), notice, list, pager),
     openForm(ctx));
 
-  const res = await ctx.api(`/api/v1/events?page=${page}&size=${PAGE}`, { signal: ctx.signal });
+  const say = (kind, text) => { notice.className = "notice " + kind; notice.textContent = text; };
+  let res;
+  try {
+    res = await ctx.api(`/api/v1/events?page=${page}&size=${PAGE}`, { signal: ctx.signal });
+  } catch (e) {
+    report(e, say);
+    return;
+  }
   if (res.status !== 200) {
-    notice.className = "notice err";
-    notice.textContent = "이벤트 목록을 불러오지 못했습니다. 잠시 후 새로고침해주세요.";
+    say("err", "이벤트 목록을 불러오지 못했습니다. 잠시 후 새로고침해주세요.");
     return;
   }
   const { events, totalCount } = res.data;
@@ -55,6 +61,8 @@ function openForm(ctx) {
   ];
   const errors = {};
   const notice = h("div", { class: "notice", role: "alert" });
+  const say = (kind, text) => { notice.className = "notice " + kind; notice.textContent = text; };
+  const submit = h("button", { type: "submit" }, "이벤트 열기");
   const form = h("form", { id: "open-form", novalidate: true }, notice,
     fields.map(([name, label, input]) => {
       errors[name] = h("p", { class: "field-error", id: `ev-${name}-error` });
@@ -62,9 +70,13 @@ function openForm(ctx) {
       return h("div", { class: "field" }, h("label", { for: input.id }, label), input, errors[name]);
     }),
     h("p", { class: "muted" }, "시간은 한국 시간(KST) 기준입니다."),
-    h("button", { type: "submit" }, "이벤트 열기"));
-  form.addEventListener("submit", async (ev) => {
+    submit);
+  form.addEventListener("submit", (ev) => {
     ev.preventDefault();
+    busy(submit, say, () => send());
+  });
+  async function send() {
+    say("", "");
     for (const e of Object.values(errors)) e.textContent = "";
     const body = {};
     let bad = false;
@@ -81,8 +93,7 @@ function openForm(ctx) {
     }
     const r = fieldReasons(res.data);
     for (const [name] of fields) if (r[name]) errors[name].textContent = r[name];
-    notice.className = "notice err";
-    notice.textContent = (res.data && res.data.message) || "이벤트를 열지 못했습니다.";
-  });
+    say("err", (res.data && res.data.message) || "이벤트를 열지 못했습니다.");
+  }
   return h("section", { class: "card", "aria-labelledby": "open-title" }, h("h2", { id: "open-title" }, "새 이벤트 열기"), form);
 }

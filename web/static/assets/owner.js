@@ -2,7 +2,7 @@
 // sessionStorage, or taken once from a #token=... fragment, which never
 // reaches a server), then 내 이벤트 and one campaign's screens, routed by the
 // fragment (#/ and #/events/{id}).
-import { api, h, $, show, NetworkError } from "./common.js";
+import { api, h, $, show, NetworkError, Unauthorized } from "./common.js";
 import { renderList } from "./owner-list.js";
 import { renderCampaign } from "./owner-campaign.js";
 
@@ -11,8 +11,8 @@ const app = $("#app");
 let view = null; // AbortController of the current view: navigation ends its requests and streams
 let expiryTimer = 0;
 
-// Unauthorized is thrown by ctx.api after a 401 has sent the owner to sign-in.
-export class Unauthorized extends Error {}
+const EXPIRED = "로그인이 만료되었습니다. 토큰을 다시 입력해주세요.";
+const REFUSED = "로그인이 만료되었거나 토큰이 올바르지 않습니다. 토큰을 다시 입력해주세요.";
 
 function tokenClaims(token) {
   const parts = token.split(".");
@@ -60,18 +60,51 @@ function armExpiry() {
   const ms = msLeft();
   if (ms === null) return;
   expiryTimer = setTimeout(() => {
-    if (msLeft() <= 0) signOut("로그인이 만료되었습니다. 토큰을 다시 입력해주세요.");
+    if (msLeft() <= 0) signOut(EXPIRED);
     else armExpiry();
   }, Math.min(Math.max(ms, 0), MAX_WAIT));
 }
 
-// ownerApi is api() with the token; a 401 ends the session with a message.
-async function ownerApi(path, opts = {}) {
-  const res = await api(path, { ...opts, token: token() });
-  if (res.status === 401) {
-    signOut("로그인이 만료되었거나 토큰이 올바르지 않습니다. 토큰을 다시 입력해주세요.");
+// session is the token for an owner request. A token past its exp ends the
+// session here (the timer may not have fired: a suspended laptop), without
+// a request.
+function session() {
+  const ms = msLeft();
+  if (ms !== null && ms <= 0) {
+    signOut(EXPIRED);
     throw new Unauthorized();
   }
+  return token();
+}
+
+// refused ends the session after a 401, unless the owner has signed in
+// anew since the request left.
+function refused(sent) {
+  if (token() === sent) signOut(REFUSED);
+  throw new Unauthorized();
+}
+
+// ownerApi is api() with the token; a 401 ends the session with a message.
+async function ownerApi(path, opts = {}) {
+  const t = session();
+  const res = await api(path, { ...opts, token: t });
+  if (res.status === 401) refused(t);
+  return res;
+}
+
+// ownerFetch is fetch() with the token, for the answers that are not JSON
+// (the CSV, the QR code, the analytics stream), with ownerApi's 401 and
+// its NetworkError when no answer came.
+async function ownerFetch(path, { headers = {}, ...opts } = {}) {
+  const t = session();
+  let res;
+  try {
+    res = await fetch(path, { cache: "no-store", ...opts, headers: { ...headers, Authorization: "Bearer " + t } });
+  } catch (e) {
+    if (e.name === "AbortError") throw e;
+    throw new NetworkError(String(e));
+  }
+  if (res.status === 401) refused(t);
   return res;
 }
 
@@ -110,18 +143,17 @@ async function route() {
   view = new AbortController();
   if (!token()) { renderSignIn(); return; }
   show($("#sign-out"), true);
-  const ctx = { api: ownerApi, signal: view.signal, token, Unauthorized };
+  const ctx = { api: ownerApi, fetch: ownerFetch, signal: view.signal };
   const m = location.hash.match(/^#\/events\/([^/?#]+)/);
   try {
     if (m) await renderCampaign(app, ctx, decodeURIComponent(m[1]));
     else await renderList(app, ctx);
   } catch (e) {
     if (e instanceof Unauthorized || e.name === "AbortError") return;
-    if (e instanceof NetworkError) {
-      app.replaceChildren(h("div", { class: "notice warn", role: "alert" }, "서버에 연결하지 못했습니다. 잠시 후 새로고침해주세요."));
-      return;
-    }
-    throw e;
+    app.replaceChildren(h("div", { class: "notice warn", role: "alert" }, e instanceof NetworkError
+      ? "서버에 연결하지 못했습니다. 잠시 후 새로고침해주세요."
+      : "화면을 불러오지 못했습니다. 잠시 후 새로고침해주세요."));
+    if (!(e instanceof NetworkError)) throw e; // a bug: shown, and thrown on
   }
 }
 
