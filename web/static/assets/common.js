@@ -94,6 +94,35 @@ export async function api(path, { method = "GET", body, token, signal, headers =
   return { status: res.status, data, response: res };
 }
 
+// retryKey gives a form its Idempotency-Key: one per input, kept while the
+// outcome of a request with it is unknown (no answer, 429, 5xx, the first
+// request still running), so a retry of the same input after a lost answer
+// gets the server's first answer (the entry number, the winners) and not a
+// conflict. A new input, or an answer the server kept, starts a new key: a
+// kept 4xx is not replayed to a later try that may now succeed.
+export function retryKey() {
+  let last = null;
+  return {
+    for(body) {
+      const input = JSON.stringify(body);
+      if (!last || last.input !== input) last = { input, key: newKey() };
+      return last.key;
+    },
+    answered(res) {
+      const code = res.data && res.data.code;
+      if (res.status < 500 && res.status !== 429 && code !== "IDEMPOTENCY_KEY_IN_USE") last = null;
+    },
+  };
+}
+
+// newKey: crypto.randomUUID exists only in a secure context; a phone that
+// reaches the service over plain http on the shop's network has only
+// getRandomValues.
+function newKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 // h builds an element: h("p", {class: "x"}, "text", child).
 export function h(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);

@@ -1,6 +1,6 @@
 // The customer's form: GET /api/v1/events/{id}/public decides whether it is
 // shown; POST /api/v1/participations sends it once the checks here pass.
-import { CHANNELS, api, formatDate, fieldReasons, h, $, show, NetworkError } from "./common.js";
+import { CHANNELS, api, formatDate, fieldReasons, h, $, show, NetworkError, retryKey } from "./common.js";
 import { checkName, checkPhone } from "./checks.js";
 
 const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
@@ -87,6 +87,7 @@ function retentionText(r) {
 }
 
 let sending = false;
+const key = retryKey();
 
 async function submit(ev) {
   ev.preventDefault();
@@ -110,10 +111,9 @@ async function submit(ev) {
   $("#submit").disabled = true;
   $("#submit").textContent = "보내는 중…";
   try {
-    const res = await api("/api/v1/participations", {
-      method: "POST",
-      body: { eventId, name: name.trim(), phone: phone.trim(), entryPath, privacyConsent: true },
-    });
+    const body = { eventId, name: name.trim(), phone: phone.trim(), entryPath, privacyConsent: true };
+    const res = await api("/api/v1/participations", { method: "POST", body, headers: { "Idempotency-Key": key.for(body) } });
+    key.answered(res);
     handle(res);
   } catch (e) {
     if (!(e instanceof NetworkError)) throw e;

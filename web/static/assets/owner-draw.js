@@ -1,6 +1,6 @@
 // 당첨자 추첨 (once: a draw is final, so its button goes away), the winners
 // with their contact reveal and its audit list, and 추첨 로그 with 검증.
-import { h, formatDate, fieldReasons, busy, report } from "./common.js";
+import { h, formatDate, fieldReasons, busy, report, retryKey } from "./common.js";
 
 export function renderDraw(sec, logsSec, ctx, base, campaign) {
   const notice = h("div", { class: "notice", role: "status", id: "draw-notice" });
@@ -10,6 +10,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   const logList = h("div", { id: "draw-log-list" });
   logsSec.append(h("h2", { id: "logs-title", tabindex: -1 }, "추첨 로그"), logList);
 
+  const key = retryKey(); // the view's, so a redrawn form keeps it
   function say(kind, text) { notice.className = "notice " + kind; notice.textContent = text; }
   // quietly runs a load nobody awaits: a failure is said, not left uncaught.
   const quietly = (p) => p.catch((e) => report(e, say));
@@ -46,10 +47,11 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       if (dialog.returnValue !== "confirm") { open.focus(); return; }
       busy(open, say, async () => {
         say("", "");
+        const body = { winnerCount: Number(count.value), visitBonus: bonus.checked };
         const res = await ctx.api(base + "/draw-winners", {
-          method: "POST", signal: ctx.signal,
-          body: { winnerCount: Number(count.value), visitBonus: bonus.checked },
+          method: "POST", signal: ctx.signal, body, headers: { "Idempotency-Key": key.for(body) },
         });
+        key.answered(res);
         if (res.status === 200) {
           formBox.replaceChildren();
           say("ok", "추첨이 완료되었습니다");
@@ -59,6 +61,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
         }
         const code = res.data && res.data.code;
         if (code === "ALREADY_DRAWN") { formBox.replaceChildren(); say("warn", "이미 추첨이 끝난 이벤트입니다"); quietly(loadWinners()); return; }
+        if (code === "IDEMPOTENCY_KEY_IN_USE") { say("warn", "추첨을 처리하고 있습니다. 잠시 후 다시 눌러주세요."); return; }
         const r = fieldReasons(res.data);
         if (r.winnerCount) countErr.textContent = r.winnerCount;
         say("err", (res.data && res.data.message) || "추첨하지 못했습니다.");
