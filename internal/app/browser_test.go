@@ -48,6 +48,7 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	}
 	waitText(t, owner, "#total-count", "0")
 	waitText(t, owner, "#live-status", "실시간")
+	waitText(t, owner, "#hourly", "참여 없음")
 	eval[bool](t, owner, "window.__sameDocument = true")
 
 	// The customer, on a 360 px phone, comes from Instagram.
@@ -170,6 +171,15 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	// 실시간 분석 shows every registration.
 	waitText(t, owner, "#total-participants", "26")
 	waitText(t, owner, `#channel-bars li[data-channel="INSTAGRAM"] .n`, "6")
+	// The hourly line: drawn, a dot per hour with entries, its counts (in
+	// the chart's title) adding up to the 26.
+	waitJS(t, owner, "the hourly line", `(() => {
+		const line = document.querySelector("#hourly svg polyline");
+		const title = document.querySelector("#hourly svg title");
+		if (!line || !title || !/^[\d.]+,[\d.]+( [\d.]+,[\d.]+)*$/.test(line.getAttribute("points"))) return false;
+		const sum = [...title.textContent.matchAll(/(\d+)명/g)].reduce((n, m) => n + Number(m[1]), 0);
+		return sum === 26 && document.querySelectorAll("#hourly svg circle").length >= 1;
+	})()`)
 	screenshot(t, owner, "#analytics", "owner-analytics")
 
 	// The draw's dialog, cancelled: nothing drawn, the button stays.
