@@ -13,9 +13,22 @@ if [[ " $flags " == *" -race "* ]]; then
 	fi
 fi
 # The web tests drive a real headless Chromium (chromedp): no Chromium, no test.
+# $CHROMIUM, else these on PATH: the list of internal/app/browser_helpers_test.go
+# (chromiumNames; TestChromiumLookup keeps the two alike).
+browsers=(chromium chromium-browser google-chrome google-chrome-stable)
 if grep -rlq --include='*_test.go' 'chromedp' . 2>/dev/null; then
-	if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null && ! command -v google-chrome >/dev/null; then
-		problems+=("the web tests drive a headless Chromium and none is installed: apt-get install chromium")
+	if [[ -n ${CHROMIUM:-} ]]; then
+		if ! command -v "$CHROMIUM" >/dev/null; then
+			problems+=("CHROMIUM=$CHROMIUM is not a program: point it at a Chromium or Chrome binary, or unset it and apt-get install chromium")
+		fi
+	else
+		found=
+		for b in "${browsers[@]}"; do
+			if command -v "$b" >/dev/null; then found=$b; break; fi
+		done
+		if [[ -z $found ]]; then
+			problems+=("the web tests drive a headless Chromium and none is installed (looked for ${browsers[*]}): apt-get install chromium, or set CHROMIUM")
+		fi
 	fi
 fi
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null && [[ -z ${DATABASE_URL:-} && -z ${PGHOST:-} ]]; then

@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -27,20 +28,32 @@ import (
 // a timing assertion.
 const browserWait = 60 * time.Second
 
-// chromiumPath finds the browser: $CHROMIUM, else Debian's chromium.
+// chromiumNames are the browsers looked for on PATH, in order; the
+// preflight deploy/test-prereqs.sh looks for the same (TestChromiumLookup).
+var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// chromiumPath finds the browser: $CHROMIUM, else Debian's chromium (or
+// another of chromiumNames).
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
+	p, err := findChromium()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
+	return p
+}
+
+func findChromium() (string, error) {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p, nil
+	}
+	for _, name := range chromiumNames {
 		if p, err := exec.LookPath(name); err == nil {
-			return p
+			return p, nil
 		}
 	}
-	t.Fatal("the browser tests need Chromium: install it with `apt-get install -y chromium` " +
+	return "", errors.New("the browser tests need Chromium: install it with `apt-get install -y chromium` " +
 		"(Debian), or point $CHROMIUM at a Chromium or Chrome binary")
-	return ""
 }
 
 // newBrowser starts a headless chromium for the test and returns the
