@@ -1,17 +1,23 @@
 // Package web holds the two front ends, the customer's participation page
 // and the owner's dashboard, embedded in the binary: plain HTML, CSS and JS
 // modules with no build step and nothing fetched from elsewhere. The pages
-// call the same REST API as anyone (api/openapi.yaml); this package only
-// serves the files.
+// call the same REST API as anyone (api/openapi.yaml); this package serves
+// the files, and asks Config.Campaign only whether a customer page's
+// campaign exists, so that an unknown one answers 404.
 package web
 
 import (
+	"context"
 	"embed"
+	"errors"
 	"io/fs"
 	"net/http"
 	"path"
 	"regexp"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 //go:embed static
@@ -23,18 +29,94 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 
 var (
-	customerPath = regexp.MustCompile(`^/p/[^/]+$`)
-	erasePath    = regexp.MustCompile(`^/p/[^/]+/erase$`)
+	customerPath = regexp.MustCompile(`^/p/([^/]+)$`)
+	erasePath    = regexp.MustCompile(`^/p/([^/]+)/erase$`)
 )
 
-// Handler serves /p/{eventId} (the customer's form), /p/{eventId}/erase (the
-// erasure request), /owner/ (the dashboard) and /assets/.
+// ErrNoCampaign is Config.Campaign's answer for an unknown campaign.
+var ErrNoCampaign = errors.New("web: no such campaign")
+
+// Config wires the pages to the service; the zero Config serves every
+// customer page with 200 and lets its script tell.
+type Config struct {
+	// Campaign returns nil when the campaign exists, ErrNoCampaign when it
+	// does not (then its pages answer 404, the same page drawn by script);
+	// any other error, or no answer within LookupTimeout, serves the page
+	// with 200 as without a Campaign.
+	Campaign func(ctx context.Context, eventID uuid.UUID) error
+	// LookupTimeout bounds one Campaign call (default 2 s).
+	LookupTimeout time.Duration
+	// MaxLookups bounds the Campaign calls in flight (default 8): the pages
+	// are not rate-limited, so a flood of unknown ids takes at most this
+	// many database connections; beyond it pages are served with 200.
+	MaxLookups int
+}
+
+func (c *Config) setDefaults() {
+	if c.LookupTimeout == 0 {
+		c.LookupTimeout = 2 * time.Second
+	}
+	if c.MaxLookups == 0 {
+		c.MaxLookups = 8
+	}
+}
+
+// Validate reports a config the handler cannot run with.
+func (c Config) Validate() error {
+	var errs []error
+	if c.LookupTimeout < 0 {
+		errs = append(errs, errors.New("web: LookupTimeout must not be negative"))
+	}
+	if c.MaxLookups < 0 {
+		errs = append(errs, errors.New("web: MaxLookups must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Handler serves the pages without a campaign lookup (Config{}).
 func Handler() http.Handler {
+	h, err := NewHandler(Config{})
+	if err != nil {
+		panic(err) // the zero Config is valid
+	}
+	return h
+}
+
+// NewHandler serves /p/{eventId} (the customer's form), /p/{eventId}/erase
+// (the erasure request), /owner/ (the dashboard) and /assets/.
+func NewHandler(cfg Config) (http.Handler, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	static, err := fs.Sub(files, "static")
 	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
+		return nil, err // the embedded tree is fixed at build time
 	}
 	assets := http.FileServerFS(static)
+	lookups := make(chan struct{}, cfg.MaxLookups)
+	// status is a customer page's: 404 for a malformed or unknown campaign id.
+	status := func(r *http.Request, id string) int {
+		eventID, err := uuid.Parse(id)
+		if err != nil {
+			return http.StatusNotFound // the API answers 400 and the script shows the same page
+		}
+		if cfg.Campaign == nil {
+			return http.StatusOK
+		}
+		select {
+		case lookups <- struct{}{}:
+			defer func() { <-lookups }()
+		default:
+			return http.StatusOK
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), cfg.LookupTimeout)
+		defer cancel()
+		if errors.Is(cfg.Campaign(ctx, eventID), ErrNoCampaign) {
+			return http.StatusNotFound
+		}
+		return http.StatusOK
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
@@ -43,11 +125,15 @@ func Handler() http.Handler {
 		// The pages are small and change with the binary: revalidate always.
 		h.Set("Cache-Control", "no-cache")
 		p := r.URL.Path
+		if m := customerPath.FindStringSubmatch(p); m != nil {
+			serveFile(w, r, static, "customer.html", status(r, m[1]))
+			return
+		}
+		if m := erasePath.FindStringSubmatch(p); m != nil {
+			serveFile(w, r, static, "erase.html", status(r, m[1]))
+			return
+		}
 		switch {
-		case customerPath.MatchString(p):
-			serveFile(w, r, static, "customer.html")
-		case erasePath.MatchString(p):
-			serveFile(w, r, static, "erase.html")
 		case p == "/owner/":
 			serveFile(w, r, static, "owner.html")
 		case strings.HasPrefix(p, "/assets/") && path.Clean(p) == p && !strings.HasSuffix(p, "/"):
@@ -55,7 +141,7 @@ func Handler() http.Handler {
 		default:
 			serveFile(w, r, static, "notfound.html", http.StatusNotFound)
 		}
-	})
+	}), nil
 }
 
 func serveFile(w http.ResponseWriter, r *http.Request, static fs.FS, name string, status ...int) {

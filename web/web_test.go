@@ -1,12 +1,18 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestRoutes(t *testing.T) {
@@ -104,5 +110,104 @@ func TestStaticFiles(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A customer page answers 404 for a malformed or unknown campaign, with the
+// same page (its script draws "not found"); a lookup that fails, times out
+// or finds every slot taken serves it with 200, as without a lookup.
+func TestCustomerPageStatus(t *testing.T) {
+	known := uuid.MustParse("0b9e0c1e-8d59-4a3e-9d43-2f6f6a0d2b11")
+	broken := uuid.MustParse("5d1f4c9a-0c55-4f0e-8a43-7d3c2b1a0e99")
+	slow := uuid.MustParse("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d")
+	h, err := NewHandler(Config{
+		LookupTimeout: 50 * time.Millisecond,
+		Campaign: func(ctx context.Context, id uuid.UUID) error {
+			switch id {
+			case known:
+				return nil
+			case broken:
+				return errors.New("database away")
+			case slow:
+				<-ctx.Done()
+				return ctx.Err()
+			}
+			return ErrNoCampaign
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path, page string
+		status     int
+	}{
+		{"/p/" + known.String(), "/assets/customer.js", http.StatusOK},
+		{"/p/" + known.String() + "/erase", "/assets/erase.js", http.StatusOK},
+		{"/p/" + uuid.NewString(), "/assets/customer.js", http.StatusNotFound},
+		{"/p/" + uuid.NewString() + "/erase", "/assets/erase.js", http.StatusNotFound},
+		{"/p/not-a-campaign", "/assets/customer.js", http.StatusNotFound},
+		{"/p/" + broken.String(), "/assets/customer.js", http.StatusOK},
+		{"/p/" + slow.String(), "/assets/customer.js", http.StatusOK},
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(method, tc.path, nil))
+			if rec.Code != tc.status {
+				t.Errorf("%s %s → %d, want %d", method, tc.path, rec.Code, tc.status)
+			}
+			if method == http.MethodGet && !strings.Contains(rec.Body.String(), tc.page) {
+				t.Errorf("GET %s is not the page with %s:\n%.300s", tc.path, tc.page, rec.Body.String())
+			}
+		}
+	}
+}
+
+// With every lookup slot taken, a page is served at once with 200, without
+// a lookup: a flood of unknown ids cannot queue on the database.
+func TestCustomerPageLookupsAreBounded(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	h, err := NewHandler(Config{MaxLookups: 1, Campaign: func(ctx context.Context, id uuid.UUID) error {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return ErrNoCampaign
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/p/"+uuid.NewString(), nil))
+		done <- rec.Code
+	}()
+	<-entered
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/p/"+uuid.NewString(), nil))
+	if rec.Code != http.StatusOK || calls.Load() != 1 {
+		t.Errorf("with the slot taken: %d after %d lookups, want 200 after 1", rec.Code, calls.Load())
+	}
+	close(release)
+	if code := <-done; code != http.StatusNotFound {
+		t.Errorf("the first page → %d, want 404", code)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg Config
+		ok  bool
+	}{
+		{Config{}, true},
+		{Config{LookupTimeout: -time.Second}, false},
+		{Config{MaxLookups: -1}, false},
+	} {
+		_, err := NewHandler(tc.cfg)
+		if (err == nil) != tc.ok {
+			t.Errorf("NewHandler(%+v) = %v", tc.cfg, err)
+		}
 	}
 }

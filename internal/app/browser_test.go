@@ -313,16 +313,24 @@ func TestBrowserEdgeCases(t *testing.T) {
 	browserCtx := newBrowser(t)
 	tab := newTab(t, browserCtx)
 
-	run(t, tab, "unknown campaign",
-		chromedp.Navigate(app.url+"/p/"+uuid.NewString()),
-		chromedp.WaitVisible(chromedp.CSS("#unavailable")))
-	waitText(t, tab, "#unavailable", "이벤트를 찾을 수 없습니다")
+	// An unknown campaign: a real 404, with the page drawn by its script.
+	for _, path := range []string{"/p/" + uuid.NewString(), "/p/not-a-campaign", "/p/" + uuid.NewString() + "/erase"} {
+		if status := navigateStatus(t, tab, app.url+path); status != http.StatusNotFound {
+			t.Errorf("GET %s → %d, want 404", path, status)
+		}
+		if strings.HasSuffix(path, "/erase") {
+			continue
+		}
+		run(t, tab, "unknown campaign", chromedp.WaitVisible(chromedp.CSS("#unavailable")))
+		waitText(t, tab, "#unavailable", "이벤트를 찾을 수 없습니다")
+	}
 
 	now := time.Now()
 	closed := app.openCampaign(ownerA, window{now.Add(-48 * time.Hour), now.Add(-24 * time.Hour), now.Add(-time.Hour)})
-	run(t, tab, "closed campaign",
-		chromedp.Navigate(app.url+"/p/"+closed.String()),
-		chromedp.WaitVisible(chromedp.CSS("#unavailable")))
+	if status := navigateStatus(t, tab, app.url+"/p/"+closed.String()); status != http.StatusOK {
+		t.Errorf("a known campaign's page → %d, want 200", status)
+	}
+	run(t, tab, "closed campaign", chromedp.WaitVisible(chromedp.CSS("#unavailable")))
 	waitText(t, tab, "#unavailable", "참여 기간이 아닙니다")
 	if eval[bool](t, tab, `!document.querySelector("#form-view").hidden`) {
 		t.Error("a closed campaign shows the form")
@@ -378,6 +386,18 @@ func TestBrowserEdgeCases(t *testing.T) {
 		chromedp.Evaluate[chromedp.Void](`location.hash = "#/events/`+closed.String()+`"`),
 		chromedp.WaitVisible(chromedp.CSS("#sign-in")))
 	waitText(t, tab, "#sign-in-notice", "토큰을 다시 입력해주세요")
+}
+
+// navigateStatus navigates the tab and returns the page's HTTP status.
+func navigateStatus(t *testing.T, tab context.Context, url string) int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tab, browserWait)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, chromedp.Navigate(url))
+	if err != nil || resp == nil {
+		t.Fatalf("navigate %s: %v", url, err)
+	}
+	return resp.Status
 }
 
 // noRawPII fails when the page's text holds a raw name or phone.

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
@@ -134,6 +136,10 @@ func newService(d deps) (_ *service, err error) {
 		return nil, err
 	}
 	s.queries = projections.NewQueries(d.Pool, d.Logger)
+	pages, err := web.NewHandler(web.Config{Campaign: s.campaignExists})
+	if err != nil {
+		return nil, err
+	}
 	s.handler = api.NewServer(api.Config{
 		JWTSecret:      d.JWTSecret,
 		Registry:       s.registry,
@@ -144,9 +150,19 @@ func newService(d deps) (_ *service, err error) {
 		Closing:        d.Closing,
 		Campaigns:      s.queries,
 		Retention:      publicRetention(d.Retention),
-		Pages:          web.Handler(),
+		Pages:          pages,
 	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)
 	return s, nil
+}
+
+// campaignExists answers the customer pages' 404 for an unknown campaign:
+// the public page's campaign load (a known campaign is in memory).
+func (s *service) campaignExists(ctx context.Context, eventID uuid.UUID) error {
+	_, err := s.commands.CampaignOwner(ctx, eventID)
+	if errors.Is(err, domain.ErrCampaignNotFound) {
+		return web.ErrNoCampaign
+	}
+	return err
 }
 
 // run runs the background roles (relay, projectors) until ctx ends; each
