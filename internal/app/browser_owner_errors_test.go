@@ -102,8 +102,8 @@ func TestBrowserOwnerActionFailures(t *testing.T) {
 	}
 }
 
-// ownerOnCampaign opens a tab signed in as ownerA on the campaign's page,
-// its participant row and (for a drawn one) its 검증 button shown.
+// ownerOnCampaign opens a tab signed in as ownerA on the campaign's page
+// (one participant), its row and its draw form or 검증 button shown.
 func ownerOnCampaign(t *testing.T, browserCtx context.Context, base string, eventID uuid.UUID) context.Context {
 	t.Helper()
 	tab := newTab(t, browserCtx)
@@ -114,5 +114,9 @@ func ownerOnCampaign(t *testing.T, browserCtx context.Context, base string, even
 		chromedp.WaitVisible(chromedp.CSS("#participant-rows")))
 	waitJS(t, tab, "a participant row", `!!document.querySelector("#participant-rows tr[data-entry]")`)
 	waitJS(t, tab, "the draw form or the log", `!!document.querySelector("#draw-open, #verify-draw")`)
+	// Settled: the stream has the final count, so no reload it triggers
+	// can meet the token the test swaps in before the action does.
+	waitText(t, tab, "#live-status", "실시간")
+	waitText(t, tab, "#total-participants", "1")
 	return tab
 }

@@ -156,9 +156,9 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     return h("div", { class: "draw-log" }, h("dl", { class: "kv" }, kv.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])), h("p", {}, verify), result);
   }
 
-  // reload shows the draw once its read models have it; with expected
+  // load shows the draw once its read models have it; with expected
   // winners (the analytics stream saw them) it asks again while they lag.
-  async function reload(expected = 0) {
+  async function load(expected) {
     for (let i = 0; ; i++) {
       const shown = await loadWinners();
       const logs = await loadLogs();
@@ -168,6 +168,15 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       }
       await new Promise((r) => setTimeout(r, 300));
     }
+  }
+
+  // reload runs one load at a time, in order; a draw already shown in full
+  // (its winners and its log) needs no request.
+  let chain = Promise.resolve();
+  function reload(expected = 0) {
+    const complete = () => expected > 0 && Number(winnersBox.dataset.count || 0) >= expected && !!logList.dataset.drawLogId;
+    chain = chain.catch(() => {}).then(() => (complete() ? undefined : load(expected)));
+    return chain;
   }
 
   if (campaign.state === "drawn") {
