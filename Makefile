@@ -1,6 +1,7 @@
 # make run    the service with embedded PostgreSQL and Kafka (or DATABASE_URL / KAFKA_BROKERS)
 # make test   every test, against a throwaway PostgreSQL unless DATABASE_URL or PGHOST is set,
 #             and in-process Kafka (kfake) unless KAFKA_BROKERS is set
+# make fuzz   each Go fuzz target in ./api for FUZZTIME (default 10s); a find lands in api/testdata/fuzz
 # make lint   gofmt, go vet, golangci-lint (.golangci.yml: DESIGN's dependency direction, depguard)
 # make bench  benchmarks on a durable (fsync=on) throwaway PostgreSQL
 # make soak   10 minutes at 1,000 registrations/s; writes bench/results/soak-latest.{md,json}
@@ -17,7 +18,7 @@ WITH_PG := deploy/postgres/with-postgres.sh
 # pinned; `go run` builds it once into the build cache (with the Go that builds the project)
 GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
-.PHONY: run test lint bench soak kafka kafka-stop kafka-status up down
+.PHONY: run test fuzz lint bench soak kafka kafka-stop kafka-status up down
 
 run:
 	$(GO) run ./cmd/participation serve
@@ -25,6 +26,12 @@ run:
 test:
 	@bash deploy/test-prereqs.sh "$(TEST_FLAGS)"
 	bash $(WITH_PG) $(GO) test $(TEST_FLAGS) $(PKGS)
+
+# one `go test -fuzz` per target (go test fuzzes one at a time): deploy/fuzz/gofuzz.sh
+FUZZTIME ?= 10s
+FUZZ_PKG ?= ./api
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ_PKG=$(FUZZ_PKG) bash deploy/fuzz/gofuzz.sh
 
 lint:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './.data/*' -not -path './.git/*')); \

@@ -115,9 +115,9 @@ func TestUnknownEventIsAnsweredFromMemoryForAWhile(t *testing.T) {
 	}
 }
 
-// The public campaign page shares registration's memory of unknown ids:
-// hammering GET .../public with made-up ids is one read per id, not per
-// request, and a miss seen by either route spares the other.
+// The public campaign page and the erasure share registration's memory of
+// unknown ids: hammering GET .../public with made-up ids is one read per id,
+// not per request, and a miss seen by one public route spares the others.
 func TestUnknownEventOnThePublicPageIsAnsweredFromMemory(t *testing.T) {
 	h := newHTTPHarness(t)
 	unknown := uuid.New()
@@ -136,6 +136,11 @@ func TestUnknownEventOnThePublicPageIsAnsweredFromMemory(t *testing.T) {
 	wantError(t, h.do(http.MethodPost, "/api/v1/participations", jsonBody(registrationJSON(unknown, "010-1234-5678"))), 404, "EVENT_NOT_FOUND")
 	if n := registers.Load(); n != 0 {
 		t.Fatalf("a registration for an id the page found unknown reached the write side %d times, want 0", n)
+	}
+	erase := `{"eventId":"` + unknown.String() + `","phone":"010-1234-5678","entryNumber":"ABCD-2345"}`
+	wantError(t, h.do(http.MethodPost, "/api/v1/participations/erase", jsonBody(erase)), 404, "EVENT_NOT_FOUND")
+	if n := len(h.cmds.commandsReceived()); n != 0 {
+		t.Fatalf("requests for an id known unknown reached %d commands, want 0", n)
 	}
 	open := `{"eventId":"` + unknown.String() + `","title":"오픈","startsAt":"2025-05-01T00:00:00+09:00","endsAt":"2025-06-01T00:00:00+09:00","announceAt":"2025-06-02T00:00:00+09:00"}`
 	wantStatus(t, h.asOwner(ownerA, http.MethodPost, "/api/v1/events", jsonBody(open)), 201)

@@ -31,6 +31,7 @@ type fakeCommands struct {
 	drawFn     func(commands.DrawWinners) (commands.DrawOutcome, error)
 	verifyFn   func(drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
 	campaignFn func(uuid.UUID) domain.Campaign
+	eraseFn    func(commands.EraseMyData) error
 
 	campaignReads atomic.Int32 // Campaign calls
 }
@@ -222,6 +223,9 @@ func (b *syncBuffer) String() string {
 
 func (f *fakeCommands) EraseMyData(_ context.Context, cmd commands.EraseMyData) error {
 	f.record(cmd)
+	if f.eraseFn != nil {
+		return f.eraseFn(cmd)
+	}
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/api/apitest"
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
@@ -78,6 +79,20 @@ func validatingCommands(h *httpHarness) {
 			return commands.DrawOutcome{}, err
 		}
 		return commands.DrawOutcome{}, nil
+	}
+	// As commands.EraseMyData judges: the campaign, then the phone, and an
+	// entry number that is none matches nobody.
+	h.cmds.eraseFn = func(cmd commands.EraseMyData) error {
+		if cmd.EventID != campaignA {
+			return domain.ErrCampaignNotFound
+		}
+		if _, err := domain.NormalizePhone(cmd.Phone); err != nil {
+			return &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
+		}
+		if _, ok := domain.ParseEntryNumber(cmd.EntryNumber); !ok {
+			return domain.ErrParticipantNotFound
+		}
+		return nil
 	}
 }
 
@@ -207,4 +222,104 @@ func FuzzEntryNumberParam(f *testing.F) {
 // validPathSegment is a non-empty segment gin routes to :entryNumber.
 func validPathSegment(s string) bool {
 	return s != "" && s != "." && s != ".." && !bytes.ContainsAny([]byte(s), "/")
+}
+
+// FuzzEraseBody feeds the customer's erasure raw bytes: never a 5xx, an
+// answer the spec documents, and the spec and the server agree — a body the
+// spec rejects is never erased (204), and one it accepts is not a 400
+// (aside from what a schema validator cannot see and the server rejects: a
+// key repeated, data after the object).
+func FuzzEraseBody(f *testing.F) {
+	f.Add([]byte(`{"eventId":"11111111-1111-4111-8111-111111111111","phone":"010-1234-5678","entryNumber":"ABCD-2345"}`))
+	f.Add([]byte(`{"eventId":"11111111-1111-4111-8111-111111111111","phone":" 01012345678\u3000","entryNumber":"abcd2345"}`))
+	f.Add([]byte(`{"eventId":"11111111-1111-4111-8111-111111111111","phone":"010-1234-5678","entryNumber":""}`))
+	f.Add([]byte(`{"eventId":"11111111-1111-4111-8111-111111111111","Phone":"010-1234-5678","entryNumber":"ABCD-2345"}`))
+	f.Add([]byte(`{"eventId":"11111111-1111-4111-8111-111111111111","phone":"010-1234-5678","phone":"x","entryNumber":"ABCD-2345"}`))
+	f.Add([]byte(`{"eventId":"nope","phone":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := newHTTPHarness(t)
+		validatingCommands(h)
+		const path = "/api/v1/participations/erase"
+		specErr := specVerdict(t, h, http.MethodPost, path, body)
+		resp := h.do(http.MethodPost, path, bytes.NewReader(body))
+		b, _ := io.ReadAll(resp.Body)
+		switch {
+		case resp.StatusCode >= 500:
+			t.Fatalf("%s: %d %s", body, resp.StatusCode, b)
+		case specErr != nil && resp.StatusCode < 400:
+			t.Fatalf("%s: the server answers %d, the spec rejects it: %v", body, resp.StatusCode, specErr)
+		case specErr == nil && resp.StatusCode == http.StatusBadRequest && json.Valid(body) && !repeatsAKey(body):
+			t.Fatalf("%s: the spec accepts it, the server answers 400 %s", body, b)
+		}
+	})
+}
+
+// repeatsAKey reports whether some JSON object in b names a key twice.
+func repeatsAKey(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type object struct {
+		keys    map[string]bool
+		wantKey bool
+	}
+	var stack []*object
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				stack = append(stack, &object{keys: map[string]bool{}, wantKey: true})
+				continue
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+			case '[':
+				stack = append(stack, nil)
+				continue
+			}
+		case string:
+			if top != nil && top.wantKey {
+				if top.keys[v] {
+					return true
+				}
+				top.keys[v] = true
+				top.wantKey = false
+				continue
+			}
+		}
+		// a value ended: the enclosing object expects a key again
+		if len(stack) > 0 && stack[len(stack)-1] != nil {
+			stack[len(stack)-1].wantKey = true
+		}
+	}
+}
+
+// FuzzListCampaignsQuery checks the owner's campaign list's paging: the
+// spec accepts a query exactly when the server does.
+func FuzzListCampaignsQuery(f *testing.F) {
+	f.Add("1", "20", true, true)
+	f.Add("0", "101", true, true)
+	f.Add("+3", "007", true, false)
+	f.Add("1000001", " 1", false, true)
+	f.Add("1e3", "-0", true, true)
+	f.Fuzz(func(t *testing.T, page, size string, withPage, withSize bool) {
+		h := newHTTPHarness(t, withConfig(func(c *api.Config) { c.Campaigns = &fakeCampaigns{} }))
+		q := url.Values{}
+		if withPage {
+			q.Set("page", page)
+		}
+		if withSize {
+			q.Set("size", size)
+		}
+		target := "/api/v1/events?" + q.Encode()
+		specErr := specVerdict(t, h, http.MethodGet, target, nil)
+		resp := h.asOwner(ownerA, http.MethodGet, target, nil)
+		agree(t, resp, specErr, target)
+	})
 }

@@ -40,7 +40,10 @@ func (s *server) eraseMyData(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.cmds.EraseMyData(c.Request.Context(), cmd); err != nil {
+	_, err := throughMisses(s.misses, cmd.EventID, func() (struct{}, error) {
+		return struct{}{}, s.cmds.EraseMyData(c.Request.Context(), cmd)
+	})
+	if err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -65,9 +65,9 @@ func (m *missCache) forget(id uuid.UUID) {
 
 // throughMisses is how a public route reads a campaign-scoped thing by
 // eventId: an id remembered as unknown is answered ErrCampaignNotFound
-// without asking, and a lookup that says so is remembered. Registration and
-// the public campaign page share it, so both hold under a flood of made-up
-// ids.
+// without asking, and a lookup that says so is remembered. Registration,
+// the customer's erasure and the public campaign page share it, so all three
+// hold under a flood of made-up ids.
 func throughMisses[T any](m *missCache, eventID uuid.UUID, lookup func() (T, error)) (T, error) {
 	if m.has(eventID) {
 		var zero T

@@ -46,3 +46,47 @@ _name = st.builds(
     st.sampled_from(["", " ", "\t", "\u3000"]),
 )
 schemathesis.openapi.format("person-name", _name)
+
+
+# The stateful phase follows the registration's EraseMyData link, whose body
+# schemathesis takes field by field from the link or from generation. Its
+# ensure_resource_availability check reads any 404 from a POST under
+# /api/v1/participations after a registration's 201 as "the registration is
+# missing", but the erasure answers 404 for every mismatch by contract (a
+# generated phone, another campaign). So a stateful erasure names a
+# registration this run made: the one its entry number came from, else the
+# latest. Generated erasure bodies, valid and not, are fuzzed in the other
+# phases.
+_registrations = {}  # entryNumber → the registration's eventId, phone, entryNumber
+_latest = None
+
+
+def _is_stateful(case):
+    meta = getattr(case, "meta", None)
+    return meta is not None and str(meta.phase.name) == "stateful"
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    global _latest
+    if case.method.upper() != "POST" or case.path != "/api/v1/participations" or response.status_code != 201:
+        return
+    if not isinstance(case.body, dict):
+        return
+    try:
+        entry = response.json().get("entryNumber")
+    except ValueError:
+        return
+    if isinstance(entry, str):
+        _latest = {"eventId": case.body.get("eventId"), "phone": case.body.get("phone"), "entryNumber": entry}
+        _registrations[entry] = _latest
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    if case.method.upper() != "POST" or case.path != "/api/v1/participations/erase" or not _is_stateful(case):
+        return
+    body = case.body if isinstance(case.body, dict) else {}
+    known = _registrations.get(body.get("entryNumber")) or _latest
+    if known is not None:
+        case.body = dict(known)
