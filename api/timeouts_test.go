@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/projections"
 )
 
 // liveServer serves h's handler on a real listener through api.NewHTTPServer,
@@ -130,6 +131,62 @@ func TestCSVClientThatStopsReadingIsCutOff(t *testing.T) {
 	case <-time.After(patience):
 		t.Fatal("the export still writes to a client that stopped reading")
 	}
+}
+
+// An analytics client that stops reading is cut off by the per-chunk write
+// deadline: its stream ends and frees the owner's slot instead of blocking
+// forever on a full connection. With one slot per owner, a second stream is
+// refused while the stalled one lives and served once it is cut.
+func TestSSEClientThatStopsReadingIsCutOff(t *testing.T) {
+	h := newHTTPHarness(t, withConfig(func(c *api.Config) {
+		c.StreamWriteTimeout = 300 * time.Millisecond
+		c.MaxStreamsPerOwner = 1
+	}))
+	live := startLive(t, h, api.Timeouts{}, nil)
+	conn := dial(t, live.addr)
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4 << 10) // fill the pipe sooner
+	}
+	fmt.Fprintf(conn, "GET /api/v1/events/%s/analytics/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n",
+		campaignA, h.token(ownerA))
+	// ... and never read. The first (small) update fits in the buffers, so
+	// the stream idles, holding the owner's slot, until changes come.
+	waitForStream := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(patience)
+		for {
+			resp := openStream(t, live.addr, h.token(ownerA))
+			_ = resp.Body.Close()
+			if resp.StatusCode == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("another stream of the owner still answers %d, want %d", resp.StatusCode, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitForStream(http.StatusTooManyRequests)
+
+	// Large updates, one after another, until the connection is full.
+	hours := make([]projections.HourCount, 5000)
+	for i := range hours {
+		hours[i] = projections.HourCount{Hour: fixedNow.Add(-time.Duration(i) * time.Hour), Count: int64(i)}
+	}
+	h.queries.setAnalytics(api.Analytics{TotalParticipants: 5000, ByHour: hours, UpdatedAt: fixedNow})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case h.queries.changes <- struct{}{}:
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	waitForStream(http.StatusOK)
 }
 
 // Shutting down with analytics streams open returns at once: the streams

@@ -61,11 +61,11 @@ func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*Databa
 	poolCfg.MaxConns = max(poolCfg.MaxConns, 32)
 	if db.Pool, err = pgxpool.NewWithConfig(ctx, poolCfg); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", Redact(db.URL), err)
+		return nil, newConnectError(db.URL, err)
 	}
 	if err := db.Pool.Ping(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %w", Redact(db.URL), err)
+		return nil, newConnectError(db.URL, err)
 	}
 	if err := Migrate(ctx, db.Pool); err != nil {
 		db.Close()
@@ -178,4 +178,55 @@ func Redact(connString string) string {
 		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
 	}
 	return host + "/" + cfg.Database
+}
+
+// connectError is a failed connection told with the host and database only:
+// pgx's message names the user, and the server's may name the user or the
+// database. The cause stays in the chain for errors.Is and errors.As.
+type connectError struct {
+	msg string
+	err error
+}
+
+func (e *connectError) Error() string { return e.msg }
+func (e *connectError) Unwrap() error { return e.err }
+
+func newConnectError(connString string, err error) error {
+	return &connectError{msg: "connect to " + Redact(connString) + ": " + connectCause(err), err: err}
+}
+
+// connectCause says why a connection failed in words that name no user,
+// password or option.
+func connectCause(err error) string {
+	var pgErr *pgconn.PgError
+	var connErr *pgconn.ConnectError
+	switch {
+	case errors.As(err, &pgErr):
+		return "the server refused: " + refusal(pgErr.Code) + " (SQLSTATE " + pgErr.Code + ")"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.As(err, &connErr) && errors.Unwrap(connErr) != nil:
+		// pgx's details without its prefix: the address tried and the
+		// network's or TLS's reason.
+		return errors.Unwrap(connErr).Error()
+	}
+	return err.Error()
+}
+
+func refusal(sqlState string) string {
+	switch sqlState {
+	case "28P01":
+		return "password authentication failed"
+	case "28000":
+		return "not authorized (no such role, or pg_hba.conf refuses it)"
+	case "3D000":
+		return "no such database"
+	case "53300":
+		return "too many connections"
+	case "57P03":
+		return "the server is starting up or shutting down"
+	}
+	return "an error"
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/api/apitest"
-	"github.com/shopevents/participation/internal/testenv"
 )
 
 func TestRedactShowsHostAndDatabaseOnly(t *testing.T) {
@@ -98,31 +96,7 @@ func TestLagGaugesAreCachedBetweenScrapes(t *testing.T) {
 // nil: the process exits 0), and /metrics and pprof live on METRICS_ADDR.
 func TestRunWithOpenStreamsStopsQuickly(t *testing.T) {
 	t.Parallel()
-	started := make(chan Started, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cfg := Config{
-		DatabaseURL:  testenv.Database(t),
-		KafkaBrokers: strings.Join(testenv.KafkaBrokers(t), ","),
-		KafkaTopic:   testenv.Topic(t),
-		HTTPAddr:     "127.0.0.1:0",
-		MetricsAddr:  "127.0.0.1:0",
-		Pprof:        true,
-		JWTSecret:    string(testJWTSecret),
-		PIIKey:       string(testPIIKey),
-		LogLevel:     "error",
-		OnStart:      func(s Started) error { started <- s; return nil },
-	}
-	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg) }()
-	var s Started
-	select {
-	case s = <-started:
-	case err := <-done:
-		t.Fatalf("Run: %v", err)
-	case <-time.After(2 * time.Minute):
-		t.Fatal("Run did not start")
-	}
+	s, cancel, done := startRun(t)
 	base := "http://" + s.Addr.String()
 	a := &testApp{t: t, url: base, client: http.DefaultClient, spec: apitest.LoadSpec(t, api.OpenAPISpec())}
 	eventID := a.openCampaign(ownerA, openNow())
@@ -224,6 +198,63 @@ func TestIdempotencyKeyHoldsAcrossInstances(t *testing.T) {
 	}
 	if n := first.eventCount() - before; n != 1 {
 		t.Fatalf("after the reuse: %d registrations, want 1", n)
+	}
+}
+
+// A draw retried with its Idempotency-Key, on either of two instances of one
+// database, gets the first draw's answer — not 409 ALREADY_DRAWN — and one
+// draw is stored; the key with another body is 422.
+func TestDrawIdempotencyKeyHoldsAcrossInstances(t *testing.T) {
+	t.Parallel()
+	first := newTestApp(t)
+	second := newTestAppWith(t, appSetup{DatabaseURL: first.dbURL, Brokers: first.brokers, Topic: first.topic})
+	eventID := first.openCampaign(ownerA, openNow())
+	for i := range 5 {
+		first.register(eventID, "김철수", fmt.Sprintf("010-7777-%04d", i))
+	}
+	ownerToken := token(t, ownerA)
+	draw := func(app *testApp, body map[string]any) (answer, error) {
+		req, err := app.request(http.MethodPost, drawPath(eventID), ownerToken, body)
+		if err != nil {
+			return answer{}, err
+		}
+		req.Header.Set(api.IdempotencyHeader, "retry-of-one-draw")
+		return app.send(req)
+	}
+
+	const retries = 8
+	answers := make([]answer, retries)
+	var wg sync.WaitGroup
+	for i := range retries {
+		app := first
+		if i%2 == 1 {
+			app = second
+		}
+		wg.Go(func() {
+			var err error
+			if answers[i], err = draw(app, map[string]any{"winnerCount": 2}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for i, ans := range answers {
+		if ans.Status != http.StatusOK || string(ans.Body) != string(answers[0].Body) {
+			t.Errorf("answer %d: %d %s, want the first draw's 200 %s", i, ans.Status, ans.Body, answers[0].Body)
+		}
+	}
+	if n := first.eventsOfType("WinnersDrawn", eventID); n != 1 {
+		t.Fatalf("stored %d draws, want 1", n)
+	}
+	ans, err := draw(second, map[string]any{"winnerCount": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ans.Status != http.StatusUnprocessableEntity || errorOf(ans).Code != "IDEMPOTENCY_KEY_REUSED" {
+		t.Fatalf("other body: %d %s, want 422 IDEMPOTENCY_KEY_REUSED", ans.Status, ans.Body)
+	}
+	if n := first.eventsOfType("WinnersDrawn", eventID); n != 1 {
+		t.Fatalf("after the reuse: %d draws, want 1", n)
 	}
 }
 

@@ -81,7 +81,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	servers := []*http.Server{api.NewHTTPServer(svc.handler, api.Timeouts{}, closing)}
+	apiServer := api.NewHTTPServer(svc.handler, api.Timeouts{}, closing)
+	servers := []*http.Server{apiServer}
 	listeners := []net.Listener{listener}
 	var metricsAddr net.Addr
 	if !cfg.MetricsOff() {
@@ -91,8 +92,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
 		}
 		metricsAddr = ml.Addr()
-		// No write timeout: a CPU profile streams for as long as it was asked.
-		servers = append(servers, &http.Server{Handler: svc.metrics, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute})
+		servers = append(servers, newMetricsServer(svc.metrics))
 		listeners = append(listeners, ml)
 	}
 
@@ -109,6 +109,12 @@ func Run(ctx context.Context, cfg Config) error {
 		})
 		group.Go(func() error {
 			<-gctx.Done()
+			if server != apiServer {
+				// METRICS_ADDR has nothing worth finishing, and a CPU profile
+				// in flight would hold a graceful shutdown for as long as it
+				// was asked: close it.
+				return server.Close()
+			}
 			// In-flight requests finish; new connections are refused; the
 			// analytics streams end at once (closing), so this is quick.
 			shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 15*time.Second)
@@ -130,4 +136,17 @@ func Run(ctx context.Context, cfg Config) error {
 	err = group.Wait()
 	logger.Info("stopped")
 	return err
+}
+
+// newMetricsServer serves /metrics (and pprof when asked) with timeouts of
+// its own, so an idle or trickling client pins nothing: a scrape is small,
+// and net/http/pprof extends its write deadline by a profile's length.
+func newMetricsServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       time.Minute,
+	}
 }
