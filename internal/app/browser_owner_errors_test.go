@@ -2,9 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
@@ -74,6 +77,19 @@ func TestBrowserOwnerActionFailures(t *testing.T) {
 		t.Errorf("%d draws with a refused token", n)
 	}
 
+	// The QR code's request alone carries a refused token (the browser
+	// rewrites its header): the server's 401 on it signs the owner out too.
+	t.Run("QR code, token refused", func(t *testing.T) {
+		tab := newTab(t, browserCtx)
+		run(t, tab, "owner signed in",
+			chromedp.Navigate(app.url+"/owner/#token="+token(t, ownerA)),
+			chromedp.WaitVisible(chromedp.CSS("#open-form")))
+		sendWithToken(t, tab, "*/qr.png", refused)
+		run(t, tab, "the campaign", chromedp.Evaluate[chromedp.Void](`location.hash = "#/events/`+open.String()+`"`))
+		waitJS(t, tab, "sign-in", `!!document.querySelector("#sign-in")`)
+		waitText(t, tab, "#sign-in-notice", invalid)
+	})
+
 	offlineCases := []struct {
 		name, button, notice string
 		action               chromedp.Action[chromedp.Void]
@@ -99,6 +115,34 @@ func TestBrowserOwnerActionFailures(t *testing.T) {
 				t.Error("a network failure signed the owner out")
 			}
 		})
+	}
+}
+
+// sendWithToken makes the tab send the requests matching pattern with
+// another bearer token.
+func sendWithToken(t *testing.T, tab context.Context, pattern, tok string) {
+	t.Helper()
+	if err := chromedp.Listen(tab, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		headers := []*fetch.HeaderEntry{{Name: "Authorization", Value: "Bearer " + tok}}
+		for k, v := range e.Request.Headers {
+			if !strings.EqualFold(k, "Authorization") {
+				headers = append(headers, &fetch.HeaderEntry{Name: k, Value: fmt.Sprint(v)})
+			}
+		}
+		go func() { // commands cannot be sent from the listener itself
+			_, _ = chromedp.Call(tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID, Headers: headers})
+		}()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: pattern, RequestStage: fetch.RequestStageRequest},
+	}}); err != nil {
+		t.Fatalf("intercept %s: %v", pattern, err)
 	}
 }
 
