@@ -89,7 +89,16 @@ export async function api(path, { method = "GET", body, token, signal, headers =
   let data = null;
   const type = res.headers.get("Content-Type") || "";
   if (type.includes("json")) {
-    try { data = await res.json(); } catch { data = null; }
+    // The body comes after the status: a view left (or a sign-out) while it
+    // arrives aborts it, and the connection can drop. Neither is "no data":
+    // callers would read a 200 without its body.
+    try {
+      data = await res.json();
+    } catch (e) {
+      if (e.name === "AbortError") throw e;
+      if (!(e instanceof SyntaxError)) throw new NetworkError(String(e));
+      data = null;
+    }
   }
   return { status: res.status, data, response: res };
 }
