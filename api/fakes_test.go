@@ -201,7 +201,7 @@ func (f *fakeQueries) SubscribeAnalytics(context.Context, uuid.UUID) (<-chan str
 // fakeReadiness reports the error it holds.
 type fakeReadiness struct{ err error }
 
-func (f fakeReadiness) Ready(context.Context) error { return f.err }
+func (f fakeReadiness) Ready(context.Context) (map[string]string, error) { return nil, f.err }
 
 // syncBuffer collects log output written from handler goroutines.
 type syncBuffer struct {

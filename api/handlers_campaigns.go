@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -107,6 +108,24 @@ type publicCampaignJSON struct {
 	Retention  *retentionJSON `json:"retention,omitempty"`
 }
 
+// knownCampaign is the public campaign read: an id recently found unknown
+// is answered from the miss cache.
+func (s *server) knownCampaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
+	return throughMisses(s.misses, eventID, func() (domain.Campaign, error) {
+		return s.cmds.Campaign(ctx, eventID)
+	})
+}
+
+// campaignKnown is the pages' CampaignCheck: the public campaign read's
+// answer, without the campaign.
+func (s *server) campaignKnown(ctx context.Context, eventID uuid.UUID) error {
+	if s.cmds == nil {
+		return errUnavailable
+	}
+	_, err := s.knownCampaign(ctx, eventID)
+	return err
+}
+
 // publicCampaign is what the customer page shows before the form: title,
 // dates and whether it takes entries. It never names the owner.
 func (s *server) publicCampaign(c *gin.Context) {
@@ -118,9 +137,7 @@ func (s *server) publicCampaign(c *gin.Context) {
 		s.writeError(c, errUnavailable)
 		return
 	}
-	camp, err := throughMisses(s.misses, eventID, func() (domain.Campaign, error) {
-		return s.cmds.Campaign(c.Request.Context(), eventID)
-	})
+	camp, err := s.knownCampaign(c.Request.Context(), eventID)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -160,7 +160,9 @@ func TestPagesAreMountedBesideTheAPI(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("page " + r.URL.Path))
 	})
-	h := newHTTPHarness(t, withConfig(func(c *api.Config) { c.Pages = pages }))
+	h := newHTTPHarness(t, withConfig(func(c *api.Config) {
+		c.Pages = func(api.CampaignCheck) http.Handler { return pages }
+	}))
 	for _, path := range []string{"/owner/", "/p/" + campaignA.String(), "/p/" + campaignA.String() + "/erase", "/assets/app.css"} {
 		rec := serve(h, http.MethodGet, path)
 		if rec.Code != http.StatusOK || rec.Body.String() != "page "+path {

@@ -66,8 +66,10 @@ func (m *missCache) forget(id uuid.UUID) {
 // throughMisses is how a public route reads a campaign-scoped thing by
 // eventId: an id remembered as unknown is answered ErrCampaignNotFound
 // without asking, and a lookup that says so is remembered. Registration,
-// the customer's erasure and the public campaign page share it, so all three
-// hold under a flood of made-up ids.
+// the customer's erasure, the public campaign read and the customer pages'
+// 404 share it. It spares the store repeated ids; a flood of distinct
+// made-up ids is one read each, bounded by the per-IP limiter (limitPerIP)
+// that every one of those routes sits behind.
 func throughMisses[T any](m *missCache, eventID uuid.UUID, lookup func() (T, error)) (T, error) {
 	if m.has(eventID) {
 		var zero T

@@ -48,18 +48,19 @@ type Idempotency interface {
 	Release(ctx context.Context, scope, key string) error
 }
 
-// Readiness answers /readyz: database reachable, migrations applied.
+// Readiness answers /readyz: database reachable, migrations applied. One
+// call gives both the verdict and, when ready, each dependency's state for
+// the answer ({"database": "ok", "kafka": "unreachable"}; nil leaves it
+// out): a broker away is reported without making the instance unready.
+// Asking twice could pair a verdict with another check's states.
 type Readiness interface {
-	Ready(ctx context.Context) error
+	Ready(ctx context.Context) (checks map[string]string, err error)
 }
 
-// ReadinessChecks, when the Readiness implements it too, names each
-// dependency's state in /readyz's answer ({"database": "ok", "kafka":
-// "unreachable"}): a broker away is reported without making the instance
-// unready.
-type ReadinessChecks interface {
-	Checks(ctx context.Context) map[string]string
-}
+// CampaignCheck returns nil when the campaign exists,
+// domain.ErrCampaignNotFound when it does not, and another error when the
+// store could not tell.
+type CampaignCheck func(ctx context.Context, eventID uuid.UUID) error
 
 // Queries is the read side (projections). Rows carry raw names and phones;
 // the api masks them, so a read model never has to know who is asking.

@@ -64,9 +64,12 @@ type Config struct {
 	// Retention is how long personal data is kept after announceAt, shown
 	// to customers next to the consent; nil leaves it out of the answer.
 	Retention *Retention
-	// Pages serves the web pages (/p/..., /owner/..., /assets/...); nil
-	// leaves those paths 404.
-	Pages http.Handler
+	// Pages builds the handler of the web pages (/p/..., /owner/...,
+	// /assets/...); nil leaves those paths 404. NewServer calls it once with
+	// the public routes' own campaign check, so a customer page's 404 and
+	// the API's EVENT_NOT_FOUND are one rule, answered from the same memory
+	// of unknown ids.
+	Pages func(campaign CampaignCheck) http.Handler
 }
 
 func (c *Config) setDefaults() {
@@ -182,8 +185,13 @@ func (s *server) routes() *gin.Engine {
 	owner.GET("/draw-logs/:drawLogId", s.drawLog)
 	owner.GET("/draw-logs/:drawLogId/verify", s.verifyDraw)
 	if s.cfg.Pages != nil {
-		pages := gin.WrapH(s.cfg.Pages)
-		for _, p := range []string{"/p/*path", "/owner/*path", "/assets/*path"} {
+		pages := gin.WrapH(s.cfg.Pages(s.campaignKnown))
+		// A customer page asks about its campaign: one request per page
+		// load, limited like the public routes. The dashboard and the
+		// assets ask nothing and stay unlimited.
+		r.GET("/p/*path", s.limitPerIP, pages)
+		r.HEAD("/p/*path", s.limitPerIP, pages)
+		for _, p := range []string{"/owner/*path", "/assets/*path"} {
 			r.GET(p, pages)
 			r.HEAD(p, pages)
 		}
@@ -201,14 +209,16 @@ func (s *server) readyz(c *gin.Context) {
 	if s.ready != nil {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), s.cfg.ReadyTimeout)
 		defer cancel()
-		if err := s.ready.Ready(ctx); err != nil {
+		checks, err := s.ready.Ready(ctx)
+		if err != nil {
+			// The wiring's Readiness tells its errors without credentials.
 			s.logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "not ready",
 				slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
 			s.writeError(c, errNotReady)
 			return
 		}
-		if rc, ok := s.ready.(ReadinessChecks); ok {
-			c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": rc.Checks(ctx)})
+		if checks != nil {
+			c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
 			return
 		}
 	}

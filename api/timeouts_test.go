@@ -149,8 +149,22 @@ func TestSSEClientThatStopsReadingIsCutOff(t *testing.T) {
 	}
 	fmt.Fprintf(conn, "GET /api/v1/events/%s/analytics/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n",
 		campaignA, h.token(ownerA))
-	// ... and never read. The first (small) update fits in the buffers, so
-	// the stream idles, holding the owner's slot, until changes come.
+	// The answer's head says the server holds the stream (and the owner's
+	// one slot) before any probe could take it; past the head, never read.
+	// The first (small) update fits in the buffers, so the stream idles,
+	// holding the slot, until changes come.
+	head, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the stalled stream's answer: %v", err)
+	}
+	if head.StatusCode != http.StatusOK {
+		t.Fatalf("the stalled stream = %d, want 200", head.StatusCode)
+	}
+	probe := openStream(t, live.addr, h.token(ownerA))
+	_ = probe.Body.Close()
+	if probe.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a second stream while the first holds the slot = %d, want 429", probe.StatusCode)
+	}
 	waitForStream := func(want int) {
 		t.Helper()
 		deadline := time.Now().Add(patience)
@@ -166,8 +180,6 @@ func TestSSEClientThatStopsReadingIsCutOff(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	waitForStream(http.StatusTooManyRequests)
-
 	// Large updates, one after another, until the connection is full.
 	hours := make([]projections.HourCount, 5000)
 	for i := range hours {

@@ -73,15 +73,6 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Handler serves the pages without a campaign lookup (Config{}).
-func Handler() http.Handler {
-	h, err := NewHandler(Config{})
-	if err != nil {
-		panic(err) // the zero Config is valid
-	}
-	return h
-}
-
 // NewHandler serves /p/{eventId} (the customer's form), /p/{eventId}/erase
 // (the erasure request), /owner/ (the dashboard) and /assets/.
 func NewHandler(cfg Config) (http.Handler, error) {

@@ -16,7 +16,10 @@ import (
 )
 
 func TestRoutes(t *testing.T) {
-	h := Handler()
+	h, err := NewHandler(Config{}) // no lookup: every well-formed id is 200
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		path, want string
 		status     int

@@ -22,8 +22,9 @@ func TestBrowserRetryKeepsInput(t *testing.T) {
 	const name, phone = "최지우", "010-3141-5926"
 
 	t.Run("429", func(t *testing.T) {
-		// One token, refilled after hours: the page's own read spends it.
-		app := newTestAppWith(t, appSetup{RateLimit: api.RateLimit{PerSecond: 0.0001, Burst: 1}})
+		// Two tokens, refilled after hours: the page load and its campaign
+		// read spend them.
+		app := newTestAppWith(t, appSetup{RateLimit: api.RateLimit{PerSecond: 0.0001, Burst: 2}})
 		id := app.openCampaign(ownerA, openNow())
 		tab := newTab(t, browserCtx)
 		openForm(t, tab, app.url, id)

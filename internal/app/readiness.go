@@ -34,10 +34,11 @@ func newBrokerCheck(brokers []string) (*kgo.Client, error) {
 }
 
 // Ready reports whether the instance can serve: the database answers and
-// the schema is current.
+// the schema is current. Its errors go to the log: they are told as the
+// connect errors are, without pgx's user=… database=….
 func (r readiness) Ready(ctx context.Context) error {
 	if err := r.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w", err)
+		return &connectError{msg: "database: " + connectCause(err), err: err}
 	}
 	for _, m := range []struct {
 		fsys  fs.FS
@@ -48,7 +49,7 @@ func (r readiness) Ready(ctx context.Context) error {
 	} {
 		pending, err := eventstore.PendingMigrations(ctx, r.pool, m.fsys, m.table)
 		if err != nil {
-			return fmt.Errorf("migrations %s: %w", m.table, err)
+			return &connectError{msg: "migrations " + m.table + ": " + connectCause(err), err: err}
 		}
 		if pending {
 			return fmt.Errorf("migrations %s: not all applied", m.table)
@@ -113,22 +114,14 @@ func newCachedReadiness(r readiness) *cachedReadiness {
 	}
 }
 
-// Ready is the cached check's verdict.
-func (c *cachedReadiness) Ready(ctx context.Context) error {
+// Ready is one cached check's verdict and, when ready, its per-dependency
+// states (api.Readiness): both from the same check.
+func (c *cachedReadiness) Ready(ctx context.Context) (map[string]string, error) {
 	r, err := c.result(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return r.err
-}
-
-// Checks is the cached check's per-dependency states.
-func (c *cachedReadiness) Checks(ctx context.Context) map[string]string {
-	r, err := c.result(ctx)
-	if err != nil {
-		return map[string]string{"database": "unknown"}
-	}
-	return r.checks
+	return r.checks, r.err
 }
 
 func (c *cachedReadiness) result(ctx context.Context) (readyResult, error) {

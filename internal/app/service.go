@@ -136,9 +136,11 @@ func newService(d deps) (_ *service, err error) {
 		return nil, err
 	}
 	s.queries = projections.NewQueries(d.Pool, d.Logger)
-	pages, err := web.NewHandler(web.Config{Campaign: s.campaignExists})
-	if err != nil {
-		return nil, err
+	var pagesErr error
+	pages := func(campaign api.CampaignCheck) http.Handler {
+		var h http.Handler
+		h, pagesErr = web.NewHandler(web.Config{Campaign: pageCampaign(campaign)})
+		return h
 	}
 	s.handler = api.NewServer(api.Config{
 		JWTSecret:      d.JWTSecret,
@@ -152,17 +154,22 @@ func newService(d deps) (_ *service, err error) {
 		Retention:      publicRetention(d.Retention),
 		Pages:          pages,
 	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)
+	if pagesErr != nil {
+		return nil, pagesErr
+	}
 	return s, nil
 }
 
-// campaignExists answers the customer pages' 404 for an unknown campaign:
-// the public page's campaign load (a known campaign is in memory).
-func (s *service) campaignExists(ctx context.Context, eventID uuid.UUID) error {
-	_, err := s.commands.CampaignOwner(ctx, eventID)
-	if errors.Is(err, domain.ErrCampaignNotFound) {
-		return web.ErrNoCampaign
+// pageCampaign is the customer pages' 404 rule: the API's public campaign
+// check (through its memory of unknown ids), in web's words.
+func pageCampaign(check api.CampaignCheck) func(context.Context, uuid.UUID) error {
+	return func(ctx context.Context, eventID uuid.UUID) error {
+		err := check(ctx, eventID)
+		if errors.Is(err, domain.ErrCampaignNotFound) {
+			return web.ErrNoCampaign
+		}
+		return err
 	}
-	return err
 }
 
 // run runs the background roles (relay, projectors) until ctx ends; each
@@ -227,11 +234,12 @@ func opsHandler(ready *cachedReadiness) http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := ready.Ready(ctx); err != nil {
+		checks, err := ready.Ready(ctx)
+		if err != nil {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"code": "UNAVAILABLE", "message": "잠시 후 다시 시도해주세요"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": ready.Checks(ctx)})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": checks})
 	})
 	return mux
 }
