@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,13 +83,20 @@ func TestOpenAPIJSONIsTheSpec(t *testing.T) {
 }
 
 // TestEveryErrorAnswerIsDocumented walks the spec: every 4xx/5xx response
-// of every operation uses the Error schema.
+// of every operation uses the Error schema, but the pages' (a browser shows
+// their HTML, which says what went wrong).
 func TestEveryErrorAnswerIsDocumented(t *testing.T) {
 	h := newHTTPHarness(t)
 	for path, item := range h.spec.Doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			for status, ref := range op.Responses.Map() {
 				if status[0] != '4' && status[0] != '5' {
+					continue
+				}
+				if slices.Contains(op.Tags, "pages") {
+					if ref.Value.Content.Get("text/html") == nil {
+						t.Errorf("%s %s %s: a page's error answer is not its HTML page", method, path, status)
+					}
 					continue
 				}
 				mt := ref.Value.Content.Get("application/json")
