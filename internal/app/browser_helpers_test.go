@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -268,5 +269,25 @@ func repoRoot(t *testing.T) string {
 			t.Fatal("no go.mod above the test's directory")
 		}
 		dir = parent
+	}
+}
+
+// intercept pauses the tab's requests matching pattern at stage (the
+// request, or the response once the server answered) and hands each to
+// handle, which must continue, fulfil or fail it. handle runs off the
+// listener: commands cannot be sent from the listener itself.
+func intercept(t *testing.T, tab context.Context, pattern string, stage fetch.RequestStage, handle func(*fetch.EventRequestPaused)) {
+	t.Helper()
+	if err := chromedp.Listen(tab, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			go handle(e)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
+		{URLPattern: pattern, RequestStage: stage},
+	}}); err != nil {
+		t.Fatalf("intercept %s: %v", pattern, err)
 	}
 }

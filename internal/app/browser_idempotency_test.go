@@ -108,37 +108,23 @@ func loseFirstAnswer(t *testing.T, tab context.Context, pattern string) <-chan [
 	t.Helper()
 	lost := make(chan []byte, 1)
 	var once sync.Once
-	if err := chromedp.Listen(tab, func(ev any) {
-		e, ok := ev.(*fetch.EventRequestPaused)
-		if !ok {
+	intercept(t, tab, pattern, fetch.RequestStageResponse, func(e *fetch.EventRequestPaused) {
+		first := false
+		once.Do(func() { first = true })
+		if !first {
+			_, _ = chromedp.Call(tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
 			return
 		}
-		// Commands cannot be sent from the listener itself.
-		go func() {
-			first := false
-			once.Do(func() { first = true })
-			if !first {
-				_, _ = chromedp.Call(tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID})
-				return
-			}
-			body, err := chromedp.Call(tab, fetch.GetResponseBody, fetch.GetResponseBodyParams{RequestID: e.RequestID})
-			if err != nil {
-				t.Errorf("the intercepted answer's body: %v", err)
-			}
-			if _, err := chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset}); err != nil {
-				t.Errorf("fail the answer: %v", err)
-			}
-			_, _ = chromedp.Call(tab, fetch.Disable, cdp.Empty{})
-			lost <- body.Body
-		}()
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-		{URLPattern: pattern, RequestStage: fetch.RequestStageResponse},
-	}}); err != nil {
-		t.Fatalf("intercept %s: %v", pattern, err)
-	}
+		body, err := chromedp.Call(tab, fetch.GetResponseBody, fetch.GetResponseBodyParams{RequestID: e.RequestID})
+		if err != nil {
+			t.Errorf("the intercepted answer's body: %v", err)
+		}
+		if _, err := chromedp.Call(tab, fetch.FailRequest, fetch.FailRequestParams{RequestID: e.RequestID, ErrorReason: network.ErrorReasonConnectionReset}); err != nil {
+			t.Errorf("fail the answer: %v", err)
+		}
+		_, _ = chromedp.Call(tab, fetch.Disable, cdp.Empty{})
+		lost <- body.Body
+	})
 	return lost
 }
 

@@ -122,28 +122,15 @@ func TestBrowserOwnerActionFailures(t *testing.T) {
 // another bearer token.
 func sendWithToken(t *testing.T, tab context.Context, pattern, tok string) {
 	t.Helper()
-	if err := chromedp.Listen(tab, func(ev any) {
-		e, ok := ev.(*fetch.EventRequestPaused)
-		if !ok {
-			return
-		}
+	intercept(t, tab, pattern, fetch.RequestStageRequest, func(e *fetch.EventRequestPaused) {
 		headers := []*fetch.HeaderEntry{{Name: "Authorization", Value: "Bearer " + tok}}
 		for k, v := range e.Request.Headers {
 			if !strings.EqualFold(k, "Authorization") {
 				headers = append(headers, &fetch.HeaderEntry{Name: k, Value: fmt.Sprint(v)})
 			}
 		}
-		go func() { // commands cannot be sent from the listener itself
-			_, _ = chromedp.Call(tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID, Headers: headers})
-		}()
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{
-		{URLPattern: pattern, RequestStage: fetch.RequestStageRequest},
-	}}); err != nil {
-		t.Fatalf("intercept %s: %v", pattern, err)
-	}
+		_, _ = chromedp.Call(tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: e.RequestID, Headers: headers})
+	})
 }
 
 // ownerOnCampaign opens a tab signed in as ownerA on the campaign's page

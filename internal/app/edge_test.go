@@ -147,6 +147,29 @@ func TestRunWithOpenStreamsStopsQuickly(t *testing.T) {
 	}
 }
 
+// atOnceAcross sends n requests at once, alternately to a and b, and
+// returns their answers in order; a request that could not be sent fails
+// the test.
+func atOnceAcross(t *testing.T, n int, a, b *testApp, send func(*testApp) (answer, error)) []answer {
+	t.Helper()
+	answers := make([]answer, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		app := a
+		if i%2 == 1 {
+			app = b
+		}
+		wg.Go(func() {
+			var err error
+			if answers[i], err = send(app); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	return answers
+}
+
 // Two instances over one database: concurrent retries of one registration
 // with one Idempotency-Key, half to each, make one registration, and every
 // answer is the first one.
@@ -157,27 +180,14 @@ func TestIdempotencyKeyHoldsAcrossInstances(t *testing.T) {
 	eventID := first.openCampaign(ownerA, openNow())
 	before := first.eventCount()
 
-	const retries = 16
-	answers := make([]answer, retries)
-	var wg sync.WaitGroup
-	for i := range retries {
-		app := first
-		if i%2 == 1 {
-			app = second
+	answers := atOnceAcross(t, 16, first, second, func(app *testApp) (answer, error) {
+		req, err := app.request(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", "010-5555-1234", "KAKAO"))
+		if err != nil {
+			return answer{}, err
 		}
-		wg.Go(func() {
-			req, err := app.request(http.MethodPost, participationsPath, "", registrationBody(eventID, "김철수", "010-5555-1234", "KAKAO"))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			req.Header.Set(api.IdempotencyHeader, "retry-of-one-registration")
-			if answers[i], err = app.send(req); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+		req.Header.Set(api.IdempotencyHeader, "retry-of-one-registration")
+		return app.send(req)
+	})
 	for i, ans := range answers {
 		if ans.Status != http.StatusCreated || string(ans.Body) != string(answers[0].Body) {
 			t.Errorf("answer %d: %d %s, want the first 201 %s", i, ans.Status, ans.Body, answers[0].Body)
@@ -222,22 +232,9 @@ func TestDrawIdempotencyKeyHoldsAcrossInstances(t *testing.T) {
 		return app.send(req)
 	}
 
-	const retries = 8
-	answers := make([]answer, retries)
-	var wg sync.WaitGroup
-	for i := range retries {
-		app := first
-		if i%2 == 1 {
-			app = second
-		}
-		wg.Go(func() {
-			var err error
-			if answers[i], err = draw(app, map[string]any{"winnerCount": 2}); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	answers := atOnceAcross(t, 8, first, second, func(app *testApp) (answer, error) {
+		return draw(app, map[string]any{"winnerCount": 2})
+	})
 	for i, ans := range answers {
 		if ans.Status != http.StatusOK || string(ans.Body) != string(answers[0].Body) {
 			t.Errorf("answer %d: %d %s, want the first draw's 200 %s", i, ans.Status, ans.Body, answers[0].Body)
