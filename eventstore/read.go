@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Reads: a stream, a campaign's partition, a stream by its unique key, the
@@ -101,12 +102,13 @@ func scanEvent(row pgx.CollectableRow) (RecordedEvent, error) {
 		meta []byte
 		at   time.Time
 		sv   int32
+		id   pgtype.UUID // binary; a uuid.UUID scans through a string (its sql.Scanner)
 	)
-	if err := row.Scan(&e.Position, &e.ID, &e.StreamID, &e.StreamVersion, &e.PartitionKey, &e.Type,
+	if err := row.Scan(&e.Position, &id, &e.StreamID, &e.StreamVersion, &e.PartitionKey, &e.Type,
 		&sv, &data, &meta, &at); err != nil {
 		return RecordedEvent{}, err
 	}
-	e.Data = data
+	e.ID, e.Data = id.Bytes, data
 	e.SchemaVersion = int(sv)
 	e.RecordedAt = at
 	if err := unmarshalMeta(meta, &e.Metadata); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -98,10 +99,10 @@ func (s *Store) appendPipelined(ctx context.Context, req AppendRequest) (AppendR
 		batch.Queue(`INSERT INTO event_keys (key, stream_id) SELECT unnest($1::text[]), $2`, req.Keys, req.Stream)
 	}
 	if k := req.SubjectKey; k != nil {
-		batch.Queue(sqlInsertSubjectKeys, []uuid.UUID{k.Subject}, [][]byte{k.Wrapped})
+		batch.Queue(sqlInsertSubjectKeys, pgUUID(k.Subject), [][]byte{k.Wrapped})
 	}
 	if req.Shred != uuid.Nil {
-		batch.Queue(sqlShred, []uuid.UUID{req.Shred})
+		batch.Queue(sqlShred, pgUUID(req.Shred))
 	}
 	batch.Queue(`INSERT INTO events
 		(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
@@ -215,12 +216,12 @@ func appendInTx(ctx context.Context, tx pgx.Tx, req AppendRequest) (AppendResult
 	}
 
 	if k := req.SubjectKey; k != nil {
-		if _, err := tx.Exec(ctx, sqlInsertSubjectKeys, []uuid.UUID{k.Subject}, [][]byte{k.Wrapped}); err != nil {
+		if _, err := tx.Exec(ctx, sqlInsertSubjectKeys, pgUUID(k.Subject), [][]byte{k.Wrapped}); err != nil {
 			return AppendResult{}, fmt.Errorf("store subject key: %w", err)
 		}
 	}
 	if req.Shred != uuid.Nil {
-		if _, err := tx.Exec(ctx, sqlShred, []uuid.UUID{req.Shred}); err != nil {
+		if _, err := tx.Exec(ctx, sqlShred, pgUUID(req.Shred)); err != nil {
 			return AppendResult{}, fmt.Errorf("shred: %w", err)
 		}
 	}
@@ -241,7 +242,7 @@ func appendInTx(ctx context.Context, tx pgx.Tx, req AppendRequest) (AppendResult
 }
 
 type eventColumns struct {
-	ids      []uuid.UUID
+	ids      []pgtype.UUID // binary (see pgUUIDs)
 	keys     []string
 	types    []string
 	versions []int32
@@ -251,7 +252,7 @@ type eventColumns struct {
 
 func columnsOf(events []EventData) (eventColumns, error) {
 	c := eventColumns{
-		ids:      make([]uuid.UUID, len(events)),
+		ids:      make([]pgtype.UUID, len(events)),
 		keys:     make([]string, len(events)),
 		types:    make([]string, len(events)),
 		versions: make([]int32, len(events)),
@@ -259,10 +260,11 @@ func columnsOf(events []EventData) (eventColumns, error) {
 		meta:     make([][]byte, len(events)),
 	}
 	for i, e := range events {
-		c.ids[i] = e.ID
-		if e.ID == uuid.Nil {
-			c.ids[i] = uuid.New()
+		id := e.ID
+		if id == uuid.Nil {
+			id = uuid.New()
 		}
+		c.ids[i] = pgtype.UUID{Bytes: id, Valid: true}
 		c.keys[i] = e.PartitionKey
 		c.types[i] = e.Type
 		c.versions[i] = int32(max(e.SchemaVersion, 1))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Tail reads the global log in position order, gap-safely.
@@ -78,13 +80,14 @@ func (t *Tail) Next(ctx context.Context, limit int) (events []RecordedEvent, wai
 		)
 		var stream, pkey, typ *string
 		var version *int64
-		if err := rows.Scan(&xmin, &pos, &e.ID, &stream, &version, &pkey, &typ, &sv, &data, &meta, &recorded); err != nil {
+		var id pgtype.UUID // binary; a uuid.UUID scans through a string (its sql.Scanner)
+		if err := rows.Scan(&xmin, &pos, &id, &stream, &version, &pkey, &typ, &sv, &data, &meta, &recorded); err != nil {
 			return nil, false, fmt.Errorf("tail scan: %w", err)
 		}
 		if pos == nil { // the LEFT JOIN's empty row: nothing past the tail
 			break
 		}
-		e.Position, e.StreamID, e.StreamVersion, e.PartitionKey, e.Type = *pos, *stream, *version, *pkey, *typ
+		e.ID, e.Position, e.StreamID, e.StreamVersion, e.PartitionKey, e.Type = id.Bytes, *pos, *stream, *version, *pkey, *typ
 		e.SchemaVersion, e.RecordedAt, e.Data = int(*sv), *recorded, data
 		if err := unmarshalMeta(meta, &e.Metadata); err != nil {
 			return nil, false, err
