@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/api/apitest"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/web"
 )
@@ -34,12 +35,19 @@ func withWebPages(t *testing.T) harnessOption {
 	})
 }
 
-func serveFrom(h *httpHarness, path, ip string) *httptest.ResponseRecorder {
+// fromIP sends a GET from the client ip, past the spec check (the pages
+// are HTML); a 429, the JSON error shape, is checked against the spec.
+func fromIP(h *httpHarness, path, ip string) *http.Response {
+	h.t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.RemoteAddr = ip + ":40000"
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
-	return rec
+	resp := rec.Result()
+	if resp.StatusCode == http.StatusTooManyRequests {
+		apitest.ValidateResponse(h.t, h.spec, req, resp)
+	}
+	return resp
 }
 
 // The customer page's 404 is the public routes' rule: an id one of them
@@ -72,15 +80,15 @@ func TestCustomerPageFloodFromOneIPIsLimited(t *testing.T) {
 	const flood = 50
 	limited := 0
 	for range flood {
-		switch rec := serveFrom(h, "/p/"+uuid.NewString(), "203.0.113.7"); rec.Code {
+		switch resp := fromIP(h, "/p/"+uuid.NewString(), "203.0.113.7"); resp.StatusCode {
 		case http.StatusNotFound:
 		case http.StatusTooManyRequests:
 			limited++
-			if rec.Header().Get("Retry-After") == "" {
+			if resp.Header.Get("Retry-After") == "" {
 				t.Fatal("a 429 without Retry-After")
 			}
 		default:
-			t.Fatalf("GET /p/{made-up id} = %d", rec.Code)
+			t.Fatalf("GET /p/{made-up id} = %d", resp.StatusCode)
 		}
 	}
 	if limited != flood-burst {
@@ -90,11 +98,11 @@ func TestCustomerPageFloodFromOneIPIsLimited(t *testing.T) {
 		t.Errorf("a flood of %d made-up ids read the store %d times, want %d (the burst)", flood, n, burst)
 	}
 	for range 2 * burst {
-		if rec := serveFrom(h, "/assets/customer.js", "203.0.113.7"); rec.Code != http.StatusOK {
-			t.Fatalf("an asset for a limited IP = %d, want 200", rec.Code)
+		if resp := fromIP(h, "/assets/customer.js", "203.0.113.7"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("an asset for a limited IP = %d, want 200", resp.StatusCode)
 		}
 	}
-	if rec := serveFrom(h, "/p/"+uuid.NewString(), "203.0.113.8"); rec.Code != http.StatusNotFound {
-		t.Errorf("another IP's page load = %d, want 404", rec.Code)
+	if resp := fromIP(h, "/p/"+uuid.NewString(), "203.0.113.8"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another IP's page load = %d, want 404", resp.StatusCode)
 	}
 }
