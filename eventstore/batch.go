@@ -134,10 +134,10 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 		batch.Queue(`INSERT INTO event_keys (key, stream_id) SELECT * FROM unnest($1::text[], $2::text[])`, keys, keyStreams)
 	}
 	if len(subjects) > 0 {
-		batch.Queue(sqlInsertSubjectKeys, pgUUIDs(subjects), wrapped)
+		batch.Queue(sqlInsertSubjectKeys, UUIDArray(subjects), wrapped)
 	}
 	if len(shreds) > 0 {
-		batch.Queue(sqlShred, pgUUIDs(shreds))
+		batch.Queue(sqlShred, UUIDArray(shreds))
 	}
 	batch.Queue(sqlInsertEventsBatch, cols.ids, eventStreams, eventVersions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 
@@ -308,12 +308,12 @@ func appendBatchInTx(ctx context.Context, tx pgx.Tx, reqs []AppendRequest, resul
 		}
 	}
 	if len(subjects) > 0 {
-		if _, err := tx.Exec(ctx, sqlInsertSubjectKeys, pgUUIDs(subjects), wrapped); err != nil {
+		if _, err := tx.Exec(ctx, sqlInsertSubjectKeys, UUIDArray(subjects), wrapped); err != nil {
 			return fmt.Errorf("store subject keys: %w", err)
 		}
 	}
 	if len(shreds) > 0 {
-		if _, err := tx.Exec(ctx, sqlShred, pgUUIDs(shreds)); err != nil {
+		if _, err := tx.Exec(ctx, sqlShred, UUIDArray(shreds)); err != nil {
 			return fmt.Errorf("shred: %w", err)
 		}
 	}

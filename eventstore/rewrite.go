@@ -63,7 +63,7 @@ func (s *Store) RewriteOlder(ctx context.Context, eventType string, version int,
 				return err
 			}
 			if len(subjects) > 0 {
-				if _, err := tx.Exec(ctx, sqlInsertSubjectKeys+` ON CONFLICT (participant_id) DO NOTHING`, pgUUIDs(subjects), wrapped); err != nil {
+				if _, err := tx.Exec(ctx, sqlInsertSubjectKeys+` ON CONFLICT (participant_id) DO NOTHING`, UUIDArray(subjects), wrapped); err != nil {
 					return err
 				}
 			}

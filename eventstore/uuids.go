@@ -5,10 +5,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// pgUUIDs binds ids as a binary uuid[]. pgx encodes a []uuid.UUID through
-// reflection and each id's driver.Valuer, a string formatted and parsed
-// back per id: about 2 µs an id, which every registration paid twice.
-func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
+// UUIDArray binds ids as a binary uuid[], here and in the projections.
+// pgx encodes a []uuid.UUID through reflection and each id's driver.Valuer,
+// a string formatted and parsed back per id: about 2 µs an id, which every
+// registration paid twice.
+func UUIDArray(ids []uuid.UUID) []pgtype.UUID {
 	out := make([]pgtype.UUID, len(ids))
 	for i, id := range ids {
 		out[i] = pgtype.UUID{Bytes: id, Valid: true}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
 )
 
 // seoul is Asia/Seoul without a tz database: Korea keeps no daylight saving.
@@ -110,14 +111,14 @@ func (m *analytics) flush(ctx context.Context, w *writer, final bool) error {
 		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[])
 		ON CONFLICT (event_id) DO UPDATE SET total_participants = a.total_participants + EXCLUDED.total_participants,
 			store_visits = a.store_visits + EXCLUDED.store_visits, winners = a.winners + EXCLUDED.winners,
-			updated_at = greatest(a.updated_at, EXCLUDED.updated_at)`, pgUUIDs(ids), total, visits, winners, at); err != nil {
+			updated_at = greatest(a.updated_at, EXCLUDED.updated_at)`, eventstore.UUIDArray(ids), total, visits, winners, at); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	if len(chIDs) > 0 {
 		if err := w.exec(ctx, `INSERT INTO `+w.table("analytics_channels")+` AS c (event_id, entry_path, participants)
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])
 			ON CONFLICT (event_id, entry_path) DO UPDATE SET participants = c.participants + EXCLUDED.participants`,
-			pgUUIDs(chIDs), chPaths, chN); err != nil {
+			eventstore.UUIDArray(chIDs), chPaths, chN); err != nil {
 			return fmt.Errorf("analytics channels: %w", err)
 		}
 	}
@@ -125,7 +126,7 @@ func (m *analytics) flush(ctx context.Context, w *writer, final bool) error {
 		if err := w.exec(ctx, `INSERT INTO `+w.table("analytics_hours")+` AS h (event_id, hour, participants)
 			SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::bigint[])
 			ON CONFLICT (event_id, hour) DO UPDATE SET participants = h.participants + EXCLUDED.participants`,
-			pgUUIDs(hIDs), hours, hN); err != nil {
+			eventstore.UUIDArray(hIDs), hours, hN); err != nil {
 			return fmt.Errorf("analytics hours: %w", err)
 		}
 	}

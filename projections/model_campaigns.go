@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
 )
 
 // campaigns is the campaigns read model: per owner, each campaign with its
@@ -93,14 +94,14 @@ func (m *campaigns) flush(ctx context.Context, w *writer, final bool) error {
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
 				$6::timestamptz[], $7::bool[], $8::bigint[], $9::bigint[])
 			ON CONFLICT (event_id) DO UPDATE SET participants = c.participants + EXCLUDED.participants,
-				drawn = c.drawn OR EXCLUDED.drawn`, pgUUIDs(ids), owners, titles, starts, ends, anns, drawn, n, pos); err != nil {
+				drawn = c.drawn OR EXCLUDED.drawn`, eventstore.UUIDArray(ids), owners, titles, starts, ends, anns, drawn, n, pos); err != nil {
 			return fmt.Errorf("campaigns: %w", err)
 		}
 	}
 	if len(upd) > 0 {
 		if err := w.exec(ctx, `UPDATE `+w.table("campaigns")+` c SET participants = c.participants + u.n, drawn = c.drawn OR u.drawn
 			FROM unnest($1::uuid[], $2::bigint[], $3::bool[]) AS u(id, n, drawn) WHERE c.event_id = u.id`,
-			pgUUIDs(upd), updN, updDrawn); err != nil {
+			eventstore.UUIDArray(upd), updN, updDrawn); err != nil {
 			return fmt.Errorf("campaigns: %w", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
 )
 
 // maskedContact is the one place that turns a registration into what a
@@ -133,9 +134,9 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 	b := &pgx.Batch{}
 	if len(ids) > 0 {
 		b.Queue(`SELECT participant_id, event_id, entry_path, store_visited, winner, erased
-			FROM participants WHERE participant_id = ANY($1)`, pgUUIDs(ids))
+			FROM participants WHERE participant_id = ANY($1)`, eventstore.UUIDArray(ids))
 	}
-	b.Queue(`SELECT event_id, entry_path, registered, winners FROM participant_counts WHERE event_id = ANY($1)`, pgUUIDs(campaigns))
+	b.Queue(`SELECT event_id, entry_path, registered, winners FROM participant_counts WHERE event_id = ANY($1)`, eventstore.UUIDArray(campaigns))
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	if len(ids) > 0 {
@@ -306,7 +307,7 @@ func (m *participants) flush(ctx context.Context, w *writer, final bool) error {
 				name_masked = CASE WHEN u.erased THEN '' ELSE p.name_masked END,
 				phone_masked = CASE WHEN u.erased THEN '' ELSE p.phone_masked END
 			FROM unnest($1::uuid[], $2::bool[], $3::bool[], $4::bool[]) AS u(id, visited, winner, erased) WHERE p.participant_id = u.id`,
-			pgUUIDs(ids), visited, won, erased); err != nil {
+			eventstore.UUIDArray(ids), visited, won, erased); err != nil {
 			return fmt.Errorf("participants' flags: %w", err)
 		}
 		clear(m.flagged)
@@ -328,7 +329,7 @@ func (m *participants) flush(ctx context.Context, w *writer, final bool) error {
 		if err := w.exec(ctx, `INSERT INTO `+w.table("participant_counts")+` AS c (event_id, entry_path, registered, winners)
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::bigint[])
 			ON CONFLICT (event_id, entry_path) DO UPDATE SET registered = EXCLUDED.registered, winners = EXCLUDED.winners`,
-			pgUUIDs(ids), paths, registered, winners); err != nil {
+			eventstore.UUIDArray(ids), paths, registered, winners); err != nil {
 			return fmt.Errorf("participant counts: %w", err)
 		}
 		clear(m.dirty)
