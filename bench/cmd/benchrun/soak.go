@@ -120,6 +120,11 @@ func (e *env) soak() *soakReport {
 		defer sampleMu.Unlock()
 		m := soakMinute{Minute: minute, Sent: sent.Load(), Created: created.Load(), Errors: errs.Load()}
 		g := gaugeSamples.take()
+		if g.Samples == 0 { // the load ended right after the last whole minute's row
+			rss, _ := procStatus(e.svc.pid(), "VmRSS")
+			gaugeSamples.add(rss, e.goroutines(), openConns.Load(), int64(len(inFlight)))
+			g = gaugeSamples.take()
+		}
 		m.RSSKiB, m.Goroutines, m.Connections, m.InFlight, m.Own, m.Samples = g.RSSKiB, g.Goroutines, g.Connections, g.InFlight, g.Own, g.Samples
 		if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 			m.Load, _ = strconv.ParseFloat(strings.Fields(string(b))[0], 64)
