@@ -3,6 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"net/http"
@@ -160,6 +162,13 @@ type memoryKeys struct {
 
 func newMemoryKeys() *memoryKeys {
 	return &memoryKeys{keys: make(map[string]*commands.IdempotencyClaim)}
+}
+
+func (m *memoryKeys) Fingerprint(path string, body []byte) []byte {
+	mac := hmac.New(sha256.New, []byte("memory-keys-fingerprint-key"))
+	mac.Write([]byte(path + "\x00"))
+	mac.Write(body)
+	return mac.Sum(nil)
 }
 
 func (m *memoryKeys) Claim(_ context.Context, scope, key string, fp []byte) (commands.IdempotencyClaim, error) {

@@ -67,6 +67,7 @@ func (s *server) registerParticipant(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	setIdempotencySubject(c, reg.ParticipantID)
 	c.JSON(http.StatusCreated, registrationResponse{
 		ParticipantID: reg.ParticipantID,
 		EntryNumber:   reg.EntryNumber,

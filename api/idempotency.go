@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/commands"
 )
@@ -54,8 +54,7 @@ func (s *server) idempotent(scope func(*gin.Context) string) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		sum := sha256.Sum256(append([]byte(c.Request.URL.Path+"\x00"), body...))
-		s.runIdempotent(c, scope(c), key[0], sum[:])
+		s.runIdempotent(c, scope(c), key[0], s.cfg.Idempotency.Fingerprint(c.Request.URL.Path, body))
 	}
 }
 
@@ -97,7 +96,8 @@ func (s *server) runIdempotent(c *gin.Context, scope, key string, fingerprint []
 	done, cancel := settle()
 	defer cancel()
 	if status := rec.Status(); status < http.StatusInternalServerError {
-		err = s.cfg.Idempotency.Complete(done, scope, key, commands.IdempotentAnswer{Status: status, Body: rec.body.Bytes()})
+		err = s.cfg.Idempotency.Complete(done, scope, key, commands.IdempotentAnswer{Status: status, Body: rec.body.Bytes(),
+			Subject: idempotencySubject(c)})
 	} else {
 		err = s.cfg.Idempotency.Release(done, scope, key)
 	}
@@ -105,6 +105,19 @@ func (s *server) runIdempotent(c *gin.Context, scope, key string, fingerprint []
 		s.logger.LogAttrs(ctx, slog.LevelError, "idempotency key not settled",
 			slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
 	}
+}
+
+// subjectKey names the participant a handler's answer is about, in the
+// gin context: the idempotency row is linked to it, so that the
+// participant's erasure deletes the row (its body holds the entry number).
+const subjectKey = "idempotency.subject"
+
+// setIdempotencySubject records the participant the answer is about.
+func setIdempotencySubject(c *gin.Context, participantID uuid.UUID) { c.Set(subjectKey, participantID) }
+
+func idempotencySubject(c *gin.Context) uuid.UUID {
+	id, _ := c.Value(subjectKey).(uuid.UUID)
+	return id
 }
 
 // claim claims the key or, while its first request runs, waits for that

@@ -39,10 +39,14 @@ type Commands interface {
 // Idempotency keeps the first answer to each (scope, key);
 // eventstore.IdempotencyKeys is the PostgreSQL one.
 type Idempotency interface {
+	// Fingerprint identifies a request's path and body: a keyed hash,
+	// since a body holds a name and a phone.
+	Fingerprint(path string, body []byte) []byte
 	// Claim reserves the key for this request, or reports the request that
 	// holds it: its fingerprint and, once it answered, its answer.
 	Claim(ctx context.Context, scope, key string, fingerprint []byte) (commands.IdempotencyClaim, error)
-	// Complete stores the claimer's answer.
+	// Complete stores the claimer's answer (linked to answer.Subject, whose
+	// erasure deletes it).
 	Complete(ctx context.Context, scope, key string, answer commands.IdempotentAnswer) error
 	// Release gives the key up so that a retry runs again.
 	Release(ctx context.Context, scope, key string) error

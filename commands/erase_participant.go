@@ -31,7 +31,14 @@ func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
 	}
 	entryNumber, _ := domain.ParseEntryNumber(cmd.EntryNumber)
-	claimed := domain.ParticipantID(h.keys.ParticipantIDKey(campaign.IDScheme), cmd.EventID, phone)
+	idKey, err := h.participantKey(ctx, campaign)
+	if errors.Is(err, errCampaignKeyGone) {
+		return domain.ErrParticipantNotFound // no phone links to the campaign any more
+	}
+	if err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	claimed := domain.ParticipantID(idKey, cmd.EventID, phone)
 	stream, err := h.store.StreamByKey(ctx, entryNumberKey(cmd.EventID, entryNumber))
 	if err != nil {
 		return fmt.Errorf("erase: %w", err)

@@ -30,6 +30,9 @@ type Handlers struct {
 	// CampaignOpened never changes, so a campaign read once is kept. Whether
 	// it was drawn is not cached as open: the store checks that under a fence.
 	campaigns sync.Map // uuid.UUID → domain.Campaign
+	// campaignKeys holds unwrapped per-campaign participant-id keys, only
+	// while their campaign takes registrations (participantKey).
+	campaignKeys sync.Map // uuid.UUID → []byte
 }
 
 // Config holds what the handlers need besides the store.
@@ -158,3 +161,39 @@ func drawKey(drawID uuid.UUID) string { return "draw:" + drawID.String() }
 
 // campaignFence serializes a campaign's registrations and visits against its draw.
 func campaignFence(eventID uuid.UUID) string { return domain.CampaignStream(eventID) }
+
+// errCampaignKeyGone: the campaign's participant-id key was destroyed by
+// retention, so no phone can be linked to its participants any more.
+var errCampaignKeyGone = errors.New("campaign key destroyed")
+
+// participantKey is the HMAC key of the campaign's participant ids: its own
+// key (ParticipantIDCampaignKey), or one from PII_KEY for campaigns opened
+// before. An own key is kept in memory only while the campaign takes
+// registrations, its hot path; afterwards each use reads campaign_keys, so
+// that retention's destruction holds at once on every instance.
+func (h *Handlers) participantKey(ctx context.Context, c domain.Campaign) ([]byte, error) {
+	if c.IDScheme != domain.ParticipantIDCampaignKey {
+		return h.keys.ParticipantIDKey(c.IDScheme), nil
+	}
+	open := h.clock().Before(c.EndsAt)
+	if !open {
+		h.campaignKeys.Delete(c.ID)
+	} else if k, ok := h.campaignKeys.Load(c.ID); ok {
+		return k.([]byte), nil
+	}
+	wrapped, found, err := h.store.CampaignKey(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errCampaignKeyGone
+	}
+	key, err := h.keys.OpenCampaignKey(c.ID, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("campaign %s key: %w", c.ID, err)
+	}
+	if open {
+		h.campaignKeys.Store(c.ID, key)
+	}
+	return key, nil
+}

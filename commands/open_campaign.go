@@ -24,7 +24,16 @@ func (h *Handlers) OpenCampaign(ctx context.Context, cmd OpenCampaign) (domain.C
 	if err != nil {
 		return domain.CampaignOpened{}, err
 	}
-	_, err = h.store.Append(ctx, opened.StreamID(), eventstore.NoStream, data)
+	// The campaign's own participant-id key commits with its opening, so a
+	// campaign of this scheme without a key is one whose key was destroyed.
+	_, wrapped, err := h.keys.NewCampaignKey(h.random, opened.EventID)
+	if err != nil {
+		return domain.CampaignOpened{}, fmt.Errorf("open campaign: %w", err)
+	}
+	_, err = h.store.AppendWith(ctx, eventstore.AppendRequest{
+		Stream: opened.StreamID(), Expected: eventstore.NoStream, Events: []eventstore.EventData{data},
+		CampaignKey: &eventstore.CampaignKey{Campaign: opened.EventID, Wrapped: wrapped},
+	})
 	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 		return domain.CampaignOpened{}, domain.ErrCampaignExists
 	}

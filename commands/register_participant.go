@@ -15,11 +15,19 @@ const entryNumberAttempts = 5
 
 // RegisterParticipant registers a customer. One registration per campaign
 // and phone holds through the participant stream's "no stream" append: the
-// stream id is a keyed hash of (eventId, phone), so a duplicate collides.
+// stream id is a keyed hash of (eventId, phone) under the campaign's key,
+// so a duplicate collides.
 func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticipant) (Registration, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return Registration{}, err
+	}
+	idKey, err := h.participantKey(ctx, campaign)
+	if errors.Is(err, errCampaignKeyGone) {
+		return Registration{}, domain.ErrEventNotOpen // destroyed after the last retention, long after endsAt
+	}
+	if err != nil {
+		return Registration{}, fmt.Errorf("register: %w", err)
 	}
 	input := domain.RegistrationInput{Name: cmd.Name, Phone: cmd.Phone, EntryPath: cmd.EntryPath, PrivacyConsent: cmd.PrivacyConsent}
 	for range entryNumberAttempts {
@@ -27,7 +35,7 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 		if err != nil {
 			return Registration{}, fmt.Errorf("entry number: %w", err)
 		}
-		registered, err := campaign.Register(input, h.clock(), h.keys.ParticipantIDKey(campaign.IDScheme), entryNumber)
+		registered, err := campaign.Register(input, h.clock(), idKey, entryNumber)
 		if err != nil {
 			return Registration{}, err
 		}

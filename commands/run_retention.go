@@ -32,6 +32,9 @@ type RetentionReport struct {
 	Campaigns int // campaigns past announceAt plus the shorter retention
 	Due       int // participants due for erasure
 	Erased    int // erased by this run (0 with DryRun)
+	// KeysDestroyed counts the campaign keys this run destroyed (with
+	// DryRun: that it would destroy).
+	KeysDestroyed int
 }
 
 // retentionBatch bounds the erasures of one transaction.
@@ -62,18 +65,42 @@ func (h *Handlers) RunRetention(ctx context.Context, cmd RunRetention) (Retentio
 			return report, err
 		}
 		report.Due += len(due)
-		if cmd.DryRun {
-			continue
-		}
-		for chunk := range slices.Chunk(due, retentionBatch) {
-			n, err := h.eraseMany(ctx, chunk)
-			report.Erased += n
-			if err != nil {
-				return report, err
+		if !cmd.DryRun {
+			for chunk := range slices.Chunk(due, retentionBatch) {
+				n, err := h.eraseMany(ctx, chunk)
+				report.Erased += n
+				if err != nil {
+					return report, err
+				}
 			}
+		}
+		n, err := h.destroyCampaignKey(ctx, c, cmd)
+		report.KeysDestroyed += n
+		if err != nil {
+			return report, err
 		}
 	}
 	return report, nil
+}
+
+// destroyCampaignKey destroys the campaign's participant-id key once its
+// last retention has passed (every participant erased by then): no phone
+// can be linked to its ids afterwards, even with PII_KEY. It runs after the
+// campaign's erasures succeeded; a key already gone is not counted.
+func (h *Handlers) destroyCampaignKey(ctx context.Context, c domain.Campaign, cmd RunRetention) (int, error) {
+	if c.IDScheme != domain.ParticipantIDCampaignKey || cmd.Now.Before(c.AnnounceAt.Add(max(cmd.NonWinners, cmd.Winners))) {
+		return 0, nil
+	}
+	if cmd.DryRun {
+		_, found, err := h.store.CampaignKey(ctx, c.ID)
+		return map[bool]int{true: 1}[found], err
+	}
+	h.campaignKeys.Delete(c.ID)
+	destroyed, err := h.store.DestroyCampaignKey(ctx, c.ID)
+	if err != nil {
+		return 0, fmt.Errorf("retention: %w", err)
+	}
+	return map[bool]int{true: 1}[destroyed], nil
 }
 
 // retentionDue returns the campaign's participants that retention erases now.

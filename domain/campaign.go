@@ -78,7 +78,7 @@ func OpenCampaign(id uuid.UUID, ownerID, title string, startsAt, endsAt, announc
 		EndsAt:     endsAt.UTC(),
 		AnnounceAt: announceAt.UTC(),
 
-		ParticipantIDScheme: ParticipantIDDerived,
+		ParticipantIDScheme: ParticipantIDCampaignKey,
 	}, nil
 }
 

@@ -41,10 +41,15 @@ func SchemaVersionOf(eventType string) int {
 // ParticipantIDScheme says which key derives a campaign's participant ids.
 // Campaigns opened before PII_KEY was split by HKDF (scheme 0, the field
 // absent) keep the HMAC under PII_KEY itself, so their streams, and with
-// them the one-registration-per-phone rule, stay as they were.
+// them the one-registration-per-phone rule, stay as they were; campaigns
+// opened before per-campaign keys keep the key derived from PII_KEY
+// (scheme 1). Since then (scheme 2) each campaign has a random key of its
+// own, destroyed after its last retention: then no phone can be linked to
+// an id of the log, even with PII_KEY.
 const (
-	ParticipantIDLegacy  = 0
-	ParticipantIDDerived = 1
+	ParticipantIDLegacy      = 0
+	ParticipantIDDerived     = 1
+	ParticipantIDCampaignKey = 2
 )
 
 // Event is a domain event: it knows its stored type name and its stream.
@@ -61,7 +66,8 @@ type CampaignOpened struct {
 	StartsAt   time.Time `json:"startsAt"`
 	EndsAt     time.Time `json:"endsAt"`
 	AnnounceAt time.Time `json:"announceAt"`
-	// ParticipantIDScheme is ParticipantIDDerived for campaigns opened since
+	// ParticipantIDScheme is ParticipantIDCampaignKey for campaigns opened
+	// since per-campaign keys, ParticipantIDDerived for those opened since
 	// the key split; absent (legacy) before.
 	ParticipantIDScheme int `json:"participantIdScheme,omitempty"`
 }
@@ -246,7 +252,8 @@ func ParticipantStream(participantID uuid.UUID) string {
 }
 
 // ParticipantID derives a participant's id from the campaign and the
-// normalized phone with HMAC-SHA256 under key (PII_KEY): the same (campaign,
+// normalized phone with HMAC-SHA256 under key (the campaign's own key, or
+// one from PII_KEY for campaigns opened before those): the same (campaign,
 // phone) always gives the same stream, so a duplicate registration collides
 // in the event store, while the id does not reveal the phone to anyone
 // without the key. The first 16 bytes of the MAC become a UUID version 8

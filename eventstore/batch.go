@@ -28,6 +28,8 @@ func (s *Store) AppendBatch(ctx context.Context, reqs []AppendRequest) ([]Append
 			errs[i] = err
 		} else if r.Expected == Any {
 			errs[i] = fmt.Errorf("eventstore: AppendBatch does not take Any")
+		} else if r.CampaignKey != nil {
+			errs[i] = fmt.Errorf("eventstore: AppendBatch does not take a CampaignKey")
 		}
 	}
 	if ok, err := s.appendBatchFast(ctx, reqs, results, errs); ok || err != nil {
@@ -138,6 +140,7 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 	}
 	if len(shreds) > 0 {
 		batch.Queue(sqlShred, UUIDArray(shreds))
+		batch.Queue(sqlShredAnswers, UUIDArray(shreds))
 	}
 	batch.Queue(sqlInsertEventsBatch, cols.ids, eventStreams, eventVersions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 
@@ -314,6 +317,9 @@ func appendBatchInTx(ctx context.Context, tx pgx.Tx, reqs []AppendRequest, resul
 	}
 	if len(shreds) > 0 {
 		if _, err := tx.Exec(ctx, sqlShred, UUIDArray(shreds)); err != nil {
+			return fmt.Errorf("shred: %w", err)
+		}
+		if _, err := tx.Exec(ctx, sqlShredAnswers, UUIDArray(shreds)); err != nil {
 			return fmt.Errorf("shred: %w", err)
 		}
 	}

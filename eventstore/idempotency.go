@@ -2,12 +2,15 @@ package eventstore
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -15,17 +18,17 @@ import (
 // Idempotency-Key, in PostgreSQL, so that a retry reaching any instance gets
 // that answer again. It is safe for concurrent use.
 type IdempotencyKeys struct {
-	pool      *pgxpool.Pool
-	ttl       time.Duration
-	lease     time.Duration
-	mu        sync.Mutex
-	lastSweep time.Time
+	pool *pgxpool.Pool
+	cfg  IdempotencyConfig
 }
 
-// IdempotentAnswer is a stored answer: the status and body sent the first time.
+// IdempotentAnswer is a stored answer: the status and body sent the first
+// time. Subject, when set, is the participant the answer is about (a
+// registration's): that participant's erasure deletes the row.
 type IdempotentAnswer struct {
-	Status int
-	Body   []byte
+	Status  int
+	Body    []byte
+	Subject uuid.UUID
 }
 
 // IdempotencyClaim is what Claim found. Claimed: this request runs, and its
@@ -39,42 +42,81 @@ type IdempotencyClaim struct {
 
 // IdempotencyConfig tunes IdempotencyKeys; zero values take the defaults.
 type IdempotencyConfig struct {
-	TTL   time.Duration // how long an answer is kept (default 24h)
-	Lease time.Duration // after this a running first request counts as dead (default 2m)
+	// FingerprintKey keys the HMAC of request fingerprints (required, from
+	// privacy.Keys.IdempotencyKey): a body holds a name and a phone, which
+	// a plain hash in a dump would give away to a brute force.
+	FingerprintKey []byte
+	TTL            time.Duration // how long an answer is kept (default 24h)
+	Lease          time.Duration // after this a running first request counts as dead (default 2m)
+	// SweepBatch bounds the rows one statement of Sweep deletes (default 1000).
+	SweepBatch int
+	// Clock is what Sweep measures expiry against (default time.Now).
+	Clock func() time.Time
+}
+
+func (c *IdempotencyConfig) setDefaults() {
+	if c.TTL <= 0 {
+		c.TTL = 24 * time.Hour
+	}
+	if c.Lease <= 0 {
+		c.Lease = 2 * time.Minute
+	}
+	if c.SweepBatch <= 0 {
+		c.SweepBatch = 1000
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+}
+
+// Validate reports what is missing.
+func (c IdempotencyConfig) Validate() error {
+	if len(c.FingerprintKey) < 32 {
+		return errors.New("idempotency keys: a fingerprint key of at least 32 bytes is required")
+	}
+	return nil
 }
 
 // NewIdempotencyKeys returns the keys kept in pool's database (Migrate first).
-func NewIdempotencyKeys(pool *pgxpool.Pool, cfg IdempotencyConfig) *IdempotencyKeys {
-	if cfg.TTL <= 0 {
-		cfg.TTL = 24 * time.Hour
+func NewIdempotencyKeys(pool *pgxpool.Pool, cfg IdempotencyConfig) (*IdempotencyKeys, error) {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * time.Minute
-	}
-	return &IdempotencyKeys{pool: pool, ttl: cfg.TTL, lease: cfg.Lease}
+	cfg.FingerprintKey = append([]byte(nil), cfg.FingerprintKey...)
+	return &IdempotencyKeys{pool: pool, cfg: cfg}, nil
 }
 
-// sweepEvery bounds how often an instance deletes expired keys.
-const sweepEvery = 10 * time.Minute
+// Fingerprint is what identifies a request's content: HMAC-SHA256 of the
+// path and the body under the fingerprint key.
+func (k *IdempotencyKeys) Fingerprint(path string, body []byte) []byte {
+	mac := hmac.New(sha256.New, k.cfg.FingerprintKey)
+	mac.Write([]byte(path))
+	mac.Write([]byte{0}) // a path holds no NUL, so path‖0‖body is unambiguous
+	mac.Write(body)
+	return mac.Sum(nil)
+}
 
 // Claim reserves (scope, key) for a request with this fingerprint, unless a
 // request holds it: then it reports that request's fingerprint and answer.
-// An expired key, or one whose first request outlived its lease without an
-// answer, is claimed afresh. Exactly one of concurrent claimers wins.
+// An expired key, one whose first request outlived its lease without an
+// answer, or one written before fingerprints were HMACs (hmac false, whose
+// fingerprint could never match) is claimed afresh. Exactly one of
+// concurrent claimers wins.
 func (k *IdempotencyKeys) Claim(ctx context.Context, scope, key string, fingerprint []byte) (IdempotencyClaim, error) {
-	k.sweepSometimes()
 	for range 3 { // a key released between the two statements is claimed on the next turn
 		var claimed bool
 		err := k.pool.QueryRow(ctx, `
-			INSERT INTO idempotency_keys AS k (scope, key, fingerprint, lease_until)
-			VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+			INSERT INTO idempotency_keys AS k (scope, key, fingerprint, lease_until, hmac)
+			VALUES ($1, $2, $3, now() + make_interval(secs => $4), true)
 			ON CONFLICT (scope, key) DO UPDATE
-			   SET fingerprint = EXCLUDED.fingerprint, status = NULL, body = NULL,
-			       created_at = now(), lease_until = EXCLUDED.lease_until
+			   SET fingerprint = EXCLUDED.fingerprint, status = NULL, body = NULL, subject = NULL,
+			       created_at = now(), lease_until = EXCLUDED.lease_until, hmac = true
 			 WHERE k.created_at < now() - make_interval(secs => $5)
 			    OR (k.status IS NULL AND k.lease_until < now())
+			    OR NOT k.hmac
 			RETURNING true`,
-			scope, key, fingerprint, k.lease.Seconds(), k.ttl.Seconds()).Scan(&claimed)
+			scope, key, fingerprint, k.cfg.Lease.Seconds(), k.cfg.TTL.Seconds()).Scan(&claimed)
 		if err == nil {
 			return IdempotencyClaim{Claimed: true}, nil
 		}
@@ -102,10 +144,35 @@ func (k *IdempotencyKeys) Claim(ctx context.Context, scope, key string, fingerpr
 	return IdempotencyClaim{}, errors.New("claim idempotency key: released and taken again repeatedly")
 }
 
-// Complete stores the answer of the request that claimed the key.
+// Complete stores the answer of the request that claimed the key. An answer
+// about a participant is kept only while the participant's data key exists:
+// one erased in the meantime gets its row deleted instead, so no answer
+// outlives its participant's erasure.
 func (k *IdempotencyKeys) Complete(ctx context.Context, scope, key string, answer IdempotentAnswer) error {
-	_, err := k.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, body = $4
-		WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key, answer.Status, answer.Body)
+	const complete = `UPDATE idempotency_keys SET status = $3, body = $4, subject = $5
+		WHERE scope = $1 AND key = $2 AND status IS NULL`
+	if answer.Subject == uuid.Nil {
+		if _, err := k.pool.Exec(ctx, complete, scope, key, answer.Status, answer.Body, nil); err != nil {
+			return fmt.Errorf("complete idempotency key: %w", err)
+		}
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
+		// The share lock orders this against the erasure, which deletes the
+		// data key before the idempotency rows: either the erasure sees the
+		// subject stored here, or this sees the key gone.
+		var alive bool
+		err := tx.QueryRow(ctx, `SELECT true FROM pii_keys WHERE participant_id = $1 FOR SHARE`, pgtype.UUID{Bytes: answer.Subject, Valid: true}).Scan(&alive)
+		if errors.Is(err, pgx.ErrNoRows) {
+			_, err = tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status IS NULL`, scope, key)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, complete, scope, key, answer.Status, answer.Body, pgtype.UUID{Bytes: answer.Subject, Valid: true})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("complete idempotency key: %w", err)
 	}
@@ -122,21 +189,25 @@ func (k *IdempotencyKeys) Release(ctx context.Context, scope, key string) error 
 	return nil
 }
 
-// sweepSometimes deletes expired keys in the background, at most every
-// sweepEvery per instance, so the table stays a day's worth.
-func (k *IdempotencyKeys) sweepSometimes() {
-	k.mu.Lock()
-	due := time.Since(k.lastSweep) >= sweepEvery
-	if due {
-		k.lastSweep = time.Now()
+// Sweep deletes the rows expired at the clock's now (rows of instances not
+// yet upgraded, without hmac, expire the same way), SweepBatch rows a
+// statement (through the created_at index) so that no
+// statement holds many locks or runs long; rows another sweeper holds are
+// skipped, so instances may sweep at once. It returns the rows deleted.
+func (k *IdempotencyKeys) Sweep(ctx context.Context) (int, error) {
+	cutoff := k.cfg.Clock().Add(-k.cfg.TTL)
+	total := 0
+	for {
+		tag, err := k.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE (scope, key) IN (
+			SELECT scope, key FROM idempotency_keys WHERE created_at < $1
+			LIMIT $2 FOR UPDATE SKIP LOCKED)`, cutoff, k.cfg.SweepBatch)
+		if err != nil {
+			return total, fmt.Errorf("sweep idempotency keys: %w", err)
+		}
+		n := int(tag.RowsAffected())
+		total += n
+		if n < k.cfg.SweepBatch {
+			return total, nil
+		}
 	}
-	k.mu.Unlock()
-	if !due {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_, _ = k.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1)`, k.ttl.Seconds())
-	}()
 }

@@ -19,7 +19,22 @@ func newIdempotencyKeys(t *testing.T) (*eventstore.IdempotencyKeys, *pgxpool.Poo
 	if err := eventstore.Migrate(context.Background(), pool); err != nil {
 		t.Fatal(err)
 	}
-	return eventstore.NewIdempotencyKeys(pool, eventstore.IdempotencyConfig{}), pool
+	return mustIdempotencyKeys(t, pool, eventstore.IdempotencyConfig{}), pool
+}
+
+// fingerprintKey stands for the key privacy derives from PII_KEY.
+var fingerprintKey = []byte("idempotency-fingerprint-key-0123456789")
+
+func mustIdempotencyKeys(t *testing.T, pool *pgxpool.Pool, cfg eventstore.IdempotencyConfig) *eventstore.IdempotencyKeys {
+	t.Helper()
+	if cfg.FingerprintKey == nil {
+		cfg.FingerprintKey = fingerprintKey
+	}
+	keys, err := eventstore.NewIdempotencyKeys(pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // Two instances are two IdempotencyKeys over one database: of concurrent
@@ -27,7 +42,7 @@ func newIdempotencyKeys(t *testing.T) (*eventstore.IdempotencyKeys, *pgxpool.Poo
 func TestIdempotencyKeyIsClaimedOnceUnderConcurrency(t *testing.T) {
 	t.Parallel()
 	first, pool := newIdempotencyKeys(t)
-	second := eventstore.NewIdempotencyKeys(pool, eventstore.IdempotencyConfig{})
+	second := mustIdempotencyKeys(t, pool, eventstore.IdempotencyConfig{})
 	ctx := context.Background()
 	fp := []byte("fingerprint")
 

@@ -45,8 +45,19 @@ type AppendRequest struct {
 	// wrapped data key, written with its registration.
 	SubjectKey *SubjectKey
 	// Shred deletes this subject's key in the append's transaction: the
-	// erasure and its event commit together or not at all.
+	// erasure and its event commit together or not at all. The subject's
+	// idempotency answers go with it.
 	Shred uuid.UUID
+	// CampaignKey is stored in campaign_keys with the append: a campaign's
+	// wrapped participant-id key, written with its CampaignOpened. Only
+	// Append, AppendWith and Tx.Append take it.
+	CampaignKey *CampaignKey
+}
+
+// CampaignKey is a campaign's wrapped participant-id key.
+type CampaignKey struct {
+	Campaign uuid.UUID
+	Wrapped  []byte
 }
 
 // SubjectKey is a data subject's wrapped data key.
@@ -103,6 +114,10 @@ func (s *Store) appendPipelined(ctx context.Context, req AppendRequest) (AppendR
 	}
 	if req.Shred != uuid.Nil {
 		batch.Queue(sqlShred, pgUUID(req.Shred))
+		batch.Queue(sqlShredAnswers, pgUUID(req.Shred))
+	}
+	if k := req.CampaignKey; k != nil {
+		batch.Queue(sqlInsertCampaignKey, pgtype.UUID{Bytes: k.Campaign, Valid: true}, k.Wrapped)
 	}
 	batch.Queue(`INSERT INTO events
 		(position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
@@ -158,6 +173,10 @@ const (
 
 	sqlInsertSubjectKeys = `INSERT INTO pii_keys (participant_id, wrapped) SELECT * FROM unnest($1::uuid[], $2::bytea[])`
 	sqlShred             = `DELETE FROM pii_keys WHERE participant_id = ANY($1)`
+	// sqlShredAnswers runs after sqlShred, in a statement of its own: the
+	// data key's row lock orders it after a Complete that stored a subject
+	// (IdempotencyKeys.Complete), whose row its fresh snapshot then sees.
+	sqlShredAnswers = `DELETE FROM idempotency_keys WHERE subject = ANY($1)`
 
 	sqlClaimKeys = `INSERT INTO event_keys (key, stream_id) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING`
 
@@ -223,6 +242,14 @@ func appendInTx(ctx context.Context, tx pgx.Tx, req AppendRequest) (AppendResult
 	if req.Shred != uuid.Nil {
 		if _, err := tx.Exec(ctx, sqlShred, pgUUID(req.Shred)); err != nil {
 			return AppendResult{}, fmt.Errorf("shred: %w", err)
+		}
+		if _, err := tx.Exec(ctx, sqlShredAnswers, pgUUID(req.Shred)); err != nil {
+			return AppendResult{}, fmt.Errorf("shred: %w", err)
+		}
+	}
+	if k := req.CampaignKey; k != nil {
+		if _, err := tx.Exec(ctx, sqlInsertCampaignKey, pgtype.UUID{Bytes: k.Campaign, Valid: true}, k.Wrapped); err != nil {
+			return AppendResult{}, fmt.Errorf("store campaign key: %w", err)
 		}
 	}
 	cols, err := columnsOf(req.Events)

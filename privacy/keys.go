@@ -25,6 +25,7 @@ import (
 const (
 	labelKEK           = "participation/pii-kek/v1"
 	labelParticipantID = "participation/participant-id/v1"
+	labelIdempotency   = "participation/idempotency-fingerprint/v1"
 )
 
 // format is the first byte of a sealed value and of a wrapped key.
@@ -39,7 +40,11 @@ type Keys struct {
 	kek cipher.AEAD
 	// participantID keys the HMAC of participant ids of campaigns opened
 	// since the split; legacy (PII_KEY itself) keys those opened before.
+	// Campaigns opened since per-campaign keys use neither (CampaignKey).
 	participantID, legacy []byte
+	// idempotency keys the fingerprints of requests sent with an
+	// Idempotency-Key, whose bodies hold names and phones.
+	idempotency []byte
 }
 
 // NewKeys derives the keys from the root secret PII_KEY.
@@ -47,28 +52,70 @@ func NewKeys(root []byte) (*Keys, error) {
 	if len(root) < 16 {
 		return nil, errors.New("PII_KEY: at least 16 bytes")
 	}
-	kek, err := hkdf.Key(sha256.New, root, nil, labelKEK, 32)
+	kek, err := derive(root, labelKEK)
 	if err != nil {
-		return nil, fmt.Errorf("derive KEK: %w", err)
+		return nil, err
 	}
 	aead, err := newAEAD(kek)
 	if err != nil {
 		return nil, err
 	}
-	pid, err := hkdf.Key(sha256.New, root, nil, labelParticipantID, 32)
+	pid, err := derive(root, labelParticipantID)
 	if err != nil {
-		return nil, fmt.Errorf("derive participant-id key: %w", err)
+		return nil, err
 	}
-	return &Keys{kek: aead, participantID: pid, legacy: append([]byte(nil), root...)}, nil
+	idem, err := derive(root, labelIdempotency)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{kek: aead, participantID: pid, legacy: append([]byte(nil), root...), idempotency: idem}, nil
+}
+
+// derive is the one derivation of a key from PII_KEY: HKDF-SHA256 with the
+// key's own label, so that no key says anything about another.
+func derive(root []byte, label string) ([]byte, error) {
+	k, err := hkdf.Key(sha256.New, root, nil, label, 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive %s: %w", label, err)
+	}
+	return k, nil
+}
+
+// IdempotencyKey keys the HMAC fingerprints of idempotent requests
+// (eventstore.IdempotencyConfig.FingerprintKey).
+func (k *Keys) IdempotencyKey() []byte { return append([]byte(nil), k.idempotency...) }
+
+// NewCampaignKey draws a campaign's participant-id key from random and
+// returns it with its wrapped form (for campaign_keys), bound to the
+// campaign's id.
+func (k *Keys) NewCampaignKey(random io.Reader, eventID uuid.UUID) (key, wrapped []byte, err error) {
+	key = make([]byte, 32)
+	if _, err := io.ReadFull(random, key); err != nil {
+		return nil, nil, fmt.Errorf("campaign key: %w", err)
+	}
+	if wrapped, err = seal(random, k.kek, key, aad("campaign-key", eventID)); err != nil {
+		return nil, nil, err
+	}
+	return key, wrapped, nil
+}
+
+// OpenCampaignKey unwraps a campaign's participant-id key.
+func (k *Keys) OpenCampaignKey(eventID uuid.UUID, wrapped []byte) ([]byte, error) {
+	return open(k.kek, wrapped, aad("campaign-key", eventID))
 }
 
 // ParticipantIDKey is the HMAC key of the participant ids of a campaign of
-// the given scheme (domain.Campaign.IDScheme).
+// a scheme derived from PII_KEY (domain.Campaign.IDScheme legacy or
+// derived); a ParticipantIDCampaignKey campaign's key is its own
+// (OpenCampaignKey), which this is not.
 func (k *Keys) ParticipantIDKey(scheme int) []byte {
-	if scheme == domain.ParticipantIDLegacy {
+	switch scheme {
+	case domain.ParticipantIDLegacy:
 		return k.legacy
+	case domain.ParticipantIDDerived:
+		return k.participantID
 	}
-	return k.participantID
+	return nil // domain.Campaign.Register refuses an empty key
 }
 
 // Seal encrypts pd under a fresh data key drawn from random and returns the

@@ -34,8 +34,8 @@ func newRetentionCommand(cfg *app.Config) *cobra.Command {
 			}
 			r, err := handlers.RunRetention(cmd.Context(), commands.RunRetention{Now: time.Now(),
 				NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, DryRun: dryRun})
-			fmt.Fprintf(cmd.OutOrStdout(), "campaigns past retention: %d, participants due: %d, erased: %d%s\n",
-				r.Campaigns, r.Due, r.Erased, map[bool]string{true: " (dry run)"}[dryRun])
+			fmt.Fprintf(cmd.OutOrStdout(), "campaigns past retention: %d, participants due: %d, erased: %d, campaign keys destroyed: %d%s\n",
+				r.Campaigns, r.Due, r.Erased, r.KeysDestroyed, map[bool]string{true: " (dry run)"}[dryRun])
 			return err
 		},
 	}

@@ -77,6 +77,7 @@ type service struct {
 	queries   *projections.Queries // API
 	relay     *relay.Relay         // relay
 	retention *retentionWorker     // relay
+	sweeper   *idempotencySweeper  // API
 	readSide  *projectors          // projectors
 	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
 	ready     *cachedReadiness     // /readyz, on either handler
@@ -135,6 +136,15 @@ func newService(d deps) (_ *service, err error) {
 	if s.commands, err = commands.New(s.store, commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher}); err != nil {
 		return nil, err
 	}
+	keys, err := privacy.NewKeys(d.PIIKey)
+	if err != nil {
+		return nil, err
+	}
+	idempotency, err := eventstore.NewIdempotencyKeys(d.Pool, eventstore.IdempotencyConfig{FingerprintKey: keys.IdempotencyKey()})
+	if err != nil {
+		return nil, err
+	}
+	s.sweeper = newIdempotencySweeper(idempotency, IdempotencySweepEvery, d.Logger)
 	s.queries = projections.NewQueries(d.Pool, d.Logger)
 	var pagesErr error
 	pages := func(campaign api.CampaignCheck) http.Handler {
@@ -148,7 +158,7 @@ func newService(d deps) (_ *service, err error) {
 		Unavailable:    dbUnavailable,
 		RateLimit:      d.RateLimit,
 		TrustedProxies: d.TrustedProxies,
-		Idempotency:    eventstore.NewIdempotencyKeys(d.Pool, eventstore.IdempotencyConfig{}),
+		Idempotency:    idempotency,
 		Closing:        d.Closing,
 		Campaigns:      s.queries,
 		Retention:      publicRetention(d.Retention),
@@ -184,6 +194,9 @@ func (s *service) run(ctx context.Context) error {
 	}
 	if s.retention != nil {
 		group.Go(func() error { s.retention.run(gctx); return nil })
+	}
+	if s.sweeper != nil {
+		group.Go(func() error { s.sweeper.run(gctx); return nil })
 	}
 	return group.Wait()
 }

@@ -74,12 +74,12 @@ func Run(ctx context.Context, store *eventstore.Store, cfg Config, progress Prog
 	var ids []uuid.UUID
 	written := 0
 	for c := range cfg.Campaigns {
-		campaign, err := openCampaign(ctx, store, cfg, c)
+		campaign, idKey, err := openCampaign(ctx, store, keys, cfg, c)
 		if err != nil {
 			return ids, err
 		}
 		ids = append(ids, campaign.ID)
-		gen := newGenerator(cfg, campaign, keys)
+		gen := newGenerator(cfg, campaign, keys, idKey)
 		for start := 0; start < cfg.Participants; start += cfg.BatchSize {
 			n := min(cfg.BatchSize, cfg.Participants-start)
 			reqs, err := gen.batch(start, n)
@@ -102,24 +102,34 @@ func Run(ctx context.Context, store *eventstore.Store, cfg Config, progress Prog
 	return ids, nil
 }
 
-func openCampaign(ctx context.Context, store *eventstore.Store, cfg Config, n int) (domain.Campaign, error) {
+// openCampaign opens a campaign as the service does, with its own
+// participant-id key, and returns the campaign and that key.
+func openCampaign(ctx context.Context, store *eventstore.Store, keys *privacy.Keys, cfg Config, n int) (domain.Campaign, []byte, error) {
 	startsAt := cfg.Now.Add(-14 * 24 * time.Hour).Truncate(time.Hour)
 	opened, err := domain.OpenCampaign(uuid.New(), cfg.OwnerID, fmt.Sprintf("%s %d", titles[n%len(titles)], n+1),
 		startsAt, startsAt.Add(28*24*time.Hour), startsAt.Add(29*24*time.Hour))
 	if err != nil {
-		return domain.Campaign{}, err
+		return domain.Campaign{}, nil, err
 	}
 	data, err := json.Marshal(opened)
 	if err != nil {
-		return domain.Campaign{}, err
+		return domain.Campaign{}, nil, err
 	}
-	if _, err := store.Append(ctx, opened.StreamID(), eventstore.NoStream, eventstore.EventData{
-		PartitionKey: opened.EventID.String(), Type: opened.EventType(), SchemaVersion: domain.SchemaVersion, Data: data,
-		Metadata: eventstore.Metadata{Actor: "seed"},
+	idKey, wrapped, err := keys.NewCampaignKey(crand.Reader, opened.EventID)
+	if err != nil {
+		return domain.Campaign{}, nil, err
+	}
+	if _, err := store.AppendWith(ctx, eventstore.AppendRequest{
+		Stream: opened.StreamID(), Expected: eventstore.NoStream,
+		Events: []eventstore.EventData{{
+			PartitionKey: opened.EventID.String(), Type: opened.EventType(), SchemaVersion: domain.SchemaVersion, Data: data,
+			Metadata: eventstore.Metadata{Actor: "seed"},
+		}},
+		CampaignKey: &eventstore.CampaignKey{Campaign: opened.EventID, Wrapped: wrapped},
 	}); err != nil {
-		return domain.Campaign{}, fmt.Errorf("open campaign: %w", err)
+		return domain.Campaign{}, nil, fmt.Errorf("open campaign: %w", err)
 	}
-	return domain.CampaignFromOpened(opened), nil
+	return domain.CampaignFromOpened(opened), idKey, nil
 }
 
 // generator makes one campaign's participants. Phone numbers are a
@@ -127,6 +137,7 @@ func openCampaign(ctx context.Context, store *eventstore.Store, cfg Config, n in
 type generator struct {
 	cfg       Config
 	keys      *privacy.Keys
+	idKey     []byte // the campaign's participant-id key
 	campaign  domain.Campaign
 	phoneMul  uint64
 	phoneAdd  uint64
@@ -134,10 +145,10 @@ type generator struct {
 	span      time.Duration
 }
 
-func newGenerator(cfg Config, c domain.Campaign, keys *privacy.Keys) *generator {
+func newGenerator(cfg Config, c domain.Campaign, keys *privacy.Keys, idKey []byte) *generator {
 	// n ↦ (a·n + b) mod 10^8 is a bijection when a is coprime with 10^8.
 	a := uint64(cfg.Rand.IntN(1_000_000))*10 + 3 // ends in 3: coprime with 2 and 5
-	return &generator{cfg: cfg, keys: keys, campaign: c, phoneMul: a, phoneAdd: cfg.Rand.Uint64N(100_000_000),
+	return &generator{cfg: cfg, keys: keys, idKey: idKey, campaign: c, phoneMul: a, phoneAdd: cfg.Rand.Uint64N(100_000_000),
 		entryUsed: map[string]bool{}, span: cfg.Now.Sub(c.StartsAt)}
 }
 
@@ -157,7 +168,7 @@ func (g *generator) batch(start, n int) ([]eventstore.AppendRequest, error) {
 		if err != nil {
 			return nil, err
 		}
-		registered, err := g.campaign.Register(in, at, g.keys.ParticipantIDKey(g.campaign.IDScheme), entry)
+		registered, err := g.campaign.Register(in, at, g.idKey, entry)
 		if err != nil {
 			return nil, fmt.Errorf("participant %d: %w", i, err)
 		}
