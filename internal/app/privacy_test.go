@@ -243,18 +243,21 @@ func TestRetention(t *testing.T) {
 		}
 		return r
 	}
+	// keys: participants' data keys left; campaignKeys: the campaign's key
+	// left, destroyed once the last retention (the winners') has passed.
 	tests := []struct {
-		name string
-		at   time.Time
-		dry  bool
-		want commands.RetentionReport
-		keys int64
+		name               string
+		at                 time.Time
+		dry                bool
+		want               commands.RetentionReport
+		keys, campaignKeys int64
 	}{
-		{"before_announce_nothing_is_due", w.announceAt, false, commands.RetentionReport{}, 4},
-		{"dry_run_counts_and_erases_nothing", w.announceAt.Add(168 * time.Hour), true, commands.RetentionReport{Campaigns: 1, Due: 3}, 4},
-		{"non_winners_after_a_week", w.announceAt.Add(168 * time.Hour), false, commands.RetentionReport{Campaigns: 1, Due: 3, Erased: 3}, 1},
-		{"again_erases_nothing_more", w.announceAt.Add(169 * time.Hour), false, commands.RetentionReport{Campaigns: 1}, 1},
-		{"winners_after_90_days", w.announceAt.Add(2160 * time.Hour), false, commands.RetentionReport{Campaigns: 1, Due: 1, Erased: 1}, 0},
+		{"before_announce_nothing_is_due", w.announceAt, false, commands.RetentionReport{}, 4, 1},
+		{"dry_run_counts_and_erases_nothing", w.announceAt.Add(168 * time.Hour), true, commands.RetentionReport{Campaigns: 1, Due: 3}, 4, 1},
+		{"non_winners_after_a_week", w.announceAt.Add(168 * time.Hour), false, commands.RetentionReport{Campaigns: 1, Due: 3, Erased: 3}, 1, 1},
+		{"again_erases_nothing_more", w.announceAt.Add(169 * time.Hour), false, commands.RetentionReport{Campaigns: 1}, 1, 1},
+		{"winners_after_90_days_and_the_campaign_key", w.announceAt.Add(2160 * time.Hour), false, commands.RetentionReport{Campaigns: 1, Due: 1, Erased: 1, KeysDestroyed: 1}, 0, 0},
+		{"then_nothing_more", w.announceAt.Add(2161 * time.Hour), false, commands.RetentionReport{Campaigns: 1}, 0, 0},
 	}
 	for _, tc := range tests {
 		if got := run(tc.at, tc.dry); got != tc.want {
@@ -262,6 +265,9 @@ func TestRetention(t *testing.T) {
 		}
 		if got := a.count(`SELECT count(*) FROM pii_keys`); got != tc.keys {
 			t.Errorf("%s: %d keys left, want %d", tc.name, got, tc.keys)
+		}
+		if got := a.count(`SELECT count(*) FROM campaign_keys`); got != tc.campaignKeys {
+			t.Errorf("%s: %d campaign keys left, want %d", tc.name, got, tc.campaignKeys)
 		}
 	}
 	if got := a.count(`SELECT count(*) FROM events WHERE type = 'ParticipantErased' AND data->>'reason' = 'RETENTION'`); got != 4 {
