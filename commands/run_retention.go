@@ -91,16 +91,20 @@ func (h *Handlers) destroyCampaignKey(ctx context.Context, c domain.Campaign, cm
 	if c.IDScheme != domain.ParticipantIDCampaignKey || cmd.Now.Before(c.AnnounceAt.Add(max(cmd.NonWinners, cmd.Winners))) {
 		return 0, nil
 	}
+	var (
+		there bool
+		err   error
+	)
 	if cmd.DryRun {
-		_, found, err := h.store.CampaignKey(ctx, c.ID)
-		return map[bool]int{true: 1}[found], err
+		_, there, err = h.store.CampaignKey(ctx, c.ID)
+	} else {
+		h.campaignKeys.Delete(c.ID)
+		there, err = h.store.DestroyCampaignKey(ctx, c.ID)
 	}
-	h.campaignKeys.Delete(c.ID)
-	destroyed, err := h.store.DestroyCampaignKey(ctx, c.ID)
-	if err != nil {
-		return 0, fmt.Errorf("retention: %w", err)
+	if err != nil || !there {
+		return 0, err
 	}
-	return map[bool]int{true: 1}[destroyed], nil
+	return 1, nil
 }
 
 // retentionDue returns the campaign's participants that retention erases now.

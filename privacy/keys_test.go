@@ -87,6 +87,57 @@ func TestParticipantIDKeys(t *testing.T) {
 	}
 }
 
+// The idempotency key has a label of its own, and a per-campaign scheme's
+// key comes from no derivation: ParticipantIDKey gives none, which the
+// domain refuses.
+func TestIdempotencyKeyAndCampaignScheme(t *testing.T) {
+	t.Parallel()
+	k := keys(t, root)
+	idem := k.IdempotencyKey()
+	for _, other := range [][]byte{root, k.ParticipantIDKey(domain.ParticipantIDDerived)} {
+		if bytes.Equal(idem, other) {
+			t.Fatal("the idempotency key equals another key")
+		}
+	}
+	if len(idem) != 32 || !bytes.Equal(idem, keys(t, root).IdempotencyKey()) || bytes.Equal(idem, keys(t, []byte("another-root-key-0123456789abcdef")).IdempotencyKey()) {
+		t.Fatal("the idempotency key is not a stable 32-byte key of PII_KEY")
+	}
+	if got := k.ParticipantIDKey(domain.ParticipantIDCampaignKey); got != nil {
+		t.Fatalf("ParticipantIDKey(campaign scheme) = %x, want none", got)
+	}
+}
+
+// A campaign key is random, wrapped by the KEK and bound to its campaign.
+func TestCampaignKeyWraps(t *testing.T) {
+	t.Parallel()
+	k, campaign := keys(t, root), uuid.New()
+	key, wrapped, err := k.NewCampaignKey(rand.Reader, campaign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, _, _ := k.NewCampaignKey(rand.Reader, campaign); len(key) != 32 || bytes.Equal(key, other) || bytes.Contains(wrapped, key) {
+		t.Fatal("a campaign key is not 32 fresh bytes, or shows in its wrapped form")
+	}
+	tests := []struct {
+		name     string
+		keys     *privacy.Keys
+		campaign uuid.UUID
+		wantErr  bool
+	}{
+		{"own_campaign_opens", k, campaign, false},
+		{"another_campaign_does_not", k, uuid.New(), true},
+		{"another_PII_KEY_does_not", keys(t, []byte("another-root-key-0123456789abcdef")), campaign, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.keys.OpenCampaignKey(tt.campaign, wrapped)
+			if tt.wantErr != (err != nil) || (!tt.wantErr && !bytes.Equal(got, key)) {
+				t.Fatalf("OpenCampaignKey = %x, %v", got, err)
+			}
+		})
+	}
+}
+
 type keySource map[uuid.UUID][]byte
 
 func (s keySource) SubjectKeys(_ context.Context, ids []uuid.UUID) (map[uuid.UUID][]byte, error) {

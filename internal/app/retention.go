@@ -131,7 +131,8 @@ func (w *retentionWorker) once(ctx context.Context) {
 		w.logger.Error("retention: run failed", "err", err, "erased", report.Erased)
 		return
 	}
-	if report.Erased > 0 {
-		w.logger.Info("retention: erased personal data", "campaigns", report.Campaigns, "erased", report.Erased)
+	if report.Erased > 0 || report.KeysDestroyed > 0 {
+		w.logger.Info("retention: erased personal data", "campaigns", report.Campaigns, "erased", report.Erased,
+			"campaign_keys_destroyed", report.KeysDestroyed)
 	}
 }
