@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -168,5 +169,52 @@ func TestSweepDeletesExpiredAnswers(t *testing.T) {
 		if n != tt.wantDeleted || left != tt.wantLeft {
 			t.Errorf("%s: deleted %d, %d left; want %d, %d", tt.name, n, left, tt.wantDeleted, tt.wantLeft)
 		}
+	}
+}
+
+// An answer completed while its participant is erased never outlives the
+// erasure, whichever commits first.
+func TestAnswerRacingItsErasureIsNotKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	keys, pool := newIdempotencyKeys(t)
+	store := eventstore.New(pool)
+	campaign := uuid.NewString()
+	const n = 40
+	ids := make([]uuid.UUID, n)
+	for i := range ids {
+		ids[i] = uuid.New()
+		if _, err := store.AppendWith(ctx, eventstore.AppendRequest{Stream: "participant-" + ids[i].String(), Expected: eventstore.NoStream,
+			Events:     []eventstore.EventData{registration(t, campaign, ids[i], fmt.Sprint(i))},
+			SubjectKey: &eventstore.SubjectKey{Subject: ids[i], Wrapped: []byte("wrapped")}}); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := keys.Claim(ctx, "scope", ids[i].String(), []byte("fp")); err != nil || !c.Claimed {
+			t.Fatalf("claim: %+v %v", c, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() {
+			err := keys.Complete(ctx, "scope", id.String(), eventstore.IdempotentAnswer{Status: 201, Body: []byte(`{}`), Subject: id})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			_, err := store.AppendWith(ctx, eventstore.AppendRequest{Stream: "participant-" + id.String(), Expected: eventstore.Exactly(1),
+				Events: []eventstore.EventData{typed(t, "ParticipantErased", campaign, id)}, Shred: id})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	var left int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM idempotency_keys WHERE status IS NOT NULL`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Fatalf("%d answers of erased participants kept, want 0", left)
 	}
 }
