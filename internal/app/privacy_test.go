@@ -273,6 +273,12 @@ func TestRetention(t *testing.T) {
 	if got := a.count(`SELECT count(*) FROM events WHERE type = 'ParticipantErased' AND data->>'reason' = 'RETENTION'`); got != 4 {
 		t.Errorf("retention erasures = %d, want 4", got)
 	}
+	// The campaign's key gone, a phone links to nothing: the customer's
+	// erasure answers as for an unknown registration.
+	if ans := a.call(http.MethodPost, "/api/v1/participations/erase", "", map[string]any{
+		"eventId": eventID.String(), "phone": regs[0].customer.phone, "entryNumber": regs[0].EntryNumber}); ans.Status != http.StatusNotFound {
+		t.Errorf("erase by phone after the campaign key's end → %d, want 404: %s", ans.Status, ans.Body)
+	}
 	_ = drawn
 }
 
