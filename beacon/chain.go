@@ -113,6 +113,21 @@ func (i ChainInfo) hash() []byte {
 	return h.Sum(nil)
 }
 
+// MarshalJSON writes the chain info in the v2 API's shape, which
+// ParseChainInfo reads back to the same hash: a certificate can carry it so
+// that anyone checks the beacon without asking a relay.
+func (i ChainInfo) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		PublicKey   hexBytes `json:"public_key"`
+		Period      uint64   `json:"period"`
+		GenesisTime int64    `json:"genesis_time"`
+		GenesisSeed hexBytes `json:"genesis_seed"`
+		ChainHash   hexBytes `json:"chain_hash"`
+		Scheme      string   `json:"scheme"`
+		BeaconID    string   `json:"beacon_id"`
+	}{i.PublicKey, uint64(i.Period / time.Second), i.GenesisTime, i.GenesisSeed, i.Hash, i.Scheme, i.BeaconID})
+}
+
 // HashHex is the chain hash as DRAND_CHAIN_HASH spells it.
 func (i ChainInfo) HashHex() string { return hex.EncodeToString(i.Hash) }
 
@@ -122,8 +137,11 @@ func (i ChainInfo) Chained() bool { return i.Scheme == crypto.DefaultSchemeID }
 // TimeOf is when a round is due: round 1 at genesis, then one a period.
 // Round 0 is not a round; it answers the genesis time.
 func (i ChainInfo) TimeOf(round uint64) time.Time {
-	if round == 0 {
+	if round == 0 || i.Period <= 0 {
 		return time.Unix(i.GenesisTime, 0)
+	}
+	if round-1 > uint64(math.MaxInt64/i.Period) { // past any clock: never due
+		return time.Unix(math.MaxInt64/4, 0)
 	}
 	return time.Unix(i.GenesisTime, 0).Add(time.Duration(round-1) * i.Period)
 }
@@ -132,7 +150,7 @@ func (i ChainInfo) TimeOf(round uint64) time.Time {
 // genesis, 1 from genesis on.
 func (i ChainInfo) RoundAt(t time.Time) uint64 {
 	since := t.Sub(time.Unix(i.GenesisTime, 0))
-	if since < 0 {
+	if since < 0 || i.Period <= 0 {
 		return 0
 	}
 	return uint64(since/i.Period) + 1

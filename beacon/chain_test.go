@@ -1,8 +1,10 @@
 package beacon_test
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -160,4 +162,62 @@ func flipLastHexDigit(t *testing.T, js, key string) string {
 		d = "2"
 	}
 	return js[:end] + d + js[end+1:]
+}
+
+// A certificate carries the chain info as MarshalJSON writes it; read back,
+// it must hash to the same chain and verify the same rounds.
+func TestChainInfoJSONRoundTrip(t *testing.T) {
+	for name, js := range map[string]string{"mainnet": mainnetV1, "quicknet": quicknetV1, "unchained": unchainedInfo} {
+		t.Run(name, func(t *testing.T) {
+			info := mustInfo(t, js)
+			out, err := json.Marshal(info)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := beacon.ParseChainInfo(out)
+			if err != nil {
+				t.Fatalf("%s: %v", out, err)
+			}
+			if back.HashHex() != info.HashHex() || back.Scheme != info.Scheme || back.Period != info.Period || back.GenesisTime != info.GenesisTime {
+				t.Errorf("read back %+v, want %+v", back, info)
+			}
+		})
+	}
+}
+
+// Verify recomputes a stored round's randomness from its signature, and
+// refuses a stored round that was altered.
+func TestVerifyRecordedRound(t *testing.T) {
+	info := mustInfo(t, mainnetV1)
+	r, err := beacon.VerifyRound(info, 2634945, []byte(mainnetRound))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := beacon.Round{Number: r.Number, Signature: r.Signature, PreviousSignature: r.PreviousSignature}
+	got, err := info.Verify(stored)
+	if err != nil || !bytes.Equal(got.Randomness, r.Randomness) {
+		t.Fatalf("Verify = %x, %v; want randomness %x", got.Randomness, err, r.Randomness)
+	}
+	for name, alter := range map[string]func(*beacon.Round){
+		"previous_signature": func(r *beacon.Round) { r.PreviousSignature = append([]byte{}, r.Signature...) },
+		"round_number":       func(r *beacon.Round) { r.Number++ },
+		"zero_round":         func(r *beacon.Round) { r.Number = 0 },
+		"no_signature":       func(r *beacon.Round) { r.Signature = nil },
+	} {
+		altered := stored
+		alter(&altered)
+		if _, err := info.Verify(altered); !errors.Is(err, beacon.ErrBadSignature) {
+			t.Errorf("%s altered: err = %v, want ErrBadSignature", name, err)
+		}
+	}
+	if _, err := (beacon.ChainInfo{}).Verify(stored); !errors.Is(err, beacon.ErrRefused) {
+		t.Errorf("a ChainInfo not from ParseChainInfo: err = %v, want a refusal", err)
+	}
+}
+
+func TestTimeOfAFarRoundIsNeverDue(t *testing.T) {
+	info := mustInfo(t, quicknetV2)
+	if far := info.TimeOf(1 << 62); !far.After(time.Now().AddDate(1000, 0, 0)) {
+		t.Fatalf("TimeOf(2^62) = %s: an overflow made it due", far)
+	}
 }

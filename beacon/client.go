@@ -3,6 +3,7 @@ package beacon
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -96,6 +97,12 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// ChainHash is DRAND_CHAIN_HASH in hex, as a commit records it.
+func (c *Client) ChainHash() string { return hex.EncodeToString(c.hash) }
+
+// Margin is DRAND_MARGIN.
+func (c *Client) Margin() time.Duration { return c.margin }
+
 // Info is the chain's info, read from the first relay whose answer hashes
 // to DRAND_CHAIN_HASH, and kept.
 func (c *Client) Info(ctx context.Context) (ChainInfo, error) {
@@ -183,7 +190,7 @@ func (c *Client) Wait(ctx context.Context, round uint64) (Round, error) {
 }
 
 func (c *Client) infoFrom(ctx context.Context, base string) (ChainInfo, error) {
-	hash := fmt.Sprintf("%x", c.hash)
+	hash := hex.EncodeToString(c.hash)
 	body, status, err := c.get(ctx, base+"/v2/chains/"+hash+"/info")
 	v1 := false
 	if err == nil && status == http.StatusNotFound { // a relay of the v1 API only

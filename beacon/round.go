@@ -35,9 +35,6 @@ func (s signed) GetPreviousSignature() []byte { return s.PreviousSignature }
 // VerifyBeacon), and a stated randomness against SHA-256 of the signature.
 // Every failure wraps ErrBadSignature, a refusal.
 func VerifyRound(info ChainInfo, want uint64, data []byte) (Round, error) {
-	if info.scheme == nil {
-		return Round{}, fmt.Errorf("%w: chain info was not read by ParseChainInfo", ErrRefused)
-	}
 	var j roundJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return Round{}, fmt.Errorf("%w: round %d: %w", ErrBadSignature, want, err)
@@ -45,18 +42,37 @@ func VerifyRound(info ChainInfo, want uint64, data []byte) (Round, error) {
 	if j.Round != want {
 		return Round{}, fmt.Errorf("%w: asked round %d, got round %d", ErrBadSignature, want, j.Round)
 	}
-	if !info.Chained() {
-		// Unchained schemes sign the round alone; a previous signature is
-		// not evidence of anything and is not recorded.
-		j.PreviousSignature = nil
+	r, err := info.Verify(Round{Number: j.Round, Signature: j.Signature, PreviousSignature: j.PreviousSignature})
+	if err != nil {
+		return Round{}, err
 	}
-	if err := info.scheme.VerifyBeacon(signed{j}, info.key); err != nil {
-		return Round{}, fmt.Errorf("%w: round %d under %s: %w", ErrBadSignature, want, info.Scheme, err)
-	}
-	randomness := sha256.Sum256(j.Signature)
-	if len(j.Randomness) > 0 && !bytes.Equal(j.Randomness, randomness[:]) {
+	if len(j.Randomness) > 0 && !bytes.Equal(j.Randomness, r.Randomness) {
 		return Round{}, fmt.Errorf("%w: round %d: randomness is not SHA-256 of the signature", ErrBadSignature, want)
 	}
+	return r, nil
+}
+
+// Verify checks a recorded round (number, signature and, for a chained
+// scheme, the previous signature) against the chain, and returns it with
+// its randomness computed: what verify recomputes from a stored draw
+// without trusting the stored randomness. Failures wrap ErrBadSignature.
+func (i ChainInfo) Verify(r Round) (Round, error) {
+	if i.scheme == nil {
+		return Round{}, fmt.Errorf("%w: chain info was not read by ParseChainInfo", ErrRefused)
+	}
+	if r.Number == 0 {
+		return Round{}, fmt.Errorf("%w: round 0 is not a round", ErrBadSignature)
+	}
+	j := roundJSON{Round: r.Number, Signature: r.Signature, PreviousSignature: r.PreviousSignature}
+	if !i.Chained() {
+		// Unchained schemes sign the round alone; a previous signature is
+		// not evidence of anything and is not kept.
+		j.PreviousSignature = nil
+	}
+	if err := i.scheme.VerifyBeacon(signed{j}, i.key); err != nil {
+		return Round{}, fmt.Errorf("%w: round %d under %s: %w", ErrBadSignature, r.Number, i.Scheme, err)
+	}
+	randomness := sha256.Sum256(j.Signature)
 	return Round{
 		Number:            j.Round,
 		Signature:         j.Signature,
