@@ -302,3 +302,24 @@ func closedURL(t *testing.T) string {
 	}
 	return "http://" + addr
 }
+
+// One client serves every draw of an instance: concurrent first uses read
+// the chain info and learn the relays' APIs without racing (run with -race).
+func TestFetchConcurrently(t *testing.T) {
+	clk := newClock()
+	b := newBeacon(t, clk, beacontest.Quicknet, beacontest.V1Only)
+	m := b.Mirror(t)
+	m.SetFault(beacontest.BadSignature)
+	c := newClient(t, clk, b.ChainHash(), m.URL(), b.URL())
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			n := uint64(3 + i)
+			r, err := c.Fetch(t.Context(), n)
+			if err != nil || !bytes.Equal(r.Randomness, b.Randomness(n)) {
+				t.Errorf("round %d: %x, %v", n, r.Randomness, err)
+			}
+		})
+	}
+	wg.Wait()
+}
