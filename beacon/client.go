@@ -49,6 +49,7 @@ type Client struct {
 	urls    []string
 	hash    []byte
 	margin  time.Duration
+	wait    time.Duration
 	timeout time.Duration
 	http    *http.Client
 	now     func() time.Time
@@ -85,6 +86,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		urls:    cfg.URLList(),
 		hash:    cfg.ChainHashBytes(),
 		margin:  cfg.Margin,
+		wait:    cfg.Wait,
 		timeout: cfg.RequestTimeout,
 		http:    &http.Client{},
 		now:     time.Now,
@@ -102,6 +104,9 @@ func (c *Client) ChainHash() string { return hex.EncodeToString(c.hash) }
 
 // Margin is DRAND_MARGIN.
 func (c *Client) Margin() time.Duration { return c.margin }
+
+// DrawWait is DRAW_WAIT: how long a draw request gives Wait.
+func (c *Client) DrawWait() time.Duration { return c.wait }
 
 // Info is the chain's info, read from the first relay whose answer hashes
 // to DRAND_CHAIN_HASH, and kept.
