@@ -96,7 +96,7 @@ func (c Config) ChainHashBytes() []byte {
 func (c Config) Validate() error {
 	var errs []error
 	switch c.Randomness {
-	case SourceLocal, SourceDrand:
+	case "", SourceLocal, SourceDrand: // "": the default, local
 	default:
 		errs = append(errs, fmt.Errorf("DRAW_RANDOMNESS %q: want %s or %s", c.Randomness, SourceLocal, SourceDrand))
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/internal/app"
 )
 
@@ -90,6 +91,12 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 		"keep non-winners' personal data this long after announceAt")
 	e.duration(f, &c.RetentionWinners, "retention-winners", "RETENTION_WINNERS", 2160*time.Hour,
 		"keep winners' personal data this long after announceAt, for prize delivery")
+	e.string(f, &c.Draw.Randomness, "draw-randomness", "DRAW_RANDOMNESS", beacon.SourceLocal,
+		`a draw's randomness: "local" (crypto/rand, the operator is trusted) or "drand" (a public round named at the commit)`)
+	e.string(f, &c.Draw.URLs, "drand-urls", "DRAND_URLS", "", "comma-separated drand HTTP relays, tried in order (drand randomness)")
+	e.string(f, &c.Draw.ChainHash, "drand-chain-hash", "DRAND_CHAIN_HASH", "", "the drand chain's hash, 64 hex digits: what the relays' answers are checked against")
+	e.duration(f, &c.Draw.Margin, "drand-margin", "DRAND_MARGIN", beacon.DefaultMargin, "a commit names the first drand round due at least this long after it")
+	e.duration(f, &c.Draw.Wait, "draw-wait", "DRAW_WAIT", beacon.DefaultWait, "how long a drand draw request waits for its round before answering 202 PENDING")
 	return e
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/beacon"
 )
 
 // DefaultTopic is the topic of the domain events (DESIGN "Publishing").
@@ -56,6 +57,10 @@ type Config struct {
 	// prefixes whose X-Forwarded-For names the client.
 	TrustedProxies string
 
+	// Draw is the draw's randomness: DRAW_RANDOMNESS, DRAND_URLS,
+	// DRAND_CHAIN_HASH, DRAND_MARGIN, DRAW_WAIT (package beacon).
+	Draw beacon.Config
+
 	// OnStart, when set, is called once the instance listens, with what an
 	// operator needs to reach it (the CLI prints its banner from it).
 	OnStart func(Started) error
@@ -84,6 +89,7 @@ func (c *Config) SetDefaults() {
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = DefaultMetricsAddr
 	}
+	c.Draw.SetDefaults()
 }
 
 // MetricsOff reports whether no metrics listener is wanted.
@@ -128,6 +134,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := api.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
+	}
+	if err := c.Draw.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Pprof && c.MetricsOff() {
 		errs = append(errs, errors.New("pprof is served on METRICS_ADDR, which is off"))
