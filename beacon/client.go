@@ -54,6 +54,7 @@ type Client struct {
 	http    *http.Client
 	now     func() time.Time
 	poll    time.Duration
+	pinned  []byte
 
 	mu   sync.Mutex
 	info *ChainInfo
@@ -69,11 +70,18 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h
 // WithClock sets the clock that says which rounds are due (default time.Now).
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
+// WithChainInfo pins the chain info (a relay's answer, or what
+// ChainInfo.MarshalJSON wrote): New checks that it hashes to
+// DRAND_CHAIN_HASH, and the client then names rounds without a relay.
+// The League of Entropy's mainnet chains are pinned without it.
+func WithChainInfo(data []byte) Option { return func(c *Client) { c.pinned = data } }
+
 // WithPoll sets how often Wait asks again (default 1 s).
 func WithPoll(d time.Duration) Option { return func(c *Client) { c.poll = d } }
 
 // New builds a client for cfg's DRAND_URLS and DRAND_CHAIN_HASH. It does no
-// I/O: the chain info is read on first use.
+// I/O: the chain info is pinned (WithChainInfo, or a known mainnet chain)
+// or read from a relay on first use.
 func New(cfg Config, opts ...Option) (*Client, error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -95,6 +103,21 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.pinned == nil {
+		if known, ok := knownChains[c.ChainHash()]; ok {
+			c.pinned = []byte(known)
+		}
+	}
+	if c.pinned != nil {
+		info, err := ParseChainInfo(c.pinned)
+		if err != nil {
+			return nil, fmt.Errorf("beacon: pinned chain info: %w", err)
+		}
+		if !bytes.Equal(info.Hash, c.hash) {
+			return nil, fmt.Errorf("beacon: pinned chain info is chain %s, not DRAND_CHAIN_HASH", info.HashHex())
+		}
+		c.info = &info
 	}
 	return c, nil
 }

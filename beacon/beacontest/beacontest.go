@@ -136,6 +136,16 @@ func (b *Beacon) URL() string { return "http://" + b.addr }
 // ChainHash is the beacon's chain hash, hex: DRAND_CHAIN_HASH.
 func (b *Beacon) ChainHash() string { return hex.EncodeToString(b.info(b.real).hash()) }
 
+// InfoJSON is the chain info in the v2 API's shape, for
+// beacon.WithChainInfo: a client that names rounds while the beacon is down.
+func (b *Beacon) InfoJSON() []byte {
+	out, err := json.Marshal(b.info(b.real).v2())
+	if err != nil {
+		panic(fmt.Sprintf("beacontest: chain info: %v", err))
+	}
+	return out
+}
+
 // OtherChainHash is the hash of the chain OtherChain serves.
 func (b *Beacon) OtherChainHash() string { return hex.EncodeToString(b.info(b.other).hash()) }
 
