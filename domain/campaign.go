@@ -116,6 +116,11 @@ func (c Campaign) Apply(events ...any) (Campaign, error) {
 				return c, err
 			}
 			c.Drawn = true
+		case DrawCommitted: // the commit closes the campaign: a draw is final from here
+			if err := c.drawnBy(WinnersDrawn{EventID: e.EventID}); err != nil {
+				return c, err
+			}
+			c.Drawn = true
 		default:
 			return c, fmt.Errorf("campaign %s: cannot apply %T", c.ID, e)
 		}

@@ -41,6 +41,7 @@ type Candidate struct {
 // DrawOptions are the owner's choices for a draw.
 type DrawOptions struct {
 	WinnerCount      int
+	AlternateCount   int // v2 only: drawn after the winners, ranks 1..AlternateCount
 	VisitBonus       bool
 	VisitBonusWeight int // 0 means the default: 2 with the bonus
 }
@@ -50,6 +51,9 @@ type DrawOptions struct {
 // Without the bonus every candidate weighs 1, and the weight becomes 1.
 // WinnerCount is checked by Draw, against the candidates.
 func (o DrawOptions) Normalize() (DrawOptions, error) {
+	if o.AlternateCount < 0 || o.AlternateCount > MaxAlternateCount {
+		return o, invalid("alternateCount", fmt.Sprintf("The alternate count must be 0 to %d.", MaxAlternateCount))
+	}
 	if o.VisitBonusWeight != 0 && (o.VisitBonusWeight < 1 || o.VisitBonusWeight > MaxVisitBonusWeight) {
 		return o, invalid("visitBonusWeight", fmt.Sprintf("The visit bonus weight must be 1 to %d.", MaxVisitBonusWeight))
 	}
@@ -68,7 +72,9 @@ type DrawResult struct {
 	Algorithm        string
 	Options          DrawOptions // normalized
 	CandidateCount   int
-	CandidatesDigest string
+	CandidatesDigest string // v1
+	CandidatesRoot   string // v2
+	Alternates       []Winner
 }
 
 // Draw picks opts.WinnerCount distinct winners among candidates. It is a
@@ -111,10 +117,11 @@ func DrawSet(set *CandidateSet, seed [32]byte, opts DrawOptions) (DrawResult, er
 	if n > math.MaxInt32 {
 		return DrawResult{}, fmt.Errorf("draw: %d candidates is too many", n)
 	}
-	rows, digest, at, err := set.sorted()
+	sorted, err := set.sorted(true)
 	if err != nil {
 		return DrawResult{}, err
 	}
+	rows, digest, at := sorted.rows, sorted.digest, sorted.at
 	rng := rand.NewChaCha8(seed)
 	res := DrawResult{Options: opts, CandidateCount: n, CandidatesDigest: digest, Winners: make([]Winner, k)}
 	win := func(rank int, i int32) {

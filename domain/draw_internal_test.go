@@ -46,14 +46,16 @@ func TestPackedAndGenericSortsAgree(t *testing.T) {
 		if !ok {
 			t.Fatal("canonical entry numbers were not packed")
 		}
-		sortedRecs, packedRows, packedDigest, err := sortPacked(recs)
+		pd, gd := newDigester(), newDigester()
+		sortedRecs, packedRows, err := sortPacked(recs, pd)
 		if err != nil {
 			t.Fatal(err)
 		}
-		genericRows, genericDigest, err := sortGeneric(cands)
+		genericRows, err := sortGeneric(cands, gd)
 		if err != nil {
 			t.Fatal(err)
 		}
+		packedDigest, genericDigest := pd.sum(), gd.sum()
 		if got, want := packedDigest, genericDigest; got != want {
 			t.Errorf("n=%d: packed digest %s, generic %s", n, got, want)
 		}

@@ -65,15 +65,34 @@ func (s *CandidateSet) Candidates() []Candidate {
 	return out
 }
 
-// sorted puts the set in compareCandidates order and computes the digest;
-// at returns the candidate at a row's index.
-func (s *CandidateSet) sorted() (rows []row, digest string, at func(int32) Candidate, err error) {
-	if s.isGeneric {
-		rows, digest, err = sortGeneric(s.generic)
-		return rows, digest, func(i int32) Candidate { return s.generic[i] }, err
+// sortedSet is a set in compareCandidates order: rows in that order, at
+// returns the candidate of a row's index, entry appends its entry number.
+type sortedSet struct {
+	rows   []row
+	digest string // v1's candidatesDigest; empty unless asked for
+	at     func(int32) Candidate
+	entry  func(dst []byte, i int32) []byte
+}
+
+// sorted puts the set in compareCandidates order, with v1's digest when
+// withDigest (v2 commits with a Merkle root instead).
+func (s *CandidateSet) sorted(withDigest bool) (sortedSet, error) {
+	var d *digester
+	if withDigest {
+		d = newDigester()
 	}
-	recs, rows, digest, err := sortPacked(s.packed)
-	return rows, digest, func(i int32) Candidate { return recs[i].candidate() }, err
+	if s.isGeneric {
+		rows, err := sortGeneric(s.generic, d)
+		return sortedSet{rows: rows, digest: d.sum(), at: func(i int32) Candidate { return s.generic[i] },
+			entry: func(dst []byte, i int32) []byte { return append(dst, s.generic[i].EntryNumber...) }}, err
+	}
+	recs, rows, err := sortPacked(s.packed, d)
+	return sortedSet{rows: rows, digest: d.sum(), at: func(i int32) Candidate { return recs[i].candidate() },
+		entry: func(dst []byte, i int32) []byte {
+			var e [9]byte
+			recs[i].entry(&e)
+			return append(dst, e[:]...)
+		}}, err
 }
 
 // packEntry packs a canonical entry number in 40 bits, 5 per character;

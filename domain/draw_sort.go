@@ -78,9 +78,9 @@ func packCandidates(candidates []Candidate) ([]packed, bool) {
 
 // sortPacked returns recs sorted (maybe in another slice) and rows whose
 // index is the position in the sorted records.
-func sortPacked(recs []packed) ([]packed, []row, string, error) {
+func sortPacked(recs []packed, d *digester) ([]packed, []row, error) {
 	if len(recs) == 0 {
-		return recs, nil, newDigester().sum(), nil
+		return recs, nil, nil
 	}
 	recs = radixSortByEntry(recs)
 	// equal entry numbers (a collision the caller missed) go by participant id
@@ -94,18 +94,19 @@ func sortPacked(recs []packed) ([]packed, []row, string, error) {
 		}
 		lo = hi
 	}
-	d := newDigester()
 	rows := make([]row, len(recs))
 	var entry [9]byte
 	for j, r := range recs {
 		if j > 0 && recs[j-1].id == r.id && recs[j-1].key>>packedEntryLow == r.key>>packedEntryLow {
-			return nil, nil, "", fmt.Errorf("draw: candidate %s appears twice", r.id)
+			return nil, nil, fmt.Errorf("draw: candidate %s appears twice", r.id)
 		}
-		r.entry(&entry)
-		d.line(r.id, entry[:], r.visited())
+		if d != nil {
+			r.entry(&entry)
+			d.line(r.id, entry[:], r.visited())
+		}
 		rows[j] = row{i: int32(j), visited: r.visited()}
 	}
-	return recs, rows, d.sum(), nil
+	return recs, rows, nil
 }
 
 // radixSortByEntry sorts recs by entry number, stably, with an LSD radix
@@ -144,7 +145,7 @@ func radixSortByEntry(recs []packed) []packed {
 
 // sortGeneric sorts (8-byte prefix, index) pairs, comparing the strings
 // only when prefixes tie.
-func sortGeneric(candidates []Candidate) ([]row, string, error) {
+func sortGeneric(candidates []Candidate, d *digester) ([]row, error) {
 	type keyed struct {
 		prefix uint64
 		i      int32
@@ -159,22 +160,23 @@ func sortGeneric(candidates []Candidate) ([]row, string, error) {
 		}
 		return compareCandidates(candidates[a.i], candidates[b.i])
 	})
-	d := newDigester()
 	rows := make([]row, len(keys))
 	var prev *Candidate
 	for j, k := range keys {
 		c := &candidates[k.i]
 		if !plainEntryNumber(c.EntryNumber) {
-			return nil, "", fmt.Errorf("draw: candidate %s has a malformed entry number %q", c.ParticipantID, c.EntryNumber)
+			return nil, fmt.Errorf("draw: candidate %s has a malformed entry number %q", c.ParticipantID, c.EntryNumber)
 		}
 		if prev != nil && prev.ParticipantID == c.ParticipantID && prev.EntryNumber == c.EntryNumber {
-			return nil, "", fmt.Errorf("draw: candidate %s appears twice", c.ParticipantID)
+			return nil, fmt.Errorf("draw: candidate %s appears twice", c.ParticipantID)
 		}
 		prev = c
-		d.line(c.ParticipantID, []byte(c.EntryNumber), c.Visited)
+		if d != nil {
+			d.line(c.ParticipantID, []byte(c.EntryNumber), c.Visited)
+		}
 		rows[j] = row{i: k.i, visited: c.Visited}
 	}
-	return rows, d.sum(), nil
+	return rows, nil
 }
 
 // prefix8 is s's first 8 bytes as a big-endian number, padded with zeros:
@@ -190,13 +192,13 @@ func prefix8(s string) uint64 {
 	return p
 }
 
-func plainEntryNumber(s string) bool {
+func plainEntryNumber[T string | []byte](s T) bool {
 	for i := range len(s) {
 		if s[i] == ',' || s[i] == '\r' || s[i] == '\n' {
 			return false
 		}
 	}
-	return s != ""
+	return len(s) > 0
 }
 
 // digester hashes the lines "participantId,entryNumber,visited\n".
@@ -224,7 +226,11 @@ func (d *digester) line(id uuid.UUID, entry []byte, visited bool) {
 	}
 }
 
+// sum is the digest; a nil digester (no digest asked for) sums to "".
 func (d *digester) sum() string {
+	if d == nil {
+		return ""
+	}
 	d.h.Write(d.buf)
 	return hex.EncodeToString(d.h.Sum(nil))
 }

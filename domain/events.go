@@ -16,6 +16,7 @@ const (
 	TypeCampaignOpened        = "CampaignOpened"
 	TypeParticipantRegistered = "ParticipantRegistered"
 	TypeStoreVisitRecorded    = "StoreVisitRecorded"
+	TypeDrawCommitted         = "DrawCommitted"
 	TypeWinnersDrawn          = "WinnersDrawn"
 	TypeParticipantErased     = "ParticipantErased"
 	TypeWinnerContactRevealed = "WinnerContactRevealed"
@@ -141,22 +142,62 @@ type StoreVisitRecorded struct {
 	VisitedAt     time.Time `json:"visitedAt"`
 }
 
-// WinnersDrawn is the only event of stream draw-{eventId}: a draw is final.
-// It carries everything needed to recompute the draw (see VerifyDraw).
+// DrawCommitted opens a v2 draw's stream draw-{eventId}: the candidates
+// fixed by their Merkle root and count at the cut-off, before any
+// randomness is known. Registration is closed from here on.
+type DrawCommitted struct {
+	DrawID           uuid.UUID      `json:"drawId"`
+	EventID          uuid.UUID      `json:"eventId"`
+	Algorithm        string         `json:"algorithm"`
+	WinnerCount      int            `json:"winnerCount"`
+	AlternateCount   int            `json:"alternateCount"`
+	VisitBonus       bool           `json:"visitBonus"`
+	VisitBonusWeight int            `json:"visitBonusWeight"`
+	CutoffPosition   int64          `json:"cutoffPosition"`
+	CandidateCount   int            `json:"candidateCount"`
+	CandidatesRoot   string         `json:"candidatesRoot"` // RFC 6962 root, lower-case hex
+	Randomness       DrawRandomness `json:"randomness"`
+	CommittedAt      time.Time      `json:"committedAt"`
+	CommittedBy      string         `json:"committedBy"`
+}
+
+// DrawRandomness names where a committed draw's seed comes from: "local"
+// (the operator's crypto/rand) or "drand" (a named round of a named chain).
+type DrawRandomness struct {
+	Source    string `json:"source"`
+	ChainHash string `json:"chainHash,omitempty"`
+	Round     uint64 `json:"round,omitempty"`
+}
+
+// DrawBeacon is the drand round a draw's seed was derived from.
+type DrawBeacon struct {
+	Round      uint64 `json:"round"`
+	Signature  string `json:"signature"`  // hex
+	Randomness string `json:"randomness"` // hex
+}
+
+// WinnersDrawn is a draw's result. A v1 draw (chacha8-fisher-yates-v1,
+// chacha8-weighted-v1) is this event alone, with candidatesDigest; a v2
+// draw follows its DrawCommitted, repeats the commit's options and counts
+// for readers of this event alone, and adds the alternates and, for drand,
+// the beacon. It carries everything needed to recompute the draw (see
+// VerifyDraw, VerifyDrawV2).
 type WinnersDrawn struct {
-	DrawID           uuid.UUID `json:"drawId"`
-	EventID          uuid.UUID `json:"eventId"`
-	WinnerCount      int       `json:"winnerCount"`
-	VisitBonus       bool      `json:"visitBonus"`
-	VisitBonusWeight int       `json:"visitBonusWeight"`
-	Algorithm        string    `json:"algorithm"`
-	Seed             string    `json:"seed"` // 32 bytes, lower-case hex
-	CandidateCount   int       `json:"candidateCount"`
-	CandidatesDigest string    `json:"candidatesDigest"` // SHA-256, lower-case hex
-	CutoffPosition   int64     `json:"cutoffPosition"`
-	Winners          []Winner  `json:"winners"`
-	DrawnAt          time.Time `json:"drawnAt"`
-	DrawnBy          string    `json:"drawnBy"`
+	DrawID           uuid.UUID   `json:"drawId"`
+	EventID          uuid.UUID   `json:"eventId"`
+	WinnerCount      int         `json:"winnerCount"`
+	VisitBonus       bool        `json:"visitBonus"`
+	VisitBonusWeight int         `json:"visitBonusWeight"`
+	Algorithm        string      `json:"algorithm"`
+	Seed             string      `json:"seed"` // 32 bytes, lower-case hex
+	Beacon           *DrawBeacon `json:"beacon,omitempty"`
+	CandidateCount   int         `json:"candidateCount"`
+	CandidatesDigest string      `json:"candidatesDigest,omitempty"` // v1: SHA-256, lower-case hex
+	CutoffPosition   int64       `json:"cutoffPosition"`
+	Winners          []Winner    `json:"winners"`
+	Alternates       []Winner    `json:"alternates,omitempty"` // v2; ranks 1..alternateCount
+	DrawnAt          time.Time   `json:"drawnAt"`
+	DrawnBy          string      `json:"drawnBy"`
 }
 
 // Winner is one drawn participant; Rank is 1-based, in draw order.
@@ -170,6 +211,7 @@ func (CampaignOpened) EventType() string        { return TypeCampaignOpened }
 func (ParticipantRegistered) EventType() string { return TypeParticipantRegistered }
 func (StoreVisitRecorded) EventType() string    { return TypeStoreVisitRecorded }
 func (WinnersDrawn) EventType() string          { return TypeWinnersDrawn }
+func (DrawCommitted) EventType() string         { return TypeDrawCommitted }
 func (ParticipantErased) EventType() string     { return TypeParticipantErased }
 func (WinnerContactRevealed) EventType() string { return TypeWinnerContactRevealed }
 
@@ -177,6 +219,7 @@ func (e CampaignOpened) StreamID() string        { return CampaignStream(e.Event
 func (e ParticipantRegistered) StreamID() string { return ParticipantStream(e.ParticipantID) }
 func (e StoreVisitRecorded) StreamID() string    { return ParticipantStream(e.ParticipantID) }
 func (e WinnersDrawn) StreamID() string          { return DrawStream(e.EventID) }
+func (e DrawCommitted) StreamID() string         { return DrawStream(e.EventID) }
 func (e ParticipantErased) StreamID() string     { return ParticipantStream(e.ParticipantID) }
 func (e WinnerContactRevealed) StreamID() string { return ParticipantStream(e.ParticipantID) }
 
@@ -199,6 +242,8 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decode[StoreVisitRecorded](data)
 	case TypeWinnersDrawn:
 		return decode[WinnersDrawn](data)
+	case TypeDrawCommitted:
+		return decode[DrawCommitted](data)
 	case TypeParticipantErased:
 		return decode[ParticipantErased](data)
 	case TypeWinnerContactRevealed:
@@ -242,7 +287,7 @@ func decode[E Event](data []byte) (Event, error) {
 // CampaignStream is the stream of a campaign's CampaignOpened.
 func CampaignStream(eventID uuid.UUID) string { return "campaign-" + eventID.String() }
 
-// DrawStream is the stream of a campaign's WinnersDrawn. Appending to it with
+// DrawStream is the stream of a campaign's draw (DrawCommitted, WinnersDrawn). Appending to it with
 // "no stream" expected is what makes a second draw fail.
 func DrawStream(eventID uuid.UUID) string { return "draw-" + eventID.String() }
 

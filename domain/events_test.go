@@ -52,7 +52,12 @@ func TestEventJSONNamesFollowTheDesign(t *testing.T) {
 		{"participant_erased", domain.ParticipantErased{}, "erasedAt erasedBy eventId participantId reason"},
 		{"winner_contact_revealed", domain.WinnerContactRevealed{}, "eventId participantId revealedAt revealedBy"},
 		{"store_visit_recorded", domain.StoreVisitRecorded{}, "eventId participantId visitedAt"},
-		{"winners_drawn", domain.WinnersDrawn{}, "algorithm candidateCount candidatesDigest cutoffPosition drawId drawnAt drawnBy eventId seed visitBonus visitBonusWeight winnerCount winners"},
+		{"winners_drawn_v1", domain.WinnersDrawn{CandidatesDigest: "x"}, "algorithm candidateCount candidatesDigest cutoffPosition drawId drawnAt drawnBy eventId seed visitBonus visitBonusWeight winnerCount winners"},
+		{"winners_drawn_v2_drand", domain.WinnersDrawn{Beacon: &domain.DrawBeacon{}, Alternates: []domain.Winner{{}}}, "algorithm alternates beacon candidateCount cutoffPosition drawId drawnAt drawnBy eventId seed visitBonus visitBonusWeight winnerCount winners"},
+		{"draw_committed", domain.DrawCommitted{}, "algorithm alternateCount candidateCount candidatesRoot committedAt committedBy cutoffPosition drawId eventId randomness visitBonus visitBonusWeight winnerCount"},
+		{"draw_randomness_local", domain.DrawRandomness{Source: domain.RandomnessLocal}, "source"},
+		{"draw_randomness_drand", domain.DrawRandomness{Source: domain.RandomnessDrand, ChainHash: "x", Round: 1}, "chainHash round source"},
+		{"draw_beacon", domain.DrawBeacon{}, "randomness round signature"},
 		{"winner", domain.Winner{}, "entryNumber participantId rank"},
 	}
 	for _, tt := range tests {
@@ -78,6 +83,7 @@ func TestEventTypesAndStreams(t *testing.T) {
 		{"registration_lives_in_the_participant_stream", domain.ParticipantRegistered{ParticipantID: pid, EventID: testEventID}, "ParticipantRegistered", "participant-" + pid.String()},
 		{"visit_lives_in_the_participant_stream", domain.StoreVisitRecorded{ParticipantID: pid, EventID: testEventID}, "StoreVisitRecorded", "participant-" + pid.String()},
 		{"draw_lives_in_the_draw_stream", domain.WinnersDrawn{EventID: testEventID}, "WinnersDrawn", "draw-" + testEventID.String()},
+		{"commit_lives_in_the_draw_stream", domain.DrawCommitted{EventID: testEventID}, "DrawCommitted", "draw-" + testEventID.String()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +105,10 @@ func TestDecodeEventRoundTrips(t *testing.T) {
 		domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: testEventID, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", EntryPath: domain.EntryPathKakao, PrivacyConsent: true, Timestamp: t0},
 		domain.StoreVisitRecorded{ParticipantID: uuid.New(), EventID: testEventID, VisitedAt: t0},
 		domain.WinnersDrawn{DrawID: uuid.New(), EventID: testEventID, WinnerCount: 1, Winners: []domain.Winner{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", Rank: 1}}, DrawnAt: t0},
+		domain.DrawCommitted{DrawID: uuid.New(), EventID: testEventID, Algorithm: domain.DrawAlgorithmMerkleV2, WinnerCount: 1, AlternateCount: 2,
+			CandidateCount: 3, CandidatesRoot: "ab", Randomness: domain.DrawRandomness{Source: domain.RandomnessDrand, ChainHash: "cd", Round: 7}, CommittedAt: t0},
+		domain.WinnersDrawn{DrawID: uuid.New(), EventID: testEventID, Algorithm: domain.DrawAlgorithmMerkleV2, Beacon: &domain.DrawBeacon{Round: 7, Signature: "ef", Randomness: "01"},
+			Winners: []domain.Winner{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", Rank: 1}}, Alternates: []domain.Winner{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2346", Rank: 1}}, DrawnAt: t0},
 	}
 	for _, e := range events {
 		data, err := json.Marshal(e)

@@ -1,0 +1,240 @@
+package domain
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DrawAlgorithmMerkleV2 is the draw of DrawCommitted + WinnersDrawn: the
+// candidates committed by an RFC 6962 root (see AppendDrawLeaf), then
+// DrawOrder over their weights from a seed taken after the commit.
+const DrawAlgorithmMerkleV2 = "chacha8-weighted-merkle-v2"
+
+// Randomness sources of a v2 draw.
+const (
+	RandomnessLocal = "local" // crypto/rand in the commit's transaction: the operator is trusted
+	RandomnessDrand = "drand" // a drand round due after the commit
+)
+
+// MaxAlternateCount bounds alternateCount: more is a typo, not a plan.
+const MaxAlternateCount = 10_000_000
+
+// DrawLeaves is a v2 draw's candidates in leaf order (entry number, byte
+// order) with their weights and the Merkle root over their leaves.
+type DrawLeaves struct {
+	sorted  sortedSet
+	Weights []uint32
+	Root    string // lower-case hex
+}
+
+// Len is the number of leaves.
+func (l DrawLeaves) Len() int { return len(l.Weights) }
+
+// Candidate returns leaf i's candidate.
+func (l DrawLeaves) Candidate(i int) Candidate { return l.sorted.at(l.sorted.rows[i].i) }
+
+// LeavesOf sorts set (in place) into draw drawID's leaves: a visitor weighs
+// visitBonusWeight, every other candidate 1 (pass 1 without the bonus).
+// It is the one definition of the leaves for commit, completion and verify.
+func LeavesOf(set *CandidateSet, drawID uuid.UUID, visitBonusWeight int) (DrawLeaves, error) {
+	if visitBonusWeight < 1 || visitBonusWeight > MaxVisitBonusWeight {
+		return DrawLeaves{}, fmt.Errorf("draw: visit bonus weight %d", visitBonusWeight)
+	}
+	if set.Len() > math.MaxInt32 {
+		return DrawLeaves{}, fmt.Errorf("draw: %d candidates is too many", set.Len())
+	}
+	sorted, err := set.sorted(false)
+	if err != nil {
+		return DrawLeaves{}, err
+	}
+	weights := make([]uint32, len(sorted.rows))
+	tree := NewMerkleTree()
+	buf, entryBuf := make([]byte, 0, 128), make([]byte, 0, 64)
+	for j, r := range sorted.rows {
+		weights[j] = 1
+		if r.visited {
+			weights[j] = uint32(visitBonusWeight)
+		}
+		entry := sorted.entry(entryBuf[:0], r.i)
+		if !plainEntryNumber(entry) || slices.Contains(entry, '|') {
+			return DrawLeaves{}, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
+		}
+		buf = AppendDrawLeaf(buf[:0], drawID, entry, weights[j])
+		tree.AppendLeaf(buf)
+	}
+	return DrawLeaves{sorted: sorted, Weights: weights, Root: tree.RootHex()}, nil
+}
+
+// DrawCommitRequest is what the owner's draw brings to CommitDraw.
+type DrawCommitRequest struct {
+	DrawID         uuid.UUID
+	Options        DrawOptions // AlternateCount included
+	CutoffPosition int64       // the global position the candidates were read up to
+	Randomness     DrawRandomness
+	CommittedAt    time.Time
+	CommittedBy    string // the owner id
+}
+
+// CommitDraw decides the commit of campaign c's v2 draw among set, checking
+// in this order: the owner (ErrNotOwner), a draw already there
+// (ErrAlreadyDrawn), the options (*ValidationError), the counts
+// (ErrInvalidWinnerCount: winners ≥ 1, winners + alternates ≤ candidates).
+// The caller appends the event to DrawStream with "no stream" expected and
+// keeps the leaves for CompleteDraw.
+func (c Campaign) CommitDraw(req DrawCommitRequest, set *CandidateSet) (DrawCommitted, DrawLeaves, error) {
+	if err := c.CheckOwner(req.CommittedBy); err != nil {
+		return DrawCommitted{}, DrawLeaves{}, err
+	}
+	if c.Drawn {
+		return DrawCommitted{}, DrawLeaves{}, ErrAlreadyDrawn
+	}
+	if req.DrawID == uuid.Nil {
+		return DrawCommitted{}, DrawLeaves{}, errors.New("draw: nil draw id")
+	}
+	if src := req.Randomness.Source; src != RandomnessLocal && src != RandomnessDrand {
+		return DrawCommitted{}, DrawLeaves{}, fmt.Errorf("draw: randomness source %q", src)
+	}
+	opts, err := req.Options.Normalize()
+	if err != nil {
+		return DrawCommitted{}, DrawLeaves{}, err
+	}
+	n, w, a := set.Len(), opts.WinnerCount, opts.AlternateCount
+	if w < 1 || w > n || a > n-w {
+		return DrawCommitted{}, DrawLeaves{}, fmt.Errorf("%w: %d winners and %d alternates among %d candidates", ErrInvalidWinnerCount, w, a, n)
+	}
+	leaves, err := LeavesOf(set, req.DrawID, opts.VisitBonusWeight)
+	if err != nil {
+		return DrawCommitted{}, DrawLeaves{}, err
+	}
+	return DrawCommitted{
+		DrawID:           req.DrawID,
+		EventID:          c.ID,
+		Algorithm:        DrawAlgorithmMerkleV2,
+		WinnerCount:      w,
+		AlternateCount:   a,
+		VisitBonus:       opts.VisitBonus,
+		VisitBonusWeight: opts.VisitBonusWeight,
+		CutoffPosition:   req.CutoffPosition,
+		CandidateCount:   n,
+		CandidatesRoot:   leaves.Root,
+		Randomness:       req.Randomness,
+		CommittedAt:      req.CommittedAt.UTC(),
+		CommittedBy:      req.CommittedBy,
+	}, leaves, nil
+}
+
+// DrawCompletion is the randomness and the moment that complete a commit.
+type DrawCompletion struct {
+	Seed    [32]byte
+	Beacon  *DrawBeacon // the drand round the seed was derived from; nil for local
+	DrawnAt time.Time
+	DrawnBy string // the owner id, or who completed a pending draw
+}
+
+// ErrLeavesMismatch is CompleteDraw given leaves other than the committed ones.
+var ErrLeavesMismatch = errors.New("draw: the candidates are not the committed ones")
+
+// CompleteDraw draws commit's winners and alternates over its leaves (those
+// of LeavesOf at the commit's cut-off: their count and root must match).
+func CompleteDraw(commit DrawCommitted, leaves DrawLeaves, done DrawCompletion) (WinnersDrawn, error) {
+	if commit.Algorithm != DrawAlgorithmMerkleV2 {
+		return WinnersDrawn{}, fmt.Errorf("draw: algorithm %q is not %s", commit.Algorithm, DrawAlgorithmMerkleV2)
+	}
+	if leaves.Len() != commit.CandidateCount || leaves.Root != commit.CandidatesRoot {
+		return WinnersDrawn{}, ErrLeavesMismatch
+	}
+	ws, as, err := leaves.draw(done.Seed, commit.WinnerCount, commit.AlternateCount)
+	if err != nil {
+		return WinnersDrawn{}, err
+	}
+	return WinnersDrawn{
+		DrawID:           commit.DrawID,
+		EventID:          commit.EventID,
+		WinnerCount:      commit.WinnerCount,
+		VisitBonus:       commit.VisitBonus,
+		VisitBonusWeight: commit.VisitBonusWeight,
+		Algorithm:        commit.Algorithm,
+		Seed:             hex.EncodeToString(done.Seed[:]),
+		Beacon:           done.Beacon,
+		CandidateCount:   commit.CandidateCount,
+		CutoffPosition:   commit.CutoffPosition,
+		Winners:          ws,
+		Alternates:       as,
+		DrawnAt:          done.DrawnAt.UTC(),
+		DrawnBy:          done.DrawnBy,
+	}, nil
+}
+
+// draw runs DrawOrder over the leaves and names the picked candidates.
+func (l DrawLeaves) draw(seed [32]byte, winners, alternates int) ([]Winner, []Winner, error) {
+	wi, ai, err := DrawOrder(l.Weights, seed, winners, alternates)
+	if err != nil {
+		return nil, nil, err
+	}
+	named := func(idx []int) []Winner {
+		out := make([]Winner, len(idx))
+		for r, i := range idx {
+			c := l.Candidate(i)
+			out[r] = Winner{ParticipantID: c.ParticipantID, EntryNumber: c.EntryNumber, Rank: r + 1}
+		}
+		return out
+	}
+	return named(wi), named(ai), nil
+}
+
+// VerifyDrawV2 recomputes a v2 draw from its commit, its result and the
+// candidates read again up to the commit's cut-off: the leaves and their
+// root, then the order from the recorded seed. Mismatches name the fields
+// not reproduced ("candidateCount", "candidatesRoot", "winners",
+// "alternates", ...). A drand seed's derivation from its beacon is not
+// checked here.
+func VerifyDrawV2(commit DrawCommitted, drawn WinnersDrawn, set *CandidateSet) (DrawVerification, error) {
+	seed, err := ParseSeed(drawn.Seed)
+	if err != nil {
+		return DrawVerification{}, err
+	}
+	var m []string
+	if drawn.DrawID != commit.DrawID || drawn.EventID != commit.EventID {
+		m = append(m, "drawId")
+	}
+	if commit.Algorithm != DrawAlgorithmMerkleV2 || drawn.Algorithm != commit.Algorithm {
+		m = append(m, "algorithm")
+	}
+	leaves, err := LeavesOf(set, commit.DrawID, commit.VisitBonusWeight)
+	if err != nil {
+		return DrawVerification{}, err
+	}
+	res := DrawResult{
+		Algorithm:      DrawAlgorithmMerkleV2,
+		Options:        DrawOptions{WinnerCount: commit.WinnerCount, AlternateCount: commit.AlternateCount, VisitBonus: commit.VisitBonus, VisitBonusWeight: commit.VisitBonusWeight},
+		CandidateCount: leaves.Len(),
+		CandidatesRoot: leaves.Root,
+	}
+	if res.CandidateCount != commit.CandidateCount {
+		m = append(m, "candidateCount")
+	}
+	if res.CandidatesRoot != commit.CandidatesRoot {
+		m = append(m, "candidatesRoot")
+	}
+	ws, as, err := leaves.draw(seed, commit.WinnerCount, commit.AlternateCount)
+	switch {
+	case errors.Is(err, ErrInvalidWinnerCount): // fewer candidates than recorded picks
+		return DrawVerification{Mismatches: append(m, "candidateCount")}, nil
+	case err != nil:
+		return DrawVerification{}, err
+	}
+	res.Winners, res.Alternates = ws, as
+	if !slices.Equal(ws, drawn.Winners) {
+		m = append(m, "winners")
+	}
+	if !slices.Equal(as, drawn.Alternates) {
+		m = append(m, "alternates")
+	}
+	return DrawVerification{Verified: len(m) == 0, Mismatches: m, Recomputed: res}, nil
+}
