@@ -13,10 +13,11 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// DrawWinners draws a campaign's winners, once. The draw holds the campaign's
-// fence exclusively: registrations in flight finish first, so every one
-// answered 201 before the draw is a candidate, and every later one finds the
-// draw stream and is refused.
+// DrawWinners draws a campaign's winners and alternates, once, with local
+// randomness: DrawCommitted and WinnersDrawn in one transaction. The draw
+// holds the campaign's fence exclusively: registrations in flight finish
+// first, so every one answered 201 before the commit is a candidate, and
+// every later one finds the draw stream and is refused.
 func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcome, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
@@ -34,58 +35,25 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 
 	var outcome DrawOutcome
 	err = h.store.Exclusive(ctx, campaignFence(cmd.EventID), func(ctx context.Context, tx *eventstore.Tx) error {
-		existing, err := tx.ReadStream(ctx, domain.DrawStream(cmd.EventID))
+		commit, leaves, err := h.commitDraw(ctx, tx, campaign, cmd, domain.DrawRandomness{Source: domain.RandomnessLocal})
 		if err != nil {
 			return err
 		}
-		if len(existing) > 0 {
-			return domain.ErrAlreadyDrawn
-		}
-		// The store's inline candidates table, read under the fence: exactly
-		// the committed registrations, erased ones left out.
-		candidates, cutoff, err := tx.DrawCandidates(ctx, cmd.EventID.String())
-		if err != nil {
-			return err
-		}
+		// The seed is taken after the candidates are fixed, in the same
+		// transaction: nothing of it is known when the root is.
 		var seed [32]byte
 		if _, err := io.ReadFull(h.random, seed[:]); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		drawn, err := campaign.DrawWinnersAmong(domain.DrawRequest{
-			DrawID:         uuid.New(),
-			Options:        domain.DrawOptions{WinnerCount: cmd.WinnerCount, VisitBonus: cmd.VisitBonus, VisitBonusWeight: cmd.VisitBonusWeight},
-			Seed:           seed,
-			CutoffPosition: cutoff,
-			DrawnAt:        h.clock(),
-			DrawnBy:        cmd.OwnerID,
-		}, candidates)
+		drawn, err := domain.CompleteDraw(commit, leaves, domain.DrawCompletion{Seed: seed, DrawnAt: h.clock(), DrawnBy: cmd.OwnerID})
 		if err != nil {
 			return err
 		}
-		data, err := toEventData(drawn, cmd.EventID, cmd.Meta)
-		if err != nil {
+		if err := appendDraw(ctx, tx, cmd.Meta, commit, drawn); err != nil {
 			return err
 		}
-		_, err = tx.Append(ctx, eventstore.AppendRequest{
-			Stream:   drawn.StreamID(),
-			Expected: eventstore.NoStream,
-			Events:   []eventstore.EventData{data},
-			Keys:     []string{drawKey(drawn.DrawID)},
-		})
-		if err != nil {
-			return err
-		}
-		personal, err := h.winnersPersonalData(ctx, tx, drawn.Winners)
-		if err != nil {
-			return err
-		}
-		outcome = DrawOutcome{DrawID: drawn.DrawID, Winners: make([]DrawnWinner, len(drawn.Winners))}
-		for i, w := range drawn.Winners {
-			pd := personal[w.ParticipantID]
-			outcome.Winners[i] = DrawnWinner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
-				Name: pd.Name, Phone: pd.Phone, Rank: w.Rank}
-		}
-		return nil
+		outcome, err = h.drawOutcome(ctx, tx, drawn)
+		return err
 	})
 	switch {
 	case errors.Is(err, eventstore.ErrWrongExpectedVersion):
@@ -94,6 +62,68 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		return DrawOutcome{}, fmt.Errorf("draw: %w", err)
 	}
 	return outcome, nil
+}
+
+// commitDraw is a draw's first step, under the campaign's fence: the
+// candidates at the cut-off and their commitment. A draw that waits for
+// public randomness appends the commit alone; a local one completes at once.
+func (h *Handlers) commitDraw(ctx context.Context, tx *eventstore.Tx, campaign domain.Campaign, cmd DrawWinners,
+	randomness domain.DrawRandomness) (domain.DrawCommitted, domain.DrawLeaves, error) {
+	existing, err := tx.ReadStream(ctx, domain.DrawStream(cmd.EventID))
+	if err != nil {
+		return domain.DrawCommitted{}, domain.DrawLeaves{}, err
+	}
+	if len(existing) > 0 {
+		return domain.DrawCommitted{}, domain.DrawLeaves{}, domain.ErrAlreadyDrawn
+	}
+	// The store's inline candidates table, read under the fence: exactly
+	// the committed registrations, erased ones left out.
+	candidates, cutoff, err := tx.DrawCandidates(ctx, cmd.EventID.String())
+	if err != nil {
+		return domain.DrawCommitted{}, domain.DrawLeaves{}, err
+	}
+	return campaign.CommitDraw(domain.DrawCommitRequest{
+		DrawID: uuid.New(),
+		Options: domain.DrawOptions{WinnerCount: cmd.WinnerCount, AlternateCount: cmd.AlternateCount,
+			VisitBonus: cmd.VisitBonus, VisitBonusWeight: cmd.VisitBonusWeight},
+		CutoffPosition: cutoff,
+		Randomness:     randomness,
+		CommittedAt:    h.clock(),
+		CommittedBy:    cmd.OwnerID,
+	}, candidates)
+}
+
+// appendDraw appends a draw's events to its stream, which must not exist
+// yet (one draw per campaign); the draw key finds the stream from the draw id.
+func appendDraw(ctx context.Context, tx *eventstore.Tx, meta Meta, commit domain.DrawCommitted, rest ...domain.Event) error {
+	req := eventstore.AppendRequest{Stream: commit.StreamID(), Expected: eventstore.NoStream, Keys: []string{drawKey(commit.DrawID)}}
+	for _, e := range append([]domain.Event{commit}, rest...) {
+		data, err := toEventData(e, commit.EventID, meta)
+		if err != nil {
+			return err
+		}
+		req.Events = append(req.Events, data)
+	}
+	_, err := tx.Append(ctx, req)
+	return err
+}
+
+// drawOutcome is the owner's answer: winners and alternates with the
+// personal data the API masks.
+func (h *Handlers) drawOutcome(ctx context.Context, tx *eventstore.Tx, drawn domain.WinnersDrawn) (DrawOutcome, error) {
+	personal, err := h.winnersPersonalData(ctx, tx, slices.Concat(drawn.Winners, drawn.Alternates))
+	if err != nil {
+		return DrawOutcome{}, err
+	}
+	named := func(ws []domain.Winner) []DrawnWinner {
+		out := make([]DrawnWinner, len(ws))
+		for i, w := range ws {
+			pd := personal[w.ParticipantID]
+			out[i] = DrawnWinner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Name: pd.Name, Phone: pd.Phone, Rank: w.Rank}
+		}
+		return out
+	}
+	return DrawOutcome{DrawID: drawn.DrawID, Winners: named(drawn.Winners), Alternates: named(drawn.Alternates)}, nil
 }
 
 var (

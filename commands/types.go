@@ -52,6 +52,7 @@ type DrawWinners struct {
 	EventID          uuid.UUID
 	OwnerID          string
 	WinnerCount      int
+	AlternateCount   int // 예비 당첨자, drawn after the winners; 0 for none
 	VisitBonus       bool
 	VisitBonusWeight int // 0 means the default
 	Meta             Meta
@@ -68,8 +69,9 @@ type DrawnWinner struct {
 
 // DrawOutcome is the answer to DrawWinners.
 type DrawOutcome struct {
-	DrawID  uuid.UUID
-	Winners []DrawnWinner
+	DrawID     uuid.UUID
+	Winners    []DrawnWinner
+	Alternates []DrawnWinner // ranks 1..AlternateCount
 }
 
 // Meta is the request context recorded with every event.

@@ -13,8 +13,13 @@ import (
 // ErrDrawNotFound is returned for an unknown draw id.
 var ErrDrawNotFound = errors.New("draw not found")
 
+// ErrDrawPending is a committed draw whose randomness has not come yet:
+// there is nothing to recompute until it has.
+var ErrDrawPending = errors.New("draw pending its randomness")
+
 // DrawVerification is a recorded draw and what recomputing it gave.
 type DrawVerification struct {
+	Commit *domain.DrawCommitted // v2 draws; nil for v1
 	Draw   domain.WinnersDrawn
 	Result domain.DrawVerification
 }
@@ -22,7 +27,7 @@ type DrawVerification struct {
 // VerifyDraw recomputes a recorded draw from the event store: the candidates
 // up to its cut-off, its seed and options. ownerID must own the campaign.
 func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (DrawVerification, error) {
-	drawn, err := h.loadDraw(ctx, drawID)
+	commit, drawn, err := h.loadDraw(ctx, drawID)
 	if err != nil {
 		return DrawVerification{}, err
 	}
@@ -33,20 +38,23 @@ func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID str
 	if err := campaign.CheckOwner(ownerID); err != nil {
 		return DrawVerification{}, err
 	}
-	return h.verify(ctx, drawn)
+	return h.verify(ctx, commit, drawn)
 }
 
 // VerifyDrawAsOperator is VerifyDraw without the owner check, for the
 // operator's command line.
 func (h *Handlers) VerifyDrawAsOperator(ctx context.Context, drawID uuid.UUID) (DrawVerification, error) {
-	drawn, err := h.loadDraw(ctx, drawID)
+	commit, drawn, err := h.loadDraw(ctx, drawID)
 	if err != nil {
 		return DrawVerification{}, err
 	}
-	return h.verify(ctx, drawn)
+	return h.verify(ctx, commit, drawn)
 }
 
-func (h *Handlers) verify(ctx context.Context, drawn domain.WinnersDrawn) (DrawVerification, error) {
+// verify replays the candidate events up to the cut-off (the log, not the
+// table the draw read) and recomputes: a v2 draw from its commit (root,
+// order, alternates), a v1 draw as it always was.
+func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, drawn domain.WinnersDrawn) (DrawVerification, error) {
 	rows, err := h.store.ReadPartitionFields(ctx, drawn.EventID.String(), candidateEventTypes, drawn.CutoffPosition, candidateFields)
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
@@ -55,33 +63,55 @@ func (h *Handlers) verify(ctx context.Context, drawn domain.WinnersDrawn) (DrawV
 	if err != nil {
 		return DrawVerification{}, err
 	}
-	result, err := domain.VerifyDraw(drawn, pool.candidates)
+	var result domain.DrawVerification
+	if commit != nil {
+		set := domain.NewCandidateSet(len(pool.candidates))
+		for _, c := range pool.candidates {
+			set.Add(c.ParticipantID, []byte(c.EntryNumber), c.Visited)
+		}
+		result, err = domain.VerifyDrawV2(*commit, drawn, set)
+	} else {
+		result, err = domain.VerifyDraw(drawn, pool.candidates)
+	}
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
 	}
-	return DrawVerification{Draw: drawn, Result: result}, nil
+	return DrawVerification{Commit: commit, Draw: drawn, Result: result}, nil
 }
 
-func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (domain.WinnersDrawn, error) {
+// loadDraw reads a draw's events: a v2 draw's commit and result, or a v1
+// draw's result alone (commit nil). A commit without a result is pending.
+func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.DrawCommitted, domain.WinnersDrawn, error) {
 	stream, err := h.store.StreamByKey(ctx, drawKey(drawID))
 	if err != nil {
-		return domain.WinnersDrawn{}, fmt.Errorf("find draw: %w", err)
+		return nil, domain.WinnersDrawn{}, fmt.Errorf("find draw: %w", err)
 	}
 	if stream == "" {
-		return domain.WinnersDrawn{}, ErrDrawNotFound
+		return nil, domain.WinnersDrawn{}, ErrDrawNotFound
 	}
 	stored, err := h.store.ReadStream(ctx, stream)
 	if err != nil {
-		return domain.WinnersDrawn{}, fmt.Errorf("load draw: %w", err)
+		return nil, domain.WinnersDrawn{}, fmt.Errorf("load draw: %w", err)
 	}
+	var commit *domain.DrawCommitted
 	for _, rec := range stored {
 		e, err := domain.DecodeEvent(rec.Type, rec.Data)
 		if err != nil {
-			return domain.WinnersDrawn{}, err
+			return nil, domain.WinnersDrawn{}, err
 		}
-		if d, ok := e.(domain.WinnersDrawn); ok && d.DrawID == drawID {
-			return d, nil
+		switch e := e.(type) {
+		case domain.DrawCommitted:
+			if e.DrawID == drawID {
+				commit = &e
+			}
+		case domain.WinnersDrawn:
+			if e.DrawID == drawID {
+				return commit, e, nil
+			}
 		}
 	}
-	return domain.WinnersDrawn{}, ErrDrawNotFound
+	if commit != nil {
+		return nil, domain.WinnersDrawn{}, ErrDrawPending
+	}
+	return nil, domain.WinnersDrawn{}, ErrDrawNotFound
 }
