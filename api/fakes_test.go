@@ -124,7 +124,7 @@ type fakeQueries struct {
 	total        int64
 	filters      []api.ParticipantFilter
 	winners      []api.WinnerRow
-	drawLogs     map[uuid.UUID]domain.WinnersDrawn
+	drawLogs     map[uuid.UUID]api.DrawLog
 	analytics    api.Analytics
 	err          error // returned by every read when set
 	changes      chan struct{}
@@ -167,8 +167,8 @@ func (f *fakeQueries) Winners(context.Context, uuid.UUID) ([]api.WinnerRow, erro
 	return f.winners, f.err
 }
 
-func (f *fakeQueries) DrawLogs(_ context.Context, eventID uuid.UUID) ([]domain.WinnersDrawn, error) {
-	var out []domain.WinnersDrawn
+func (f *fakeQueries) DrawLogs(_ context.Context, eventID uuid.UUID) ([]api.DrawLog, error) {
+	var out []api.DrawLog
 	for _, d := range f.drawLogs {
 		if d.EventID == eventID {
 			out = append(out, d)
@@ -177,7 +177,7 @@ func (f *fakeQueries) DrawLogs(_ context.Context, eventID uuid.UUID) ([]domain.W
 	return out, f.err
 }
 
-func (f *fakeQueries) DrawLog(_ context.Context, id uuid.UUID) (domain.WinnersDrawn, bool, error) {
+func (f *fakeQueries) DrawLog(_ context.Context, id uuid.UUID) (api.DrawLog, bool, error) {
 	d, ok := f.drawLogs[id]
 	return d, ok, f.err
 }

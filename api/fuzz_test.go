@@ -74,7 +74,7 @@ func validatingCommands(h *httpHarness) {
 		if cmd.WinnerCount < 1 {
 			return commands.DrawOutcome{}, domain.ErrInvalidWinnerCount
 		}
-		if _, err := (domain.DrawOptions{WinnerCount: cmd.WinnerCount, VisitBonus: cmd.VisitBonus,
+		if _, err := (domain.DrawOptions{WinnerCount: cmd.WinnerCount, AlternateCount: cmd.AlternateCount, VisitBonus: cmd.VisitBonus,
 			VisitBonusWeight: cmd.VisitBonusWeight}).Normalize(); err != nil {
 			return commands.DrawOutcome{}, err
 		}

@@ -167,6 +167,7 @@ const maxWinnerCount = 10_000_000
 
 type drawRequest struct {
 	WinnerCount      *int  `json:"winnerCount"`
+	AlternateCount   *int  `json:"alternateCount"`
 	VisitBonus       *bool `json:"visitBonus"`
 	VisitBonusWeight *int  `json:"visitBonusWeight"`
 }
@@ -180,8 +181,9 @@ type winnerJSON struct {
 }
 
 type drawResponse struct {
-	Winners   []winnerJSON `json:"winners"`
-	DrawLogID uuid.UUID    `json:"drawLogId"`
+	Winners    []winnerJSON `json:"winners"`
+	Alternates []winnerJSON `json:"alternates"`
+	DrawLogID  uuid.UUID    `json:"drawLogId"`
 }
 
 func (s *server) drawWinners(c *gin.Context) {
@@ -202,6 +204,9 @@ func (s *server) drawWinners(c *gin.Context) {
 	} else if *req.WinnerCount > maxWinnerCount {
 		fe.add("winnerCount", fmt.Sprintf("Must be at most %d.", maxWinnerCount))
 	}
+	if a := req.AlternateCount; a != nil && (*a < 0 || *a > domain.MaxAlternateCount) {
+		fe.add("alternateCount", fmt.Sprintf("Must be 0 to %d.", domain.MaxAlternateCount))
+	}
 	if w := req.VisitBonusWeight; w != nil && (*w < 1 || *w > domain.MaxVisitBonusWeight) {
 		fe.add("visitBonusWeight", fmt.Sprintf("Must be 1 to %d.", domain.MaxVisitBonusWeight))
 	}
@@ -215,6 +220,9 @@ func (s *server) drawWinners(c *gin.Context) {
 		WinnerCount: *req.WinnerCount,
 		Meta:        s.meta(c, ownerOf(c)),
 	}
+	if req.AlternateCount != nil {
+		cmd.AlternateCount = *req.AlternateCount
+	}
 	if req.VisitBonus != nil {
 		cmd.VisitBonus = *req.VisitBonus
 	}
@@ -226,11 +234,17 @@ func (s *server) drawWinners(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	resp := drawResponse{DrawLogID: out.DrawID, Winners: make([]winnerJSON, 0, len(out.Winners))}
-	for _, w := range out.Winners {
-		resp.Winners = append(resp.Winners, maskedWinner(w.ParticipantID, w.EntryNumber, w.Name, w.Phone, w.Rank))
+	c.JSON(http.StatusOK, drawResponse{DrawLogID: out.DrawID, Winners: maskedWinners(out.Winners), Alternates: maskedWinners(out.Alternates)})
+}
+
+// maskedWinners is the one masking path of the draw's answer, winners and
+// alternates alike.
+func maskedWinners(ws []commands.DrawnWinner) []winnerJSON {
+	out := make([]winnerJSON, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, maskedWinner(w.ParticipantID, w.EntryNumber, w.Name, w.Phone, w.Rank))
 	}
-	c.JSON(http.StatusOK, resp)
+	return out
 }
 
 func maskedWinner(id uuid.UUID, entryNumber, name, phone string, rank int) winnerJSON {

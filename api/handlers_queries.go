@@ -203,8 +203,9 @@ func csvSafe(s string) string {
 }
 
 type winnerListJSON struct {
-	EventID uuid.UUID    `json:"eventId"`
-	Winners []winnerJSON `json:"winners"`
+	EventID    uuid.UUID    `json:"eventId"`
+	Winners    []winnerJSON `json:"winners"`
+	Alternates []winnerJSON `json:"alternates"` // in order: the first takes a winner's place first
 }
 
 func (s *server) listWinners(c *gin.Context) {
@@ -217,10 +218,15 @@ func (s *server) listWinners(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	resp := winnerListJSON{EventID: eventID, Winners: make([]winnerJSON, 0, len(rows))}
+	resp := winnerListJSON{EventID: eventID, Winners: make([]winnerJSON, 0, len(rows)), Alternates: []winnerJSON{}}
 	for _, w := range rows {
-		resp.Winners = append(resp.Winners, winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
-			Name: w.Name, Phone: w.Phone, Rank: w.Rank}) // masked by the read model
+		row := winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
+			Name: w.Name, Phone: w.Phone, Rank: w.Rank} // masked by the read model
+		if w.Kind == AlternateKind {
+			resp.Alternates = append(resp.Alternates, row)
+		} else {
+			resp.Winners = append(resp.Winners, row)
+		}
 	}
 	c.JSON(http.StatusOK, resp)
 }
@@ -239,41 +245,62 @@ func drawnEntries(ws []domain.Winner) []drawnEntryJSON {
 	return out
 }
 
-// drawLogJSON is WinnersDrawn under the same names, plus drawLogId (= drawId).
+// drawLogJSON is the draw's events under their names, plus drawLogId (=
+// drawId) and state: a v2 draw's DrawCommitted fields and, once DRAWN, its
+// WinnersDrawn fields; a v1 draw's WinnersDrawn with its digest.
 type drawLogJSON struct {
-	DrawLogID        uuid.UUID        `json:"drawLogId"`
-	DrawID           uuid.UUID        `json:"drawId"`
-	EventID          uuid.UUID        `json:"eventId"`
-	WinnerCount      int              `json:"winnerCount"`
-	VisitBonus       bool             `json:"visitBonus"`
-	VisitBonusWeight int              `json:"visitBonusWeight"`
-	Algorithm        string           `json:"algorithm"`
-	Seed             string           `json:"seed"`
-	CandidateCount   int              `json:"candidateCount"`
-	CandidatesDigest string           `json:"candidatesDigest"`
-	CutoffPosition   int64            `json:"cutoffPosition"`
-	Winners          []drawnEntryJSON `json:"winners"`
-	DrawnAt          time.Time        `json:"drawnAt"`
-	DrawnBy          string           `json:"drawnBy"`
+	DrawLogID        uuid.UUID              `json:"drawLogId"`
+	DrawID           uuid.UUID              `json:"drawId"`
+	EventID          uuid.UUID              `json:"eventId"`
+	State            string                 `json:"state"`
+	WinnerCount      int                    `json:"winnerCount"`
+	AlternateCount   int                    `json:"alternateCount"`
+	VisitBonus       bool                   `json:"visitBonus"`
+	VisitBonusWeight int                    `json:"visitBonusWeight"`
+	Algorithm        string                 `json:"algorithm"`
+	Seed             string                 `json:"seed,omitempty"`
+	Beacon           *domain.DrawBeacon     `json:"beacon,omitempty"`
+	CandidateCount   int                    `json:"candidateCount"`
+	CandidatesDigest string                 `json:"candidatesDigest,omitempty"`
+	CandidatesRoot   string                 `json:"candidatesRoot,omitempty"`
+	Randomness       *domain.DrawRandomness `json:"randomness,omitempty"`
+	CutoffPosition   int64                  `json:"cutoffPosition"`
+	Winners          []drawnEntryJSON       `json:"winners"`
+	Alternates       []drawnEntryJSON       `json:"alternates"`
+	CommittedAt      *time.Time             `json:"committedAt,omitempty"`
+	CommittedBy      string                 `json:"committedBy,omitempty"`
+	DrawnAt          *time.Time             `json:"drawnAt,omitempty"`
+	DrawnBy          string                 `json:"drawnBy,omitempty"`
 }
 
-func drawLogOf(d domain.WinnersDrawn) drawLogJSON {
-	return drawLogJSON{
+func drawLogOf(d DrawLog) drawLogJSON {
+	out := drawLogJSON{
 		DrawLogID:        d.DrawID,
 		DrawID:           d.DrawID,
 		EventID:          d.EventID,
+		State:            d.State,
 		WinnerCount:      d.WinnerCount,
+		AlternateCount:   d.AlternateCount,
 		VisitBonus:       d.VisitBonus,
 		VisitBonusWeight: d.VisitBonusWeight,
 		Algorithm:        d.Algorithm,
 		Seed:             d.Seed,
+		Beacon:           d.Beacon,
 		CandidateCount:   d.CandidateCount,
 		CandidatesDigest: d.CandidatesDigest,
+		CandidatesRoot:   d.CandidatesRoot,
+		Randomness:       d.Randomness,
 		CutoffPosition:   d.CutoffPosition,
 		Winners:          drawnEntries(d.Winners),
-		DrawnAt:          d.DrawnAt,
+		Alternates:       drawnEntries(d.Alternates),
+		CommittedAt:      d.CommittedAt,
+		CommittedBy:      d.CommittedBy,
 		DrawnBy:          d.DrawnBy,
 	}
+	if !d.DrawnAt.IsZero() {
+		out.DrawnAt = &d.DrawnAt
+	}
+	return out
 }
 
 type drawLogListJSON struct {
@@ -301,15 +328,15 @@ func (s *server) listDrawLogs(c *gin.Context) {
 // ownedDrawLog finds a draw log of the caller's. A draw log of another
 // owner's campaign answers 404, exactly as an unknown one: these routes name
 // no campaign, so a 403 would tell a stranger that the draw exists.
-func (s *server) ownedDrawLog(c *gin.Context) (domain.WinnersDrawn, bool) {
+func (s *server) ownedDrawLog(c *gin.Context) (DrawLog, bool) {
 	id, err := parseUUID(c.Param("drawLogId"))
 	if err != nil {
 		s.writeError(c, invalidField("drawLogId", "Must be a UUID."))
-		return domain.WinnersDrawn{}, false
+		return DrawLog{}, false
 	}
 	if s.queries == nil || s.cmds == nil {
 		s.writeError(c, errUnavailable)
-		return domain.WinnersDrawn{}, false
+		return DrawLog{}, false
 	}
 	d, found, err := s.queries.DrawLog(c.Request.Context(), id)
 	if err == nil && found {
@@ -323,10 +350,10 @@ func (s *server) ownedDrawLog(c *gin.Context) (domain.WinnersDrawn, bool) {
 	switch {
 	case err != nil:
 		s.writeError(c, err)
-		return domain.WinnersDrawn{}, false
+		return DrawLog{}, false
 	case !found:
 		s.writeError(c, errDrawLogNotFound)
-		return domain.WinnersDrawn{}, false
+		return DrawLog{}, false
 	}
 	return d, true
 }
@@ -348,16 +375,20 @@ type verificationJSON struct {
 	Mismatches       []string         `json:"mismatches"`
 	Algorithm        string           `json:"algorithm"`
 	CandidateCount   int              `json:"candidateCount"`
-	CandidatesDigest string           `json:"candidatesDigest"`
+	CandidatesDigest string           `json:"candidatesDigest,omitempty"` // v1
+	CandidatesRoot   string           `json:"candidatesRoot,omitempty"`   // v2
 	Winners          []drawnEntryJSON `json:"winners"`
+	Alternates       []drawnEntryJSON `json:"alternates"`
 	Recomputed       recomputedJSON   `json:"recomputed"`
 }
 
 type recomputedJSON struct {
 	Algorithm        string           `json:"algorithm"`
 	CandidateCount   int              `json:"candidateCount"`
-	CandidatesDigest string           `json:"candidatesDigest"`
+	CandidatesDigest string           `json:"candidatesDigest,omitempty"`
+	CandidatesRoot   string           `json:"candidatesRoot,omitempty"`
 	Winners          []drawnEntryJSON `json:"winners"`
+	Alternates       []drawnEntryJSON `json:"alternates"`
 }
 
 func (s *server) verifyDraw(c *gin.Context) {
@@ -379,6 +410,10 @@ func (s *server) verifyDraw(c *gin.Context) {
 		return
 	}
 	d, r := v.Draw, v.Result.Recomputed
+	var root string
+	if v.Commit != nil {
+		root = v.Commit.CandidatesRoot
+	}
 	c.JSON(http.StatusOK, verificationJSON{
 		Verified:         v.Result.Verified,
 		DrawLogID:        d.DrawID,
@@ -387,12 +422,16 @@ func (s *server) verifyDraw(c *gin.Context) {
 		Algorithm:        d.Algorithm,
 		CandidateCount:   d.CandidateCount,
 		CandidatesDigest: d.CandidatesDigest,
+		CandidatesRoot:   root,
 		Winners:          drawnEntries(d.Winners),
+		Alternates:       drawnEntries(d.Alternates),
 		Recomputed: recomputedJSON{
 			Algorithm:        r.Algorithm,
 			CandidateCount:   r.CandidateCount,
 			CandidatesDigest: r.CandidatesDigest,
+			CandidatesRoot:   r.CandidatesRoot,
 			Winners:          drawnEntries(r.Winners),
+			Alternates:       drawnEntries(r.Alternates),
 		},
 	})
 }

@@ -115,31 +115,67 @@ func TestStoreVisitIs200(t *testing.T) {
 
 func TestDrawMasksWinners(t *testing.T) {
 	h := newHTTPHarness(t)
-	drawID, p1, p2 := uuid.New(), uuid.New(), uuid.New()
+	drawID, p1, p2, p3 := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	h.cmds.drawFn = func(cmd commands.DrawWinners) (commands.DrawOutcome, error) {
 		return commands.DrawOutcome{DrawID: drawID, Winners: []commands.DrawnWinner{
 			{ParticipantID: p1, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", Rank: 1},
 			{ParticipantID: p2, EntryNumber: "EFGH-6789", Name: "이영", Phone: "010-9876-4321", Rank: 2},
+		}, Alternates: []commands.DrawnWinner{
+			{ParticipantID: p3, EntryNumber: "JKLM-2345", Name: "박지성", Phone: "010-5555-6666", Rank: 1},
 		}}, nil
 	}
 	resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events/"+campaignA.String()+"/draw-winners",
-		jsonBody(`{"winnerCount":2,"visitBonus":true,"visitBonusWeight":3}`))
+		jsonBody(`{"winnerCount":2,"alternateCount":1,"visitBonus":true,"visitBonusWeight":3}`))
 	wantStatus(t, resp, 200)
 	body, _ := io.ReadAll(resp.Body)
-	for _, raw := range []string{"철수", "1234-5678", "9876", "이영"} {
+	for _, raw := range []string{"철수", "1234-5678", "9876", "이영", "지성", "5555-6666"} {
 		if strings.Contains(string(body), raw) {
 			t.Errorf("answer shows %q: %s", raw, body)
 		}
 	}
-	for _, masked := range []string{`"김**"`, `"010-****-5678"`, `"이*"`, `"010-****-4321"`, `"drawLogId":"` + drawID.String() + `"`} {
+	for _, masked := range []string{`"김**"`, `"010-****-5678"`, `"이*"`, `"010-****-4321"`, `"drawLogId":"` + drawID.String() + `"`,
+		`"alternates":[{"participantId":"` + p3.String() + `","entryNumber":"JKLM-2345","name":"박**","phone":"010-****-6666","rank":1}]`} {
 		if !strings.Contains(string(body), masked) {
 			t.Errorf("answer lacks %s: %s", masked, body)
 		}
 	}
-	want := commands.DrawWinners{EventID: campaignA, OwnerID: ownerA, WinnerCount: 2, VisitBonus: true, VisitBonusWeight: 3,
+	want := commands.DrawWinners{EventID: campaignA, OwnerID: ownerA, WinnerCount: 2, AlternateCount: 1, VisitBonus: true, VisitBonusWeight: 3,
 		Meta: commands.Meta{CorrelationID: resp.Header.Get("X-Correlation-ID"), Actor: ownerA}}
 	if diff := cmp.Diff([]any{want}, h.cmds.commandsReceived()); diff != "" {
 		t.Errorf("command (-want +got):\n%s", diff)
+	}
+}
+
+func TestDrawAlternateCountBounds(t *testing.T) {
+	tests := []struct {
+		name, body string
+		status     int
+		want       int // the command's AlternateCount when it ran
+	}{
+		{"absent_is_zero", `{"winnerCount":1}`, 200, 0},
+		{"null_is_zero", `{"winnerCount":1,"alternateCount":null}`, 200, 0},
+		{"three", `{"winnerCount":1,"alternateCount":3}`, 200, 3},
+		{"negative_is_400", `{"winnerCount":1,"alternateCount":-1}`, 400, 0},
+		{"above_the_bound_is_400", `{"winnerCount":1,"alternateCount":10000001}`, 400, 0},
+		{"a_string_is_400", `{"winnerCount":1,"alternateCount":"2"}`, 400, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHTTPHarness(t)
+			var got *commands.DrawWinners
+			h.cmds.drawFn = func(cmd commands.DrawWinners) (commands.DrawOutcome, error) {
+				got = &cmd
+				return commands.DrawOutcome{DrawID: uuid.New()}, nil
+			}
+			resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events/"+campaignA.String()+"/draw-winners", jsonBody(tt.body))
+			wantStatus(t, resp, tt.status)
+			if tt.status == 200 && (got == nil || got.AlternateCount != tt.want) {
+				t.Errorf("command = %+v, want alternateCount %d", got, tt.want)
+			}
+			if tt.status != 200 && got != nil {
+				t.Errorf("the command ran: %+v", got)
+			}
+		})
 	}
 }
 
@@ -209,11 +245,25 @@ func TestParticipantsCSVFailureBeforeFirstByteIs500JSON(t *testing.T) {
 func TestWinnersAndDrawLogs(t *testing.T) {
 	h := newHTTPHarness(t)
 	drawID, pid := uuid.New(), uuid.New()
-	h.queries.winners = []api.WinnerRow{{ParticipantID: pid, EntryNumber: "ABCD-2345", Name: "김**", Phone: "010-****-5678", Rank: 1}}
-	h.queries.drawLogs[drawID] = domain.WinnersDrawn{DrawID: drawID, EventID: campaignA, WinnerCount: 1, VisitBonus: true,
+	alt := uuid.New()
+	h.queries.winners = []api.WinnerRow{{ParticipantID: pid, EntryNumber: "ABCD-2345", Name: "김**", Phone: "010-****-5678", Rank: 1, Kind: "WINNER"},
+		{ParticipantID: alt, EntryNumber: "ABCD-2346", Name: "이*", Phone: "010-****-5679", Rank: 1, Kind: api.AlternateKind}}
+	h.queries.drawLogs[drawID] = api.DrawLog{State: "DRAWN", WinnersDrawn: domain.WinnersDrawn{DrawID: drawID, EventID: campaignA, WinnerCount: 1, VisitBonus: true,
 		VisitBonusWeight: 2, Algorithm: "chacha8-fisher-yates/v1", Seed: strings.Repeat("ab", 32), CandidateCount: 10,
 		CandidatesDigest: strings.Repeat("cd", 32), CutoffPosition: 99, DrawnAt: fixedNow, DrawnBy: ownerA,
-		Winners: []domain.Winner{{ParticipantID: pid, EntryNumber: "ABCD-2345", Rank: 1}}}
+		Winners: []domain.Winner{{ParticipantID: pid, EntryNumber: "ABCD-2345", Rank: 1}}}}
+	v2ID, committedAt := uuid.New(), fixedNow.Add(-time.Second)
+	h.queries.drawLogs[v2ID] = api.DrawLog{State: "DRAWN", AlternateCount: 1, CandidatesRoot: strings.Repeat("ef", 32),
+		Randomness: &domain.DrawRandomness{Source: domain.RandomnessLocal}, CommittedAt: &committedAt, CommittedBy: ownerA,
+		WinnersDrawn: domain.WinnersDrawn{DrawID: v2ID, EventID: campaignA, WinnerCount: 1, VisitBonusWeight: 1,
+			Algorithm: domain.DrawAlgorithmMerkleV2, Seed: strings.Repeat("ab", 32), CandidateCount: 10, CutoffPosition: 98,
+			DrawnAt: fixedNow, DrawnBy: ownerA, Winners: []domain.Winner{{ParticipantID: pid, EntryNumber: "ABCD-2345", Rank: 1}},
+			Alternates: []domain.Winner{{ParticipantID: alt, EntryNumber: "ABCD-2346", Rank: 1}}}}
+	pendingID := uuid.New()
+	h.queries.drawLogs[pendingID] = api.DrawLog{State: "COMMITTED", CandidatesRoot: strings.Repeat("ef", 32),
+		Randomness:  &domain.DrawRandomness{Source: domain.RandomnessDrand, ChainHash: strings.Repeat("01", 32), Round: 12345},
+		CommittedAt: &committedAt, CommittedBy: ownerA, WinnersDrawn: domain.WinnersDrawn{DrawID: pendingID, EventID: campaignA,
+			WinnerCount: 1, VisitBonusWeight: 1, Algorithm: domain.DrawAlgorithmMerkleV2, CandidateCount: 10, CutoffPosition: 98}}
 	h.cmds.verifyFn = func(id uuid.UUID, owner string) (commands.DrawVerification, error) {
 		switch {
 		case id != drawID:
@@ -221,7 +271,7 @@ func TestWinnersAndDrawLogs(t *testing.T) {
 		case owner != ownerA:
 			return commands.DrawVerification{}, domain.ErrNotOwner
 		}
-		d := h.queries.drawLogs[drawID]
+		d := h.queries.drawLogs[drawID].WinnersDrawn
 		return commands.DrawVerification{Draw: d, Result: domain.DrawVerification{Verified: true,
 			Recomputed: domain.DrawResult{Winners: d.Winners, Algorithm: d.Algorithm, CandidateCount: d.CandidateCount,
 				CandidatesDigest: d.CandidatesDigest}}}, nil
@@ -229,12 +279,24 @@ func TestWinnersAndDrawLogs(t *testing.T) {
 	event := "/api/v1/events/" + campaignA.String()
 
 	winners := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, event+"/winners", nil))
-	if w := winners["winners"].([]any)[0].(map[string]any); w["name"] != "김**" || w["phone"] != "010-****-5678" {
+	if w := winners["winners"].([]any)[0].(map[string]any); w["name"] != "김**" || w["phone"] != "010-****-5678" || len(winners["winners"].([]any)) != 1 {
 		t.Errorf("winners = %v", winners)
 	}
+	if a := winners["alternates"].([]any); len(a) != 1 || a[0].(map[string]any)["entryNumber"] != "ABCD-2346" {
+		t.Errorf("alternates = %v", winners["alternates"])
+	}
 	logs := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, event+"/draw-logs", nil))
-	if n := len(logs["drawLogs"].([]any)); n != 1 {
+	if n := len(logs["drawLogs"].([]any)); n != 3 {
 		t.Errorf("draw logs = %v", logs)
+	}
+	v2 := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+v2ID.String(), nil))
+	if v2["candidatesRoot"] != strings.Repeat("ef", 32) || v2["state"] != "DRAWN" || v2["alternateCount"] != 1.0 ||
+		len(v2["alternates"].([]any)) != 1 || v2["randomness"].(map[string]any)["source"] != "local" || v2["candidatesDigest"] != nil {
+		t.Errorf("v2 draw log = %v", v2)
+	}
+	pending := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+pendingID.String(), nil))
+	if pending["state"] != "COMMITTED" || pending["seed"] != nil || pending["drawnAt"] != nil || pending["randomness"].(map[string]any)["round"] != 12345.0 {
+		t.Errorf("pending draw log = %v", pending)
 	}
 	one := decode[map[string]any](t, h.asOwner(ownerA, http.MethodGet, "/api/v1/draw-logs/"+drawID.String(), nil))
 	if one["seed"] != strings.Repeat("ab", 32) || one["drawLogId"] != drawID.String() || one["cutoffPosition"] != 99.0 {

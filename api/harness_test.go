@@ -16,7 +16,6 @@ import (
 
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/api/apitest"
-	"github.com/shopevents/participation/domain"
 )
 
 var (
@@ -69,7 +68,7 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 		t:       t,
 		spec:    cachedSpec(t),
 		cmds:    &fakeCommands{owners: map[uuid.UUID]string{campaignA: ownerA}},
-		queries: &fakeQueries{drawLogs: map[uuid.UUID]domain.WinnersDrawn{}, changes: make(chan struct{}, 1)},
+		queries: &fakeQueries{drawLogs: map[uuid.UUID]api.DrawLog{}, changes: make(chan struct{}, 1)},
 		logs:    &syncBuffer{},
 	}
 	var queries api.Queries = h.queries

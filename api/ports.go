@@ -75,12 +75,13 @@ type Queries interface {
 	// stable order, in constant memory; it stops at fn's first error and
 	// returns it.
 	EachParticipant(ctx context.Context, eventID uuid.UUID, fn func(ParticipantRow) error) error
-	// Winners returns the campaign's winners by rank; none before the draw.
+	// Winners returns the campaign's winners by rank, then its alternates
+	// by rank; none before the draw.
 	Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error)
 	// DrawLogs returns the campaign's draw logs (at most one: a draw is final).
-	DrawLogs(ctx context.Context, eventID uuid.UUID) ([]domain.WinnersDrawn, error)
+	DrawLogs(ctx context.Context, eventID uuid.UUID) ([]DrawLog, error)
 	// DrawLog returns one draw log; found is false when there is none.
-	DrawLog(ctx context.Context, drawLogID uuid.UUID) (log domain.WinnersDrawn, found bool, err error)
+	DrawLog(ctx context.Context, drawLogID uuid.UUID) (log DrawLog, found bool, err error)
 	// Analytics returns the campaign's current figures (zero when none).
 	Analytics(ctx context.Context, eventID uuid.UUID) (Analytics, error)
 	// SubscribeAnalytics signals changes to the campaign's figures. The
@@ -95,6 +96,9 @@ type Campaigns interface {
 	Campaigns(ctx context.Context, ownerID string, f CampaignFilter) (CampaignPage, error)
 }
 
+// AlternateKind marks an alternate among the winners read model's rows.
+const AlternateKind = projections.AlternateKind
+
 // The read side's types are the projections' own. Names and phones in the
 // rows are already masked: the read models never hold the raw values.
 type (
@@ -102,6 +106,7 @@ type (
 	ParticipantPage   = projections.ParticipantPage
 	ParticipantRow    = projections.ParticipantRow
 	WinnerRow         = projections.WinnerRow
+	DrawLog           = projections.DrawLog
 	Analytics         = projections.Analytics
 	HourCount         = projections.HourCount
 	CampaignFilter    = projections.CampaignFilter

@@ -28,14 +28,18 @@ type DrawVerification struct {
 // up to its cut-off, its seed and options. ownerID must own the campaign.
 func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (DrawVerification, error) {
 	commit, drawn, err := h.loadDraw(ctx, drawID)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrDrawPending) {
 		return DrawVerification{}, err
 	}
-	campaign, err := h.loadCampaign(ctx, drawn.EventID)
-	if err != nil {
-		return DrawVerification{}, err
+	// the owner first: a stranger learns nothing of a pending draw either
+	campaign, cerr := h.loadCampaign(ctx, drawn.EventID)
+	if cerr != nil {
+		return DrawVerification{}, cerr
 	}
-	if err := campaign.CheckOwner(ownerID); err != nil {
+	if cerr := campaign.CheckOwner(ownerID); cerr != nil {
+		return DrawVerification{}, cerr
+	}
+	if err != nil {
 		return DrawVerification{}, err
 	}
 	return h.verify(ctx, commit, drawn)
@@ -80,7 +84,8 @@ func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, dra
 }
 
 // loadDraw reads a draw's events: a v2 draw's commit and result, or a v1
-// draw's result alone (commit nil). A commit without a result is pending.
+// draw's result alone (commit nil). A commit without a result is
+// ErrDrawPending, with the result's campaign filled in.
 func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.DrawCommitted, domain.WinnersDrawn, error) {
 	stream, err := h.store.StreamByKey(ctx, drawKey(drawID))
 	if err != nil {
@@ -111,7 +116,7 @@ func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.Draw
 		}
 	}
 	if commit != nil {
-		return nil, domain.WinnersDrawn{}, ErrDrawPending
+		return commit, domain.WinnersDrawn{DrawID: drawID, EventID: commit.EventID}, ErrDrawPending
 	}
 	return nil, domain.WinnersDrawn{}, ErrDrawNotFound
 }

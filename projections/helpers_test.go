@@ -130,6 +130,35 @@ func (e env) drawWinners(t *testing.T, c *campaignData, indexes ...int) {
 	c.draw = &d
 }
 
+// drawV2 records a v2 draw: its commit and, unless pending, its result won
+// by the participants at winners and alternates, in rank order.
+func (e env) drawV2(t *testing.T, c *campaignData, pending bool, winners, alternates []int) (domain.DrawCommitted, *domain.WinnersDrawn) {
+	t.Helper()
+	commit := domain.DrawCommitted{DrawID: uuid.New(), EventID: c.id, Algorithm: domain.DrawAlgorithmMerkleV2,
+		WinnerCount: len(winners), AlternateCount: len(alternates), VisitBonusWeight: 1, CutoffPosition: 4321,
+		CandidateCount: len(c.regs), CandidatesRoot: strings.Repeat("9f", 32),
+		Randomness:  domain.DrawRandomness{Source: domain.RandomnessDrand, ChainHash: strings.Repeat("52", 32), Round: 777},
+		CommittedAt: time.Date(2025, 3, 10, 8, 59, 0, 0, time.UTC), CommittedBy: "owner-1"}
+	e.append(t, c.id, commit)
+	if pending {
+		return commit, nil
+	}
+	picks := func(idx []int) []domain.Winner {
+		var out []domain.Winner
+		for rank, i := range idx {
+			out = append(out, domain.Winner{ParticipantID: c.regs[i].ParticipantID, EntryNumber: c.regs[i].EntryNumber, Rank: rank + 1})
+		}
+		return out
+	}
+	d := domain.WinnersDrawn{DrawID: commit.DrawID, EventID: c.id, WinnerCount: len(winners), VisitBonusWeight: 1,
+		Algorithm: commit.Algorithm, Seed: strings.Repeat("ab", 32), Beacon: &domain.DrawBeacon{Round: 777, Signature: "aa", Randomness: "bb"},
+		CandidateCount: len(c.regs), CutoffPosition: 4321, Winners: picks(winners), Alternates: picks(alternates),
+		DrawnAt: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC), DrawnBy: "owner-1"}
+	e.append(t, c.id, d)
+	c.draw = &d
+	return commit, &d
+}
+
 func (e env) allEvents(t *testing.T) []eventstore.RecordedEvent {
 	t.Helper()
 	var out []eventstore.RecordedEvent

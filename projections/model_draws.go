@@ -2,8 +2,8 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -11,8 +11,9 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// winners is the winners read model: per campaign, each winner by rank
-// with the masked name and phone of the registration.
+// winners is the winners read model: per campaign, each winner by rank,
+// then the alternates by rank, with the masked name and phone of the
+// registration.
 type winners struct {
 	publicize Publicize                                  // nil: the store holds registrations in clear
 	regs      map[uuid.UUID]domain.ParticipantRegistered // the batch's winners, from the event store
@@ -22,9 +23,17 @@ type winners struct {
 
 type winnerRow struct {
 	eventID, drawID, participantID uuid.UUID
-	rank                           int32
+	kind                           string // WinnerKind or AlternateKind
+	rank                           int32  // within its kind
 	entryNumber, name, phone       string
 }
+
+// The winners read model's kinds: a v2 draw's alternates (예비 당첨자) are
+// ranked after the winners, from 1, in the same table.
+const (
+	WinnerKind    = "WINNER"
+	AlternateKind = "ALTERNATE"
+)
 
 func (*winners) name() string { return WinnersProjection }
 func (*winners) handles(t string) bool {
@@ -38,7 +47,7 @@ func (m *winners) load(ctx context.Context, db querier, batch []Event) error {
 	var streams []string
 	for _, e := range batch {
 		if d, ok := e.Data.(domain.WinnersDrawn); ok {
-			for _, w := range d.Winners {
+			for _, w := range slices.Concat(d.Winners, d.Alternates) {
 				streams = append(streams, domain.ParticipantStream(w.ParticipantID))
 			}
 		}
@@ -97,14 +106,18 @@ func (m *winners) fold(e Event) error {
 	if !ok {
 		return fmt.Errorf("unexpected %T", e.Data)
 	}
-	for _, w := range d.Winners {
-		r := winnerRow{eventID: d.EventID, drawID: d.DrawID, participantID: w.ParticipantID, rank: int32(w.Rank),
-			entryNumber: w.EntryNumber}
-		if reg, ok := m.regs[w.ParticipantID]; ok {
-			r.name, r.phone = maskedContact(reg)
+	add := func(kind string, ws []domain.Winner) {
+		for _, w := range ws {
+			r := winnerRow{eventID: d.EventID, drawID: d.DrawID, participantID: w.ParticipantID, kind: kind, rank: int32(w.Rank),
+				entryNumber: w.EntryNumber}
+			if reg, ok := m.regs[w.ParticipantID]; ok {
+				r.name, r.phone = maskedContact(reg)
+			}
+			m.rows = append(m.rows, r)
 		}
-		m.rows = append(m.rows, r)
 	}
+	add(WinnerKind, d.Winners)
+	add(AlternateKind, d.Alternates)
 	return nil
 }
 
@@ -134,78 +147,16 @@ func (m *winners) insert(ctx context.Context, w *writer) error {
 	n := len(m.rows)
 	events, draws, ids := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
 	ranks := make([]int32, n)
-	numbers, names, phones := make([]string, n), make([]string, n), make([]string, n)
+	numbers, names, phones, kinds := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, r := range m.rows {
 		events[i], draws[i], ids[i], ranks[i] = r.eventID, r.drawID, r.participantID, r.rank
-		numbers[i], names[i], phones[i] = r.entryNumber, r.name, r.phone
+		numbers[i], names[i], phones[i], kinds[i] = r.entryNumber, r.name, r.phone, r.kind
 	}
-	if err := w.exec(ctx, `INSERT INTO `+w.table("winners")+` (event_id, rank, participant_id, entry_number, name_masked, phone_masked, draw_id)
-		SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[])
-		ON CONFLICT (event_id, rank) DO NOTHING`, events, ranks, ids, numbers, names, phones, draws); err != nil {
+	if err := w.exec(ctx, `INSERT INTO `+w.table("winners")+` (event_id, rank, participant_id, entry_number, name_masked, phone_masked, draw_id, kind)
+		SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[])
+		ON CONFLICT (event_id, kind, rank) DO NOTHING`, events, ranks, ids, numbers, names, phones, draws, kinds); err != nil {
 		return fmt.Errorf("winners: %w", err)
 	}
 	m.rows = m.rows[:0]
-	return nil
-}
-
-// Draw methods as the draw log names them.
-const (
-	DrawMethodRandom         = "RANDOM"
-	DrawMethodWeightedRandom = "WEIGHTED_RANDOM" // the visit bonus was applied
-)
-
-// drawLog is the draw log read model: one row per draw.
-type drawLog struct {
-	draws []drawLogRow
-}
-
-type drawLogRow struct {
-	d        domain.WinnersDrawn
-	method   string
-	winners  []byte
-	position int64
-}
-
-func (*drawLog) name() string                                 { return DrawLogProjection }
-func (*drawLog) handles(t string) bool                        { return t == domain.TypeWinnersDrawn }
-func (*drawLog) load(context.Context, querier, []Event) error { return nil }
-
-func (m *drawLog) fold(e Event) error {
-	d, ok := e.Data.(domain.WinnersDrawn)
-	if !ok {
-		return fmt.Errorf("unexpected %T", e.Data)
-	}
-	method := DrawMethodRandom
-	if d.VisitBonus {
-		method = DrawMethodWeightedRandom
-	}
-	ws := d.Winners
-	if ws == nil {
-		ws = []domain.Winner{}
-	}
-	js, err := json.Marshal(ws)
-	if err != nil {
-		return err
-	}
-	m.draws = append(m.draws, drawLogRow{d: d, method: method, winners: js, position: e.Position})
-	return nil
-}
-
-func (m *drawLog) flush(ctx context.Context, w *writer, final bool) error {
-	if !final {
-		return nil
-	}
-	for _, r := range m.draws {
-		d := r.d
-		if err := w.exec(ctx, `INSERT INTO `+w.table("draw_log")+` (draw_id, event_id, method, winner_count, algorithm, visit_bonus,
-			visit_bonus_weight, seed, candidate_count, candidates_digest, cutoff_position, drawn_at, drawn_by, winners, position)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-			ON CONFLICT (draw_id) DO NOTHING`, d.DrawID, d.EventID, r.method, d.WinnerCount, d.Algorithm, d.VisitBonus,
-			d.VisitBonusWeight, d.Seed, d.CandidateCount, d.CandidatesDigest, d.CutoffPosition, d.DrawnAt, d.DrawnBy,
-			r.winners, r.position); err != nil {
-			return fmt.Errorf("draw log: %w", err)
-		}
-	}
-	m.draws = m.draws[:0]
 	return nil
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/shopevents/participation/domain"
 )
 
 // Queries answers from the read models. It is safe for concurrent use;
@@ -224,17 +221,18 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 	}
 }
 
-// Winners returns the campaign's winners by rank; none before the draw.
+// Winners returns the campaign's winners by rank, then its alternates by
+// rank; none before the draw.
 func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error) {
-	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, rank
-		FROM winners WHERE event_id = $1 ORDER BY rank`, eventID)
+	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, rank, kind
+		FROM winners WHERE event_id = $1 ORDER BY kind <> '`+WinnerKind+`', rank`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("winners: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WinnerRow, error) {
 		var w WinnerRow
 		var rank int32
-		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &rank)
+		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &rank, &w.Kind)
 		w.Rank = int(rank)
 		return w, err
 	})
@@ -242,56 +240,6 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 		return nil, fmt.Errorf("winners: %w", err)
 	}
 	return out, nil
-}
-
-const sqlDrawLog = `SELECT draw_id, event_id, winner_count, visit_bonus, visit_bonus_weight, algorithm, seed,
-	candidate_count, candidates_digest, cutoff_position, winners, drawn_at, drawn_by FROM draw_log`
-
-// DrawLogs returns the campaign's draw logs (at most one: a draw is final).
-func (q *Queries) DrawLogs(ctx context.Context, eventID uuid.UUID) ([]domain.WinnersDrawn, error) {
-	rows, err := q.pool.Query(ctx, sqlDrawLog+` WHERE event_id = $1 ORDER BY drawn_at, draw_id`, eventID)
-	if err != nil {
-		return nil, fmt.Errorf("draw logs: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanDrawLog)
-	if err != nil {
-		return nil, fmt.Errorf("draw logs: %w", err)
-	}
-	return out, nil
-}
-
-// DrawLog returns one draw log; found is false when there is none.
-func (q *Queries) DrawLog(ctx context.Context, drawLogID uuid.UUID) (domain.WinnersDrawn, bool, error) {
-	rows, err := q.pool.Query(ctx, sqlDrawLog+` WHERE draw_id = $1`, drawLogID)
-	if err != nil {
-		return domain.WinnersDrawn{}, false, fmt.Errorf("draw log: %w", err)
-	}
-	d, err := pgx.CollectExactlyOneRow(rows, scanDrawLog)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return domain.WinnersDrawn{}, false, nil
-	}
-	if err != nil {
-		return domain.WinnersDrawn{}, false, fmt.Errorf("draw log: %w", err)
-	}
-	return d, true, nil
-}
-
-func scanDrawLog(row pgx.CollectableRow) (domain.WinnersDrawn, error) {
-	var (
-		d                   domain.WinnersDrawn
-		winnerCount, weight int32
-		candidates          int64
-		winners             []byte
-	)
-	if err := row.Scan(&d.DrawID, &d.EventID, &winnerCount, &d.VisitBonus, &weight, &d.Algorithm, &d.Seed,
-		&candidates, &d.CandidatesDigest, &d.CutoffPosition, &winners, &d.DrawnAt, &d.DrawnBy); err != nil {
-		return d, err
-	}
-	d.WinnerCount, d.VisitBonusWeight, d.CandidateCount = int(winnerCount), int(weight), int(candidates)
-	if err := json.Unmarshal(winners, &d.Winners); err != nil {
-		return d, fmt.Errorf("winners of draw %s: %w", d.DrawID, err)
-	}
-	return d, nil
 }
 
 // One statement, so totals, channels and hours come from one snapshot.

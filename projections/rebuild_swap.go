@@ -172,7 +172,7 @@ var verifyTables = map[string]struct {
 }{
 	"participants":       {[]string{"participant_id"}, "event_id"},
 	"participant_counts": {[]string{"event_id", "entry_path"}, "event_id"},
-	"winners":            {[]string{"event_id", "rank"}, "event_id"},
+	"winners":            {[]string{"event_id", "kind", "rank"}, "event_id"},
 	"draw_log":           {[]string{"draw_id"}, "event_id"},
 	"analytics":          {[]string{"event_id"}, "event_id"},
 	"analytics_channels": {[]string{"event_id", "entry_path"}, "event_id"},

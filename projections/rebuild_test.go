@@ -52,7 +52,8 @@ func applyLive(t *testing.T, projectors []*projections.Projector, events []event
 	}
 }
 
-// seedOddities writes three campaigns with visits and draws, and events
+// seedOddities writes five campaigns with visits and draws (v1, v2 and a
+// v2 pending its randomness), and events
 // the live projectors take in their stride: poison, an unknown type, a
 // duplicate registration, a visit of no one, a registration whose JSON
 // needs the slow decoder, a winner who never registered, a winner twice.
@@ -82,7 +83,13 @@ func seedOddities(t *testing.T, e env) []*campaignData {
 	e.append(t, b.id, d)
 	b.draw = &d
 	e.visit(t, a, a.regs[1]) // after the draw
-	return []*campaignData{a, b, c}
+	// v2: a draw with alternates (one of them erased), and one pending its randomness
+	v2 := e.seedCampaign(t, 12, seedStart, 2)
+	e.drawV2(t, v2, false, []int{3, 8}, []int{1, 10, 5})
+	e.append(t, v2.id, domain.ParticipantErased{ParticipantID: v2.regs[10].ParticipantID, EventID: v2.id, Reason: domain.ErasedOnRequest, ErasedAt: seedStart, ErasedBy: "customer"})
+	pending := e.seedCampaign(t, 4, seedStart, 0)
+	e.drawV2(t, pending, true, []int{0}, nil)
+	return []*campaignData{a, b, c, v2, pending}
 }
 
 type pageAnswer struct {

@@ -43,7 +43,8 @@ type WinnerRow struct {
 	EntryNumber   string
 	Name          string // masked
 	Phone         string // masked
-	Rank          int
+	Rank          int    // within its kind
+	Kind          string // WinnerKind or AlternateKind
 }
 
 // Analytics is a campaign's channel figures.
