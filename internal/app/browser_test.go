@@ -197,13 +197,19 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 		t.Error("the draw button went away after 취소")
 	}
 
-	// Confirmed: winners shown, the button gone for good.
+	// Confirmed, with one alternate (예비 당첨자): winners, then the
+	// alternate, shown; the button gone for good.
 	run(t, owner, "draw",
+		chromedp.SetValue(chromedp.CSS("#alternate-count"), "1"),
 		chromedp.Click(chromedp.CSS("#draw-open")),
 		chromedp.WaitVisible(chromedp.CSS("#draw-confirm")),
 		chromedp.Click(chromedp.CSS("#draw-confirm")))
 	waitText(t, owner, "#draw-notice", "추첨이 완료되었습니다")
 	waitJS(t, owner, "3 winners", `document.querySelectorAll("#winner-table tbody tr").length === 3`)
+	waitText(t, owner, "#alternate-table tbody tr:first-child", "예비 1번")
+	if n := eval[int](t, owner, `document.querySelectorAll("#alternate-table tbody tr").length`); n != 1 {
+		t.Errorf("%d alternates shown, want 1", n)
+	}
 	if eval[bool](t, owner, `!!document.querySelector("#draw-open")`) {
 		t.Error("the draw button is still there after the draw")
 	}
@@ -234,12 +240,15 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	// 추첨 로그 and 검증, also after a reload (no draw button then either).
 	run(t, owner, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#participant-rows")))
 	waitJS(t, owner, "winners after reload", `document.querySelectorAll("#winner-table tbody tr").length === 3`)
+	waitJS(t, owner, "the alternate after reload (the winners read model)", `document.querySelectorAll("#alternate-table tbody tr").length === 1`)
 	if eval[bool](t, owner, `!!document.querySelector("#draw-open")`) {
 		t.Error("a reload brought the draw button back")
 	}
 	run(t, owner, "verify", chromedp.WaitVisible(chromedp.CSS("#verify-draw")), chromedp.Click(chromedp.CSS("#verify-draw")))
 	waitText(t, owner, "#verify-result", "일치합니다")
 	waitText(t, owner, "#draw-log-list", "시드")
+	waitText(t, owner, "#draw-log-list", "후보 머클 루트")
+	waitText(t, owner, "#draw-log-list", "chacha8-weighted-merkle-v2")
 
 	// The winners' contact reveal: the one place a raw name and phone show,
 	// and each reveal is in the audit list.

@@ -18,6 +18,8 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   function drawForm() {
     const count = h("input", { type: "number", id: "winner-count", min: 1, step: 1, value: 1, required: true, inputmode: "numeric", "aria-describedby": "winner-count-error" });
     const countErr = h("p", { class: "field-error", id: "winner-count-error" });
+    const alternates = h("input", { type: "number", id: "alternate-count", min: 0, step: 1, value: 0, inputmode: "numeric", "aria-describedby": "alternate-count-error" });
+    const alternatesErr = h("p", { class: "field-error", id: "alternate-count-error" });
     const bonus = h("input", { type: "checkbox", id: "visit-bonus" });
     const dialogText = h("p", { id: "draw-dialog-detail" });
     const dialog = h("dialog", { id: "draw-dialog", "aria-labelledby": "draw-dialog-title", "aria-describedby": "draw-dialog-detail" },
@@ -28,7 +30,10 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
           h("button", { type: "submit", value: "confirm", id: "draw-confirm" }, "추첨하기"))));
     const open = h("button", { type: "submit", id: "draw-open" }, "추첨하기");
     const form = h("form", { id: "draw-form", novalidate: true },
-      h("div", { class: "field" }, h("label", { for: "winner-count" }, "당첨자 수"), count, countErr),
+      h("div", { class: "row" },
+        h("div", { class: "field" }, h("label", { for: "winner-count" }, "당첨자 수"), count, countErr),
+        h("div", { class: "field" }, h("label", { for: "alternate-count" }, "예비 당첨자 수"), alternates, alternatesErr)),
+      h("p", { class: "muted" }, "예비 당첨자는 같은 추첨에서 당첨자 다음 순서로 정해지며, 당첨자가 경품을 받지 못하면 순서대로 대신합니다."),
       h("div", { class: "field" }, h("label", { class: "check", for: "visit-bonus" }, bonus, "매장 방문 고객 가산 (당첨 확률 2배)")),
       h("p", { class: "muted" }, "추첨은 한 번만 할 수 있고 되돌릴 수 없습니다. 추첨하면 참여 접수가 마감됩니다."),
       open, dialog);
@@ -37,8 +42,12 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       const n = Number(count.value);
       countErr.textContent = Number.isInteger(n) && n >= 1 ? "" : "당첨자 수는 1 이상의 정수로 입력해주세요.";
       count.setAttribute("aria-invalid", countErr.textContent ? "true" : "false");
+      const a = alternates.value === "" ? 0 : Number(alternates.value);
+      alternatesErr.textContent = Number.isInteger(a) && a >= 0 ? "" : "예비 당첨자 수는 0 이상의 정수로 입력해주세요.";
+      alternates.setAttribute("aria-invalid", alternatesErr.textContent ? "true" : "false");
       if (countErr.textContent) { count.focus(); return; }
-      dialogText.textContent = `당첨자 ${n}명, 매장 방문 가산 ${bonus.checked ? "적용" : "미적용"}. 추첨은 한 번만 할 수 있습니다.`;
+      if (alternatesErr.textContent) { alternates.focus(); return; }
+      dialogText.textContent = `당첨자 ${n}명, 예비 당첨자 ${a}명, 매장 방문 가산 ${bonus.checked ? "적용" : "미적용"}. 추첨은 한 번만 할 수 있습니다.`;
       dialog.returnValue = "";
       dialog.showModal();
       dialog.querySelector("#draw-cancel").focus();
@@ -47,7 +56,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       if (dialog.returnValue !== "confirm") { open.focus(); return; }
       busy(open, say, async () => {
         say("", "");
-        const body = { winnerCount: Number(count.value), visitBonus: bonus.checked };
+        const body = { winnerCount: Number(count.value), alternateCount: alternates.value === "" ? 0 : Number(alternates.value), visitBonus: bonus.checked };
         const res = await ctx.api(base + "/draw-winners", {
           method: "POST", signal: ctx.signal, body, headers: { "Idempotency-Key": key.for(body) },
         });
@@ -55,7 +64,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
         if (res.status === 200) {
           formBox.replaceChildren();
           say("ok", "추첨이 완료되었습니다");
-          showWinners(res.data.winners);
+          showWinners(res.data.winners, res.data.alternates);
           quietly(loadLogs());
           return;
         }
@@ -64,6 +73,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
         if (code === "IDEMPOTENCY_KEY_IN_USE") { say("warn", "추첨을 처리하고 있습니다. 잠시 후 다시 눌러주세요."); return; }
         const r = fieldReasons(res.data);
         if (r.winnerCount) countErr.textContent = r.winnerCount;
+        if (r.alternateCount) alternatesErr.textContent = r.alternateCount;
         say("err", (res.data && res.data.message) || "추첨하지 못했습니다.");
       });
     });
@@ -71,7 +81,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   }
 
   let reveals = null; // the audit list, once the contact routes answer
-  function showWinners(winners) {
+  function showWinners(winners, alternates = []) {
     const rows = winners.map((w) => {
       const name = h("td", {}, w.name || ""), phone = h("td", {}, w.phone || "");
       const reveal = h("button", { type: "button", class: "secondary small", "aria-label": `${w.entryNumber} 연락처 보기` }, "연락처 보기");
@@ -95,8 +105,19 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
         h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows))),
       h("p", { class: "muted" }, "연락처 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
+      alternatesTable(alternates),
       reveals);
     quietly(loadReveals());
+  }
+
+  // The alternates in order: the first takes a winner's place first.
+  function alternatesTable(alternates) {
+    if (!alternates || !alternates.length) return h("div", { id: "alternates" });
+    return h("div", { id: "alternates" }, h("h3", {}, `예비 당첨자 ${alternates.length}명`),
+      h("div", { class: "table-wrap" }, h("table", { id: "alternate-table" },
+        h("thead", {}, h("tr", {}, ["예비 순위", "응모번호", "이름", "휴대폰 번호"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, alternates.map((a) => h("tr", { "data-entry": a.entryNumber },
+          h("td", {}, `예비 ${a.rank}번`), h("td", {}, a.entryNumber), h("td", {}, a.name || ""), h("td", {}, a.phone || "")))))));
   }
 
   async function loadReveals() {
@@ -115,7 +136,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       formBox.replaceChildren();
       // Shown already (from the draw's answer or before): keep the table, and
       // any contact revealed in it.
-      if (winnersBox.dataset.count !== String(res.data.winners.length)) showWinners(res.data.winners);
+      if (winnersBox.dataset.count !== String(res.data.winners.length)) showWinners(res.data.winners, res.data.alternates);
       return true;
     }
     return false;
@@ -148,11 +169,19 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
         ? `검증 결과: 일치합니다. 이벤트 저장소에서 다시 계산한 당첨자 ${v.recomputed.winners.length}명이 기록과 같습니다.`
         : `검증 결과: 일치하지 않습니다 (${(v.mismatches || []).join(", ")}).`;
     }));
+    const pending = l.state === "COMMITTED";
+    const rnd = l.randomness;
     const kv = [
-      ["추첨 시각", formatDate(l.drawnAt)], ["당첨자 수", String(l.winnerCount)], ["후보 수", String(l.candidateCount)],
+      ["상태", pending ? `공개 난수 대기 중${rnd && rnd.round ? ` (라운드 ${rnd.round})` : ""}` : "추첨 완료"],
+      ["추첨 시각", l.drawnAt ? formatDate(l.drawnAt) : "-"], ["당첨자 수", String(l.winnerCount)],
+      ["예비 당첨자 수", String(l.alternateCount || 0)], ["후보 수", String(l.candidateCount)],
       ["매장 방문 가산", l.visitBonus ? `적용 (×${l.visitBonusWeight})` : "미적용"], ["알고리즘", l.algorithm],
-      ["시드", l.seed], ["후보 다이제스트", l.candidatesDigest], ["컷오프 위치", String(l.cutoffPosition)], ["추첨 로그 ID", l.drawLogId],
+      ...(rnd ? [["난수", rnd.source === "drand" ? `drand 라운드 ${rnd.round || ""}` : "서버 난수 (local)"]] : []),
+      ["시드", l.seed || "-"],
+      l.candidatesRoot ? ["후보 머클 루트", l.candidatesRoot] : ["후보 다이제스트", l.candidatesDigest || ""],
+      ["컷오프 위치", String(l.cutoffPosition)], ["추첨 로그 ID", l.drawLogId],
     ];
+    if (pending) verify.disabled = true;
     return h("div", { class: "draw-log" }, h("dl", { class: "kv" }, kv.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])), h("p", {}, verify), result);
   }
 
