@@ -112,8 +112,8 @@ func TestConcurrentDraws(t *testing.T) {
 	if got, want := a.eventsOfType("WinnersDrawn", eventID), int64(1); got != want {
 		t.Errorf("WinnersDrawn events stored = %d, want %d", got, want)
 	}
-	if got, want := a.eventCount(), int64(1+5+1); got != want {
-		t.Errorf("events stored = %d, want %d (the campaign, 5 registrations, one draw)", got, want)
+	if got, want := a.eventCount(), int64(1+5+2); got != want {
+		t.Errorf("events stored = %d, want %d (the campaign, 5 registrations, one draw's commit and result)", got, want)
 	}
 	if got, want := a.winnersDrawn(eventID).DrawID, drawn[0].DrawLogID; got != want {
 		t.Errorf("stored drawId = %s, want the answered %s", got, want)

@@ -351,6 +351,8 @@ type drawLogView struct {
 	Seed             string           `json:"seed"`
 	CandidateCount   int              `json:"candidateCount"`
 	CandidatesDigest string           `json:"candidatesDigest"`
+	CandidatesRoot   string           `json:"candidatesRoot"`
+	State            string           `json:"state"`
 	CutoffPosition   int64            `json:"cutoffPosition"`
 	Winners          []drawnEntryJSON `json:"winners"`
 	DrawnAt          time.Time        `json:"drawnAt"`

@@ -251,9 +251,10 @@ func TestReadSideShowsEveryRegistrationMasked(t *testing.T) {
 		t.Errorf("draw log = %+v; want drawLogId %s, eventId %s, winnerCount %d, visitBonus with weight 2, candidateCount %d, cutoffPosition %d, drawnBy %s",
 			d, drawn.DrawLogID, eventID, winnerCount, n, stored.CutoffPosition, ownerA)
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(d.Seed) || d.CandidatesDigest == "" || d.Algorithm == "" || d.DrawnAt.IsZero() {
-		t.Errorf("draw log seed %q (want 32 bytes in hex), candidatesDigest %q, algorithm %q, drawnAt %s: want them all",
-			d.Seed, d.CandidatesDigest, d.Algorithm, d.DrawnAt)
+	hex64 := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	if !hex64.MatchString(d.Seed) || !hex64.MatchString(d.CandidatesRoot) || d.Algorithm != "chacha8-weighted-merkle-v2" || d.State != "DRAWN" || d.DrawnAt.IsZero() {
+		t.Errorf("draw log seed %q (want 32 bytes in hex), candidatesRoot %q (likewise), algorithm %q, state %q, drawnAt %s: want them all",
+			d.Seed, d.CandidatesRoot, d.Algorithm, d.State, d.DrawnAt)
 	}
 	if diff := gocmp.Diff(wantDrawn, d.Winners); diff != "" {
 		t.Errorf("draw log winners (-want +got):\n%s", diff)
@@ -329,6 +330,7 @@ func TestTopicCarriesEveryEventOnceMasked(t *testing.T) {
 			"CampaignOpened":        "corr-open",
 			"ParticipantRegistered": fmt.Sprintf("corr-reg-%d", index[data.ParticipantID]),
 			"StoreVisitRecorded":    fmt.Sprintf("corr-visit-%d", index[data.ParticipantID]),
+			"DrawCommitted":         "corr-draw",
 			"WinnersDrawn":          "corr-draw",
 		}[e.Type]
 		for _, h := range []struct{ key, want string }{
