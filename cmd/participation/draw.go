@@ -40,7 +40,7 @@ func newDrawCommand(cfg *app.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, _ := json.MarshalIndent(map[string]any{
+			report := map[string]any{
 				"verified":       v.Result.Verified,
 				"mismatches":     v.Result.Mismatches,
 				"drawLogId":      v.Draw.DrawID,
@@ -48,7 +48,15 @@ func newDrawCommand(cfg *app.Config) *cobra.Command {
 				"algorithm":      v.Draw.Algorithm,
 				"candidateCount": v.Draw.CandidateCount,
 				"cutoffPosition": v.Draw.CutoffPosition,
-			}, "", "  ")
+			}
+			if v.Commit != nil { // v2: the committed root, and the alternates checked with the winners
+				report["candidatesRoot"] = v.Commit.CandidatesRoot
+				report["alternateCount"] = v.Commit.AlternateCount
+				report["randomness"] = v.Commit.Randomness
+			} else {
+				report["candidatesDigest"] = v.Draw.CandidatesDigest
+			}
+			out, _ := json.MarshalIndent(report, "", "  ")
 			fmt.Fprintln(cmd.OutOrStdout(), string(out))
 			if !v.Result.Verified {
 				return fmt.Errorf("draw %s does not verify", drawID)
