@@ -45,3 +45,27 @@ func BenchmarkDraw(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDrawV2 is a v2 draw's work over a million candidates: the leaves
+// sorted and hashed into the Merkle root (CommitDraw), then the order.
+func BenchmarkDrawV2(b *testing.B) {
+	cands := randomCandidates(b, 1_000_000, 3, 1)
+	drawID := uuid.MustParse("d0000000-0000-4000-8000-000000000009")
+	for _, k := range []int{100, 1_000_000} {
+		b.Run(fmt.Sprintf("candidates=1000000/picks=%d", k), func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				set := domain.NewCandidateSet(len(cands))
+				for _, c := range cands {
+					set.Add(c.ParticipantID, []byte(c.EntryNumber), c.Visited)
+				}
+				leaves, err := domain.LeavesOf(set, drawID, 2)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := domain.DrawOrder(leaves.Weights, [32]byte{byte(i)}, k/2, k/2); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,7 +56,9 @@ func LeavesOf(set *CandidateSet, drawID uuid.UUID, visitBonusWeight int) (DrawLe
 	}
 	weights := make([]uint32, len(sorted.rows))
 	tree := NewMerkleTree()
-	buf, entryBuf := make([]byte, 0, 128), make([]byte, 0, 64)
+	// every leaf starts "{drawId}|": written once
+	prefix := append(appendUUID(make([]byte, 0, 128), drawID), '|')
+	buf, entryBuf := slices.Clone(prefix), make([]byte, 0, 64)
 	for j, r := range sorted.rows {
 		weights[j] = 1
 		if r.visited {
@@ -65,7 +68,8 @@ func LeavesOf(set *CandidateSet, drawID uuid.UUID, visitBonusWeight int) (DrawLe
 		if !plainEntryNumber(entry) || slices.Contains(entry, '|') {
 			return DrawLeaves{}, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
 		}
-		buf = AppendDrawLeaf(buf[:0], drawID, entry, weights[j])
+		buf = append(append(buf[:len(prefix)], entry...), '|')
+		buf = strconv.AppendUint(buf, uint64(weights[j]), 10)
 		tree.AppendLeaf(buf)
 	}
 	return DrawLeaves{sorted: sorted, Weights: weights, Root: tree.RootHex()}, nil

@@ -54,6 +54,21 @@ func TestMerkleTreeIsRFC6962(t *testing.T) {
 	}
 }
 
+func TestMerkleHashesAreRFC6962(t *testing.T) {
+	t.Parallel()
+	for _, leaf := range [][]byte{nil, []byte("a"), make([]byte, 300)} {
+		want := sha256.Sum256(append([]byte{0}, leaf...))
+		if got := domain.DrawLeafHash(leaf); hex.EncodeToString(got) != hex.EncodeToString(want[:]) {
+			t.Errorf("leaf hash of %q = %x, want %x", leaf, got, want)
+		}
+		one := domain.NewMerkleTree()
+		one.AppendLeaf(leaf)
+		if got := one.Root(); hex.EncodeToString(got) != hex.EncodeToString(want[:]) {
+			t.Errorf("a tree of %q alone: root %x, want its leaf hash %x", leaf, got, want)
+		}
+	}
+}
+
 func TestDrawLeafBytes(t *testing.T) {
 	t.Parallel()
 	id := uuid.MustParse("D0000000-0000-4000-8000-00000000000A")
