@@ -53,7 +53,19 @@ func hashChildren(l, r []byte) []byte {
 }
 
 // NewMerkleTree returns an empty tree.
-func NewMerkleTree() *MerkleTree { return &MerkleTree{r: merkleRanges.NewEmptyRange(0)} }
+func NewMerkleTree() *MerkleTree { return newMerkleTreeAt(0) }
+
+// newMerkleTreeAt returns an empty part of a tree whose first leaf is begin.
+func newMerkleTreeAt(begin uint64) *MerkleTree {
+	return &MerkleTree{r: merkleRanges.NewEmptyRange(begin)}
+}
+
+// appendTree appends the leaves of o, the part of the tree right after t's.
+func (t *MerkleTree) appendTree(o *MerkleTree) {
+	if err := t.r.AppendRange(o.r, nil); err != nil {
+		panic(fmt.Sprintf("merkle: %v", err)) // parts are made adjacent by construction
+	}
+}
 
 // AppendLeaf adds the next leaf (its bytes, not its hash).
 func (t *MerkleTree) AppendLeaf(leaf []byte) {
@@ -71,7 +83,7 @@ func (t *MerkleTree) AppendLeafHash(hash []byte) {
 }
 
 // Size is the number of leaves appended.
-func (t *MerkleTree) Size() uint64 { return t.r.End() }
+func (t *MerkleTree) Size() uint64 { return t.r.End() - t.r.Begin() }
 
 // Root is the tree's root hash; an empty tree's is SHA-256 of nothing.
 func (t *MerkleTree) Root() []byte {

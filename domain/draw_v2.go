@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,24 +57,51 @@ func LeavesOf(set *CandidateSet, drawID uuid.UUID, visitBonusWeight int) (DrawLe
 		return DrawLeaves{}, err
 	}
 	weights := make([]uint32, len(sorted.rows))
-	tree := NewMerkleTree()
-	// every leaf starts "{drawId}|": written once
-	prefix := append(appendUUID(make([]byte, 0, 128), drawID), '|')
-	buf, entryBuf := slices.Clone(prefix), make([]byte, 0, 64)
 	for j, r := range sorted.rows {
 		weights[j] = 1
 		if r.visited {
 			weights[j] = uint32(visitBonusWeight)
 		}
+	}
+	// The hashing is most of a big draw's commit: the leaves go in chunks
+	// to the cores, each a compact range of its own, merged in order.
+	n := len(weights)
+	parts := min(runtime.GOMAXPROCS(0), max(n/leafChunk, 1))
+	trees, errs := make([]*MerkleTree, parts), make([]error, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() { trees[p], errs[p] = hashLeaves(sorted, weights, drawID, n*p/parts, n*(p+1)/parts) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return DrawLeaves{}, err
+	}
+	for _, t := range trees[1:] {
+		trees[0].appendTree(t)
+	}
+	return DrawLeaves{sorted: sorted, Weights: weights, Root: trees[0].RootHex()}, nil
+}
+
+// leafChunk is the fewest leaves worth a goroutine of their own.
+const leafChunk = 1 << 16
+
+// hashLeaves hashes leaves [lo, hi) into a tree starting at lo.
+func hashLeaves(sorted sortedSet, weights []uint32, drawID uuid.UUID, lo, hi int) (*MerkleTree, error) {
+	tree := newMerkleTreeAt(uint64(lo))
+	// every leaf starts "{drawId}|": written once
+	prefix := append(appendUUID(make([]byte, 0, 128), drawID), '|')
+	buf, entryBuf := slices.Clone(prefix), make([]byte, 0, 64)
+	for j := lo; j < hi; j++ {
+		r := sorted.rows[j]
 		entry := sorted.entry(entryBuf[:0], r.i)
 		if !plainEntryNumber(entry) || slices.Contains(entry, '|') {
-			return DrawLeaves{}, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
+			return nil, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
 		}
 		buf = append(append(buf[:len(prefix)], entry...), '|')
 		buf = strconv.AppendUint(buf, uint64(weights[j]), 10)
 		tree.AppendLeaf(buf)
 	}
-	return DrawLeaves{sorted: sorted, Weights: weights, Root: tree.RootHex()}, nil
+	return tree, nil
 }
 
 // DrawCommitRequest is what the owner's draw brings to CommitDraw.

@@ -69,6 +69,30 @@ func TestMerkleHashesAreRFC6962(t *testing.T) {
 	}
 }
 
+// A big draw's leaves are hashed in parts on several cores: the root is
+// still the one of the leaves in order.
+func TestLeavesOfManyIsTheRootOfTheLeavesInOrder(t *testing.T) {
+	t.Parallel()
+	cands := randomCandidates(t, 200_003, 3, 41)
+	drawID := uuid.New()
+	leaves, err := domain.LeavesOf(candidateSet(cands), drawID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sorted := slices.SortedFunc(slices.Values(cands), func(a, b domain.Candidate) int { return strings.Compare(a.EntryNumber, b.EntryNumber) })
+	tree := domain.NewMerkleTree()
+	for _, c := range sorted {
+		w := uint32(1)
+		if c.Visited {
+			w = 3
+		}
+		tree.AppendLeaf(domain.AppendDrawLeaf(nil, drawID, []byte(c.EntryNumber), w))
+	}
+	if leaves.Root != tree.RootHex() {
+		t.Errorf("root %s, want %s", leaves.Root, tree.RootHex())
+	}
+}
+
 func TestDrawLeafBytes(t *testing.T) {
 	t.Parallel()
 	id := uuid.MustParse("D0000000-0000-4000-8000-00000000000A")
