@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -164,5 +165,28 @@ func TestVerifyDrawV1AndTamperedV2(t *testing.T) {
 	}
 	if v.Result.Verified || !slices.Equal(v.Result.Mismatches, []string{"alternates"}) {
 		t.Fatalf("tampered v2 verify: verified %v, mismatches %v", v.Result.Verified, v.Result.Mismatches)
+	}
+}
+
+func TestRetentionKeepsAlternatesAsLongAsWinners(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	eventID := f.openCampaign(t, "owner-1")
+	for i := range 5 {
+		if _, err := register(f, eventID, phoneN(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 2}); err != nil {
+		t.Fatal(err)
+	}
+	announce := testNow.Add(48 * time.Hour) // openCampaign's announceAt
+	r, err := f.handlers.RunRetention(ctx, commands.RunRetention{Now: announce.Add(2 * time.Hour), NonWinners: time.Hour, Winners: 10 * time.Hour, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Due != 2 {
+		t.Errorf("due after the non-winners' retention = %d, want 2 (the winner and both alternates kept)", r.Due)
 	}
 }

@@ -29,7 +29,7 @@ func (h *Handlers) RevealWinnerContact(ctx context.Context, cmd RevealWinnerCont
 	if err != nil {
 		return domain.PersonalData{}, err
 	}
-	winners, err := h.winnerIDs(ctx, cmd.EventID)
+	winners, err := h.winnerIDs(ctx, cmd.EventID, false)
 	if err != nil {
 		return domain.PersonalData{}, err
 	}
@@ -76,8 +76,9 @@ func (h *Handlers) RevealWinnerContact(ctx context.Context, cmd RevealWinnerCont
 	}
 }
 
-// winnerIDs returns the campaign's winners (none before its draw).
-func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID) ([]uuid.UUID, error) {
+// winnerIDs returns the campaign's winners (none before its draw), and its
+// alternates too when withAlternates.
+func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlternates bool) ([]uuid.UUID, error) {
 	stored, err := h.store.ReadStream(ctx, domain.DrawStream(eventID))
 	if err != nil {
 		return nil, fmt.Errorf("load draw: %w", err)
@@ -91,6 +92,11 @@ func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID) ([]uuid.UUI
 		if d, ok := e.(domain.WinnersDrawn); ok {
 			for _, w := range d.Winners {
 				ids = append(ids, w.ParticipantID)
+			}
+			for _, w := range d.Alternates {
+				if withAlternates {
+					ids = append(ids, w.ParticipantID)
+				}
 			}
 		}
 	}

@@ -113,7 +113,9 @@ func (h *Handlers) retentionDue(ctx context.Context, c domain.Campaign, cmd RunR
 	if err != nil {
 		return nil, err
 	}
-	ids, err := h.winnerIDs(ctx, c.ID)
+	// An alternate may yet take a winner's place (and deliver a prize): its
+	// data is kept as long as a winner's.
+	ids, err := h.winnerIDs(ctx, c.ID, true)
 	if err != nil {
 		return nil, err
 	}
