@@ -59,21 +59,13 @@ func (h *Handlers) VerifyDrawAsOperator(ctx context.Context, drawID uuid.UUID) (
 // table the draw read) and recomputes: a v2 draw from its commit (root,
 // order, alternates), a v1 draw as it always was.
 func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, drawn domain.WinnersDrawn) (DrawVerification, error) {
-	rows, err := h.store.ReadPartitionFields(ctx, drawn.EventID.String(), candidateEventTypes, drawn.CutoffPosition, candidateFields)
+	pool, err := h.candidatesAt(ctx, drawn.EventID, drawn.CutoffPosition)
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
 	}
-	pool, err := candidatesFrom(rows)
-	if err != nil {
-		return DrawVerification{}, err
-	}
 	var result domain.DrawVerification
 	if commit != nil {
-		set := domain.NewCandidateSet(len(pool.candidates))
-		for _, c := range pool.candidates {
-			set.Add(c.ParticipantID, []byte(c.EntryNumber), c.Visited)
-		}
-		result, err = domain.VerifyDrawV2(*commit, drawn, set)
+		result, err = domain.VerifyDrawV2(*commit, drawn, candidateSetOf(pool.candidates))
 	} else {
 		result, err = domain.VerifyDraw(drawn, pool.candidates)
 	}
@@ -81,6 +73,27 @@ func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, dra
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
 	}
 	return DrawVerification{Commit: commit, Draw: drawn, Result: result}, nil
+}
+
+// candidatesAt replays a campaign's candidate events up to a cut-off: the
+// candidates as a draw committed at that cut-off saw them, whatever was
+// erased since (the draw_candidates table holds only the present). A draw
+// completed after its commit (public randomness) takes its leaves from here:
+// domain.LeavesOf over them, then domain.CompleteDraw, which checks the root.
+func (h *Handlers) candidatesAt(ctx context.Context, eventID uuid.UUID, cutoff int64) (candidatePool, error) {
+	rows, err := h.store.ReadPartitionFields(ctx, eventID.String(), candidateEventTypes, cutoff, candidateFields)
+	if err != nil {
+		return candidatePool{}, err
+	}
+	return candidatesFrom(rows)
+}
+
+func candidateSetOf(candidates []domain.Candidate) *domain.CandidateSet {
+	set := domain.NewCandidateSet(len(candidates))
+	for _, c := range candidates {
+		set.Add(c.ParticipantID, []byte(c.EntryNumber), c.Visited)
+	}
+	return set
 }
 
 // loadDraw reads a draw's events: a v2 draw's commit and result, or a v1
