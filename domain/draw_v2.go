@@ -225,8 +225,9 @@ func (l DrawLeaves) draw(seed [32]byte, winners, alternates int) ([]Winner, []Wi
 // candidates read again up to the commit's cut-off: the leaves and their
 // root, then the order from the recorded seed. Mismatches name the fields
 // not reproduced ("candidateCount", "candidatesRoot", "winners",
-// "alternates", ...). A drand seed's derivation from its beacon is not
-// checked here.
+// "alternates", ...). A drand draw's seed must be BeaconSeed of its beacon
+// (the committed round) and committed root ("seed"); the beacon's BLS
+// signature is the beacon package's to check, not this one's.
 func VerifyDrawV2(commit DrawCommitted, drawn WinnersDrawn, set *CandidateSet) (DrawVerification, error) {
 	seed, err := ParseSeed(drawn.Seed)
 	if err != nil {
@@ -238,6 +239,9 @@ func VerifyDrawV2(commit DrawCommitted, drawn WinnersDrawn, set *CandidateSet) (
 	}
 	if commit.Algorithm != DrawAlgorithmMerkleV2 || drawn.Algorithm != commit.Algorithm {
 		m = append(m, "algorithm")
+	}
+	if commit.Randomness.Source == RandomnessDrand && !beaconSeeds(commit, drawn, seed) {
+		m = append(m, "seed")
 	}
 	leaves, err := LeavesOf(set, commit.DrawID, commit.VisitBonusWeight)
 	if err != nil {
@@ -270,4 +274,18 @@ func VerifyDrawV2(commit DrawCommitted, drawn WinnersDrawn, set *CandidateSet) (
 		m = append(m, "alternates")
 	}
 	return DrawVerification{Verified: len(m) == 0, Mismatches: m, Recomputed: res}, nil
+}
+
+// beaconSeeds reports whether a drand draw's seed is the one its beacon, of
+// the round the commit named, derives for the committed root.
+func beaconSeeds(commit DrawCommitted, drawn WinnersDrawn, seed [32]byte) bool {
+	if drawn.Beacon == nil || drawn.Beacon.Round != commit.Randomness.Round {
+		return false
+	}
+	randomness, err1 := hex.DecodeString(drawn.Beacon.Randomness)
+	root, err2 := hex.DecodeString(commit.CandidatesRoot)
+	if err1 != nil || err2 != nil || len(root) != 32 {
+		return false
+	}
+	return BeaconSeed(randomness, [32]byte(root), commit.DrawID) == seed
 }

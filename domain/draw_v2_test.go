@@ -394,3 +394,42 @@ func TestCommitDrawRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyDrawV2ChecksADrandSeed(t *testing.T) {
+	t.Parallel()
+	c := openCampaign(t)
+	cands := randomCandidates(t, 12, 3, 43)
+	req := commitRequest()
+	req.Randomness = domain.DrawRandomness{Source: domain.RandomnessDrand, ChainHash: strings.Repeat("ab", 32), Round: 1000}
+	commit, leaves, err := c.CommitDraw(req, candidateSet(cands))
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomness := sha256.Sum256([]byte("round 1000"))
+	root, _ := hex.DecodeString(commit.CandidatesRoot)
+	beacon := &domain.DrawBeacon{Round: 1000, Signature: "00", Randomness: hex.EncodeToString(randomness[:])}
+	drawn, err := domain.CompleteDraw(commit, leaves, domain.DrawCompletion{
+		Seed: domain.BeaconSeed(randomness[:], [32]byte(root), commit.DrawID), Beacon: beacon, DrawnAt: t0, DrawnBy: "relay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := domain.VerifyDrawV2(commit, drawn, candidateSet(cands)); err != nil || !v.Verified {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
+	// a seed of the operator's choosing, the order recomputed from it: the seed gives it away
+	forged, err := domain.CompleteDraw(commit, leaves, domain.DrawCompletion{Seed: seedN(1), Beacon: beacon, DrawnAt: t0, DrawnBy: "relay"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherRound := drawn
+	otherRound.Beacon = &domain.DrawBeacon{Round: 1001, Signature: "00", Randomness: beacon.Randomness}
+	for name, d := range map[string]domain.WinnersDrawn{"forged_seed": forged, "another_round": otherRound} {
+		v, err := domain.VerifyDrawV2(commit, d, candidateSet(cands))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Verified || !slices.Contains(v.Mismatches, "seed") {
+			t.Errorf("%s: verified %v, mismatches %v; want a seed mismatch", name, v.Verified, v.Mismatches)
+		}
+	}
+}
