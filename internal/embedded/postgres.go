@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -33,14 +34,23 @@ type Postgres struct {
 	// the server's user could not reach that one (see reachableDir).
 	Relocated bool
 	Port      int
-	binDir    string
-	cred      *syscall.Credential // nil unless we run as root
-	owned     bool                // we started it, so we stop it
+	// PasswordFile holds the superuser's password (0600): in the data
+	// directory asked for, even when the cluster is relocated.
+	PasswordFile string
+	password     string
+	binDir       string
+	cred         *syscall.Credential // nil unless we run as root
+	owned        bool                // we started it, so we stop it
 }
 
-// URL is the connection string of the service's database.
-func (p *Postgres) URL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/participation?sslmode=disable", p.Port)
+// URL is the connection string of the service's database. It holds the
+// password: show it through app.Redact only.
+func (p *Postgres) URL() string { return p.url("participation") }
+
+func (p *Postgres) url(database string) string {
+	u := url.URL{Scheme: "postgres", User: url.UserPassword("postgres", p.password),
+		Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p.Port)), Path: "/" + database, RawQuery: "sslmode=disable"}
+	return u.String()
 }
 
 // StartPostgres starts (or reuses, when one already runs on dir) a private
@@ -54,7 +64,7 @@ func StartPostgres(ctx context.Context, dir string, port int, logf func(string, 
 	if err != nil {
 		return nil, err
 	}
-	p := &Postgres{DataDir: abs, Port: port, binDir: binDir}
+	p := &Postgres{DataDir: abs, Port: port, binDir: binDir, PasswordFile: passwordFile(abs)}
 	if os.Geteuid() == 0 {
 		// initdb and postgres refuse to run as root.
 		if p.cred, err = unprivileged(); err != nil {
@@ -70,19 +80,33 @@ func StartPostgres(ctx context.Context, dir string, port int, logf func(string, 
 			}
 		}
 	}
+	_, err = os.Stat(filepath.Join(p.DataDir, "PG_VERSION"))
+	fresh, trusted := errors.Is(err, os.ErrNotExist), false
+	if !fresh {
+		// A cluster of an older version trusted every local user: it gets
+		// a password now, and a developer's old .data/ keeps working.
+		if trusted, err = p.trusts(); err != nil {
+			return nil, err
+		}
+	}
+	if p.password, err = loadPassword(p.PasswordFile, fresh || trusted); err != nil {
+		return nil, err
+	}
 	if running, port := p.running(); running {
 		p.Port = port
 		logf("using the PostgreSQL already running on %s (port %d)", p.DataDir, p.Port)
-		return p, p.ensureDatabase(ctx)
+		return p, p.ready(ctx, trusted, logf)
 	}
 	if err := p.prepareDir(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(p.DataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		logf("initializing a private PostgreSQL in %s", p.DataDir)
-		if out, err := p.run(filepath.Join(binDir, "initdb"), "-D", p.DataDir, "-U", "postgres",
-			"-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
-			return nil, fmt.Errorf("initdb: %w\n%s", err, out)
+	if fresh {
+		if err := p.initdb(logf); err != nil {
+			return nil, err
+		}
+	} else if trusted {
+		if err := p.writeHBA(hbaUpgrade); err != nil {
+			return nil, err
 		}
 	}
 	if inUse(p.Port) {
@@ -96,7 +120,32 @@ func StartPostgres(ctx context.Context, dir string, port int, logf func(string, 
 	}
 	p.owned = true
 	logf("started a private PostgreSQL on 127.0.0.1:%d", p.Port)
-	return p, p.ensureDatabase(ctx)
+	return p, p.ready(ctx, trusted, logf)
+}
+
+func (p *Postgres) initdb(logf func(string, ...any)) error {
+	logf("initializing a private PostgreSQL in %s", p.DataDir)
+	pwfile, err := p.initdbPasswordFile()
+	if err != nil {
+		return err
+	}
+	defer os.Remove(pwfile)
+	if out, err := p.run(filepath.Join(p.binDir, "initdb"), "-D", p.DataDir, "-U", "postgres",
+		"--auth=scram-sha-256", "--pwfile="+pwfile, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// ready secures the running server (see secure) and creates the service's database.
+func (p *Postgres) ready(ctx context.Context, trusted bool, logf func(string, ...any)) error {
+	if err := p.secure(ctx, trusted); err != nil {
+		return err
+	}
+	if trusted {
+		logf("the private PostgreSQL trusted local users; it now asks for the password kept in %s", p.PasswordFile)
+	}
+	return p.ensureDatabase(ctx)
 }
 
 // Stop stops the server if this process started it.
@@ -132,9 +181,10 @@ func (p *Postgres) running() (bool, int) {
 func (p *Postgres) ensureDatabase(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port))
+	conn, err := pgx.Connect(ctx, p.url("postgres"))
 	if err != nil {
-		return fmt.Errorf("connect to the private PostgreSQL: %w", err)
+		// pgx's message names the user, never the password.
+		return fmt.Errorf("connect to the private PostgreSQL: %w", passwordHint(err, p))
 	}
 	defer conn.Close(ctx)
 	var exists bool
