@@ -74,15 +74,12 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	c.Roles = app.AllRoles
 	f := cmd.PersistentFlags()
 	e := &envFlags{}
-	e.string(f, &c.DatabaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; empty: a private PostgreSQL under --data-dir")
 	e.string(f, &c.KafkaBrokers, "kafka-brokers", "KAFKA_BROKERS", "", "comma-separated Kafka brokers; empty: an in-process broker on 127.0.0.1:9092")
 	e.string(f, &c.KafkaTopic, "kafka-topic", "KAFKA_TOPIC", app.DefaultTopic, "topic of the domain events")
 	e.int32(f, &c.KafkaPartitions, "kafka-partitions", "KAFKA_PARTITIONS", app.DefaultPartitions,
 		"partitions of the topic when the relay creates it; an existing topic keeps its own")
 	e.string(f, &c.HTTPAddr, "http-addr", "HTTP_ADDR", ":8080", "HTTP listen address")
 	e.string(f, &c.MetricsAddr, "metrics-addr", "METRICS_ADDR", app.DefaultMetricsAddr, `listen address of /metrics (and pprof with serve --pprof); "off": none`)
-	e.string(f, &c.JWTSecret, "jwt-secret", "JWT_SECRET", "", "HS256 secret of owner tokens, at least 32 bytes")
-	e.string(f, &c.PIIKey, "pii-key", "PII_KEY", "", "root secret of participant ids and personal data encryption, at least 16 bytes")
 	e.string(f, &c.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	e.string(f, &c.DataDir, "data-dir", "DATA_DIR", ".data", "embedded mode's data directory")
 	e.string(f, &c.RateLimitPerIP, "rate-limit-per-ip", "RATE_LIMIT_PER_IP", "10/s", `public routes' limit per client IP: "10/s" (burst twice the rate), "10/s,50" or "off"`)
@@ -97,6 +94,7 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	e.string(f, &c.Draw.ChainHash, "drand-chain-hash", "DRAND_CHAIN_HASH", "", "the drand chain's hash, 64 hex digits: what the relays' answers are checked against")
 	e.duration(f, &c.Draw.Margin, "drand-margin", "DRAND_MARGIN", beacon.DefaultMargin, "a commit names the first drand round due at least this long after it")
 	e.duration(f, &c.Draw.Wait, "draw-wait", "DRAW_WAIT", beacon.DefaultWait, "how long a drand draw request waits for its round before answering 202 PENDING")
+	bindSecretFlags(f)
 	return e
 }
 

@@ -30,15 +30,23 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "participation",
 		Short:         "Customer participation for store marketing events (event-sourced CQRS)",
+		Long:          "Customer participation for store marketing events (event-sourced CQRS).\n\n" + secretsHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	env := bindFlags(root, cfg)
 	// Every subcommand sees the environment applied after its flags parsed,
 	// then the defaults of what neither gave.
-	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := refuseSecretFlags(cmd.Flags()); err != nil {
+			return err
+		}
 		env.applyEnv(cmd.Flags())
+		if err := applySecrets(cfg, os.LookupEnv); err != nil {
+			return err
+		}
 		cfg.SetDefaults()
+		return nil
 	}
 	root.AddCommand(
 		newServeCommand(cfg),

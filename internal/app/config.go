@@ -37,9 +37,12 @@ type Config struct {
 	HTTPAddr        string
 	JWTSecret       string
 	PIIKey          string
-	LogLevel        string
-	DataDir         string // embedded mode: PostgreSQL, Kafka and secrets live here
-	Roles           Roles
+	// NotifyWebhookSecret signs the notifier's webhook calls
+	// (NOTIFY_WEBHOOK_SECRET); read and checked, not used yet.
+	NotifyWebhookSecret string
+	LogLevel            string
+	DataDir             string // embedded mode: PostgreSQL, Kafka and secrets live here
+	Roles               Roles
 	// Retention of personal data after a campaign's announceAt (the CLI
 	// defaults them to 168h and 2160h; 0s erases once announceAt passed).
 	RetentionNonWinners time.Duration
@@ -140,6 +143,9 @@ func (c Config) Validate() error {
 	}
 	if c.Pprof && c.MetricsOff() {
 		errs = append(errs, errors.New("pprof is served on METRICS_ADDR, which is off"))
+	}
+	if c.NotifyWebhookSecret != "" && len(c.NotifyWebhookSecret) < 32 {
+		errs = append(errs, errors.New("NOTIFY_WEBHOOK_SECRET: at least 32 bytes when set"))
 	}
 	if !c.Embedded() {
 		if len(c.JWTSecret) < 32 {

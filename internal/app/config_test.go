@@ -53,6 +53,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "a_database_without_secrets_is_refused", cfg: Config{DatabaseURL: "postgres://db"}, wantErr: []string{"JWT_SECRET", "PII_KEY"}},
 		{name: "a_bad_log_level_is_refused", cfg: Config{LogLevel: "loud"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "negative_partitions_are_refused", cfg: Config{KafkaPartitions: -1}, wantErr: []string{"KAFKA_PARTITIONS"}},
+		{name: "a_short_webhook_secret_is_refused", cfg: Config{NotifyWebhookSecret: "short"}, wantErr: []string{"NOTIFY_WEBHOOK_SECRET"}},
+		{name: "a_webhook_secret_is_valid", cfg: Config{NotifyWebhookSecret: strings.Repeat("w", 32)}},
 		{name: "too_many_partitions_are_refused", cfg: Config{KafkaPartitions: 20_000}, wantErr: []string{"KAFKA_PARTITIONS"}},
 	}
 	for _, tc := range cases {
