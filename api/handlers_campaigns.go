@@ -8,7 +8,6 @@ import (
 	"image/color"
 	"image/png"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -156,29 +155,20 @@ func (s *server) publicCampaign(c *gin.Context) {
 func ceilHours(d time.Duration) int64 { return int64((d + time.Hour - 1) / time.Hour) }
 
 // storeQR answers the PNG of the STORE_QR link of a campaign, for the owner
-// to print. The link's origin is the one the owner reached the API by.
+// to print. The link is PUBLIC_BASE_URL's: a printed code must not point
+// wherever a request's Host said.
 func (s *server) storeQR(c *gin.Context) {
 	eventID, ok := s.eventParam(c)
 	if !ok || !s.authorizeCampaign(c, eventID) {
 		return
 	}
-	b, err := qrPNG(shareURL(c.Request, eventID, string(domain.EntryPathStoreQR)))
+	b, err := qrPNG(s.shareURL(eventID, domain.EntryPathStoreQR))
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "private, max-age=3600")
 	c.Data(http.StatusOK, "image/png", b)
-}
-
-// shareURL is the customer page's link for one channel.
-func shareURL(r *http.Request, eventID uuid.UUID, channel string) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	u := url.URL{Scheme: scheme, Host: r.Host, Path: "/p/" + eventID.String(), RawQuery: "from=" + url.QueryEscape(channel)}
-	return u.String()
 }
 
 // qrPNG draws text as a QR code: 8 pixels a module and the 4-module quiet

@@ -37,6 +37,9 @@ type httpHarness struct {
 	logs    *syncBuffer
 }
 
+// testBaseURL is the harness's PUBLIC_BASE_URL.
+const testBaseURL = "https://events.example.test/shop"
+
 type harnessOption func(*harnessConfig)
 
 type harnessConfig struct {
@@ -60,6 +63,8 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 		SSEKeepAlive: time.Hour,
 		SSECoalesce:  time.Millisecond,
 		RateLimit:    api.RateLimit{Off: true}, // the rate-limit tests turn it on
+		// PublicBaseURL is what share links and QR codes start with.
+		PublicBaseURL: testBaseURL,
 	}}
 	for _, o := range opts {
 		o(&hc)

@@ -42,6 +42,10 @@ type Config struct {
 	RateLimit RateLimit
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
+	// PublicBaseURL is where customers reach the pages, as ParsePublicBaseURL
+	// returns it: share links and QR codes are built from it. Empty: a
+	// warning, and links to http://localhost.
+	PublicBaseURL string
 	// MissTTL is how long an unknown eventId is answered 404 from memory; default 2s.
 	MissTTL time.Duration
 	// Idempotency keeps the first answers of requests with an
@@ -143,6 +147,10 @@ func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logg
 	if len(cfg.JWTSecret) == 0 {
 		logger.Warn("api: no JWT secret configured; every owner request will be 401")
 	}
+	if s.cfg.PublicBaseURL == "" {
+		s.cfg.PublicBaseURL = "http://localhost"
+		logger.Warn("api: no public base URL configured; share links and QR codes point to " + s.cfg.PublicBaseURL)
+	}
 	return s.routes()
 }
 
@@ -171,6 +179,7 @@ func (s *server) routes() *gin.Engine {
 	owner.GET("/events", s.listCampaigns)
 	owner.POST("/events", s.openCampaign)
 	owner.GET("/events/:eventId/qr.png", s.storeQR)
+	owner.GET("/events/:eventId/share-links", s.shareLinks)
 	owner.GET("/events/:eventId/participants", s.listParticipants)
 	owner.GET("/events/:eventId/participants.csv", s.exportParticipants)
 	owner.POST("/events/:eventId/participants/:entryNumber/visit", s.recordStoreVisit)

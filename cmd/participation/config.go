@@ -83,6 +83,9 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	e.string(f, &c.LogLevel, "log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	e.string(f, &c.DataDir, "data-dir", "DATA_DIR", ".data", "embedded mode's data directory")
 	e.string(f, &c.RateLimitPerIP, "rate-limit-per-ip", "RATE_LIMIT_PER_IP", "10/s", `public routes' limit per client IP: "10/s" (burst twice the rate), "10/s,50" or "off"`)
+	e.string(f, &c.PublicBaseURL, "public-base-url", "PUBLIC_BASE_URL", "",
+		"where customers open the pages, such as https://events.example.com: share links and QR codes carry it; "+
+			"required with DATABASE_URL, embedded mode default http://localhost:<http-addr port>")
 	e.string(f, &c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client")
 	e.duration(f, &c.RetentionNonWinners, "retention-non-winners", "RETENTION_NON_WINNERS", 168*time.Hour,
 		"keep non-winners' personal data this long after announceAt")

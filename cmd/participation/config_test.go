@@ -24,6 +24,7 @@ func setSecretEnv(t *testing.T) {
 	t.Setenv("PII_KEY", envPIIKey)
 	t.Setenv("DATABASE_URL", "postgres://app:"+envPassword+"@db.internal:5432/participation")
 	t.Setenv("DATA_DIR", t.TempDir())
+	t.Setenv("PUBLIC_BASE_URL", "https://events.example.test")
 }
 
 // --help of every command shows literal defaults, never a secret taken from
@@ -116,10 +117,13 @@ func TestBannerLinksTheDashboard(t *testing.T) {
 	var out strings.Builder
 	err := printBanner(&out, app.Started{
 		Addr: &net.TCPAddr{IP: net.IPv4zero, Port: 8080}, MetricsAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9090},
-		Roles: app.AllRoles, Embedded: true, JWTSecret: secret,
+		Roles: app.AllRoles, Embedded: true, JWTSecret: secret, PublicBaseURL: "http://localhost:8080",
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Share links http://localhost:8080/p/") {
+		t.Errorf("the banner does not say where share links point:\n%s", out.String())
 	}
 	i := strings.Index(out.String(), "http://localhost:8080/owner/#token=")
 	if i < 0 {

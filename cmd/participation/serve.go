@@ -43,6 +43,7 @@ func printBanner(out io.Writer, s app.Started) error {
 	fmt.Fprintf(out, "\nparticipation is up (roles: %s)\n", s.Roles)
 	if s.Roles.API {
 		fmt.Fprintf(out, "  API         %s   (spec: %s/openapi.json)\n", base, base)
+		fmt.Fprintf(out, "  Share links %s/p/...   (PUBLIC_BASE_URL: what customers open and QR codes carry)\n", s.PublicBaseURL)
 	} else {
 		fmt.Fprintf(out, "  Ops         %s   (/healthz, /readyz)\n", base)
 	}

@@ -19,7 +19,8 @@ home=$(mktemp -d "${NEWCOMER_PARENT:-/root}/newcomer.XXXXXX")
 chmod 0700 "$home"
 git clone -q "$PWD" "$home/participation"
 log=$home/run.log
-unset DATABASE_URL KAFKA_BROKERS JWT_SECRET PII_KEY DATA_DIR HTTP_ADDR METRICS_ADDR
+unset DATABASE_URL KAFKA_BROKERS JWT_SECRET PII_KEY DATA_DIR HTTP_ADDR METRICS_ADDR PUBLIC_BASE_URL \
+	DATABASE_URL_FILE JWT_SECRET_FILE PII_KEY_FILE
 port=8080
 if is_free 8080 && is_free 9090; then
 	echo "newcomer: make run alone, default ports"

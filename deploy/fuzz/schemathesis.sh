@@ -35,6 +35,8 @@ go build -o "$work/participation" ./cmd/participation
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export DATABASE_URL=$app_url KAFKA_TOPIC=fuzz-$db HTTP_ADDR=127.0.0.1:$port METRICS_ADDR=127.0.0.1:$mport
+export PUBLIC_BASE_URL=http://127.0.0.1:$port
+unset DATABASE_URL_FILE JWT_SECRET_FILE PII_KEY_FILE # a variable and its _FILE both set is refused
 export JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export PII_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 # one client IP sends everything: the per-IP limit would answer 429s only

@@ -155,8 +155,11 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	// 공유: a link per channel, and the STORE_QR code drawn (a PNG the page
 	// fetched with the token).
 	waitJS(t, owner, "the QR code", `(() => { const i = document.querySelector("#store-qr img"); return !!i && i.complete && i.naturalWidth > 100; })()`)
-	if got := eval[string](t, owner, `document.querySelector("#share-STORE_QR").value`); got != fmt.Sprintf("%s/p/%s?from=STORE_QR", app.url, eventID) {
-		t.Errorf("STORE_QR link %q", got)
+	// The links are PUBLIC_BASE_URL's (app.public), not the origin the
+	// dashboard was opened at (app.url).
+	waitJS(t, owner, "the share links", `document.querySelector("#share-STORE_QR") !== null`)
+	if got := eval[string](t, owner, `document.querySelector("#share-STORE_QR").value`); got != fmt.Sprintf("%s/p/%s?from=STORE_QR", app.public, eventID) {
+		t.Errorf("STORE_QR link %q, want PUBLIC_BASE_URL's %s", got, app.public)
 	}
 
 	// CSV 다운로드: a real download, UTF-8 with BOM, masked.

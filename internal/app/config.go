@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -59,6 +60,11 @@ type Config struct {
 	// TrustedProxies is TRUSTED_PROXIES: comma-separated addresses or CIDR
 	// prefixes whose X-Forwarded-For names the client.
 	TrustedProxies string
+	// PublicBaseURL is PUBLIC_BASE_URL, where customers reach the pages:
+	// share links and QR codes are built from it, never from a request's
+	// Host. Required outside the embedded mode, which defaults it to
+	// http://localhost:<HTTP_ADDR's port>.
+	PublicBaseURL string
 
 	// Draw is the draw's randomness: DRAW_RANDOMNESS, DRAND_URLS,
 	// DRAND_CHAIN_HASH, DRAND_MARGIN, DRAW_WAIT (package beacon).
@@ -102,6 +108,22 @@ func (c Config) MetricsOff() bool { return strings.EqualFold(c.MetricsAddr, "off
 // generates its development secrets).
 func (c Config) Embedded() bool { return c.DatabaseURL == "" }
 
+// BaseURL is PublicBaseURL normalised, or the embedded mode's default.
+func (c Config) BaseURL() (string, error) {
+	if c.PublicBaseURL == "" && c.Embedded() {
+		_, port, err := net.SplitHostPort(c.HTTPAddr)
+		if err != nil || port == "" {
+			port = "8080"
+		}
+		return "http://localhost:" + port, nil
+	}
+	if c.PublicBaseURL == "" {
+		return "", errors.New("PUBLIC_BASE_URL: required when DATABASE_URL is set: the address customers open " +
+			"(such as https://events.example.com), which share links and QR codes carry")
+	}
+	return api.ParsePublicBaseURL(c.PublicBaseURL)
+}
+
 // Brokers splits KafkaBrokers.
 func (c Config) Brokers() []string {
 	var out []string
@@ -139,6 +161,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %w", err))
 	}
 	if err := c.Draw.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.BaseURL(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Pprof && c.MetricsOff() {

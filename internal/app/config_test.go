@@ -41,6 +41,7 @@ func TestParseRoles(t *testing.T) {
 func TestConfigValidate(t *testing.T) {
 	secrets := func(c Config) Config {
 		c.JWTSecret, c.PIIKey = strings.Repeat("j", 32), strings.Repeat("p", 16)
+		c.PublicBaseURL = "https://events.example.com"
 		return c
 	}
 	cases := []struct {
@@ -50,7 +51,9 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{name: "defaults_in_embedded_mode_are_valid", cfg: Config{}},
 		{name: "a_database_with_secrets_is_valid", cfg: secrets(Config{DatabaseURL: "postgres://db"})},
-		{name: "a_database_without_secrets_is_refused", cfg: Config{DatabaseURL: "postgres://db"}, wantErr: []string{"JWT_SECRET", "PII_KEY"}},
+		{name: "a_database_without_secrets_is_refused", cfg: Config{DatabaseURL: "postgres://db"}, wantErr: []string{"JWT_SECRET", "PII_KEY", "PUBLIC_BASE_URL: required"}},
+		{name: "a_bad_public_base_url_is_refused", cfg: Config{PublicBaseURL: "https://example.com/?utm=1"}, wantErr: []string{"PUBLIC_BASE_URL", "no query"}},
+		{name: "a_relative_public_base_url_is_refused", cfg: Config{DatabaseURL: "postgres://db", JWTSecret: strings.Repeat("j", 32), PIIKey: strings.Repeat("p", 16), PublicBaseURL: "example.com"}, wantErr: []string{"PUBLIC_BASE_URL", "absolute"}},
 		{name: "a_bad_log_level_is_refused", cfg: Config{LogLevel: "loud"}, wantErr: []string{"LOG_LEVEL"}},
 		{name: "negative_partitions_are_refused", cfg: Config{KafkaPartitions: -1}, wantErr: []string{"KAFKA_PARTITIONS"}},
 		{name: "a_short_webhook_secret_is_refused", cfg: Config{NotifyWebhookSecret: "short"}, wantErr: []string{"NOTIFY_WEBHOOK_SECRET"}},
@@ -79,5 +82,29 @@ func TestConfigValidate(t *testing.T) {
 	noRoles.Roles = Roles{}
 	if err := noRoles.Validate(); err == nil || !strings.Contains(err.Error(), "ROLES") {
 		t.Errorf("Validate() with no roles = %v, want an error naming ROLES", err)
+	}
+}
+
+// The base URL of share links: PUBLIC_BASE_URL normalised, or in the
+// embedded mode http://localhost with HTTP_ADDR's port.
+func TestConfigBaseURL(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"embedded default port", Config{}, "http://localhost:8080"},
+		{"embedded HTTP_ADDR's port", Config{HTTPAddr: "0.0.0.0:9000"}, "http://localhost:9000"},
+		{"embedded, set", Config{PublicBaseURL: "http://192.168.0.7:8080/"}, "http://192.168.0.7:8080"},
+		{"with a database", Config{DatabaseURL: "postgres://db", PublicBaseURL: "https://events.example.com/"}, "https://events.example.com"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.SetDefaults()
+			got, err := tc.cfg.BaseURL()
+			if err != nil || got != tc.want {
+				t.Fatalf("BaseURL() = %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -47,6 +48,7 @@ var entryNumberShape = regexp.MustCompile(`^[A-Za-z0-9_-]{1,16}$`)
 type testApp struct {
 	t      *testing.T
 	url    string
+	public string // PUBLIC_BASE_URL: the same server by another name (localhost)
 	client *http.Client
 	pool   *pgxpool.Pool
 	spec   *apitest.Spec
@@ -108,22 +110,31 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 	}
 
 	logs := &syncBuffer{}
+	// The service's PUBLIC_BASE_URL names the server by localhost while
+	// the tests reach it by 127.0.0.1: a link built from the request's
+	// origin instead of PUBLIC_BASE_URL shows.
+	server := httptest.NewUnstartedServer(nil)
+	_, port, _ := net.SplitHostPort(server.Listener.Addr().String())
+	publicURL := "http://localhost:" + port
 	svc, err := newService(deps{
-		Pool:      pool,
-		Brokers:   setup.Brokers, // dialled only once a.run is called
-		Topic:     setup.Topic,
-		JWTSecret: testJWTSecret,
-		PIIKey:    testPIIKey,
-		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Roles:     setup.Roles,
-		RateLimit: setup.RateLimit,
-		Retention: setup.Retention,
+		PublicBaseURL: publicURL,
+		Pool:          pool,
+		Brokers:       setup.Brokers, // dialled only once a.run is called
+		Topic:         setup.Topic,
+		JWTSecret:     testJWTSecret,
+		PIIKey:        testPIIKey,
+		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Roles:         setup.Roles,
+		RateLimit:     setup.RateLimit,
+		Retention:     setup.Retention,
 	})
 	if err != nil {
+		server.Close()
 		t.Fatalf("newService: %v", err)
 	}
 	t.Cleanup(svc.close) // after the server below has stopped
-	server := httptest.NewServer(svc.handler)
+	server.Config.Handler = svc.handler
+	server.Start()
 	t.Cleanup(server.Close)
 	metrics := httptest.NewServer(svc.metrics)
 	t.Cleanup(metrics.Close)
@@ -137,6 +148,7 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 	return &testApp{
 		t:      t,
 		url:    server.URL,
+		public: publicURL,
 		client: &http.Client{Transport: transport, Timeout: 60 * time.Second},
 		pool:   pool,
 		spec:   apitest.LoadSpec(t, api.OpenAPISpec()),

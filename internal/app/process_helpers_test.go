@@ -86,6 +86,7 @@ func startInstance(t *testing.T, name string, setup processSetup, roles Roles) *
 		"KAFKA_BROKERS="+strings.Join(setup.Brokers, ","),
 		"KAFKA_TOPIC="+setup.Topic,
 		"HTTP_ADDR="+in.addr,
+		"PUBLIC_BASE_URL=http://"+in.addr,
 		"METRICS_ADDR="+in.mAddr,
 		"JWT_SECRET="+string(testJWTSecret),
 		"PII_KEY="+string(testPIIKey),

@@ -28,6 +28,8 @@ type Started struct {
 	JWTSecret   []byte // the embedded mode's banner signs a demo token with it
 	Embedded    bool
 	DataDir     string
+	// PublicBaseURL is what share links and QR codes start with.
+	PublicBaseURL string
 	// PostgresDir is where the private cluster lives when it is not under
 	// DataDir (as root, when the server's user cannot reach DataDir).
 	PostgresDir string
@@ -66,12 +68,13 @@ func Run(ctx context.Context, cfg Config) error {
 
 	rateLimit, _ := api.ParseRateLimit(cfg.RateLimitPerIP)    // validated above
 	trusted, _ := api.ParseTrustedProxies(cfg.TrustedProxies) // validated above
+	baseURL, _ := cfg.BaseURL()                               // validated above
 	closing := make(chan struct{})
 	svc, err := newService(deps{
 		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic, Partitions: cfg.KafkaPartitions,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: RetentionEvery},
-		RateLimit: rateLimit, TrustedProxies: trusted, Closing: closing, Pprof: cfg.Pprof,
+		RateLimit: rateLimit, TrustedProxies: trusted, PublicBaseURL: baseURL, Closing: closing, Pprof: cfg.Pprof,
 	})
 	if err != nil {
 		return err
@@ -126,7 +129,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	if cfg.OnStart != nil {
 		if err := cfg.OnStart(Started{
-			Addr: listener.Addr(), MetricsAddr: metricsAddr, Pprof: cfg.Pprof, DatabaseURL: db.URL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
+			Addr: listener.Addr(), MetricsAddr: metricsAddr, Pprof: cfg.Pprof, DatabaseURL: db.URL, PublicBaseURL: baseURL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
 			JWTSecret: jwtSecret, Embedded: cfg.Embedded(), DataDir: cfg.DataDir, PostgresDir: db.RelocatedDir(),
 		}); err != nil {
 			cancel()

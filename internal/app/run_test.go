@@ -21,16 +21,17 @@ func startRun(t *testing.T) (s Started, stop context.CancelFunc, done <-chan err
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	cfg := Config{
-		DatabaseURL:  testenv.Database(t),
-		KafkaBrokers: strings.Join(testenv.KafkaBrokers(t), ","),
-		KafkaTopic:   testenv.Topic(t),
-		HTTPAddr:     "127.0.0.1:0",
-		MetricsAddr:  "127.0.0.1:0",
-		Pprof:        true,
-		JWTSecret:    string(testJWTSecret),
-		PIIKey:       string(testPIIKey),
-		LogLevel:     "error",
-		OnStart:      func(s Started) error { started <- s; return nil },
+		DatabaseURL:   testenv.Database(t),
+		KafkaBrokers:  strings.Join(testenv.KafkaBrokers(t), ","),
+		KafkaTopic:    testenv.Topic(t),
+		HTTPAddr:      "127.0.0.1:0",
+		PublicBaseURL: "https://events.example.test",
+		MetricsAddr:   "127.0.0.1:0",
+		Pprof:         true,
+		JWTSecret:     string(testJWTSecret),
+		PIIKey:        string(testPIIKey),
+		LogLevel:      "error",
+		OnStart:       func(s Started) error { started <- s; return nil },
 	}
 	result := make(chan error, 1)
 	go func() { result <- Run(ctx, cfg) }()

@@ -58,6 +58,7 @@ type deps struct {
 	// The edge (api.Config): zero RateLimit is the default 10/s, burst 20.
 	RateLimit      api.RateLimit
 	TrustedProxies []netip.Prefix
+	PublicBaseURL  string          // share links and QR codes; validated
 	Closing        <-chan struct{} // closed when the HTTP server shuts down: streams end
 	Pprof          bool            // serve pprof next to /metrics
 }
@@ -158,6 +159,7 @@ func newService(d deps) (_ *service, err error) {
 		Unavailable:    dbUnavailable,
 		RateLimit:      d.RateLimit,
 		TrustedProxies: d.TrustedProxies,
+		PublicBaseURL:  d.PublicBaseURL,
 		Idempotency:    idempotency,
 		Closing:        d.Closing,
 		Campaigns:      s.queries,

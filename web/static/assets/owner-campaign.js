@@ -155,19 +155,30 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
 }
 
 function share(sec, ctx, base, eventId) {
-  const origin = location.origin;
   sec.append(h("h2", { id: "share-title", tabindex: -1 }, "공유"),
     h("p", { class: "muted" }, "채널마다 다른 링크를 쓰면 참여 경로가 미리 선택됩니다."));
-  for (const [code, label] of CHANNELS) {
-    const id = "share-" + code;
-    const input = h("input", { type: "text", id, readonly: true, value: `${origin}/p/${eventId}?from=${code}` });
-    const copy = h("button", { type: "button", class: "secondary small", "aria-label": `${label} 링크 복사` }, "복사");
-    copy.addEventListener("click", async () => {
-      input.select();
-      try { await navigator.clipboard.writeText(input.value); copy.textContent = "복사됨"; } catch { copy.textContent = "선택됨"; }
-    });
-    sec.append(h("div", { class: "share-item" }, h("label", { for: id }, label), h("div", { class: "row" }, input, copy)));
-  }
+  // The links come from the server (PUBLIC_BASE_URL), never from the
+  // address this dashboard happens to be open at: they are what the QR
+  // code encodes and what customers will open.
+  const links = h("div", { id: "share-links" });
+  sec.append(links);
+  ctx.api(`${base}/share-links`, { signal: ctx.signal })
+    .then((res) => {
+      if (res.status !== 200 || !res.data) throw new Error("share links " + res.status);
+      const byPath = new Map(res.data.links.map((l) => [l.entryPath, l.url]));
+      for (const [code, label] of CHANNELS) {
+        if (!byPath.has(code)) continue;
+        const id = "share-" + code;
+        const input = h("input", { type: "text", id, readonly: true, value: byPath.get(code) });
+        const copy = h("button", { type: "button", class: "secondary small", "aria-label": `${label} 링크 복사` }, "복사");
+        copy.addEventListener("click", async () => {
+          input.select();
+          try { await navigator.clipboard.writeText(input.value); copy.textContent = "복사됨"; } catch { copy.textContent = "선택됨"; }
+        });
+        links.append(h("div", { class: "share-item" }, h("label", { for: id }, label), h("div", { class: "row" }, input, copy)));
+      }
+    })
+    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) links.append(h("p", { class: "notice err" }, "공유 링크를 불러오지 못했습니다.")); });
   const qr = h("div", { class: "qr", id: "store-qr" }, h("h3", {}, "매장 QR 코드"), h("p", { class: "muted" }, "매장에 붙여두면 참여 경로가 매장 QR로 기록됩니다."));
   sec.append(qr);
   ctx.fetch(`${base}/qr.png`, { signal: ctx.signal })
