@@ -120,6 +120,8 @@ type server struct {
 	limiter  *ipLimiter // nil: no limit
 	misses   *missCache
 	streams  *streamSlots
+	// forwardedOnce makes warnUntrustedForwarded's line the server's only one.
+	forwardedOnce sync.Once
 }
 
 var ginReleaseMode sync.Once
@@ -161,6 +163,9 @@ func (s *server) routes() *gin.Engine {
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
 	r.Use(s.correlate, s.observe, s.recoverPanics)
+	if len(s.cfg.TrustedProxies) == 0 {
+		r.Use(s.warnUntrustedForwarded)
+	}
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, errRouteNotFound) })
 	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethodNotAllowed) })
 
