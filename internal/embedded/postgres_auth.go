@@ -157,14 +157,11 @@ func (p *Postgres) writeHBA(content string) error {
 // secure leaves the running server with hbaConf and the superuser's
 // password set: it connects over the socket (trusted while a cluster of an
 // older version is upgraded, then with the password), sets the password
-// when the cluster trusted, writes hbaConf and reloads.
+// when the cluster trusted, writes hbaConf if it is not there and reloads.
 func (p *Postgres) secure(ctx context.Context, trusted bool) error {
 	current, err := os.ReadFile(filepath.Join(p.DataDir, "pg_hba.conf"))
 	if err != nil {
 		return err
-	}
-	if string(current) == hbaConf {
-		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -189,9 +186,13 @@ func (p *Postgres) secure(ctx context.Context, trusted bool) error {
 			return fmt.Errorf("set the private PostgreSQL's password: %w", err)
 		}
 	}
-	if err := p.writeHBA(hbaConf); err != nil {
-		return err
+	if string(current) != hbaConf {
+		if err := p.writeHBA(hbaConf); err != nil {
+			return err
+		}
 	}
+	// Reloaded even when the file was already ours: a server left running
+	// by a start that died between the write and the reload still trusts.
 	if _, err := conn.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
 		return fmt.Errorf("reload pg_hba.conf: %w", err)
 	}
