@@ -57,7 +57,8 @@ func (e *env) serviceEnv() []string {
 	env = append(env, "DATABASE_URL="+e.appURL, "KAFKA_BROKERS="+e.brokers, "KAFKA_TOPIC="+e.o.topic,
 		"JWT_SECRET="+e.jwtSecret, "PII_KEY="+e.piiKey, "LOG_LEVEL="+e.o.logLevel,
 		"DATA_DIR="+filepath.Join(e.o.work, "data"),
-		"PUBLIC_BASE_URL=http://localhost", // required with DATABASE_URL; no bench reads a share link
+		// PUBLIC_BASE_URL is required with DATABASE_URL; no bench reads a share link.
+		"PUBLIC_BASE_URL=http://localhost",
 		"RATE_LIMIT_PER_IP=off") // the load comes from one address on purpose
 	return append(env, e.serveEnv...) // os/exec keeps the last of a repeated key
 }
