@@ -112,7 +112,9 @@ func StartPostgres(ctx context.Context, dir string, port int, logf func(string, 
 	if inUse(p.Port) {
 		return nil, fmt.Errorf("port %d is taken by another program: stop it, or set DATABASE_URL", p.Port)
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=256MB",
+	// Loopback only, and the socket for the server's user alone (its
+	// directory is the 0700 data directory too).
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 -c max_connections=200 -c shared_buffers=256MB",
 		p.Port, p.DataDir)
 	if out, err := p.run(filepath.Join(binDir, "pg_ctl"), "-D", p.DataDir, "-o", opts,
 		"-l", filepath.Join(p.DataDir, "server.log"), "-w", "-t", "60", "start"); err != nil {

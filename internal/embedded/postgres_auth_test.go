@@ -123,12 +123,25 @@ func startForTest(t *testing.T, dir string) *Postgres {
 	if _, err := findPostgresBin(); err != nil {
 		t.Fatal(err)
 	}
-	pg, err := StartPostgres(context.Background(), dir, freeTCPPort(t), t.Logf)
+	var logs strings.Builder
+	logf := func(format string, args ...any) { fmt.Fprintf(&logs, format+"\n", args...) }
+	pg, err := StartPostgres(context.Background(), dir, freeTCPPort(t), logf)
 	if err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
 		t.Fatalf("StartPostgres: %v\n%s", err, log)
 	}
 	t.Cleanup(func() { _ = pg.Stop() })
+	serverLog, _ := os.ReadFile(filepath.Join(pg.DataDir, "server.log"))
+	for name, text := range map[string]string{"our log": logs.String(), "the server's log": string(serverLog)} {
+		if strings.Contains(text, pg.password) {
+			t.Errorf("%s shows the password:\n%s", name, text)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(pg.DataDir, fmt.Sprintf(".s.PGSQL.%d", pg.Port))); err != nil {
+		t.Error(err)
+	} else if st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("the socket is open to others: %v", st.Mode())
+	}
 	return pg
 }
 
