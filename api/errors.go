@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -82,6 +84,9 @@ func classify(err error) (int, errorBody) {
 		return http.StatusRequestEntityTooLarge, errorBody{Code: "PAYLOAD_TOO_LARGE", Message: "요청 본문은 1 MiB 이하여야 합니다"}
 	case errors.Is(err, domain.ErrInvalidWinnerCount):
 		return http.StatusUnprocessableEntity, errorBody{Code: "INVALID_WINNER_COUNT", Message: "당첨자 수는 1명 이상, 추첨 대상자 수 이하여야 합니다"}
+	case errors.As(err, new(*commands.EntryLockedError)):
+		return http.StatusTooManyRequests, errorBody{"ENTRY_LOCKED", "잘못된 시도가 많아 1시간 동안 잠겼습니다. 잠시 후 다시 시도해주세요",
+			[]domain.FieldError{{Field: "entryNumber", Reason: "Too many wrong phones for this entry: retry after Retry-After seconds."}}}
 	case errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests, errorBody{Code: "RATE_LIMITED", Message: "요청이 너무 많습니다. 잠시 후 다시 시도해주세요"}
 	case errors.Is(err, errTooManyStreams):
@@ -112,6 +117,9 @@ func (s *server) writeError(c *gin.Context, err error) {
 			slog.String("route", routeOf(c)),
 			slog.Int("status", status),
 			slog.String("error", err.Error()))
+	}
+	if locked := new(commands.EntryLockedError); errors.As(err, &locked) {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="participation"`)

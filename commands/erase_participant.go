@@ -18,9 +18,10 @@ const ErasedByCustomer = "customer"
 
 // EraseMyData erases the customer's registration when the phone and the
 // entry number both match it; anything else is ErrParticipantNotFound, the
-// same as unknown. Both lookups run whatever matches, and the comparison
-// takes constant time, so the answer's timing does not say which part was
-// wrong. Erasing twice is not an error.
+// same as unknown, and counts towards the entry's lockout (selfService).
+// Both lookups run whatever matches, and the comparison takes constant
+// time, so the answer's timing does not say which part was wrong. Erasing
+// twice is not an error.
 func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
@@ -30,24 +31,30 @@ func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
 	if err != nil {
 		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
 	}
-	entryNumber, _ := domain.ParseEntryNumber(cmd.EntryNumber)
-	idKey, err := h.participantKey(ctx, campaign)
-	if errors.Is(err, errCampaignKeyGone) {
-		return domain.ErrParticipantNotFound // no phone links to the campaign any more
+	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
+	if !ok {
+		return domain.ErrParticipantNotFound // no entry is spelled so: nothing to guess, nothing to count
 	}
-	if err != nil {
-		return fmt.Errorf("erase: %w", err)
-	}
-	claimed := domain.ParticipantID(idKey, cmd.EventID, phone)
-	stream, err := h.store.StreamByKey(ctx, entryNumberKey(cmd.EventID, entryNumber))
-	if err != nil {
-		return fmt.Errorf("erase: %w", err)
-	}
-	want := domain.ParticipantStream(claimed)
-	if subtle.ConstantTimeCompare([]byte(stream), []byte(want)) != 1 {
-		return domain.ErrParticipantNotFound
-	}
-	return h.erase(ctx, cmd.EventID, stream, domain.ErasedOnRequest, ErasedByCustomer, cmd.Meta)
+	_, err = selfService(ctx, h, cmd.EventID, entryNumber, func() (struct{}, error) {
+		idKey, err := h.participantKey(ctx, campaign)
+		if errors.Is(err, errCampaignKeyGone) {
+			return struct{}{}, domain.ErrParticipantNotFound // no phone links to the campaign any more
+		}
+		if err != nil {
+			return struct{}{}, fmt.Errorf("erase: %w", err)
+		}
+		claimed := domain.ParticipantID(idKey, cmd.EventID, phone)
+		stream, err := h.store.StreamByKey(ctx, entryNumberKey(cmd.EventID, entryNumber))
+		if err != nil {
+			return struct{}{}, fmt.Errorf("erase: %w", err)
+		}
+		want := domain.ParticipantStream(claimed)
+		if subtle.ConstantTimeCompare([]byte(stream), []byte(want)) != 1 {
+			return struct{}{}, domain.ErrParticipantNotFound
+		}
+		return struct{}{}, h.erase(ctx, cmd.EventID, stream, domain.ErasedOnRequest, ErasedByCustomer, cmd.Meta)
+	})
+	return err
 }
 
 // EraseParticipant is the owner's erasure of one participant.

@@ -23,6 +23,8 @@ type Handlers struct {
 	clock  func() time.Time
 	random io.Reader
 	keys   *privacy.Keys
+	// lockout counts wrong phones of the self-service commands (selfService).
+	lockout *eventstore.Lockout
 	// appendRegistration writes registrations: through a group-committing
 	// Batcher when one is configured, else one transaction each.
 	appendRegistration func(context.Context, eventstore.AppendRequest) (eventstore.AppendResult, error)
@@ -44,6 +46,9 @@ type Config struct {
 	Random io.Reader
 	// Batcher, when set, group-commits registrations.
 	Batcher *eventstore.Batcher
+	// Lockout tunes the self-service lockout (zero: 5 wrong phones in an
+	// hour lock an entry for an hour).
+	Lockout eventstore.LockoutConfig
 }
 
 // Validate reports what is missing.
@@ -70,7 +75,7 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 		return nil, err
 	}
 	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys,
-		appendRegistration: store.AppendWith}
+		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout)}
 	if cfg.Batcher != nil {
 		h.appendRegistration = cfg.Batcher.Append
 	}
