@@ -16,7 +16,7 @@ import (
 // right or not, and whether the entry exists or not.
 type EntryLockedError struct {
 	Until      time.Time
-	RetryAfter time.Duration // Until less now, at least a second
+	RetryAfter time.Duration // Until less now in whole seconds, at least one
 }
 
 func (e *EntryLockedError) Error() string {
@@ -38,7 +38,10 @@ func selfService[T any](ctx context.Context, h *Handlers, eventID uuid.UUID, ent
 		return zero, err
 	}
 	if !retryAt.IsZero() {
-		return zero, &EntryLockedError{Until: retryAt, RetryAfter: max(retryAt.Sub(now), time.Second)}
+		// From the clock after Begin, which may have queued behind the attempt
+		// that locked; rounded, as the store keeps microseconds.
+		left := retryAt.Sub(h.clock()).Round(time.Second)
+		return zero, &EntryLockedError{Until: retryAt, RetryAfter: max(left, time.Second)}
 	}
 	out, err := try()
 	// The attempt settles even when the caller has gone: a wrong phone

@@ -19,6 +19,13 @@ function notice(kind, text) {
   n.textContent = text;
 }
 
+// lockedMessage: five wrong phones locked this entry number for an hour;
+// Retry-After (seconds) says how much of it is left.
+function lockedMessage(retryAfter) {
+  const minutes = Math.ceil((parseInt(retryAfter, 10) || 3600) / 60);
+  return "잘못된 시도가 많아 1시간 동안 잠겼습니다. " + minutes + "분 후 다시 시도해주세요.";
+}
+
 $("#erase-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   notice("", "");
@@ -44,6 +51,8 @@ $("#erase-form").addEventListener("submit", async (ev) => {
       const r = fieldReasons(res.data);
       for (const f of ["phone", "entryNumber"]) if (r[f]) setError(f, r[f]);
       notice("err", (res.data && res.data.message) || "입력값을 확인해주세요");
+    } else if (res.status === 429 && code === "ENTRY_LOCKED") {
+      notice("err", lockedMessage(res.response.headers.get("Retry-After")));
     } else if (res.status === 429) {
       notice("warn", "요청이 많아 잠시 기다려야 합니다. 잠시 후 다시 눌러주세요.");
     } else {
