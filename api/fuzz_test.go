@@ -68,7 +68,7 @@ func validatingCommands(h *httpHarness) {
 		return commands.Registration{EntryNumber: "ABCD-2345", AnnounceAt: fixedNow}, nil
 	}
 	h.cmds.openFn = func(cmd commands.OpenCampaign) (domain.CampaignOpened, error) {
-		return domain.OpenCampaign(campaignA, cmd.OwnerID, cmd.Title, cmd.StartsAt, cmd.EndsAt, cmd.AnnounceAt)
+		return domain.OpenCampaignWithClaimDeadline(campaignA, cmd.OwnerID, cmd.Title, cmd.StartsAt, cmd.EndsAt, cmd.AnnounceAt, cmd.ClaimDeadline)
 	}
 	h.cmds.drawFn = func(cmd commands.DrawWinners) (commands.DrawOutcome, error) {
 		if cmd.WinnerCount < 1 {

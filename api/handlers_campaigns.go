@@ -25,6 +25,7 @@ type campaignJSON struct {
 	StartsAt         time.Time `json:"startsAt"`
 	EndsAt           time.Time `json:"endsAt"`
 	AnnounceAt       time.Time `json:"announceAt"`
+	ClaimDeadline    time.Time `json:"claimDeadline"`
 	State            string    `json:"state"`
 	ParticipantCount int64     `json:"participantCount"`
 }
@@ -58,7 +59,7 @@ func (s *server) listCampaigns(c *gin.Context) {
 	for _, e := range res.Items {
 		resp.Events = append(resp.Events, campaignJSON{
 			EventID: e.EventID, Title: e.Title, StartsAt: e.StartsAt, EndsAt: e.EndsAt,
-			AnnounceAt: e.AnnounceAt, State: string(e.State), ParticipantCount: e.Participants,
+			AnnounceAt: e.AnnounceAt, ClaimDeadline: e.ClaimDeadline, State: string(e.State), ParticipantCount: e.Participants,
 		})
 	}
 	c.JSON(http.StatusOK, resp)
@@ -105,6 +106,8 @@ type publicCampaignJSON struct {
 	AnnounceAt time.Time      `json:"announceAt"`
 	State      string         `json:"state"`
 	Retention  *retentionJSON `json:"retention,omitempty"`
+
+	ClaimDeadline time.Time `json:"claimDeadline"`
 }
 
 // knownCampaign is the public campaign read: an id recently found unknown
@@ -143,7 +146,7 @@ func (s *server) publicCampaign(c *gin.Context) {
 	}
 	resp := publicCampaignJSON{
 		EventID: camp.ID, Title: camp.Title, StartsAt: camp.StartsAt, EndsAt: camp.EndsAt,
-		AnnounceAt: camp.AnnounceAt, State: string(campaignState(camp, s.cfg.Now())),
+		AnnounceAt: camp.AnnounceAt, State: string(campaignState(camp, s.cfg.Now())), ClaimDeadline: camp.ClaimDeadline,
 	}
 	if r := s.cfg.Retention; r != nil {
 		// Rounded up: the page never promises a shorter keep than the real one.

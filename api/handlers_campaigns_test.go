@@ -44,7 +44,7 @@ func TestListCampaigns(t *testing.T) {
 	at := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
 	campaigns := &fakeCampaigns{page: api.CampaignPage{TotalCount: 21, Items: []api.CampaignRow{{
 		EventID: campaignA, Title: "봄맞이", StartsAt: at, EndsAt: at.Add(time.Hour), AnnounceAt: at.Add(2 * time.Hour),
-		Participants: 7, State: projections.CampaignClosed,
+		ClaimDeadline: at.Add(3 * time.Hour), Participants: 7, State: projections.CampaignClosed,
 	}}}}
 	h := newHTTPHarness(t, withConfig(func(c *api.Config) { c.Campaigns = campaigns }))
 
@@ -54,6 +54,7 @@ func TestListCampaigns(t *testing.T) {
 	want := map[string]any{"totalCount": 21.0, "page": 2.0, "size": 20.0, "events": []any{map[string]any{
 		"eventId": campaignA.String(), "title": "봄맞이", "state": "closed", "participantCount": 7.0,
 		"startsAt": "2025-04-01T00:00:00Z", "endsAt": "2025-04-01T01:00:00Z", "announceAt": "2025-04-01T02:00:00Z",
+		"claimDeadline": "2025-04-01T03:00:00Z",
 	}}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("body (-want +got):\n%s", diff)

@@ -82,15 +82,18 @@ type openCampaignRequest struct {
 	StartsAt   *string `json:"startsAt"`
 	EndsAt     *string `json:"endsAt"`
 	AnnounceAt *string `json:"announceAt"`
+	// ClaimDeadline is optional: announceAt + 7 days when absent.
+	ClaimDeadline *string `json:"claimDeadline"`
 }
 
 type campaignResponse struct {
-	EventID    uuid.UUID `json:"eventId"`
-	OwnerID    string    `json:"ownerId"`
-	Title      string    `json:"title"`
-	StartsAt   time.Time `json:"startsAt"`
-	EndsAt     time.Time `json:"endsAt"`
-	AnnounceAt time.Time `json:"announceAt"`
+	EventID       uuid.UUID `json:"eventId"`
+	OwnerID       string    `json:"ownerId"`
+	Title         string    `json:"title"`
+	StartsAt      time.Time `json:"startsAt"`
+	EndsAt        time.Time `json:"endsAt"`
+	AnnounceAt    time.Time `json:"announceAt"`
+	ClaimDeadline time.Time `json:"claimDeadline"`
 }
 
 func (s *server) openCampaign(c *gin.Context) {
@@ -113,6 +116,13 @@ func (s *server) openCampaign(c *gin.Context) {
 		AnnounceAt: fe.time("announceAt", req.AnnounceAt),
 		Meta:       s.meta(c, ownerOf(c)),
 	}
+	if req.ClaimDeadline != nil {
+		cmd.ClaimDeadline = fe.time("claimDeadline", req.ClaimDeadline)
+		// A zero deadline means "the default" below; 0001-01-01T00:00:00Z is just too early.
+		if cmd.ClaimDeadline.IsZero() && rfc3339.MatchString(*req.ClaimDeadline) {
+			fe.add("claimDeadline", "The claim deadline must not be before the announcement.")
+		}
+	}
 	if err := fe.err(); err != nil {
 		s.writeError(c, err)
 		return
@@ -130,6 +140,8 @@ func (s *server) openCampaign(c *gin.Context) {
 		StartsAt:   opened.StartsAt,
 		EndsAt:     opened.EndsAt,
 		AnnounceAt: opened.AnnounceAt,
+
+		ClaimDeadline: opened.ClaimDeadline,
 	})
 }
 

@@ -16,7 +16,7 @@ func (h *Handlers) OpenCampaign(ctx context.Context, cmd OpenCampaign) (domain.C
 	if cmd.EventID == uuid.Nil {
 		cmd.EventID = uuid.New()
 	}
-	opened, err := domain.OpenCampaign(cmd.EventID, cmd.OwnerID, cmd.Title, cmd.StartsAt, cmd.EndsAt, cmd.AnnounceAt)
+	opened, err := domain.OpenCampaignWithClaimDeadline(cmd.EventID, cmd.OwnerID, cmd.Title, cmd.StartsAt, cmd.EndsAt, cmd.AnnounceAt, cmd.ClaimDeadline)
 	if err != nil {
 		return domain.CampaignOpened{}, err
 	}

@@ -18,7 +18,10 @@ type OpenCampaign struct {
 	StartsAt   time.Time
 	EndsAt     time.Time
 	AnnounceAt time.Time
-	Meta       Meta
+	// ClaimDeadline ends the winners' claims; zero takes the default
+	// (domain.ClaimWindow after AnnounceAt).
+	ClaimDeadline time.Time
+	Meta          Meta
 }
 
 // RegisterParticipant is a customer joining a campaign.

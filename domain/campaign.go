@@ -22,7 +22,9 @@ type Campaign struct {
 	StartsAt   time.Time
 	EndsAt     time.Time
 	AnnounceAt time.Time
-	Drawn      bool
+	// ClaimDeadline ends the winners' claims (announceAt + ClaimWindow unless set).
+	ClaimDeadline time.Time
+	Drawn         bool
 	// IDScheme picks the key of the campaign's participant ids.
 	IDScheme int
 	// Version is the campaign stream's version (1 after CampaignOpened).
@@ -32,8 +34,15 @@ type Campaign struct {
 
 // OpenCampaign decides the opening of a campaign. The title is trimmed and
 // 1–100 characters; startsAt < endsAt ≤ announceAt; past dates are allowed.
-// Every failed field is reported in one *ValidationError.
+// Every failed field is reported in one *ValidationError. The claims end
+// ClaimWindow after announceAt.
 func OpenCampaign(id uuid.UUID, ownerID, title string, startsAt, endsAt, announceAt time.Time) (CampaignOpened, error) {
+	return OpenCampaignWithClaimDeadline(id, ownerID, title, startsAt, endsAt, announceAt, time.Time{})
+}
+
+// OpenCampaignWithClaimDeadline is OpenCampaign with the winners' claim
+// deadline: announceAt ≤ claimDeadline, or zero for announceAt + ClaimWindow.
+func OpenCampaignWithClaimDeadline(id uuid.UUID, ownerID, title string, startsAt, endsAt, announceAt, claimDeadline time.Time) (CampaignOpened, error) {
 	var v validation
 	if id == uuid.Nil {
 		v.add("eventId", "The event id must not be the nil UUID.")
@@ -67,6 +76,11 @@ func OpenCampaign(id uuid.UUID, ownerID, title string, startsAt, endsAt, announc
 	if !endsAt.IsZero() && !announceAt.IsZero() && announceAt.Before(endsAt) {
 		v.add("announceAt", "The announcement must not be before the end.")
 	}
+	if claimDeadline.IsZero() {
+		claimDeadline = announceAt.Add(ClaimWindow)
+	} else if !announceAt.IsZero() && claimDeadline.Before(announceAt) {
+		v.add("claimDeadline", "The claim deadline must not be before the announcement.")
+	}
 	if err := v.err(); err != nil {
 		return CampaignOpened{}, err
 	}
@@ -79,6 +93,7 @@ func OpenCampaign(id uuid.UUID, ownerID, title string, startsAt, endsAt, announc
 		AnnounceAt: announceAt.UTC(),
 
 		ParticipantIDScheme: ParticipantIDCampaignKey,
+		ClaimDeadline:       claimDeadline.UTC(),
 	}, nil
 }
 
@@ -93,6 +108,8 @@ func CampaignFromOpened(e CampaignOpened) Campaign {
 		AnnounceAt: e.AnnounceAt,
 		IDScheme:   e.ParticipantIDScheme,
 		Version:    1,
+
+		ClaimDeadline: e.ClaimDeadline,
 	}
 }
 

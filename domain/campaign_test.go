@@ -91,7 +91,7 @@ func TestOpenCampaignTrimsAndStoresUTC(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := domain.CampaignOpened{EventID: testEventID, OwnerID: "owner-1", Title: "봄맞이", StartsAt: t0, EndsAt: t0.Add(time.Hour), AnnounceAt: t0.Add(time.Hour),
-		ParticipantIDScheme: domain.ParticipantIDCampaignKey}
+		ParticipantIDScheme: domain.ParticipantIDCampaignKey, ClaimDeadline: t0.Add(time.Hour + domain.ClaimWindow)}
 	if diff := cmp.Diff(want, e); diff != "" {
 		t.Errorf("event (-want +got):\n%s", diff)
 	}
@@ -142,7 +142,8 @@ func TestCampaignApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := domain.Campaign{ID: testEventID, OwnerID: "owner-1", Title: "t", StartsAt: t0, EndsAt: t0.Add(time.Hour), AnnounceAt: t0.Add(time.Hour), Drawn: true, IDScheme: domain.ParticipantIDCampaignKey, Version: 1}
+	want := domain.Campaign{ID: testEventID, OwnerID: "owner-1", Title: "t", StartsAt: t0, EndsAt: t0.Add(time.Hour), AnnounceAt: t0.Add(time.Hour), Drawn: true, IDScheme: domain.ParticipantIDCampaignKey, Version: 1,
+		ClaimDeadline: t0.Add(time.Hour + domain.ClaimWindow)}
 	if diff := cmp.Diff(want, c); diff != "" {
 		t.Errorf("campaign (-want +got):\n%s", diff)
 	}

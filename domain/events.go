@@ -71,6 +71,9 @@ type CampaignOpened struct {
 	// since per-campaign keys, ParticipantIDDerived for those opened since
 	// the key split; absent (legacy) before.
 	ParticipantIDScheme int `json:"participantIdScheme,omitempty"`
+	// ClaimDeadline ends the winners' claims. Campaigns opened before it
+	// existed have none stored and decode with the default (ClaimWindow).
+	ClaimDeadline time.Time `json:"claimDeadline,omitzero"`
 }
 
 // ParticipantRegistered opens stream participant-{participantId}.
@@ -232,7 +235,7 @@ var ErrUnknownEventType = errors.New("unknown event type")
 func DecodeEvent(eventType string, data []byte) (Event, error) {
 	switch eventType {
 	case TypeCampaignOpened:
-		return decode[CampaignOpened](data)
+		return decodeCampaignOpened(data)
 	case TypeParticipantRegistered:
 		if e, ok := decodeRegistered(data); ok {
 			return e, nil

@@ -101,7 +101,8 @@ func TestEventTypesAndStreams(t *testing.T) {
 func TestDecodeEventRoundTrips(t *testing.T) {
 	t.Parallel()
 	events := []domain.Event{
-		domain.CampaignOpened{EventID: testEventID, OwnerID: "owner-1", Title: "봄맞이 이벤트", StartsAt: t0, EndsAt: t0.Add(time.Hour), AnnounceAt: t0.Add(2 * time.Hour)},
+		domain.CampaignOpened{EventID: testEventID, OwnerID: "owner-1", Title: "봄맞이 이벤트", StartsAt: t0, EndsAt: t0.Add(time.Hour), AnnounceAt: t0.Add(2 * time.Hour),
+			ClaimDeadline: t0.Add(3 * time.Hour)},
 		domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: testEventID, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", EntryPath: domain.EntryPathKakao, PrivacyConsent: true, Timestamp: t0},
 		domain.StoreVisitRecorded{ParticipantID: uuid.New(), EventID: testEventID, VisitedAt: t0},
 		domain.WinnersDrawn{DrawID: uuid.New(), EventID: testEventID, WinnerCount: 1, Winners: []domain.Winner{{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", Rank: 1}}, DrawnAt: t0},

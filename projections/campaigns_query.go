@@ -22,14 +22,16 @@ const (
 
 // CampaignRow is one campaign of the campaigns read model.
 type CampaignRow struct {
-	EventID      uuid.UUID
-	Title        string
-	StartsAt     time.Time
-	EndsAt       time.Time
-	AnnounceAt   time.Time
-	Drawn        bool
-	Participants int64
-	State        CampaignState // at CampaignFilter.Now
+	EventID    uuid.UUID
+	Title      string
+	StartsAt   time.Time
+	EndsAt     time.Time
+	AnnounceAt time.Time
+	// ClaimDeadline ends the winners' claims.
+	ClaimDeadline time.Time
+	Drawn         bool
+	Participants  int64
+	State         CampaignState // at CampaignFilter.Now
 }
 
 // StateAt derives the campaign's state at now.
@@ -60,7 +62,8 @@ type CampaignPage struct {
 
 // An owner has few campaigns: an offset over the owner's index is cheap.
 // The count and the page come from one statement, one snapshot.
-const sqlCampaignPage = `SELECT n.total, c.event_id, c.title, c.starts_at, c.ends_at, c.announce_at, c.drawn, c.participants
+const sqlCampaignPage = `SELECT n.total, c.event_id, c.title, c.starts_at, c.ends_at, c.announce_at, c.drawn, c.participants,
+	c.claim_deadline
 FROM (SELECT count(*) AS total FROM campaigns WHERE owner_id = $1) n
 LEFT JOIN LATERAL (
 	SELECT * FROM campaigns WHERE owner_id = $1 ORDER BY position DESC OFFSET $2 LIMIT $3
@@ -92,17 +95,18 @@ func (q *Queries) Campaigns(ctx context.Context, ownerID string, f CampaignFilte
 			id                   *uuid.UUID
 			title                *string
 			starts, ends, announ *time.Time
+			claimDeadline        *time.Time
 			drawn                *bool
 			participants         *int64
 		)
-		if err := rows.Scan(&out.TotalCount, &id, &title, &starts, &ends, &announ, &drawn, &participants); err != nil {
+		if err := rows.Scan(&out.TotalCount, &id, &title, &starts, &ends, &announ, &drawn, &participants, &claimDeadline); err != nil {
 			return CampaignPage{}, fmt.Errorf("campaigns: %w", err)
 		}
 		if id == nil {
 			continue
 		}
 		c := CampaignRow{EventID: *id, Title: *title, StartsAt: *starts, EndsAt: *ends, AnnounceAt: *announ,
-			Drawn: *drawn, Participants: *participants}
+			Drawn: *drawn, Participants: *participants, ClaimDeadline: *claimDeadline}
 		c.State = c.StateAt(now)
 		out.Items = append(out.Items, c)
 	}

@@ -76,6 +76,7 @@ func (m *campaigns) flush(ctx context.Context, w *writer, final bool) error {
 		ids, upd           []uuid.UUID
 		owners, titles     []string
 		starts, ends, anns []time.Time
+		claimDeadlines     []time.Time
 		drawn, updDrawn    []bool
 		n, updN, pos       []int64
 	)
@@ -83,6 +84,7 @@ func (m *campaigns) flush(ctx context.Context, w *writer, final bool) error {
 		if o, ok := m.opened[id]; ok {
 			ids, owners, titles = append(ids, id), append(owners, o.ev.OwnerID), append(titles, o.ev.Title)
 			starts, ends, anns = append(starts, o.ev.StartsAt), append(ends, o.ev.EndsAt), append(anns, o.ev.AnnounceAt)
+			claimDeadlines = append(claimDeadlines, o.ev.ClaimDeadline)
 			drawn, n, pos = append(drawn, d.drawn), append(n, d.participants), append(pos, o.position)
 			continue
 		}
@@ -90,11 +92,12 @@ func (m *campaigns) flush(ctx context.Context, w *writer, final bool) error {
 	}
 	if len(ids) > 0 {
 		if err := w.exec(ctx, `INSERT INTO `+w.table("campaigns")+` AS c (event_id, owner_id, title, starts_at, ends_at,
-			announce_at, drawn, participants, position)
+			announce_at, drawn, participants, position, claim_deadline)
 			SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
-				$6::timestamptz[], $7::bool[], $8::bigint[], $9::bigint[])
+				$6::timestamptz[], $7::bool[], $8::bigint[], $9::bigint[], $10::timestamptz[])
 			ON CONFLICT (event_id) DO UPDATE SET participants = c.participants + EXCLUDED.participants,
-				drawn = c.drawn OR EXCLUDED.drawn`, eventstore.UUIDArray(ids), owners, titles, starts, ends, anns, drawn, n, pos); err != nil {
+				drawn = c.drawn OR EXCLUDED.drawn`, eventstore.UUIDArray(ids), owners, titles, starts, ends, anns, drawn, n, pos,
+			claimDeadlines); err != nil {
 			return fmt.Errorf("campaigns: %w", err)
 		}
 	}
