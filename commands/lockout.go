@@ -29,7 +29,10 @@ func (e *EntryLockedError) Error() string {
 // answer alike — counts as wrong, and five within an hour lock the entry
 // for an hour. The lock is keyed by the entry number as given, known or
 // not, so that a 429 never tells that an entry exists. entryNumber must be
-// canonical (domain.ParseEntryNumber).
+// canonical (domain.ParseEntryNumber). try must answer ErrParticipantNotFound
+// only for a wrong phone or an unknown entry: a right phone refused for
+// another reason (not a winner, say) answers another error, or the holder
+// would lock their own entry.
 func selfService[T any](ctx context.Context, h *Handlers, eventID uuid.UUID, entryNumber string, try func() (T, error)) (T, error) {
 	var zero T
 	now := h.clock()
