@@ -168,6 +168,33 @@ func FuzzOpenCampaignFields(f *testing.F) {
 	})
 }
 
+// FuzzOpenCampaignClaimDeadline: a campaign's optional claimDeadline is 400
+// exactly when the spec rejects it or it falls before announceAt.
+func FuzzOpenCampaignClaimDeadline(f *testing.F) {
+	f.Add("2025-05-10T10:00:00+09:00")
+	f.Add("2025-05-03T10:00:00+09:00")
+	f.Add("2025-05-03T00:59:59Z")
+	f.Add("0001-01-01T00:00:00Z")
+	f.Add("2025-05-10 10:00")
+	f.Fuzz(func(t *testing.T, claimDeadline string) {
+		h := newHTTPHarness(t)
+		validatingCommands(h)
+		body, _ := json.Marshal(map[string]any{"title": "봄맞이 이벤트", "startsAt": "2025-05-01T10:00:00+09:00",
+			"endsAt": "2025-05-02T10:00:00+09:00", "announceAt": "2025-05-03T10:00:00+09:00", "claimDeadline": claimDeadline})
+		specErr := specVerdict(t, h, http.MethodPost, "/api/v1/events", body)
+		resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events", bytes.NewReader(body))
+		// Not before announceAt is between fields, beyond a schema.
+		d, err := time.Parse(time.RFC3339, claimDeadline)
+		if specErr == nil && err == nil && d.Before(time.Date(2025, 5, 3, 1, 0, 0, 0, time.UTC)) {
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("%s: a deadline before announceAt answered %d", body, resp.StatusCode)
+			}
+			return
+		}
+		agree(t, resp, specErr, string(body))
+	})
+}
+
 func FuzzDrawFields(f *testing.F) {
 	f.Add(int64(1), false, int64(0), false)
 	f.Add(int64(0), true, int64(0), true)

@@ -29,8 +29,12 @@ def open_now(context, body):
         return body
     now = datetime.now(timezone.utc).replace(microsecond=0)
     stamp = lambda t: t.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {**body, "startsAt": stamp(now - timedelta(hours=1)), "endsAt": stamp(now + timedelta(days=1)),
-            "announceAt": stamp(now + timedelta(days=2))}
+    moved = {**body, "startsAt": stamp(now - timedelta(hours=1)), "endsAt": stamp(now + timedelta(days=1)),
+             "announceAt": stamp(now + timedelta(days=2))}
+    # a generated claimDeadline would almost always fall before the new announceAt
+    if isinstance(body.get("claimDeadline"), str) and TIME.match(body["claimDeadline"]):
+        moved["claimDeadline"] = stamp(now + timedelta(days=9))
+    return moved
 
 
 # The name's pattern needs a lookahead (its length counts a run of inner white
