@@ -61,6 +61,8 @@ func OpenCampaignWithClaimDeadline(id uuid.UUID, ownerID, title string, startsAt
 		v.add("title", fmt.Sprintf("The title must be at most %d characters.", TitleMaxLength))
 	case strings.IndexFunc(title, unicode.IsControl) >= 0:
 		v.add("title", "The title must not contain control characters.")
+	case hasFormatChar(title):
+		v.add("title", "The title "+formatReason)
 	}
 	for _, t := range []struct {
 		field string

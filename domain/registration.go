@@ -104,6 +104,9 @@ func NormalizeName(s string) (string, error) {
 	// NFC first: decomposed Hangul (김 as ᄀ+ᅵ+ᆷ) counts and is stored as the
 	// syllables a person sees, and one name has one spelling.
 	s = norm.NFC.String(strings.TrimFunc(s, unicode.IsSpace))
+	if hasFormatChar(s) { // said apart from other non-letters: invisible in the form
+		return "", invalid("name", "The name "+formatReason)
+	}
 	var (
 		b     strings.Builder
 		n     int
