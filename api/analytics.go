@@ -92,7 +92,6 @@ func (s *server) streamAnalytics(c *gin.Context) {
 	stream := s.startStream(c)
 	h := c.Writer.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
 	h.Set("Connection", "keep-alive")
 	h.Set("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func signed(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaim
 
 func TestOwnerAuth(t *testing.T) {
 	h := newHTTPHarness(t)
-	valid := jwt.MapClaims{"sub": ownerA, "exp": fixedNow.Add(time.Hour).Unix()}
+	valid := ownerClaims(nil)
 	path := "/api/v1/events/" + campaignA.String() + "/participants"
 	cases := []struct {
 		name       string
@@ -35,11 +36,11 @@ func TestOwnerAuth(t *testing.T) {
 		{"bearer_without_token_is_401", "Bearer ", 401, "UNAUTHORIZED"},
 		{"malformed_token_is_401", "Bearer not.a.jwt", 401, "UNAUTHORIZED"},
 		{"expired_token_is_401", "Bearer " + signed(t, jwt.SigningMethodHS256, secret,
-			jwt.MapClaims{"sub": ownerA, "exp": fixedNow.Add(-time.Second).Unix()}), 401, "UNAUTHORIZED"},
+			ownerClaims(jwt.MapClaims{"exp": fixedNow.Add(-time.Minute).Unix()})), 401, "UNAUTHORIZED"},
 		{"token_without_exp_is_401", "Bearer " + signed(t, jwt.SigningMethodHS256, secret,
-			jwt.MapClaims{"sub": ownerA}), 401, "UNAUTHORIZED"},
+			ownerClaims(jwt.MapClaims{"exp": nil})), 401, "UNAUTHORIZED"},
 		{"token_without_sub_is_401", "Bearer " + signed(t, jwt.SigningMethodHS256, secret,
-			jwt.MapClaims{"exp": fixedNow.Add(time.Hour).Unix()}), 401, "UNAUTHORIZED"},
+			ownerClaims(jwt.MapClaims{"sub": nil})), 401, "UNAUTHORIZED"},
 		{"alg_none_is_401", "Bearer " + signed(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid), 401, "UNAUTHORIZED"},
 		{"alg_hs384_is_401", "Bearer " + signed(t, jwt.SigningMethodHS384, secret, valid), 401, "UNAUTHORIZED"},
 		{"wrong_secret_is_401", "Bearer " + signed(t, jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), valid), 401, "UNAUTHORIZED"},
@@ -119,15 +120,33 @@ func TestIssueToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if claims["sub"] != "owner-1" || claims["exp"] != float64(fixedNow.Add(time.Minute).Unix()) {
+	if claims["sub"] != "owner-1" || claims["exp"] != float64(fixedNow.Add(time.Minute).Unix()) ||
+		claims["iat"] != float64(fixedNow.Unix()) || claims["iss"] != api.DefaultJWTIssuer ||
+		!slices.Equal(claimStrings(claims["aud"]), []string{api.DefaultJWTAudience}) {
 		t.Errorf("claims = %v", claims)
 	}
+}
+
+// claimStrings reads aud, a string or a list of them.
+func claimStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, s := range v {
+			str, _ := s.(string)
+			out = append(out, str)
+		}
+		return out
+	}
+	return nil
 }
 
 func TestNoSecretRejectsEveryOwner(t *testing.T) {
 	h := newHTTPHarness(t)
 	h.handler = api.NewServer(api.Config{Now: func() time.Time { return fixedNow }}, h.cmds, h.queries, nil, nil)
 	// A token signed with an empty key must not pass either.
-	tok := signed(t, jwt.SigningMethodHS256, []byte{}, jwt.MapClaims{"sub": ownerA, "exp": fixedNow.Add(time.Hour).Unix()})
+	tok := signed(t, jwt.SigningMethodHS256, []byte{}, ownerClaims(nil))
 	wantError(t, h.do(http.MethodGet, "/api/v1/events/"+campaignA.String()+"/winners", nil, "Authorization", "Bearer "+tok), 401, "UNAUTHORIZED")
 }

@@ -80,6 +80,9 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Code: "ALREADY_DRAWN", Message: "이미 추첨이 끝난 이벤트입니다"}
 	case errors.Is(err, commands.ErrDrawPending):
 		return http.StatusConflict, errorBody{Code: "DRAW_PENDING", Message: "추첨이 공개 난수를 기다리고 있습니다"}
+	case errors.Is(err, errUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType, errorBody{"UNSUPPORTED_MEDIA_TYPE", "요청 본문은 JSON이어야 합니다",
+			[]domain.FieldError{{Field: "Content-Type", Reason: "A request body must be sent as application/json."}}}
 	case errors.Is(err, errPayloadTooLarge):
 		return http.StatusRequestEntityTooLarge, errorBody{Code: "PAYLOAD_TOO_LARGE", Message: "요청 본문은 1 MiB 이하여야 합니다"}
 	case errors.Is(err, domain.ErrInvalidWinnerCount):

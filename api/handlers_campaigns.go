@@ -170,7 +170,6 @@ func (s *server) storeQR(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "private, max-age=3600")
 	c.Data(http.StatusOK, "image/png", b)
 }
 

@@ -83,7 +83,6 @@ func (s *server) revealWinnerContact(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, contactResponse{Name: pd.Name, Phone: pd.Phone})
 }
 

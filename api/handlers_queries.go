@@ -141,7 +141,6 @@ func (s *server) exportParticipants(c *gin.Context) {
 	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="participants-%s.csv"`, eventID))
-	c.Header("Cache-Control", "no-store")
 	// Rows stay in this buffer until it fills, so a failure before the first
 	// flush still gets a clean JSON 500 instead of a cut-off file.
 	stream := s.startStream(c)

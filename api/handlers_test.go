@@ -362,6 +362,9 @@ func TestAnalyticsStream(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+	if got := resp.Header.Values("Cache-Control"); len(got) != 1 || got[0] != "no-store" {
+		t.Errorf("Cache-Control = %q, want exactly no-store (owner data)", got)
+	}
 	r := bufio.NewReader(resp.Body)
 	readEvent := func() string {
 		t.Helper()

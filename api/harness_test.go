@@ -66,6 +66,7 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 		// PublicBaseURL is what share links and QR codes start with.
 		PublicBaseURL: testBaseURL,
 	}}
+	hc.cfg.OwnerRateLimit = api.RateLimit{Off: true} // likewise
 	for _, o := range opts {
 		o(&hc)
 	}

@@ -15,9 +15,10 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// RateLimit is the token bucket each client IP gets on the public routes.
+// RateLimit is a token bucket: each client IP's on the public routes, each
+// owner's on the owner routes.
 type RateLimit struct {
-	PerSecond float64 // refill rate; default 10
+	PerSecond float64 // refill rate; default 10 (the owner's: 20)
 	Burst     int     // bucket size; default 2 × PerSecond
 	Off       bool    // no limit (tests, benchmarks behind a limiter of their own)
 }
@@ -40,61 +41,73 @@ const maxBuckets = 100_000
 // for a bucket that has refilled, so that making room stays O(1).
 const evictScan = 64
 
-// ipLimiter keeps one token bucket per client, in the order they were last
-// seen. A bucket that has refilled to its burst is identical to a new one,
-// so evicting it changes nothing; idle ones go first, on every call.
-type ipLimiter struct {
+// limiter keeps one token bucket per key (a client IP, an owner), in the
+// order they were last seen. A bucket that has refilled to its burst is
+// identical to a new one, so evicting it changes nothing; idle ones go
+// first, on every call.
+type limiter[K comparable] struct {
 	limit   rate.Limit
 	burst   int
 	idle    time.Duration
 	max     int
 	now     func() time.Time
 	mu      sync.Mutex
-	buckets map[netip.Addr]*list.Element // of *bucket
-	lru     list.List                    // front: the most recently seen
+	buckets map[K]*list.Element // of *bucket[K]
+	lru     list.List           // front: the most recently seen
 }
 
-type bucket struct {
-	ip   netip.Addr
+type bucket[K comparable] struct {
+	key  K
 	lim  *rate.Limiter
 	seen time.Time
 }
 
-func newIPLimiter(cfg RateLimit, now func() time.Time) *ipLimiter {
+// newLimiter is nil (no limit) when cfg is off.
+func newLimiter[K comparable](cfg RateLimit, now func() time.Time) *limiter[K] {
 	if cfg.Off {
 		return nil
 	}
 	cfg.setDefaults()
 	refill := time.Duration(float64(cfg.Burst) / cfg.PerSecond * float64(time.Second))
-	return &ipLimiter{
+	return &limiter[K]{
 		limit:   rate.Limit(cfg.PerSecond),
 		burst:   cfg.Burst,
 		idle:    max(refill, time.Second),
 		max:     maxBuckets,
 		now:     now,
-		buckets: make(map[netip.Addr]*list.Element),
+		buckets: make(map[K]*list.Element),
 	}
 }
 
-// allow takes a token from ip's bucket, or says how long until one is there.
-func (l *ipLimiter) allow(ip netip.Addr) (bool, time.Duration) {
+func newIPLimiter(cfg RateLimit, now func() time.Time) *limiter[netip.Addr] {
+	return newLimiter[netip.Addr](cfg, now)
+}
+
+// allow takes a token from key's bucket, or says how long until one is there.
+func (l *limiter[K]) allow(key K) (bool, time.Duration) { return l.allowN(key, 1) }
+
+// allowN takes n tokens at once (a costly request weighs more), or none. A
+// cost above the burst is capped at it, so a small bucket still admits the
+// request once full instead of never.
+func (l *limiter[K]) allowN(key K, n int) (bool, time.Duration) {
+	n = min(max(n, 1), l.burst)
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.dropIdle(now)
-	e := l.buckets[ip]
+	e := l.buckets[key]
 	if e == nil {
 		if len(l.buckets) >= l.max {
 			l.evictOne(now)
 		}
-		e = l.lru.PushFront(&bucket{ip: ip, lim: rate.NewLimiter(l.limit, l.burst)})
-		l.buckets[ip] = e
+		e = l.lru.PushFront(&bucket[K]{key: key, lim: rate.NewLimiter(l.limit, l.burst)})
+		l.buckets[key] = e
 	} else {
 		l.lru.MoveToFront(e)
 	}
-	b := e.Value.(*bucket)
+	b := e.Value.(*bucket[K])
 	b.seen = now
-	r := b.lim.ReserveN(now, 1)
+	r := b.lim.ReserveN(now, n)
 	if delay := r.DelayFrom(now); delay > 0 {
 		r.CancelAt(now) // a refused request takes no token
 		return false, delay
@@ -104,9 +117,9 @@ func (l *ipLimiter) allow(ip netip.Addr) (bool, time.Duration) {
 
 // dropIdle evicts the buckets unseen for long enough to have refilled; they
 // sit at the back, so this stops at the first one still in use.
-func (l *ipLimiter) dropIdle(now time.Time) {
+func (l *limiter[K]) dropIdle(now time.Time) {
 	for e := l.lru.Back(); e != nil; {
-		if now.Sub(e.Value.(*bucket).seen) < l.idle {
+		if now.Sub(e.Value.(*bucket[K]).seen) < l.idle {
 			return
 		}
 		prev := e.Prev()
@@ -118,10 +131,10 @@ func (l *ipLimiter) dropIdle(now time.Time) {
 // evictOne makes room in a full table: a bucket near the back that has
 // refilled to its burst (dropping it changes nothing), else the least
 // recently seen one (whose client at worst gets a fresh bucket).
-func (l *ipLimiter) evictOne(now time.Time) {
+func (l *limiter[K]) evictOne(now time.Time) {
 	e := l.lru.Back()
 	for i := 0; e != nil && i < evictScan; i, e = i+1, e.Prev() {
-		if e.Value.(*bucket).lim.TokensAt(now) >= float64(l.burst) {
+		if e.Value.(*bucket[K]).lim.TokensAt(now) >= float64(l.burst) {
 			l.remove(e)
 			return
 		}
@@ -131,12 +144,12 @@ func (l *ipLimiter) evictOne(now time.Time) {
 	}
 }
 
-func (l *ipLimiter) remove(e *list.Element) {
-	delete(l.buckets, e.Value.(*bucket).ip)
+func (l *limiter[K]) remove(e *list.Element) {
+	delete(l.buckets, e.Value.(*bucket[K]).key)
 	l.lru.Remove(e)
 }
 
-func (l *ipLimiter) size() int {
+func (l *limiter[K]) size() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.buckets)
@@ -151,8 +164,38 @@ func (s *server) limitPerIP(c *gin.Context) {
 	}
 	ok, wait := s.limiter.allow(clientKey(clientIP(c.Request, s.cfg.TrustedProxies)))
 	if !ok {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		s.writeError(c, errRateLimited)
+		s.refuseRate(c, wait)
+		return
+	}
+	c.Next()
+}
+
+// refuseRate answers 429 with the whole seconds until the bucket has the
+// tokens again (at least 1).
+func (s *server) refuseRate(c *gin.Context, wait time.Duration) {
+	c.Header("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	s.writeError(c, errRateLimited)
+}
+
+// ownerCost is what an owner request weighs in the owner's bucket: a draw,
+// a verification (it recomputes the draw from the store) and a CSV export
+// (every participant) cost far more than a page of the list.
+var ownerCost = map[string]int{
+	"/api/v1/events/:eventId/draw-winners":     10,
+	"/api/v1/draw-logs/:drawLogId/verify":      10,
+	"/api/v1/events/:eventId/participants.csv": 10,
+}
+
+// limitPerOwner is the owner routes' rate limit, keyed by the token's sub:
+// it runs after authenticate, so a stranger cannot drain an owner's bucket.
+func (s *server) limitPerOwner(c *gin.Context) {
+	if s.owners == nil {
+		c.Next()
+		return
+	}
+	cost := max(ownerCost[c.FullPath()], 1)
+	if ok, wait := s.owners.allowN(ownerOf(c), cost); !ok {
+		s.refuseRate(c, wait)
 		return
 	}
 	c.Next()
@@ -244,7 +287,7 @@ func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// ParseRateLimit reads RATE_LIMIT_PER_IP: "10" or "10/s" (per second, the
+// ParseRateLimit reads RATE_LIMIT_PER_IP or RATE_LIMIT_PER_OWNER: "10" or "10/s" (per second, the
 // burst twice that), "10/s,50" (an explicit burst), or "off".
 func ParseRateLimit(s string) (RateLimit, error) {
 	s = strings.TrimSpace(s)
@@ -273,5 +316,5 @@ func ParseRateLimit(s string) (RateLimit, error) {
 type errBadRateLimit string
 
 func (e errBadRateLimit) Error() string {
-	return "RATE_LIMIT_PER_IP " + strconv.Quote(string(e)) + `: want requests per second such as "10/s", optionally ",BURST", or "off"`
+	return "rate limit " + strconv.Quote(string(e)) + `: want requests per second such as "10/s", optionally ",BURST", or "off"`
 }

@@ -19,6 +19,9 @@ import (
 // DefaultMaxBodyBytes is the request body limit (413 past it).
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultOwnerRatePerSecond is RATE_LIMIT_PER_OWNER's default (burst twice it).
+const DefaultOwnerRatePerSecond = 20
+
 // Config tunes the server; zero values take the defaults.
 type Config struct {
 	// JWTSecret verifies owner tokens (HS256). Empty rejects every owner request.
@@ -40,6 +43,12 @@ type Config struct {
 
 	// RateLimit is each client IP's token bucket on the public routes.
 	RateLimit RateLimit
+	// OwnerRateLimit is each owner's token bucket on the owner routes
+	// (default 20/s, burst 40); a draw, a verify and a CSV export cost 10.
+	OwnerRateLimit RateLimit
+	// Tokens are the claims an owner token must carry (iss, aud, the
+	// longest lifetime); zero fields take the defaults.
+	Tokens TokenRules
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []netip.Prefix
 	// PublicBaseURL is where customers reach the pages, as ParsePublicBaseURL
@@ -77,6 +86,7 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
+	c.Tokens = c.Tokens.WithDefaults()
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -105,6 +115,9 @@ func (c *Config) setDefaults() {
 	if c.MaxStreamsPerOwner <= 0 {
 		c.MaxStreamsPerOwner = 10
 	}
+	if !c.OwnerRateLimit.Off && c.OwnerRateLimit.PerSecond <= 0 {
+		c.OwnerRateLimit.PerSecond = DefaultOwnerRatePerSecond
+	}
 	if c.StreamWriteTimeout <= 0 {
 		c.StreamWriteTimeout = 10 * time.Second
 	}
@@ -117,7 +130,8 @@ type server struct {
 	ready    Readiness
 	logger   *slog.Logger
 	duration *prometheus.HistogramVec
-	limiter  *ipLimiter // nil: no limit
+	limiter  *limiter[netip.Addr] // per client IP; nil: no limit
+	owners   *limiter[string]     // per token sub; nil: no limit
 	misses   *missCache
 	streams  *streamSlots
 	// forwardedOnce makes warnUntrustedForwarded's line the server's only one.
@@ -143,6 +157,7 @@ func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logg
 		logger:   logger,
 		duration: registerDuration(cfg.Registry, logger),
 		limiter:  newIPLimiter(cfg.RateLimit, cfg.Now),
+		owners:   newLimiter[string](cfg.OwnerRateLimit, cfg.Now),
 		misses:   newMissCache(cfg.MissTTL, cfg.Now),
 		streams:  &streamSlots{max: cfg.MaxStreamsPerOwner, open: make(map[string]int)},
 	}
@@ -162,7 +177,7 @@ func (s *server) routes() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	r.Use(s.correlate, s.observe, s.recoverPanics)
+	r.Use(s.correlate, s.nosniff, s.observe, s.recoverPanics)
 	if len(s.cfg.TrustedProxies) == 0 {
 		r.Use(s.warnUntrustedForwarded)
 	}
@@ -175,12 +190,14 @@ func (s *server) routes() *gin.Engine {
 
 	v1 := r.Group("/api/v1")
 	// public: routes a stranger may call, rate-limited per client IP.
-	public := v1.Group("", s.limitPerIP)
+	public := v1.Group("", s.limitPerIP, s.requireJSON)
 	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
 	public.GET("/events/:eventId/public", s.publicCampaign)
 
-	owner := v1.Group("", s.authenticate)
+	// owner: every answer is no-store, 401s included; the per-owner limit
+	// keys on the token's sub, so it runs after authentication.
+	owner := v1.Group("", s.noStore, s.authenticate, s.limitPerOwner, s.requireJSON)
 	owner.GET("/events", s.listCampaigns)
 	owner.POST("/events", s.openCampaign)
 	owner.GET("/events/:eventId/qr.png", s.storeQR)

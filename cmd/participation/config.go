@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/internal/app"
 )
@@ -86,6 +87,10 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	e.string(f, &c.PublicBaseURL, "public-base-url", "PUBLIC_BASE_URL", "",
 		"where customers open the pages, such as https://events.example.com: share links and QR codes carry it; "+
 			"required with DATABASE_URL, embedded mode default http://localhost:<http-addr port>")
+	e.string(f, &c.RateLimitPerOwner, "rate-limit-per-owner", "RATE_LIMIT_PER_OWNER", "20/s", `owner routes' limit per owner (token sub), a draw, verify or CSV counting 10: "20/s" (burst twice the rate), "20/s,100" or "off"`)
+	e.string(f, &c.JWTIssuer, "jwt-issuer", "JWT_ISSUER", api.DefaultJWTIssuer, "iss that owner tokens must carry")
+	e.string(f, &c.JWTAudience, "jwt-audience", "JWT_AUDIENCE", api.DefaultJWTAudience, "aud that owner tokens must carry")
+	e.duration(f, &c.JWTMaxTTL, "jwt-max-ttl", "JWT_MAX_TTL", api.DefaultJWTMaxTTL, "longest lifetime (exp - iat) of an owner token")
 	e.string(f, &c.TrustedProxies, "trusted-proxies", "TRUSTED_PROXIES", "", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client")
 	e.duration(f, &c.RetentionNonWinners, "retention-non-winners", "RETENTION_NON_WINNERS", 168*time.Hour,
 		"keep non-winners' personal data this long after announceAt")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/internal/app"
 )
 
@@ -63,7 +62,8 @@ func printBanner(out io.Writer, s app.Started) error {
 		fmt.Fprintf(out, "  Owner tokens: participation token --owner OWNER_ID\n\n")
 		return nil
 	}
-	token, err := api.IssueToken(s.JWTSecret, app.DemoOwner, 30*24*time.Hour, time.Now())
+	ttl := min(30*24*time.Hour, s.Tokens.WithDefaults().MaxTTL) // a month unless JWT_MAX_TTL is shorter
+	token, err := s.Tokens.Issue(s.JWTSecret, app.DemoOwner, ttl, time.Now())
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func printBanner(out io.Writer, s app.Started) error {
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintf(out, "Owner dashboard (the token rides in the fragment, which the browser never sends):\n  %s/owner/#token=%s\n\n", base, token)
-	fmt.Fprintf(out, "Owner token for %q (30 days):\n  export TOKEN=%s\n\n", app.DemoOwner, token)
+	fmt.Fprintf(out, "Owner token for %q (valid %s):\n  export TOKEN=%s\n\n", app.DemoOwner, ttlText(ttl), token)
 	fmt.Fprintf(out, "Try:\n")
 	fmt.Fprintf(out, "  curl -s -X POST %s/api/v1/events -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n", base)
 	fmt.Fprintf(out, "    -d '{\"title\":\"오픈 기념 이벤트\",\"startsAt\":\"2026-01-01T00:00:00+09:00\",\"endsAt\":\"2030-01-01T00:00:00+09:00\",\"announceAt\":\"2030-01-02T00:00:00+09:00\"}'\n\n")
@@ -89,4 +89,12 @@ func displayAddr(addr net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// ttlText says a token's lifetime in days when it is whole days.
+func ttlText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }

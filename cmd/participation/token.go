@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/internal/app"
 )
 
@@ -32,7 +31,13 @@ func newTokenCommand(cfg *app.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			token, err := api.IssueToken(jwtSecret, owner, ttl, time.Now())
+			// Issue would cap a longer ttl; an operator asking for one
+			// is told instead of handed a shorter token.
+			rules := cfg.TokenRules()
+			if ttl > rules.MaxTTL {
+				return fmt.Errorf("--ttl %s is above JWT_MAX_TTL (%s): the server would refuse the token", ttl, rules.MaxTTL)
+			}
+			token, err := rules.Issue(jwtSecret, owner, ttl, time.Now())
 			if err != nil {
 				return err
 			}
@@ -41,6 +46,6 @@ func newTokenCommand(cfg *app.Config) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&owner, "owner", "", "the owner id (the token's sub)")
-	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
+	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid, at most JWT_MAX_TTL")
 	return cmd
 }

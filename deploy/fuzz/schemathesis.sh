@@ -41,6 +41,8 @@ export JWT_SECRET=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 export PII_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 # one client IP sends everything: the per-IP limit would answer 429s only
 export RATE_LIMIT_PER_IP=${RATE_LIMIT_PER_IP:-10000/s,20000}
+# and one owner's token: likewise for the per-owner limit
+export RATE_LIMIT_PER_OWNER=${RATE_LIMIT_PER_OWNER:-10000/s,20000}
 "$work/participation" serve >"$work/serve.log" 2>&1 &
 serve=$!
 trap 'kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true' EXIT

@@ -65,6 +65,16 @@ type Config struct {
 	// Host. Required outside the embedded mode, which defaults it to
 	// http://localhost:<HTTP_ADDR's port>.
 	PublicBaseURL string
+	// RateLimitPerOwner is RATE_LIMIT_PER_OWNER, in RATE_LIMIT_PER_IP's
+	// format: the owner routes' bucket per token sub (default "20/s").
+	RateLimitPerOwner string
+
+	// JWTIssuer, JWTAudience and JWTMaxTTL are JWT_ISSUER, JWT_AUDIENCE and
+	// JWT_MAX_TTL: the iss and aud owner tokens must carry and their longest
+	// exp − iat (zero: participation, participation-owner, 744h).
+	JWTIssuer   string
+	JWTAudience string
+	JWTMaxTTL   time.Duration
 
 	// Draw is the draw's randomness: DRAW_RANDOMNESS, DRAND_URLS,
 	// DRAND_CHAIN_HASH, DRAND_MARGIN, DRAW_WAIT (package beacon).
@@ -155,6 +165,12 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("ROLES: name at least one of "+strings.Join(roleNames, ", ")))
 	}
 	if _, err := api.ParseRateLimit(c.RateLimitPerIP); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_PER_IP: %w", err))
+	}
+	if _, err := api.ParseRateLimit(c.RateLimitPerOwner); err != nil {
+		errs = append(errs, fmt.Errorf("RATE_LIMIT_PER_OWNER: %w", err))
+	}
+	if err := c.TokenRules().Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := api.ParseTrustedProxies(c.TrustedProxies); err != nil {
@@ -189,6 +205,11 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// TokenRules are the claims owner tokens must carry, defaults filled.
+func (c Config) TokenRules() api.TokenRules {
+	return api.TokenRules{Issuer: c.JWTIssuer, Audience: c.JWTAudience, MaxTTL: c.JWTMaxTTL}.WithDefaults()
 }
 
 // Logger is the instance's structured logger on stderr.

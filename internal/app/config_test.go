@@ -59,6 +59,11 @@ func TestConfigValidate(t *testing.T) {
 		{name: "a_short_webhook_secret_is_refused", cfg: Config{NotifyWebhookSecret: "short"}, wantErr: []string{"NOTIFY_WEBHOOK_SECRET"}},
 		{name: "a_webhook_secret_is_valid", cfg: Config{NotifyWebhookSecret: strings.Repeat("w", 32)}},
 		{name: "too_many_partitions_are_refused", cfg: Config{KafkaPartitions: 20_000}, wantErr: []string{"KAFKA_PARTITIONS"}},
+		{name: "a_bad_per_ip_limit_is_refused_by_name", cfg: Config{RateLimitPerIP: "fast"}, wantErr: []string{"RATE_LIMIT_PER_IP"}},
+		{name: "a_bad_per_owner_limit_is_refused_by_name", cfg: Config{RateLimitPerOwner: "fast"}, wantErr: []string{"RATE_LIMIT_PER_OWNER"}},
+		{name: "per_owner_limit_off_is_valid", cfg: Config{RateLimitPerOwner: "off"}},
+		{name: "an_unparsable_jwt_max_ttl_is_refused", cfg: Config{JWTMaxTTL: -1}, wantErr: []string{"JWT_MAX_TTL"}},
+		{name: "a_padded_jwt_issuer_is_refused", cfg: Config{JWTIssuer: "participation "}, wantErr: []string{"JWT_ISSUER"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -78,6 +78,9 @@ type appSetup struct {
 	Roles       Roles         // zero: all
 	RateLimit   api.RateLimit // zero: off (tests send far more than a customer); the edge tests set one
 	Retention   retention     // zero: none shown; Every zero: no retention runs
+
+	// OwnerRateLimit: zero is off too (tests poll the owner routes).
+	OwnerRateLimit api.RateLimit
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -94,6 +97,9 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 	}
 	if setup.RateLimit == (api.RateLimit{}) {
 		setup.RateLimit = api.RateLimit{Off: true}
+	}
+	if setup.OwnerRateLimit == (api.RateLimit{}) {
+		setup.OwnerRateLimit = api.RateLimit{Off: true}
 	}
 	poolCfg, err := pgxpool.ParseConfig(setup.DatabaseURL)
 	if err != nil {
@@ -127,6 +133,8 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		Roles:         setup.Roles,
 		RateLimit:     setup.RateLimit,
 		Retention:     setup.Retention,
+		// the rest of the edge as configured in production
+		OwnerRateLimit: setup.OwnerRateLimit,
 	})
 	if err != nil {
 		server.Close()

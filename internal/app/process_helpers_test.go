@@ -92,7 +92,8 @@ func startInstance(t *testing.T, name string, setup processSetup, roles Roles) *
 		"PII_KEY="+string(testPIIKey),
 		"ROLES="+roles.String(),
 		"LOG_LEVEL=info",
-		"RATE_LIMIT_PER_IP=off", // the load comes from one address
+		"RATE_LIMIT_PER_IP=off",    // the load comes from one address
+		"RATE_LIMIT_PER_OWNER=off", // and the tests poll the owner routes
 		"PPROF_ADDR=",
 	)
 	in.start()

@@ -33,6 +33,8 @@ type Started struct {
 	// PostgresDir is where the private cluster lives when it is not under
 	// DataDir (as root, when the server's user cannot reach DataDir).
 	PostgresDir string
+	// Tokens are the rules the banner's token is issued under.
+	Tokens api.TokenRules
 }
 
 // Run starts an instance with cfg's roles and serves until ctx ends: the
@@ -70,11 +72,13 @@ func Run(ctx context.Context, cfg Config) error {
 	trusted, _ := api.ParseTrustedProxies(cfg.TrustedProxies) // validated above
 	baseURL, _ := cfg.BaseURL()                               // validated above
 	closing := make(chan struct{})
+	ownerLimit, _ := api.ParseRateLimit(cfg.RateLimitPerOwner) // validated above
 	svc, err := newService(deps{
 		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic, Partitions: cfg.KafkaPartitions,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: RetentionEvery},
 		RateLimit: rateLimit, TrustedProxies: trusted, PublicBaseURL: baseURL, Closing: closing, Pprof: cfg.Pprof,
+		OwnerRateLimit: ownerLimit, Tokens: cfg.TokenRules(),
 	})
 	if err != nil {
 		return err
@@ -130,7 +134,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.OnStart != nil {
 		if err := cfg.OnStart(Started{
 			Addr: listener.Addr(), MetricsAddr: metricsAddr, Pprof: cfg.Pprof, DatabaseURL: db.URL, PublicBaseURL: baseURL, Brokers: brokers, Topic: cfg.KafkaTopic, Roles: cfg.Roles,
-			JWTSecret: jwtSecret, Embedded: cfg.Embedded(), DataDir: cfg.DataDir, PostgresDir: db.RelocatedDir(),
+			JWTSecret: jwtSecret, Tokens: cfg.TokenRules(), Embedded: cfg.Embedded(), DataDir: cfg.DataDir, PostgresDir: db.RelocatedDir(),
 		}); err != nil {
 			cancel()
 			return errors.Join(err, group.Wait())

@@ -61,6 +61,10 @@ type deps struct {
 	PublicBaseURL  string          // share links and QR codes; validated
 	Closing        <-chan struct{} // closed when the HTTP server shuts down: streams end
 	Pprof          bool            // serve pprof next to /metrics
+	// OwnerRateLimit: zero is the default 20/s, burst 40, per owner;
+	// Tokens: zero is the default iss, aud and lifetime.
+	OwnerRateLimit api.RateLimit
+	Tokens         api.TokenRules
 }
 
 // service is one instance wired for its roles: the HTTP handler (the whole
@@ -155,6 +159,8 @@ func newService(d deps) (_ *service, err error) {
 	}
 	s.handler = api.NewServer(api.Config{
 		JWTSecret:      d.JWTSecret,
+		Tokens:         d.Tokens,
+		OwnerRateLimit: d.OwnerRateLimit,
 		Registry:       s.registry,
 		Unavailable:    dbUnavailable,
 		RateLimit:      d.RateLimit,

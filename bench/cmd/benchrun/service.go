@@ -48,7 +48,8 @@ func (e *env) serviceEnv() []string {
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
 		case "DATABASE_URL", "KAFKA_BROKERS", "KAFKA_TOPIC", "JWT_SECRET", "PII_KEY", "HTTP_ADDR", "LOG_LEVEL", "PPROF_ADDR", "DATA_DIR",
-			"METRICS_ADDR", "PPROF", "RATE_LIMIT_PER_IP", "TRUSTED_PROXIES", "KAFKA_PARTITIONS", "ROLES",
+			"METRICS_ADDR", "PPROF", "RATE_LIMIT_PER_IP", "RATE_LIMIT_PER_OWNER", "TRUSTED_PROXIES", "KAFKA_PARTITIONS", "ROLES",
+			"JWT_ISSUER", "JWT_AUDIENCE", "JWT_MAX_TTL",
 			"PUBLIC_BASE_URL", "DATABASE_URL_FILE", "JWT_SECRET_FILE", "PII_KEY_FILE": // a variable and its _FILE both set is refused
 		default:
 			env = append(env, kv)
@@ -59,7 +60,8 @@ func (e *env) serviceEnv() []string {
 		"DATA_DIR="+filepath.Join(e.o.work, "data"),
 		// PUBLIC_BASE_URL is required with DATABASE_URL; no bench reads a share link.
 		"PUBLIC_BASE_URL=http://localhost",
-		"RATE_LIMIT_PER_IP=off") // the load comes from one address on purpose
+		"RATE_LIMIT_PER_IP=off",    // the load comes from one address on purpose
+		"RATE_LIMIT_PER_OWNER=off") // and one owner's token
 	return append(env, e.serveEnv...) // os/exec keeps the last of a repeated key
 }
 
