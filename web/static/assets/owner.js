@@ -1,7 +1,8 @@
 // The owner's dashboard: sign-in with the platform's token (kept in
 // sessionStorage, or taken once from a #token=... fragment, which never
-// reaches a server), then 내 이벤트 and one campaign's screens, routed by the
-// fragment (#/ and #/events/{id}).
+// reaches a server; the header always names the owner signed in), then
+// 내 이벤트 and one campaign's screens, routed by the fragment (#/ and
+// #/events/{id}).
 import { api, h, $, show, NetworkError, Unauthorized } from "./common.js";
 import { renderList } from "./owner-list.js";
 import { renderCampaign } from "./owner-campaign.js";
@@ -32,12 +33,61 @@ function signIn(t) {
   armExpiry();
 }
 
+// ownerOf is a token's sub (the owner id), or "" when it has none. It is
+// read, not verified: the page only shows it; the server checks the token.
+function ownerOf(t) {
+  const c = tokenClaims(t);
+  return c && typeof c.sub === "string" ? c.sub : "";
+}
+
+// showOwner puts the signed-in owner's id in the header, so an owner
+// signed in through someone else's link sees whose dashboard this is.
+function showOwner() {
+  const who = token() ? ownerOf(token()) : "";
+  $("#owner-id").textContent = who || "(알 수 없음)";
+  show($("#signed-in-as"), !!token());
+}
+
+// activeOwner is the owner of a session that is still running (a token
+// before its exp), or null when there is none to keep.
+function activeOwner() {
+  if (!token()) return null;
+  const ms = msLeft();
+  if (ms !== null && ms <= 0) return null;
+  return ownerOf(token());
+}
+
+// takeFragmentToken signs in with a #token=... link. A link for another
+// owner than the one signed in asks first (login CSRF: a link someone else
+// made would otherwise sign this owner in as them); declined, the session
+// stays. The same owner's link refreshes the token silently. Either way the
+// token leaves the address bar and history.
+function takeFragmentToken() {
+  const m = location.hash.match(/^#token=([^&]+)/);
+  if (!m) return;
+  history.replaceState(null, "", "/owner/#/");
+  let offered;
+  try {
+    offered = decodeURIComponent(m[1]);
+  } catch {
+    return; // a mangled link: nothing to sign in with
+  }
+  const current = activeOwner();
+  const next = ownerOf(offered);
+  if (current !== null && current !== next &&
+      !confirm(`지금 '${current}' 계정으로 로그인되어 있습니다.\n링크의 '${next || "알 수 없는"}' 계정으로 바꾸시겠습니까?`)) {
+    return;
+  }
+  signIn(offered);
+}
+
 export function signOut(message) {
   sessionStorage.removeItem(KEY);
   clearTimeout(expiryTimer);
   if (view) view.abort();
   view = null;
   history.replaceState(null, "", "/owner/#/");
+  showOwner();
   renderSignIn(message);
 }
 
@@ -141,6 +191,7 @@ function renderSignIn(message) {
 async function route() {
   if (view) view.abort();
   view = new AbortController();
+  showOwner();
   if (!token()) { renderSignIn(); return; }
   show($("#sign-out"), true);
   const ctx = { api: ownerApi, fetch: ownerFetch, signal: view.signal };
@@ -158,18 +209,15 @@ async function route() {
 }
 
 function start() {
-  const m = location.hash.match(/^#token=([^&]+)/);
-  if (m) {
-    signIn(decodeURIComponent(m[1]));
-    history.replaceState(null, "", "/owner/#/"); // the token leaves the address bar and history
-  } else if (token()) {
-    armExpiry();
-  }
+  takeFragmentToken();
+  if (token()) armExpiry();
   $("#sign-out").addEventListener("click", () => signOut("로그아웃했습니다."));
   // A suspended laptop or a throttled background tab may hold the timer
   // back: look at exp again when the owner comes back.
   document.addEventListener("visibilitychange", () => { if (!document.hidden && token()) armExpiry(); });
-  window.addEventListener("hashchange", route);
+  // A #token= link followed from another page of this tab changes only
+  // the fragment: the same question as on a load.
+  window.addEventListener("hashchange", () => { takeFragmentToken(); route(); });
   route();
 }
 
