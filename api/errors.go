@@ -100,7 +100,7 @@ func classify(err error) (int, errorBody) {
 	case errors.Is(err, errIdempotencyKeyInUse):
 		return http.StatusConflict, errorBody{"IDEMPOTENCY_KEY_IN_USE", "같은 Idempotency-Key의 요청을 처리 중입니다. 잠시 후 다시 시도해주세요",
 			[]domain.FieldError{{Field: "Idempotency-Key", Reason: "The first request with this key has not answered yet."}}}
-	case errors.Is(err, errUnavailable), errors.Is(err, errNotReady),
+	case errors.Is(err, errUnavailable), errors.Is(err, errNotReady), errors.Is(err, commands.ErrRandomnessUnavailable),
 		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusServiceUnavailable, errorBody{Code: "UNAVAILABLE", Message: "잠시 후 다시 시도해주세요"}
 	}

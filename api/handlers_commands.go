@@ -198,6 +198,15 @@ type drawResponse struct {
 	DrawLogID  uuid.UUID    `json:"drawLogId"`
 }
 
+// drawPendingResponse is a drand draw committed whose round is not in
+// within DRAW_WAIT: the relay's leader completes it.
+type drawPendingResponse struct {
+	DrawLogID  uuid.UUID `json:"drawLogId"`
+	State      string    `json:"state"`
+	Round      uint64    `json:"round"`
+	ExpectedAt time.Time `json:"expectedAt"`
+}
+
 func (s *server) drawWinners(c *gin.Context) {
 	eventID, ok := s.eventParam(c)
 	if !ok || !s.authorizeCampaign(c, eventID) {
@@ -244,6 +253,10 @@ func (s *server) drawWinners(c *gin.Context) {
 	out, err := s.cmds.DrawWinners(c.Request.Context(), cmd)
 	if err != nil {
 		s.writeError(c, err)
+		return
+	}
+	if p := out.Pending; p != nil {
+		c.JSON(http.StatusAccepted, drawPendingResponse{DrawLogID: out.DrawID, State: "PENDING", Round: p.Round, ExpectedAt: p.ExpectedAt.UTC()})
 		return
 	}
 	c.JSON(http.StatusOK, drawResponse{DrawLogID: out.DrawID, Winners: maskedWinners(out.Winners), Alternates: maskedWinners(out.Alternates)})

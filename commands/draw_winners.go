@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -13,8 +14,10 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// DrawWinners draws a campaign's winners and alternates, once, with local
-// randomness: DrawCommitted and WinnersDrawn in one transaction. The draw
+// DrawWinners draws a campaign's winners and alternates, once. With local
+// randomness DrawCommitted and WinnersDrawn are one transaction; with drand
+// (Config.Beacon) the commit names a round and the result follows when the
+// round is in (drawWithDrand). The draw
 // holds the campaign's fence exclusively: registrations in flight finish
 // first, so every one answered 201 before the commit is a candidate, and
 // every later one finds the draw stream and is refused.
@@ -33,9 +36,12 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		return DrawOutcome{}, domain.ErrAlreadyDrawn
 	}
 
+	if h.beacon != nil {
+		return h.drawWithDrand(ctx, campaign, cmd)
+	}
 	var outcome DrawOutcome
 	err = h.store.Exclusive(ctx, campaignFence(cmd.EventID), func(ctx context.Context, tx *eventstore.Tx) error {
-		commit, leaves, err := h.commitDraw(ctx, tx, campaign, cmd, domain.DrawRandomness{Source: domain.RandomnessLocal})
+		commit, leaves, err := h.commitDraw(ctx, tx, campaign, cmd, h.clock(), domain.DrawRandomness{Source: domain.RandomnessLocal})
 		if err != nil {
 			return err
 		}
@@ -68,7 +74,7 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 // candidates at the cut-off and their commitment. A draw that waits for
 // public randomness appends the commit alone; a local one completes at once.
 func (h *Handlers) commitDraw(ctx context.Context, tx *eventstore.Tx, campaign domain.Campaign, cmd DrawWinners,
-	randomness domain.DrawRandomness) (domain.DrawCommitted, domain.DrawLeaves, error) {
+	at time.Time, randomness domain.DrawRandomness) (domain.DrawCommitted, domain.DrawLeaves, error) {
 	existing, err := tx.ReadStream(ctx, domain.DrawStream(cmd.EventID))
 	if err != nil {
 		return domain.DrawCommitted{}, domain.DrawLeaves{}, err
@@ -88,7 +94,7 @@ func (h *Handlers) commitDraw(ctx context.Context, tx *eventstore.Tx, campaign d
 			VisitBonus: cmd.VisitBonus, VisitBonusWeight: cmd.VisitBonusWeight},
 		CutoffPosition: cutoff,
 		Randomness:     randomness,
-		CommittedAt:    h.clock(),
+		CommittedAt:    at,
 		CommittedBy:    cmd.OwnerID,
 	}, candidates)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/privacy"
@@ -25,6 +26,10 @@ type Handlers struct {
 	keys   *privacy.Keys
 	// lockout counts wrong phones of the self-service commands (selfService).
 	lockout *eventstore.Lockout
+	// beacon, when set, is DRAW_RANDOMNESS=drand: draws commit to a round.
+	beacon *beacon.Client
+	// refused is told of a drand round that failed verification.
+	refused func(domain.DrawCommitted, error)
 	// appendRegistration writes registrations: through a group-committing
 	// Batcher when one is configured, else one transaction each.
 	appendRegistration func(context.Context, eventstore.AppendRequest) (eventstore.AppendResult, error)
@@ -49,6 +54,12 @@ type Config struct {
 	// Lockout tunes the self-service lockout (zero: 5 wrong phones in an
 	// hour lock an entry for an hour).
 	Lockout eventstore.LockoutConfig
+	// Beacon, when set, makes draws take a drand round (DRAW_RANDOMNESS=drand)
+	// instead of crypto/rand.
+	Beacon *beacon.Client
+	// OnRefused, when set, is told of a drand round refused by verification
+	// (the draw stays pending), to log and count it.
+	OnRefused func(domain.DrawCommitted, error)
 }
 
 // Validate reports what is missing.
@@ -74,7 +85,7 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys,
+	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys, beacon: cfg.Beacon, refused: cfg.OnRefused,
 		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout)}
 	if cfg.Batcher != nil {
 		h.appendRegistration = cfg.Batcher.Append

@@ -75,6 +75,9 @@ type DrawOutcome struct {
 	DrawID     uuid.UUID
 	Winners    []DrawnWinner
 	Alternates []DrawnWinner // ranks 1..AlternateCount
+	// Pending is a drand draw committed whose round did not come within
+	// DRAW_WAIT (or was refused): no winners yet.
+	Pending *PendingDraw
 }
 
 // Meta is the request context recorded with every event.

@@ -2,11 +2,13 @@ package commands
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
 
+	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/domain"
 )
 
@@ -66,6 +68,13 @@ func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, dra
 	var result domain.DrawVerification
 	if commit != nil {
 		result, err = domain.VerifyDrawV2(*commit, drawn, candidateSetOf(pool.candidates))
+		if err == nil {
+			var bad []string
+			if bad, err = h.verifyRandomness(ctx, *commit, drawn); len(bad) > 0 {
+				result.Mismatches = append(result.Mismatches, bad...)
+				result.Verified = false
+			}
+		}
 	} else {
 		result, err = domain.VerifyDraw(drawn, pool.candidates)
 	}
@@ -132,4 +141,36 @@ func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.Draw
 		return commit, domain.WinnersDrawn{DrawID: drawID, EventID: commit.EventID}, ErrDrawPending
 	}
 	return nil, domain.WinnersDrawn{}, ErrDrawNotFound
+}
+
+// verifyRandomness checks a drand draw's stored round (VerifyDrawV2 has
+// checked that the seed is BeaconSeed of it): it must be the committed
+// round, signed by the committed chain (its chain info pinned, or read once
+// from a relay and checked against the hash: offline once known). A drand
+// draw whose chain this instance cannot read is an error, not "verified".
+func (h *Handlers) verifyRandomness(ctx context.Context, commit domain.DrawCommitted, drawn domain.WinnersDrawn) ([]string, error) {
+	if commit.Randomness.Source != domain.RandomnessDrand {
+		return nil, nil
+	}
+	if drawn.Beacon == nil || drawn.Beacon.Round != commit.Randomness.Round {
+		return []string{"beacon"}, nil
+	}
+	if h.beacon == nil || h.beacon.ChainHash() != commit.Randomness.ChainHash {
+		return nil, fmt.Errorf("%w: verify needs DRAND_URLS and DRAND_CHAIN_HASH %s", ErrRandomnessUnavailable, commit.Randomness.ChainHash)
+	}
+	info, err := h.beacon.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRandomnessUnavailable, err)
+	}
+	b := drawn.Beacon
+	sig, err1 := hex.DecodeString(b.Signature)
+	prev, err2 := hex.DecodeString(b.PreviousSignature)
+	if err1 != nil || err2 != nil {
+		return []string{"beacon"}, nil
+	}
+	r, err := info.Verify(beacon.Round{Number: b.Round, Signature: sig, PreviousSignature: prev})
+	if err != nil || hex.EncodeToString(r.Randomness) != b.Randomness {
+		return []string{"beacon"}, nil // a forged or foreign round
+	}
+	return nil, nil
 }

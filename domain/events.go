@@ -177,6 +177,9 @@ type DrawBeacon struct {
 	Round      uint64 `json:"round"`
 	Signature  string `json:"signature"`  // hex
 	Randomness string `json:"randomness"` // hex
+	// PreviousSignature is kept for a chained scheme (drand's mainnet
+	// default), whose signature covers it: verify needs it offline.
+	PreviousSignature string `json:"previousSignature,omitempty"` // hex
 }
 
 // WinnersDrawn is a draw's result. A v1 draw (chacha8-fisher-yates-v1,

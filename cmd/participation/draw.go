@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
+	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/app"
@@ -32,7 +33,15 @@ func newDrawCommand(cfg *app.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			handlers, err := commands.New(eventstore.New(db.Pool), commands.Config{PIIKey: piiKey})
+			hcfg := commands.Config{PIIKey: piiKey}
+			// a drand draw's round is checked against DRAND_CHAIN_HASH's chain,
+			// whatever DRAW_RANDOMNESS says today
+			if cfg.Draw.URLs != "" && cfg.Draw.ChainHash != "" {
+				if hcfg.Beacon, err = beacon.New(cfg.Draw); err != nil {
+					return err
+				}
+			}
+			handlers, err := commands.New(eventstore.New(db.Pool), hcfg)
 			if err != nil {
 				return err
 			}

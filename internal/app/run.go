@@ -79,6 +79,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: RetentionEvery},
 		RateLimit: rateLimit, TrustedProxies: trusted, PublicBaseURL: baseURL, Closing: closing, Pprof: cfg.Pprof,
 		OwnerRateLimit: ownerLimit, Tokens: cfg.TokenRules(),
+		Draw: cfg.Draw,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/api"
+	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
@@ -65,6 +66,14 @@ type deps struct {
 	// Tokens: zero is the default iss, aud and lifetime.
 	OwnerRateLimit api.RateLimit
 	Tokens         api.TokenRules
+
+	// Draw is the draw's randomness (DRAW_RANDOMNESS=drand: a beacon
+	// client); DrawOptions are the client's (tests: a pinned test chain).
+	Draw        beacon.Config
+	DrawOptions []beacon.Option
+	// DrawCompleteEvery and DrawMaxBackoff pace the relay leader's
+	// completion of pending drand draws (zero: 1 s and 1 min).
+	DrawCompleteEvery, DrawMaxBackoff time.Duration
 }
 
 // service is one instance wired for its roles: the HTTP handler (the whole
@@ -82,6 +91,7 @@ type service struct {
 	queries   *projections.Queries // API
 	relay     *relay.Relay         // relay
 	retention *retentionWorker     // relay
+	draws     *drawCompleter       // relay, DRAW_RANDOMNESS=drand
 	sweeper   *idempotencySweeper  // API
 	readSide  *projectors          // projectors
 	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
@@ -107,9 +117,24 @@ func newService(d deps) (_ *service, err error) {
 		return nil, err
 	}
 
+	var drand *beacon.Client
+	var drawStats *drawMetrics
+	if d.Draw.Drand() {
+		if drand, err = beacon.New(d.Draw, d.DrawOptions...); err != nil {
+			return nil, err
+		}
+		drawStats = newDrawMetrics(s.registry)
+	}
 	if d.Roles.Relay {
 		if s.relay, err = newRelay(s.store, d, publicize, s.registry); err != nil {
 			return nil, err
+		}
+		if drand != nil {
+			h, err := commands.New(s.store, commands.Config{PIIKey: d.PIIKey, Beacon: drand, OnRefused: drawStats.onRefused(d.Logger)})
+			if err != nil {
+				return nil, err
+			}
+			s.draws = newDrawCompleter(h, drand, s.relay, d.Logger, drawStats, d.DrawCompleteEvery, d.DrawMaxBackoff)
 		}
 		s.registry.MustRegister(cached(relayLag(s.store, s.relay), lagCacheTTL), relayLeader(s.relay))
 		if d.Retention.Every > 0 {
@@ -138,7 +163,11 @@ func newService(d deps) (_ *service, err error) {
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
-	if s.commands, err = commands.New(s.store, commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher}); err != nil {
+	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher}
+	if drand != nil {
+		cmdCfg.Beacon, cmdCfg.OnRefused = drand, drawStats.onRefused(d.Logger)
+	}
+	if s.commands, err = commands.New(s.store, cmdCfg); err != nil {
 		return nil, err
 	}
 	keys, err := privacy.NewKeys(d.PIIKey)
@@ -205,6 +234,9 @@ func (s *service) run(ctx context.Context) error {
 	}
 	if s.sweeper != nil {
 		group.Go(func() error { s.sweeper.run(gctx); return nil })
+	}
+	if s.draws != nil {
+		group.Go(func() error { s.draws.run(gctx); return nil })
 	}
 	return group.Wait()
 }
