@@ -81,6 +81,7 @@ type appSetup struct {
 
 	// OwnerRateLimit: zero is off too (tests poll the owner routes).
 	OwnerRateLimit api.RateLimit
+	Draw        drawSetup     // zero: local randomness
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -135,6 +136,9 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		Retention:     setup.Retention,
 		// the rest of the edge as configured in production
 		OwnerRateLimit: setup.OwnerRateLimit,
+
+		Draw: setup.Draw.Config, DrawOptions: setup.Draw.Options,
+		DrawCompleteEvery: setup.Draw.Every, DrawMaxBackoff: setup.Draw.MaxBackoff,
 	})
 	if err != nil {
 		server.Close()
