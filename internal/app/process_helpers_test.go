@@ -73,6 +73,7 @@ type processSetup struct {
 	DatabaseURL string
 	Brokers     []string
 	Topic       string
+	Env         []string // more variables, e.g. DRAW_RANDOMNESS
 }
 
 // startInstance starts `participation serve --roles roles` and waits until
@@ -96,6 +97,7 @@ func startInstance(t *testing.T, name string, setup processSetup, roles Roles) *
 		"RATE_LIMIT_PER_OWNER=off", // and the tests poll the owner routes
 		"PPROF_ADDR=",
 	)
+	in.env = append(in.env, setup.Env...)
 	in.start()
 	t.Cleanup(func() {
 		in.kill()
