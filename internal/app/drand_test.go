@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/beacon/beacontest"
+	"github.com/shopevents/participation/domain"
 )
 
 // drandCampaign opens a campaign of ownerA with n registrations.
@@ -198,6 +200,38 @@ func TestDrandTwoInstancesMakeOneResult(t *testing.T) {
 	for i, winner := range got.Winners {
 		if winner.ParticipantID != drawn.Winners[i].ParticipantID {
 			t.Fatalf("answer's winner %d is %s, the stored one %s", i, winner.ParticipantID, drawn.Winners[i].ParticipantID)
+		}
+	}
+}
+
+// verify checks a drand draw's stored round against the chain: a signature
+// that is not the committed round's (here the next round's, a valid one
+// of the chain) does not verify, and neither does another randomness.
+func TestDrandVerifyChecksTheStoredRound(t *testing.T) {
+	w := newDrandWorld(t)
+	a := newTestAppWith(t, appSetup{Draw: w.setup(20 * time.Millisecond)})
+	eventID := drandCampaign(a, 4)
+	a.run()
+	if ans := a.call(http.MethodPost, drawPath(eventID), token(t, ownerA), map[string]any{"winnerCount": 1}); ans.Status != http.StatusAccepted {
+		t.Fatalf("draw → %d, want 202: %s", ans.Status, ans.Body)
+	}
+	commit := a.committed(eventID)
+	w.publish(commit.Randomness.Round + 1)
+	drawn := a.drawnWith(eventID, w.beacon)
+	a.verified(ownerA, drawn.DrawID)
+	next := w.beacon.Signature(commit.Randomness.Round + 1)
+	for _, tamper := range []struct{ field, value string }{
+		{"signature", hex.EncodeToString(next)},
+		{"randomness", hex.EncodeToString(w.beacon.Randomness(commit.Randomness.Round + 1))},
+	} {
+		_, err := a.pool.Exec(t.Context(), `UPDATE events SET data = jsonb_set(data, ARRAY['beacon', $1], to_jsonb($2::text))
+			WHERE type = 'WinnersDrawn' AND stream_id = $3`, tamper.field, tamper.value, domain.DrawStream(eventID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans := a.call(http.MethodGet, verifyPath(drawn.DrawID), token(t, ownerA), nil)
+		if ans.Status != http.StatusOK || !strings.Contains(string(ans.Body), `"verified":false`) {
+			t.Fatalf("verify with another round's %s → %d %s, want not verified", tamper.field, ans.Status, ans.Body)
 		}
 	}
 }
