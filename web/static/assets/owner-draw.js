@@ -68,6 +68,12 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
           quietly(loadLogs());
           return;
         }
+        if (res.status === 202) { // drand: committed, the round is still to come
+          formBox.replaceChildren();
+          say("warn", `공개 난수 대기 중: drand 라운드 ${res.data.round} (공개 예정 ${formatDate(res.data.expectedAt)}). 난수가 공개되면 당첨자가 표시됩니다.`);
+          quietly(loadLogs());
+          return;
+        }
         const code = res.data && res.data.code;
         if (code === "ALREADY_DRAWN") { formBox.replaceChildren(); say("warn", "이미 추첨이 끝난 이벤트입니다"); quietly(loadWinners()); return; }
         if (code === "IDEMPOTENCY_KEY_IN_USE") { say("warn", "추첨을 처리하고 있습니다. 잠시 후 다시 눌러주세요."); return; }
@@ -147,12 +153,37 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     if (res.status !== 200) { logList.replaceChildren(h("p", { class: "notice err" }, "추첨 로그를 불러오지 못했습니다.")); return false; }
     const logs = res.data.drawLogs || [];
     if (!logs.length) { logList.replaceChildren(h("p", { class: "muted" }, "아직 추첨하지 않았습니다.")); return false; }
-    // A shown log keeps its card (and its 검증 result) when asked again.
-    if (logList.dataset.drawLogId !== logs[0].drawLogId) {
+    // A shown log keeps its card (and its 검증 result) when asked again,
+    // until its state changes (a pending drand draw completed).
+    const shownAs = logs[0].drawLogId + "/" + logs[0].state;
+    if (logList.dataset.shownAs !== shownAs) {
       logList.replaceChildren(...logs.map(logCard));
-      logList.dataset.drawLogId = logs[0].drawLogId;
+      logList.dataset.shownAs = shownAs;
     }
+    logList.dataset.drawLogId = logs[0].state === "COMMITTED" ? "" : logs[0].drawLogId;
+    if (logs[0].state === "COMMITTED") watchPending();
     return true;
+  }
+
+  // watchPending asks every 2 s while the draw waits for its drand round,
+  // and shows the winners once the relay's leader has completed it.
+  let watching = false;
+  function watchPending() {
+    if (watching) return;
+    watching = true;
+    const tick = async () => {
+      if (ctx.signal.aborted) return;
+      const res = await ctx.api(base + "/draw-logs", { signal: ctx.signal });
+      const latest = res.status === 200 && res.data.drawLogs && res.data.drawLogs[0];
+      if (latest && latest.state !== "COMMITTED" && await loadWinners()) {
+        watching = false;
+        say("ok", "추첨이 완료되었습니다");
+        await loadLogs();
+        return;
+      }
+      setTimeout(() => quietly(tick()), 2000);
+    };
+    setTimeout(() => quietly(tick()), 2000);
   }
 
   function logCard(l) {
