@@ -36,6 +36,11 @@ type PendingDrawCommit struct {
 // the draw pending for the relay's leader: it never falls back to local
 // randomness.
 func (h *Handlers) drawWithDrand(ctx context.Context, campaign domain.Campaign, cmd DrawWinners) (DrawOutcome, error) {
+	// The chain info first, outside the fence: registrations never wait on
+	// a relay. Inside, naming the round is arithmetic on it.
+	if _, err := h.beacon.Info(ctx); err != nil {
+		return DrawOutcome{}, fmt.Errorf("draw: %w: %w", ErrRandomnessUnavailable, err)
+	}
 	var pending PendingDrawCommit
 	var due time.Time
 	err := h.store.Exclusive(ctx, campaignFence(cmd.EventID), func(ctx context.Context, tx *eventstore.Tx) error {
@@ -65,7 +70,7 @@ func (h *Handlers) drawWithDrand(ctx context.Context, campaign domain.Campaign, 
 	r, err := h.beacon.Wait(waitCtx, pending.Commit.Randomness.Round)
 	cancel()
 	if err != nil {
-		if !beacon.Retryable(err) {
+		if errors.Is(err, beacon.ErrRefused) {
 			h.onRefused(pending.Commit, err)
 		}
 		// The commit stands: the relay's leader completes it.

@@ -36,7 +36,7 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 		return DrawOutcome{}, domain.ErrAlreadyDrawn
 	}
 
-	if h.beacon != nil {
+	if h.drandDraws {
 		return h.drawWithDrand(ctx, campaign, cmd)
 	}
 	var outcome DrawOutcome

@@ -26,8 +26,10 @@ type Handlers struct {
 	keys   *privacy.Keys
 	// lockout counts wrong phones of the self-service commands (selfService).
 	lockout *eventstore.Lockout
-	// beacon, when set, is DRAW_RANDOMNESS=drand: draws commit to a round.
-	beacon *beacon.Client
+	// beacon, when set, completes and verifies drand draws; with
+	// drandDraws (DRAW_RANDOMNESS=drand) new draws commit to a round.
+	beacon     *beacon.Client
+	drandDraws bool
 	// refused is told of a drand round that failed verification.
 	refused func(domain.DrawCommitted, error)
 	// appendRegistration writes registrations: through a group-committing
@@ -54,9 +56,11 @@ type Config struct {
 	// Lockout tunes the self-service lockout (zero: 5 wrong phones in an
 	// hour lock an entry for an hour).
 	Lockout eventstore.LockoutConfig
-	// Beacon, when set, makes draws take a drand round (DRAW_RANDOMNESS=drand)
-	// instead of crypto/rand.
-	Beacon *beacon.Client
+	// Beacon, when set, reads drand rounds: to complete and verify drand
+	// draws, and with DrandDraws (DRAW_RANDOMNESS=drand) new draws take a
+	// round instead of crypto/rand.
+	Beacon     *beacon.Client
+	DrandDraws bool
 	// OnRefused, when set, is told of a drand round refused by verification
 	// (the draw stays pending), to log and count it.
 	OnRefused func(domain.DrawCommitted, error)
@@ -66,6 +70,9 @@ type Config struct {
 func (c Config) Validate() error {
 	if len(c.PIIKey) < 16 {
 		return errors.New("PII_KEY: at least 16 bytes")
+	}
+	if c.DrandDraws && c.Beacon == nil {
+		return errors.New("drand draws need a beacon client")
 	}
 	return nil
 }
@@ -85,7 +92,8 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys, beacon: cfg.Beacon, refused: cfg.OnRefused,
+	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys, beacon: cfg.Beacon,
+		drandDraws: cfg.DrandDraws && cfg.Beacon != nil, refused: cfg.OnRefused,
 		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout)}
 	if cfg.Batcher != nil {
 		h.appendRegistration = cfg.Batcher.Append

@@ -119,7 +119,9 @@ func newService(d deps) (_ *service, err error) {
 
 	var drand *beacon.Client
 	var drawStats *drawMetrics
-	if d.Draw.Drand() {
+	// With DRAND_URLS and DRAND_CHAIN_HASH set, drand draws are completed
+	// and verified even when new draws are local (DRAW_RANDOMNESS switched back).
+	if d.Draw.Drand() || (len(d.Draw.URLList()) > 0 && d.Draw.ChainHashBytes() != nil) {
 		if drand, err = beacon.New(d.Draw, d.DrawOptions...); err != nil {
 			return nil, err
 		}
@@ -165,7 +167,7 @@ func newService(d deps) (_ *service, err error) {
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
 	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher}
 	if drand != nil {
-		cmdCfg.Beacon, cmdCfg.OnRefused = drand, drawStats.onRefused(d.Logger)
+		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
 	}
 	if s.commands, err = commands.New(s.store, cmdCfg); err != nil {
 		return nil, err
