@@ -81,7 +81,7 @@ type appSetup struct {
 
 	// OwnerRateLimit: zero is off too (tests poll the owner routes).
 	OwnerRateLimit api.RateLimit
-	Draw        drawSetup     // zero: local randomness
+	Draw           drawSetup // zero: local randomness
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
