@@ -72,6 +72,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
           formBox.replaceChildren();
           say("warn", `공개 난수 대기 중: drand 라운드 ${res.data.round} (공개 예정 ${formatDate(res.data.expectedAt)}). 난수가 공개되면 당첨자가 표시됩니다.`);
           quietly(loadLogs());
+          watchPending(); // the draw log may not have the commit yet
           return;
         }
         const code = res.data && res.data.code;
@@ -165,25 +166,24 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     return true;
   }
 
-  // watchPending asks every 2 s while the draw waits for its drand round,
-  // and shows the winners once the relay's leader has completed it.
+  // watchPending asks every 2 s while the draw waits for its drand round:
+  // the log's card as the read model has it (pending, then drawn), and the
+  // winners once the relay's leader has completed the draw.
   let watching = false;
   function watchPending() {
     if (watching) return;
     watching = true;
     const tick = async () => {
       if (ctx.signal.aborted) return;
-      const res = await ctx.api(base + "/draw-logs", { signal: ctx.signal });
-      const latest = res.status === 200 && res.data.drawLogs && res.data.drawLogs[0];
-      if (latest && latest.state !== "COMMITTED" && await loadWinners()) {
+      await loadLogs(); // drawLogId is set once the latest log is drawn
+      if (logList.dataset.drawLogId && await loadWinners()) {
         watching = false;
         say("ok", "추첨이 완료되었습니다");
-        await loadLogs();
         return;
       }
       setTimeout(() => quietly(tick()), 2000);
     };
-    setTimeout(() => quietly(tick()), 2000);
+    setTimeout(() => quietly(tick()), 1000);
   }
 
   function logCard(l) {
