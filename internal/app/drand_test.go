@@ -235,3 +235,31 @@ func TestDrandVerifyChecksTheStoredRound(t *testing.T) {
 		}
 	}
 }
+
+// A refused round reaching the request within DRAW_WAIT ends the wait at
+// once: 202 PENDING, counted, no result (no local fallback in the request
+// either).
+func TestDrandRefusedWithinDrawWaitAnswersPending(t *testing.T) {
+	w := newDrandWorld(t)
+	a := newTestAppWith(t, appSetup{Draw: w.setup(time.Minute)})
+	eventID := drandCampaign(a, 3)
+	w.beacon.SetFault(beacontest.BadSignature)
+	answered := make(chan answer, 1)
+	go func() {
+		ans, err := a.try(http.MethodPost, drawPath(eventID), token(t, ownerA), map[string]any{"winnerCount": 1})
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- ans
+	}()
+	commit := a.committed(eventID)
+	w.publish(commit.Randomness.Round)
+	ans := <-answered
+	if p := decode[pendingJSON](t, ans); ans.Status != http.StatusAccepted || p.Round != commit.Randomness.Round {
+		t.Fatalf("draw with a forged round → %d %s, want 202 PENDING for round %d", ans.Status, ans.Body, commit.Randomness.Round)
+	}
+	refusedAtLeast(t, a.metricsURL, 1)
+	if ev := a.drawEvents(eventID); len(ev.Results) != 0 {
+		t.Fatalf("a forged round gave a result: %+v", ev.Results)
+	}
+}
