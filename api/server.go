@@ -194,6 +194,7 @@ func (s *server) routes() *gin.Engine {
 	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
 	public.GET("/events/:eventId/public", s.publicCampaign)
+	public.GET("/events/:eventId/result", s.result)
 
 	// owner: every answer is no-store, 401s included; the per-owner limit
 	// keys on the token's sub, so it runs after authentication.

@@ -51,7 +51,7 @@ func decodeRegistered(data []byte) (e ParticipantRegistered, ok bool) {
 			} else {
 				e.EventID = id
 			}
-		case "entryNumber", "pii", "name", "phone", "entryPath":
+		case "entryNumber", "pii", "name", "phone", "entryPath", "listedName":
 			v, ok := d.str()
 			if !ok {
 				return e, false
@@ -65,6 +65,8 @@ func decodeRegistered(data []byte) (e ParticipantRegistered, ok bool) {
 				bit, e.Name = 16, string(v)
 			case "phone":
 				bit, e.Phone = 32, string(v)
+			case "listedName":
+				bit, e.ListedName = 512, string(v)
 			default:
 				bit, e.EntryPath = 64, EntryPath(v)
 			}

@@ -93,6 +93,10 @@ type ParticipantRegistered struct {
 	EntryPath      EntryPath `json:"entryPath"`
 	PrivacyConsent bool      `json:"privacyConsent"`
 	Timestamp      time.Time `json:"timestamp"`
+	// ListedName is only on the public form: the name as a published
+	// winners list shows it (MaskListedName), which needs the raw name's
+	// last letter, so the privacy boundary computes it. Never stored.
+	ListedName string `json:"listedName,omitempty"`
 }
 
 // PersonalData is what ParticipantRegistered.PII seals.
@@ -108,7 +112,7 @@ func (e ParticipantRegistered) Personal() PersonalData {
 
 // Sealed is the event as stored: pii set, no name or phone in clear.
 func (e ParticipantRegistered) Sealed(pii string) ParticipantRegistered {
-	e.PII, e.Name, e.Phone = pii, "", ""
+	e.PII, e.Name, e.Phone, e.ListedName = pii, "", "", ""
 	return e
 }
 

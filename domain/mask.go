@@ -50,3 +50,29 @@ func isMaskedPhone(s string) bool {
 	}
 	return true
 }
+
+// MaskListedName is the name as a published winners list shows it (PIPC's
+// usual form): the first and the last letter, every other one masked —
+// "김철수" → "김*수", "남궁민수" → "남**수"; two letters keep the first,
+// "김철" → "김*"; a single letter is masked whole.
+func MaskListedName(name string) string {
+	runes := []rune(name)
+	switch n := len(runes); n {
+	case 0:
+		return ""
+	case 1:
+		return "*"
+	case 2:
+		return string(runes[0]) + "*"
+	default:
+		return string(runes[0]) + strings.Repeat("*", n-2) + string(runes[n-1])
+	}
+}
+
+// MaskListedEntryNumber is an entry number as a published winners list
+// shows it: its first four characters, the rest hidden — "BGJM-7K2Q" →
+// "BGJM-****". The winner recognises it; nobody else can claim with it.
+func MaskListedEntryNumber(entry string) string {
+	runes := []rune(entry)
+	return string(runes[:min(4, len(runes))]) + "-****"
+}

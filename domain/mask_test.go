@@ -46,3 +46,43 @@ func TestMaskPhone(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskListedName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"three_hangul_keep_first_and_last", "김철수", "김*수"},
+		{"four_hangul_mask_the_middle", "남궁민수", "남**수"},
+		{"two_hangul_keep_the_first", "김철", "김*"},
+		{"one_rune_is_masked_whole", "김", "*"},
+		{"latin_keeps_first_and_last_rune", "John Smith", "J********h"},
+		{"empty_stays_empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.MaskListedName(tt.in); got != tt.want {
+				t.Errorf("MaskListedName(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMaskListedEntryNumber(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{"entry_number_keeps_its_first_four", "BGJM-7K2Q", "BGJM-****"},
+		{"short_value_keeps_what_it_has", "AB", "AB-****"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.MaskListedEntryNumber(tt.in); got != tt.want {
+				t.Errorf("MaskListedEntryNumber(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -21,10 +21,13 @@ type publicRegistered struct {
 	EntryPath      EntryPath `json:"entryPath"`
 	PrivacyConsent bool      `json:"privacyConsent"`
 	Timestamp      time.Time `json:"timestamp"`
+	ListedName     string    `json:"listedName"`
 }
 
 // PublicRegistered is the registration's public JSON: pd masked, as every
-// reader downstream shows it. An erased participant's pd is empty, and so
+// reader downstream shows it, and the name masked once more as a published
+// winners list shows it (listedName: MaskListedName keeps the last letter
+// too, so only here, where the raw name is open, can it be computed). An erased participant's pd is empty, and so
 // are its masked values.
 //
 // The relay writes one per registration it publishes: the bytes are
@@ -56,6 +59,8 @@ func PublicRegistered(e ParticipantRegistered, pd PersonalData) ([]byte, error) 
 		return nil, fmt.Errorf("public payload: %w", err)
 	}
 	b = append(b, ts...)
+	b = append(b, `,"listedName":`...)
+	b = appendString(b, MaskListedName(pd.Name))
 	return append(b, '}'), nil
 }
 

@@ -16,13 +16,14 @@ func TestPublicRegisteredMasksPersonalData(t *testing.T) {
 	reg := domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: uuid.New(), EntryNumber: "ABCD-EFGH",
 		PII: "c2VhbGVk", EntryPath: "INSTAGRAM", PrivacyConsent: true, Timestamp: time.Now()}
 	tests := []struct {
-		name      string
-		pd        domain.PersonalData
-		wantName  string
-		wantPhone string
+		name       string
+		pd         domain.PersonalData
+		wantName   string
+		wantPhone  string
+		wantListed string
 	}{
-		{"live_participant_is_masked", domain.PersonalData{Name: "김철수", Phone: "010-1234-5678"}, "김**", "010-****-5678"},
-		{"erased_participant_is_empty", domain.PersonalData{}, "", ""},
+		{"live_participant_is_masked", domain.PersonalData{Name: "김철수", Phone: "010-1234-5678"}, "김**", "010-****-5678", "김*수"},
+		{"erased_participant_is_empty", domain.PersonalData{}, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,8 +41,9 @@ func TestPublicRegisteredMasksPersonalData(t *testing.T) {
 					t.Errorf("public payload lacks %s: %s", field, public)
 				}
 			}
-			if got["name"] != tt.wantName || got["phone"] != tt.wantPhone {
-				t.Errorf("name, phone = %v, %v; want %q, %q", got["name"], got["phone"], tt.wantName, tt.wantPhone)
+			if got["name"] != tt.wantName || got["phone"] != tt.wantPhone || got["listedName"] != tt.wantListed {
+				t.Errorf("name, phone, listedName = %v, %v, %v; want %q, %q, %q", got["name"], got["phone"], got["listedName"],
+					tt.wantName, tt.wantPhone, tt.wantListed)
 			}
 		})
 	}
@@ -105,8 +107,9 @@ func TestPublicRegisteredIsEncodingJSONsBytes(t *testing.T) {
 				EntryPath      domain.EntryPath `json:"entryPath"`
 				PrivacyConsent bool             `json:"privacyConsent"`
 				Timestamp      time.Time        `json:"timestamp"`
+				ListedName     string           `json:"listedName"`
 			}{reg.ParticipantID.String(), reg.EventID.String(), reg.EntryNumber, domain.MaskName(tt.pd.Name),
-				domain.MaskPhone(tt.pd.Phone), reg.EntryPath, reg.PrivacyConsent, reg.Timestamp})
+				domain.MaskPhone(tt.pd.Phone), reg.EntryPath, reg.PrivacyConsent, reg.Timestamp, domain.MaskListedName(tt.pd.Name)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,12 +36,12 @@ func TestV2DrawInWinnersAndDrawLog(t *testing.T) {
 	}
 	var got []row
 	for _, r := range rows {
-		got = append(got, row{r.Kind, r.EntryNumber, r.Rank, r.Name != "" && r.Phone != ""})
+		got = append(got, row{r.Kind, r.EntryNumber, r.Rank, r.Name != "" && r.Phone != "" && r.ListedName != ""})
 	}
 	want := []row{
 		{projections.WinnerKind, drawn.regs[4].EntryNumber, 1, true}, {projections.WinnerKind, drawn.regs[0].EntryNumber, 2, true},
 		{projections.AlternateKind, drawn.regs[2].EntryNumber, 1, true},
-		{projections.AlternateKind, drawn.regs[5].EntryNumber, 2, false}, // erased: no name, no phone
+		{projections.AlternateKind, drawn.regs[5].EntryNumber, 2, false}, // erased: no name, no phone, no listed name
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("winners read model (-want +got):\n%s", diff)

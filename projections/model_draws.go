@@ -26,6 +26,7 @@ type winnerRow struct {
 	kind                           string // WinnerKind or AlternateKind
 	rank                           int32  // within its kind
 	entryNumber, name, phone       string
+	listed                         string // the name as the public result lists it
 }
 
 // The winners read model's kinds: a v2 draw's alternates (예비 당첨자) are
@@ -97,7 +98,7 @@ func (m *winners) fold(e Event) error {
 		m.erased = append(m.erased, erased.ParticipantID)
 		for i := range m.rows {
 			if m.rows[i].participantID == erased.ParticipantID {
-				m.rows[i].name, m.rows[i].phone = "", ""
+				m.rows[i].name, m.rows[i].phone, m.rows[i].listed = "", "", ""
 			}
 		}
 		return nil
@@ -112,6 +113,7 @@ func (m *winners) fold(e Event) error {
 				entryNumber: w.EntryNumber}
 			if reg, ok := m.regs[w.ParticipantID]; ok {
 				r.name, r.phone = maskedContact(reg)
+				r.listed = m.listedName(reg)
 			}
 			m.rows = append(m.rows, r)
 		}
@@ -119,6 +121,16 @@ func (m *winners) fold(e Event) error {
 	add(WinnerKind, d.Winners)
 	add(AlternateKind, d.Alternates)
 	return nil
+}
+
+// listedName is the winner's name for the public result: the public form
+// carries it masked; a store holding registrations in clear (no publicize)
+// is masked here, by the same function.
+func (m *winners) listedName(reg domain.ParticipantRegistered) string {
+	if m.publicize != nil {
+		return reg.ListedName
+	}
+	return domain.MaskListedName(reg.Name)
 }
 
 // flush writes on the final flush only: draws are few, and the rows
@@ -131,7 +143,7 @@ func (m *winners) flush(ctx context.Context, w *writer, final bool) error {
 		return err
 	}
 	if len(m.erased) > 0 {
-		if err := w.exec(ctx, `UPDATE `+w.table("winners")+` SET name_masked = '', phone_masked = ''
+		if err := w.exec(ctx, `UPDATE `+w.table("winners")+` SET name_masked = '', phone_masked = '', name_listed = ''
 			WHERE participant_id = ANY($1)`, m.erased); err != nil {
 			return fmt.Errorf("erased winners: %w", err)
 		}
@@ -148,13 +160,14 @@ func (m *winners) insert(ctx context.Context, w *writer) error {
 	events, draws, ids := make([]uuid.UUID, n), make([]uuid.UUID, n), make([]uuid.UUID, n)
 	ranks := make([]int32, n)
 	numbers, names, phones, kinds := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	listed := make([]string, n)
 	for i, r := range m.rows {
 		events[i], draws[i], ids[i], ranks[i] = r.eventID, r.drawID, r.participantID, r.rank
-		numbers[i], names[i], phones[i], kinds[i] = r.entryNumber, r.name, r.phone, r.kind
+		numbers[i], names[i], phones[i], kinds[i], listed[i] = r.entryNumber, r.name, r.phone, r.kind, r.listed
 	}
-	if err := w.exec(ctx, `INSERT INTO `+w.table("winners")+` (event_id, rank, participant_id, entry_number, name_masked, phone_masked, draw_id, kind)
-		SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[])
-		ON CONFLICT (event_id, kind, rank) DO NOTHING`, events, ranks, ids, numbers, names, phones, draws, kinds); err != nil {
+	if err := w.exec(ctx, `INSERT INTO `+w.table("winners")+` (event_id, rank, participant_id, entry_number, name_masked, phone_masked, draw_id, kind, name_listed)
+		SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::text[])
+		ON CONFLICT (event_id, kind, rank) DO NOTHING`, events, ranks, ids, numbers, names, phones, draws, kinds, listed); err != nil {
 		return fmt.Errorf("winners: %w", err)
 	}
 	m.rows = m.rows[:0]

@@ -226,7 +226,8 @@ func TestProjectedReadModelsAgreeWithEachOtherAndTheEvents(t *testing.T) {
 		for _, w := range a.draw.Winners {
 			i := slices.IndexFunc(a.regs, func(r domain.ParticipantRegistered) bool { return r.ParticipantID == w.ParticipantID })
 			want = append(want, projections.WinnerRow{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
-				Name: domain.MaskName(a.regs[i].Name), Phone: domain.MaskPhone(a.regs[i].Phone), Rank: w.Rank, Kind: projections.WinnerKind})
+				Name: domain.MaskName(a.regs[i].Name), Phone: domain.MaskPhone(a.regs[i].Phone), ListedName: domain.MaskListedName(a.regs[i].Name),
+				Rank: w.Rank, Kind: projections.WinnerKind})
 		}
 		if diff := cmp.Diff(want, gotWinners); diff != "" {
 			t.Errorf("winners (-want +got):\n%s", diff)

@@ -224,7 +224,7 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 // Winners returns the campaign's winners by rank, then its alternates by
 // rank; none before the draw.
 func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error) {
-	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, rank, kind
+	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, name_listed, rank, kind
 		FROM winners WHERE event_id = $1 ORDER BY kind <> '`+WinnerKind+`', rank`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("winners: %w", err)
@@ -232,7 +232,7 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WinnerRow, error) {
 		var w WinnerRow
 		var rank int32
-		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &rank, &w.Kind)
+		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind)
 		w.Rank = int(rank)
 		return w, err
 	})

@@ -43,6 +43,7 @@ type WinnerRow struct {
 	EntryNumber   string
 	Name          string // masked
 	Phone         string // masked
+	ListedName    string // masked as the public result lists it (first and last letter)
 	Rank          int    // within its kind
 	Kind          string // WinnerKind or AlternateKind
 }

@@ -81,7 +81,8 @@ type appSetup struct {
 
 	// OwnerRateLimit: zero is off too (tests poll the owner routes).
 	OwnerRateLimit api.RateLimit
-	Draw           drawSetup // zero: local randomness
+	Draw           drawSetup        // zero: local randomness
+	Clock          func() time.Time // the API's and the commands' clock; nil: time.Now
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -139,6 +140,7 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 
 		Draw: setup.Draw.Config, DrawOptions: setup.Draw.Options,
 		DrawCompleteEvery: setup.Draw.Every, DrawMaxBackoff: setup.Draw.MaxBackoff,
+		Clock: setup.Clock,
 	})
 	if err != nil {
 		server.Close()

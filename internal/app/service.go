@@ -74,6 +74,9 @@ type deps struct {
 	// DrawCompleteEvery and DrawMaxBackoff pace the relay leader's
 	// completion of pending drand draws (zero: 1 s and 1 min).
 	DrawCompleteEvery, DrawMaxBackoff time.Duration
+	// Clock is the API's (api.Config.Now): what announceAt and the claim
+	// deadline are measured against. Nil: time.Now; tests move it.
+	Clock func() time.Time
 }
 
 // service is one instance wired for its roles: the HTTP handler (the whole
@@ -192,6 +195,7 @@ func newService(d deps) (_ *service, err error) {
 		JWTSecret:      d.JWTSecret,
 		Tokens:         d.Tokens,
 		OwnerRateLimit: d.OwnerRateLimit,
+		Now:            d.Clock,
 		Registry:       s.registry,
 		Unavailable:    dbUnavailable,
 		RateLimit:      d.RateLimit,

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shopevents/participation/domain"
+)
+
+// Result states of a listed winner (REPLACED comes with the owner's replace).
+const resultStateWinner = "WINNER"
+
+type resultWinnerJSON struct {
+	Rank        int    `json:"rank"`
+	Name        string `json:"name"`        // domain.MaskListedName, by the read model; empty once erased
+	EntryNumber string `json:"entryNumber"` // domain.MaskListedEntryNumber
+	State       string `json:"state"`
+}
+
+type resultPendingJSON struct {
+	Announced  bool      `json:"announced"`
+	AnnounceAt time.Time `json:"announceAt"`
+}
+
+type resultJSON struct {
+	Announced     bool      `json:"announced"`
+	AnnounceAt    time.Time `json:"announceAt"`
+	ClaimDeadline time.Time `json:"claimDeadline"`
+	// Drawn is false while the announcement date has come without a draw
+	// (or with one waiting for its public randomness): no winners yet.
+	Drawn   bool               `json:"drawn"`
+	Winners []resultWinnerJSON `json:"winners"`
+}
+
+// result is the public announcement: nothing but the date before
+// announceAt, then the winners masked as a published list is.
+func (s *server) result(c *gin.Context) {
+	eventID, ok := s.eventParam(c)
+	if !ok {
+		return
+	}
+	if s.cmds == nil || s.queries == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	camp, err := s.knownCampaign(c.Request.Context(), eventID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	// The answer changes at announceAt: no cache may keep the one before.
+	c.Header("Cache-Control", "no-store")
+	if s.cfg.Now().Before(camp.AnnounceAt) {
+		c.JSON(http.StatusOK, resultPendingJSON{AnnounceAt: camp.AnnounceAt})
+		return
+	}
+	rows, err := s.queries.Winners(c.Request.Context(), eventID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := resultJSON{Announced: true, AnnounceAt: camp.AnnounceAt, ClaimDeadline: camp.ClaimDeadline,
+		Winners: []resultWinnerJSON{}}
+	for _, w := range rows {
+		if w.Kind == AlternateKind {
+			continue // alternates are not published: they learn it from 당첨 확인
+		}
+		resp.Winners = append(resp.Winners, resultWinnerJSON{Rank: w.Rank, Name: w.ListedName,
+			EntryNumber: domain.MaskListedEntryNumber(w.EntryNumber), State: resultStateWinner})
+	}
+	resp.Drawn = len(resp.Winners) > 0
+	c.JSON(http.StatusOK, resp)
+}
