@@ -28,6 +28,7 @@ function unavailable(title, text) {
 
 async function load() {
   $("#erase-link").href = "/p/" + encodeURIComponent(eventId) + "/erase";
+  $("#result-link").href = $("#success-result-link").href = "/p/" + encodeURIComponent(eventId) + "/result";
   let res;
   try {
     res = await api("/api/v1/events/" + encodeURIComponent(eventId) + "/public");
@@ -49,6 +50,8 @@ async function load() {
   show($("#loading"), false);
   show($("#campaign"), true);
   show($("#erase-link-wrap"), true);
+  // Announced (by this device's clock; the result page asks the server's).
+  show($("#result-link-wrap"), Date.now() >= new Date(c.announceAt).getTime());
   if (c.state === "scheduled") {
     unavailable("참여 기간이 아닙니다", "이벤트는 " + formatDate(c.startsAt) + "에 시작합니다.");
     return;

@@ -1,0 +1,146 @@
+// The public announcement (GET /api/v1/events/{id}/result): before the date
+// a countdown; then the masked winners, the draw's certificate link and the
+// 당첨 확인 form (POST .../result/check).
+import { api, $, show, h, fieldReasons, formatDate, NetworkError } from "./common.js";
+import { checkPhone } from "./checks.js";
+
+const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
+const base = "/p/" + encodeURIComponent(eventId);
+const apiBase = "/api/v1/events/" + encodeURIComponent(eventId);
+$("#back").href = base;
+$("#draw-link").href = base + "/draw";
+
+const ENTRY = /^[A-Za-z0-9_-]{1,16}$/;
+let timer = 0;
+
+function unavailable(title, text) {
+  show($("#loading"), false);
+  $("#unavailable-title").textContent = title;
+  $("#unavailable-text").textContent = text;
+  show($("#unavailable"), true);
+}
+
+// countdown shows the time left in days, hours, minutes and seconds, and
+// loads the result again once the date has come.
+function countdown(announceAt) {
+  const at = new Date(announceAt).getTime();
+  const tick = () => {
+    const left = Math.max(0, Math.floor((at - Date.now()) / 1000));
+    const d = Math.floor(left / 86400), hh = Math.floor(left / 3600) % 24, mm = Math.floor(left / 60) % 60, ss = left % 60;
+    $("#countdown").textContent = (d ? d + "일 " : "") + hh + "시간 " + mm + "분 " + ss + "초";
+    if (left === 0) {
+      clearInterval(timer);
+      setTimeout(load, 1000); // the server's clock decides; ask again
+    }
+  };
+  clearInterval(timer);
+  tick();
+  timer = setInterval(tick, 1000);
+}
+
+function render(r) {
+  $("#announce").textContent = formatDate(r.announceAt);
+  show($("#campaign"), true);
+  if (!r.announced) {
+    show($("#pending"), true);
+    show($("#announced"), false);
+    show($("#check-view"), false);
+    countdown(r.announceAt);
+    return;
+  }
+  show($("#pending"), false);
+  $("#claim-deadline").textContent = formatDate(r.claimDeadline);
+  show($("#not-drawn"), !r.drawn);
+  $("#winners").replaceChildren(...r.winners.map((w) =>
+    h("li", { class: "winner" }, h("b", {}, w.rank + "등"), " ", w.name || "삭제됨", " ", h("span", { class: "entry-masked" }, w.entryNumber))));
+  show($("#announced"), true);
+  show($("#check-view"), r.drawn);
+}
+
+async function load() {
+  let campaign, result;
+  try {
+    [campaign, result] = await Promise.all([api(apiBase + "/public"), api(apiBase + "/result")]);
+  } catch (e) {
+    unavailable("당첨 결과를 불러오지 못했습니다", "네트워크 연결을 확인한 뒤 새로고침해주세요.");
+    return;
+  }
+  if (result.status !== 200) {
+    if (result.status === 404 || result.status === 400) unavailable("이벤트를 찾을 수 없습니다", "주소를 다시 확인해주세요.");
+    else unavailable("당첨 결과를 불러오지 못했습니다", "잠시 후 새로고침해주세요.");
+    return;
+  }
+  if (campaign.status === 200) {
+    $("#title").textContent = campaign.data.title + " 당첨자 발표";
+    document.title = campaign.data.title + " - 당첨자 발표";
+  }
+  show($("#loading"), false);
+  render(result.data);
+}
+
+function setError(field, reason) {
+  $("#" + field + "-error").textContent = reason || "";
+  $("#" + field).setAttribute("aria-invalid", reason ? "true" : "false");
+}
+
+function notice(kind, text) {
+  const n = $("#check-notice");
+  n.className = "notice " + kind;
+  n.textContent = text;
+}
+
+const CLAIM_STATES = { OPEN: "경품 수령 신청 기한", CLAIMED: "경품 수령 신청 완료", CLOSED: "경품 수령 신청 마감" };
+
+function outcome(o) {
+  const title = o.outcome === "WON" ? "당첨되셨습니다"
+    : o.outcome === "ALTERNATE" ? "예비 당첨자 " + o.rank + "번입니다"
+    : "아쉽게도 당첨되지 않았습니다";
+  $("#outcome-title").textContent = title;
+  $("#outcome-claim").textContent = o.claim ? CLAIM_STATES[o.claim.state] + ": " + formatDate(o.claim.deadline) : "";
+  show($("#outcome"), true);
+  $("#outcome").focus();
+}
+
+$("#check-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  notice("", "");
+  show($("#outcome"), false);
+  const phone = $("#phone").value.trim(), entryNumber = $("#entryNumber").value.trim();
+  const reasons = {
+    phone: checkPhone(phone),
+    entryNumber: !entryNumber ? "응모번호를 입력해주세요." : ENTRY.test(entryNumber) ? "" : "응모번호를 다시 확인해주세요.",
+  };
+  for (const [f, r] of Object.entries(reasons)) setError(f, r);
+  const first = Object.keys(reasons).find((f) => reasons[f]);
+  if (first) { $("#" + first).focus(); return; }
+  $("#check-submit").disabled = true;
+  try {
+    const res = await api(apiBase + "/result/check", { method: "POST", body: { phone, entryNumber } });
+    const code = res.data && res.data.code;
+    if (res.status === 200) {
+      outcome(res.data);
+    } else if (res.status === 404 && code === "PARTICIPANT_NOT_FOUND") {
+      notice("err", "일치하는 참여 정보가 없습니다. 휴대폰 번호와 응모번호를 확인해주세요.");
+    } else if (res.status === 409 && code === "NOT_ANNOUNCED") {
+      notice("warn", "아직 발표 전입니다.");
+    } else if (res.status === 400) {
+      const r = fieldReasons(res.data);
+      for (const f of ["phone", "entryNumber"]) if (r[f]) setError(f, r[f]);
+      notice("err", (res.data && res.data.message) || "입력값을 확인해주세요");
+    } else if (res.status === 429 && code === "ENTRY_LOCKED") {
+      const minutes = Math.ceil((parseInt(res.response.headers.get("Retry-After"), 10) || 3600) / 60);
+      notice("err", "잘못된 시도가 많아 1시간 동안 잠겼습니다. " + minutes + "분 후 다시 시도해주세요.");
+    } else if (res.status === 429) {
+      notice("warn", "요청이 많아 잠시 기다려야 합니다. 잠시 후 다시 눌러주세요.");
+    } else {
+      notice("warn", "지금은 당첨 확인을 할 수 없습니다. 잠시 후 다시 시도해주세요.");
+    }
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+    notice("warn", "네트워크 연결이 불안정합니다. 입력하신 내용은 그대로 있으니 잠시 후 다시 눌러주세요.");
+  } finally {
+    $("#check-submit").disabled = false;
+  }
+});
+
+load();
