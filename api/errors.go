@@ -62,7 +62,7 @@ func classify(err error) (int, errorBody) {
 		return http.StatusNotFound, errorBody{Code: "WINNER_NOT_FOUND", Message: "당첨자를 찾을 수 없습니다"}
 	case errors.Is(err, domain.ErrParticipantErased):
 		return http.StatusConflict, errorBody{Code: "PARTICIPANT_ERASED", Message: "개인정보가 삭제된 참여자입니다"}
-	case errors.Is(err, domain.ErrParticipantNotFound):
+	case errors.Is(err, domain.ErrParticipantNotFound), errors.Is(err, commands.ErrEntryErased):
 		return http.StatusNotFound, errorBody{Code: "PARTICIPANT_NOT_FOUND", Message: "참여자를 찾을 수 없습니다"}
 	case errors.Is(err, errDrawLogNotFound), errors.Is(err, commands.ErrDrawNotFound):
 		return http.StatusNotFound, errorBody{Code: "DRAW_LOG_NOT_FOUND", Message: "추첨 기록을 찾을 수 없습니다"}
@@ -76,6 +76,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Code: "EVENT_NOT_OPEN", Message: "지금은 참여할 수 없는 이벤트입니다"}
 	case errors.Is(err, domain.ErrCampaignExists):
 		return http.StatusConflict, errorBody{Code: "EVENT_EXISTS", Message: "이미 존재하는 이벤트입니다"}
+	case errors.Is(err, domain.ErrNotAnnounced):
+		return http.StatusConflict, errorBody{Code: "NOT_ANNOUNCED", Message: "아직 당첨자 발표 전입니다"}
 	case errors.Is(err, domain.ErrAlreadyDrawn):
 		return http.StatusConflict, errorBody{Code: "ALREADY_DRAWN", Message: "이미 추첨이 끝난 이벤트입니다"}
 	case errors.Is(err, commands.ErrDrawPending):

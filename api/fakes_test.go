@@ -221,6 +221,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+func (f *fakeCommands) CheckResult(context.Context, commands.CheckResult) (domain.ResultCheck, error) {
+	return domain.ResultCheck{}, domain.ErrNotAnnounced
+}
+
 func (f *fakeCommands) EraseMyData(_ context.Context, cmd commands.EraseMyData) error {
 	f.record(cmd)
 	if f.eraseFn != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
 )
 
@@ -71,5 +72,61 @@ func (s *server) result(c *gin.Context) {
 			EntryNumber: domain.MaskListedEntryNumber(w.EntryNumber), State: resultStateWinner})
 	}
 	resp.Drawn = len(resp.Winners) > 0
+	c.JSON(http.StatusOK, resp)
+}
+
+type checkRequest struct {
+	Phone       *string `json:"phone"`
+	EntryNumber *string `json:"entryNumber"`
+}
+
+type claimViewJSON struct {
+	State    string    `json:"state"`
+	Deadline time.Time `json:"deadline"`
+}
+
+type checkJSON struct {
+	Outcome string         `json:"outcome"`
+	Rank    int            `json:"rank,omitempty"`
+	Claim   *claimViewJSON `json:"claim,omitempty"`
+}
+
+// checkResult is 당첨 확인: the participant's own outcome, with their phone
+// and entry number (a mismatch is the erase's 404, behind its lockout).
+func (s *server) checkResult(c *gin.Context) {
+	eventID, ok := s.eventParam(c)
+	if !ok {
+		return
+	}
+	if s.cmds == nil {
+		s.writeError(c, errUnavailable)
+		return
+	}
+	var req checkRequest
+	if err := decodeJSON(c, s.cfg.MaxBodyBytes, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var fe fieldErrors
+	cmd := commands.CheckResult{
+		EventID:     eventID,
+		Phone:       fe.requiredString("phone", req.Phone),
+		EntryNumber: fe.requiredString("entryNumber", req.EntryNumber),
+	}
+	if err := fe.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out, err := throughMisses(s.misses, eventID, func() (domain.ResultCheck, error) {
+		return s.cmds.CheckResult(c.Request.Context(), cmd)
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := checkJSON{Outcome: out.Outcome, Rank: out.Rank}
+	if out.Claim != nil {
+		resp.Claim = &claimViewJSON{State: out.Claim.State, Deadline: out.Claim.Deadline}
+	}
 	c.JSON(http.StatusOK, resp)
 }

@@ -28,6 +28,9 @@ type Commands interface {
 	// EraseMyData is the customer's erasure: domain.ErrParticipantNotFound
 	// unless phone and entry number both match.
 	EraseMyData(ctx context.Context, cmd commands.EraseMyData) error
+	// CheckResult is 당첨 확인: domain.ErrNotAnnounced before the result,
+	// ErrParticipantNotFound (behind the lockout) or ErrEntryErased, both 404.
+	CheckResult(ctx context.Context, cmd commands.CheckResult) (domain.ResultCheck, error)
 	// EraseParticipant is the owner's erasure, on the customer's request.
 	EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error
 	// RevealWinnerContact returns a winner's unmasked contact, recorded.

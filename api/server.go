@@ -195,6 +195,7 @@ func (s *server) routes() *gin.Engine {
 	public.POST("/participations/erase", s.eraseMyData)
 	public.GET("/events/:eventId/public", s.publicCampaign)
 	public.GET("/events/:eventId/result", s.result)
+	public.POST("/events/:eventId/result/check", s.checkResult)
 
 	// owner: every answer is no-store, 401s included; the per-owner limit
 	// keys on the token's sub, so it runs after authentication.

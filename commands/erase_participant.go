@@ -36,25 +36,38 @@ func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
 		return domain.ErrParticipantNotFound // no entry is spelled so: nothing to guess, nothing to count
 	}
 	_, err = selfService(ctx, h, cmd.EventID, entryNumber, func() (struct{}, error) {
-		idKey, err := h.participantKey(ctx, campaign)
-		if errors.Is(err, errCampaignKeyGone) {
-			return struct{}{}, domain.ErrParticipantNotFound // no phone links to the campaign any more
-		}
+		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
 		if err != nil {
 			return struct{}{}, fmt.Errorf("erase: %w", err)
-		}
-		claimed := domain.ParticipantID(idKey, cmd.EventID, phone)
-		stream, err := h.store.StreamByKey(ctx, entryNumberKey(cmd.EventID, entryNumber))
-		if err != nil {
-			return struct{}{}, fmt.Errorf("erase: %w", err)
-		}
-		want := domain.ParticipantStream(claimed)
-		if subtle.ConstantTimeCompare([]byte(stream), []byte(want)) != 1 {
-			return struct{}{}, domain.ErrParticipantNotFound
 		}
 		return struct{}{}, h.erase(ctx, cmd.EventID, stream, domain.ErasedOnRequest, ErasedByCustomer, cmd.Meta)
 	})
 	return err
+}
+
+// ownEntry is the self-service match (erase, 당첨 확인, claim): the stream of
+// the participant holding the canonical entryNumber when phone (normalized)
+// is theirs, else ErrParticipantNotFound, the same for a wrong phone and an
+// unknown entry. Both lookups run whatever matches, and the comparison
+// takes constant time, so the timing does not say which part was wrong.
+func (h *Handlers) ownEntry(ctx context.Context, campaign domain.Campaign, phone, entryNumber string) (string, error) {
+	idKey, err := h.participantKey(ctx, campaign)
+	if errors.Is(err, errCampaignKeyGone) {
+		return "", domain.ErrParticipantNotFound // no phone links to the campaign any more
+	}
+	if err != nil {
+		return "", err
+	}
+	claimed := domain.ParticipantID(idKey, campaign.ID, phone)
+	stream, err := h.store.StreamByKey(ctx, entryNumberKey(campaign.ID, entryNumber))
+	if err != nil {
+		return "", err
+	}
+	want := domain.ParticipantStream(claimed)
+	if subtle.ConstantTimeCompare([]byte(stream), []byte(want)) != 1 {
+		return "", domain.ErrParticipantNotFound
+	}
+	return stream, nil
 }
 
 // EraseParticipant is the owner's erasure of one participant.

@@ -88,9 +88,15 @@ def after_call(context, case, response):
 
 @schemathesis.hook
 def before_call(context, case, **kwargs):
-    if case.method.upper() != "POST" or case.path != "/api/v1/participations/erase" or not _is_stateful(case):
+    if case.method.upper() != "POST" or not _is_stateful(case):
         return
     body = case.body if isinstance(case.body, dict) else {}
     known = _registrations.get(body.get("entryNumber")) or _latest
-    if known is not None:
+    if known is None:
+        return
+    if case.path == "/api/v1/participations/erase":
         case.body = dict(known)
+    elif case.path == "/api/v1/events/{eventId}/result/check":
+        # 당첨 확인 of a registration this run made, as the erase above.
+        case.body = {"phone": known["phone"], "entryNumber": known["entryNumber"]}
+        case.path_parameters = dict(case.path_parameters or {}, eventId=known["eventId"])

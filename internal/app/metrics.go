@@ -100,6 +100,13 @@ func (m *meteredCommands) EraseMyData(ctx context.Context, cmd commands.EraseMyD
 	return err
 }
 
+func (m *meteredCommands) CheckResult(ctx context.Context, cmd commands.CheckResult) (domain.ResultCheck, error) {
+	start := time.Now()
+	res, err := m.Commands.CheckResult(ctx, cmd)
+	m.observe("check_result", start, err)
+	return res, err
+}
+
 func (m *meteredCommands) EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error {
 	start := time.Now()
 	err := m.Commands.EraseParticipant(ctx, cmd)

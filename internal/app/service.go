@@ -74,8 +74,9 @@ type deps struct {
 	// DrawCompleteEvery and DrawMaxBackoff pace the relay leader's
 	// completion of pending drand draws (zero: 1 s and 1 min).
 	DrawCompleteEvery, DrawMaxBackoff time.Duration
-	// Clock is the API's (api.Config.Now): what announceAt and the claim
-	// deadline are measured against. Nil: time.Now; tests move it.
+	// Clock is the API's and the commands' (api.Config.Now, commands.Config
+	// .Clock): what announceAt and the claim deadline are measured against.
+	// Nil: time.Now; tests move it.
 	Clock func() time.Time
 }
 
@@ -168,7 +169,7 @@ func newService(d deps) (_ *service, err error) {
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
-	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher}
+	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, Clock: d.Clock}
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
 	}
