@@ -59,4 +59,10 @@ func TestBrowserCustomerPageCopy(t *testing.T) {
 	run(t, tab, "success", chromedp.WaitVisible(chromedp.CSS("#success")))
 	checkSeoul("the success screen", eval[string](t, tab, `document.querySelector("#success-announce").textContent`))
 	waitText(t, tab, "#success", thanks)
+	if href := eval[string](t, tab, `document.querySelector("#success-result-link").getAttribute("href")`); href != "/p/"+id.String()+"/result" {
+		t.Errorf("the success screen's 당첨 결과 보기 links %q", href)
+	}
+	if eval[bool](t, tab, `!document.querySelector("#result-link-wrap").hidden`) {
+		t.Error("the page links the result before announceAt")
+	}
 }
