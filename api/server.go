@@ -74,6 +74,9 @@ type Config struct {
 	// Campaigns is the campaigns read model behind GET /api/v1/events; nil
 	// answers 503.
 	Campaigns Campaigns
+	// Certificates answers the public draw certificate and its leaves; nil
+	// answers 503.
+	Certificates Certificates
 	// Retention is how long personal data is kept after announceAt, shown
 	// to customers next to the consent; nil leaves it out of the answer.
 	Retention *Retention
@@ -194,6 +197,8 @@ func (s *server) routes() *gin.Engine {
 	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
 	public.GET("/events/:eventId/public", s.publicCampaign)
+	public.GET("/events/:eventId/draw-certificate", s.drawCertificate)
+	public.GET("/events/:eventId/draw-certificate/leaves", s.drawLeaves)
 
 	// owner: every answer is no-store, 401s included; the per-owner limit
 	// keys on the token's sub, so it runs after authentication.

@@ -165,7 +165,7 @@ func newService(d deps) (_ *service, err error) {
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
-	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher}
+	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, ChainInfo: chainInfoSource(drand)}
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
 	}
@@ -200,6 +200,7 @@ func newService(d deps) (_ *service, err error) {
 		Idempotency:    idempotency,
 		Closing:        d.Closing,
 		Campaigns:      s.queries,
+		Certificates:   s.commands,
 		Retention:      publicRetention(d.Retention),
 		Pages:          pages,
 	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)
