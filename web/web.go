@@ -31,6 +31,7 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 var (
 	customerPath = regexp.MustCompile(`^/p/([^/]+)$`)
 	erasePath    = regexp.MustCompile(`^/p/([^/]+)/erase$`)
+	drawPath     = regexp.MustCompile(`^/p/([^/]+)/draw$`)
 )
 
 // ErrNoCampaign is Config.Campaign's answer for an unknown campaign.
@@ -74,7 +75,7 @@ func (c Config) Validate() error {
 }
 
 // NewHandler serves /p/{eventId} (the customer's form), /p/{eventId}/erase
-// (the erasure request), /owner/ (the dashboard) and /assets/.
+// (the erasure request), /p/{eventId}/draw (the public draw certificate), /owner/ (the dashboard) and /assets/.
 func NewHandler(cfg Config) (http.Handler, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -122,6 +123,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		}
 		if m := erasePath.FindStringSubmatch(p); m != nil {
 			serveFile(w, r, static, "erase.html", status(r, m[1]))
+			return
+		}
+		if m := drawPath.FindStringSubmatch(p); m != nil {
+			serveFile(w, r, static, "draw.html", status(r, m[1]))
 			return
 		}
 		switch {
