@@ -45,6 +45,14 @@ func (s *server) drawLeaves(c *gin.Context) {
 	if !ok {
 		return
 	}
+	select {
+	case s.leaves <- struct{}{}:
+		defer func() { <-s.leaves }()
+	default:
+		c.Header("Retry-After", "5")
+		s.writeError(c, errUnavailable)
+		return
+	}
 	c.Header("Content-Type", "application/x-ndjson")
 	c.Header("Content-Disposition", `attachment; filename="draw-leaves-`+eventID.String()+`.jsonl"`)
 	// Lines stay in the buffer until it fills, so a refusal (not announced
