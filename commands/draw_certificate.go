@@ -96,7 +96,15 @@ func (h *Handlers) DrawCertificate(ctx context.Context, eventID uuid.UUID) (doma
 		return cert, nil
 	}
 	w := d.drawn
-	r := &domain.DrawCertificateResult{Seed: w.Seed, Winners: picks(w.WinnerLeaves), Alternates: picks(w.AlternateLeaves), Replacements: []domain.DrawReplacement{}}
+	wl, al := w.WinnerLeaves, w.AlternateLeaves
+	if wl == nil && len(w.Winners) > 0 {
+		// a result recorded before it named its leaf indices: recomputed
+		// from the leaves' weights and the seed, as anyone would
+		if wl, al, err = h.recomputeLeaves(ctx, *c, w.Seed); err != nil {
+			return domain.DrawCertificate{}, err
+		}
+	}
+	r := &domain.DrawCertificateResult{Seed: w.Seed, Winners: picks(wl), Alternates: picks(al), Replacements: []domain.DrawReplacement{}}
 	if w.Beacon != nil {
 		r.Beacon = &domain.CertificateBeacon{Round: w.Beacon.Round, Signature: w.Beacon.Signature, Randomness: w.Beacon.Randomness}
 		if h.chainInfo != nil {
@@ -107,6 +115,28 @@ func (h *Handlers) DrawCertificate(ctx context.Context, eventID uuid.UUID) (doma
 	}
 	cert.DrawCertificateResult = r
 	return cert, nil
+}
+
+// recomputeLeaves is the picks' leaf indices from the weights at the
+// cut-off and the seed (4 bytes a candidate).
+func (h *Handlers) recomputeLeaves(ctx context.Context, c domain.DrawCommitted, seedHex string) ([]int, []int, error) {
+	seed, err := domain.ParseSeed(seedHex)
+	if err != nil {
+		return nil, nil, err
+	}
+	weights := make([]uint32, 0, c.CandidateCount)
+	err = h.store.EachLeafCandidate(ctx, c.EventID.String(), c.CutoffPosition, func(_ []byte, visited bool) error {
+		weight := uint32(1)
+		if visited {
+			weight = uint32(c.VisitBonusWeight)
+		}
+		weights = append(weights, weight)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return domain.DrawOrder(weights, seed, c.WinnerCount, c.AlternateCount)
 }
 
 func picks(leaves []int) []domain.DrawPick {

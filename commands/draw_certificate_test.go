@@ -66,6 +66,10 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := drawn
+	// as a result recorded before results named their leaf indices: the
+	// certificate recomputes them
+	drawn.WinnerLeaves, drawn.AlternateLeaves = nil, nil
 	appendDrawByHand(t, f, eventID, commit.DrawID, commit, drawn)
 
 	cert, err := handlers.DrawCertificate(ctx, eventID)
@@ -81,6 +85,14 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 	cert, err = handlers.DrawCertificate(ctx, eventID)
 	if err != nil || cert.DrawCertificateResult == nil || cert.Beacon == nil || string(cert.Beacon.ChainInfo) != string(b.InfoJSON()) || cert.Beacon.Round != round {
 		t.Fatalf("after announceAt: %+v, %v", cert, err)
+	}
+	for r, p := range cert.Winners {
+		if p.LeafIndex != want.WinnerLeaves[r] {
+			t.Errorf("winner %d: leaf %d, want %d", r+1, p.LeafIndex, want.WinnerLeaves[r])
+		}
+	}
+	if len(cert.Winners) != 2 || len(cert.Alternates) != 2 || cert.Alternates[1].LeafIndex != want.AlternateLeaves[1] {
+		t.Errorf("picks %+v %+v, want leaves %v %v", cert.Winners, cert.Alternates, want.WinnerLeaves, want.AlternateLeaves)
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "certificate.json")
