@@ -106,7 +106,8 @@ func (h *Handlers) DrawCertificate(ctx context.Context, eventID uuid.UUID) (doma
 	}
 	r := &domain.DrawCertificateResult{Seed: w.Seed, Winners: picks(wl), Alternates: picks(al), Replacements: []domain.DrawReplacement{}}
 	if w.Beacon != nil {
-		r.Beacon = &domain.CertificateBeacon{Round: w.Beacon.Round, Signature: w.Beacon.Signature, Randomness: w.Beacon.Randomness}
+		r.Beacon = &domain.CertificateBeacon{Round: w.Beacon.Round, Signature: w.Beacon.Signature, Randomness: w.Beacon.Randomness,
+			PreviousSignature: w.Beacon.PreviousSignature}
 		if h.chainInfo != nil {
 			if info, err := h.chainInfo(ctx, c.Randomness.ChainHash); err == nil {
 				r.Beacon.ChainInfo = info
