@@ -66,6 +66,12 @@ func classify(err error) (int, errorBody) {
 		return http.StatusNotFound, errorBody{Code: "PARTICIPANT_NOT_FOUND", Message: "참여자를 찾을 수 없습니다"}
 	case errors.Is(err, errDrawLogNotFound), errors.Is(err, commands.ErrDrawNotFound):
 		return http.StatusNotFound, errorBody{Code: "DRAW_LOG_NOT_FOUND", Message: "추첨 기록을 찾을 수 없습니다"}
+	case errors.Is(err, commands.ErrNotDrawn):
+		return http.StatusNotFound, errorBody{Code: "NOT_DRAWN", Message: "아직 추첨하지 않은 이벤트입니다"}
+	case errors.Is(err, commands.ErrNoPublicLeaves):
+		return http.StatusNotFound, errorBody{Code: "NO_PUBLIC_LEAVES", Message: "이 추첨은 공개 후보 목록이 없는 방식(v1)입니다"}
+	case errors.Is(err, commands.ErrNotAnnounced):
+		return http.StatusConflict, errorBody{Code: "NOT_ANNOUNCED", Message: "당첨자 발표 전입니다"}
 	case errors.Is(err, errRouteNotFound):
 		return http.StatusNotFound, errorBody{Code: "NOT_FOUND", Message: "요청한 경로를 찾을 수 없습니다"}
 	case errors.Is(err, errMethodNotAllowed):

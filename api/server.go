@@ -74,6 +74,13 @@ type Config struct {
 	// Campaigns is the campaigns read model behind GET /api/v1/events; nil
 	// answers 503.
 	Campaigns Campaigns
+	// Certificates answers the public draw certificate and its leaves; nil
+	// answers 503.
+	Certificates Certificates
+	// MaxLeafStreams caps the draw leaves' downloads in flight in this
+	// instance (each holds a database connection while a million lines go
+	// out); beyond it 503 with Retry-After. Default 8.
+	MaxLeafStreams int
 	// Retention is how long personal data is kept after announceAt, shown
 	// to customers next to the consent; nil leaves it out of the answer.
 	Retention *Retention
@@ -121,6 +128,9 @@ func (c *Config) setDefaults() {
 	if c.StreamWriteTimeout <= 0 {
 		c.StreamWriteTimeout = 10 * time.Second
 	}
+	if c.MaxLeafStreams <= 0 {
+		c.MaxLeafStreams = 8
+	}
 }
 
 type server struct {
@@ -134,6 +144,7 @@ type server struct {
 	owners   *limiter[string]     // per token sub; nil: no limit
 	misses   *missCache
 	streams  *streamSlots
+	leaves   chan struct{} // the leaves' downloads in flight
 	// forwardedOnce makes warnUntrustedForwarded's line the server's only one.
 	forwardedOnce sync.Once
 }
@@ -160,6 +171,7 @@ func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logg
 		owners:   newLimiter[string](cfg.OwnerRateLimit, cfg.Now),
 		misses:   newMissCache(cfg.MissTTL, cfg.Now),
 		streams:  &streamSlots{max: cfg.MaxStreamsPerOwner, open: make(map[string]int)},
+		leaves:   make(chan struct{}, cfg.MaxLeafStreams),
 	}
 	if len(cfg.JWTSecret) == 0 {
 		logger.Warn("api: no JWT secret configured; every owner request will be 401")
@@ -194,6 +206,8 @@ func (s *server) routes() *gin.Engine {
 	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
 	public.GET("/events/:eventId/public", s.publicCampaign)
+	public.GET("/events/:eventId/draw-certificate", s.drawCertificate)
+	public.GET("/events/:eventId/draw-certificate/leaves", s.drawLeaves)
 	public.GET("/events/:eventId/result", s.result)
 	public.POST("/events/:eventId/result/check", s.checkResult)
 

@@ -32,6 +32,8 @@ type Handlers struct {
 	drandDraws bool
 	// refused is told of a drand round that failed verification.
 	refused func(domain.DrawCommitted, error)
+	// chainInfo gives the certificate a drand chain's info (nil: left out).
+	chainInfo ChainInfoSource
 	// appendRegistration writes registrations: through a group-committing
 	// Batcher when one is configured, else one transaction each.
 	appendRegistration func(context.Context, eventstore.AppendRequest) (eventstore.AppendResult, error)
@@ -64,6 +66,8 @@ type Config struct {
 	// OnRefused, when set, is told of a drand round refused by verification
 	// (the draw stays pending), to log and count it.
 	OnRefused func(domain.DrawCommitted, error)
+	// ChainInfo, when set, puts a drand chain's info in draw certificates.
+	ChainInfo ChainInfoSource
 }
 
 // Validate reports what is missing.
@@ -94,7 +98,7 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	}
 	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys, beacon: cfg.Beacon,
 		drandDraws: cfg.DrandDraws && cfg.Beacon != nil, refused: cfg.OnRefused,
-		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout)}
+		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout), chainInfo: cfg.ChainInfo}
 	if cfg.Batcher != nil {
 		h.appendRegistration = cfg.Batcher.Append
 	}

@@ -182,7 +182,7 @@ func CompleteDraw(commit DrawCommitted, leaves DrawLeaves, done DrawCompletion) 
 	if leaves.Len() != commit.CandidateCount || leaves.Root != commit.CandidatesRoot {
 		return WinnersDrawn{}, ErrLeavesMismatch
 	}
-	ws, as, err := leaves.draw(done.Seed, commit.WinnerCount, commit.AlternateCount)
+	ws, as, wi, ai, err := leaves.draw(done.Seed, commit.WinnerCount, commit.AlternateCount)
 	if err != nil {
 		return WinnersDrawn{}, err
 	}
@@ -199,16 +199,19 @@ func CompleteDraw(commit DrawCommitted, leaves DrawLeaves, done DrawCompletion) 
 		CutoffPosition:   commit.CutoffPosition,
 		Winners:          ws,
 		Alternates:       as,
+		WinnerLeaves:     wi,
+		AlternateLeaves:  ai,
 		DrawnAt:          done.DrawnAt.UTC(),
 		DrawnBy:          done.DrawnBy,
 	}, nil
 }
 
-// draw runs DrawOrder over the leaves and names the picked candidates.
-func (l DrawLeaves) draw(seed [32]byte, winners, alternates int) ([]Winner, []Winner, error) {
-	wi, ai, err := DrawOrder(l.Weights, seed, winners, alternates)
+// draw runs DrawOrder over the leaves and names the picked candidates
+// (and gives their leaf indices).
+func (l DrawLeaves) draw(seed [32]byte, winners, alternates int) (ws, as []Winner, wi, ai []int, err error) {
+	wi, ai, err = DrawOrder(l.Weights, seed, winners, alternates)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	named := func(idx []int) []Winner {
 		out := make([]Winner, len(idx))
@@ -218,7 +221,7 @@ func (l DrawLeaves) draw(seed [32]byte, winners, alternates int) ([]Winner, []Wi
 		}
 		return out
 	}
-	return named(wi), named(ai), nil
+	return named(wi), named(ai), wi, ai, nil
 }
 
 // VerifyDrawV2 recomputes a v2 draw from its commit, its result and the
@@ -259,7 +262,7 @@ func VerifyDrawV2(commit DrawCommitted, drawn WinnersDrawn, set *CandidateSet) (
 	if res.CandidatesRoot != commit.CandidatesRoot {
 		m = append(m, "candidatesRoot")
 	}
-	ws, as, err := leaves.draw(seed, commit.WinnerCount, commit.AlternateCount)
+	ws, as, wi, ai, err := leaves.draw(seed, commit.WinnerCount, commit.AlternateCount)
 	switch {
 	case errors.Is(err, ErrInvalidWinnerCount): // fewer candidates than recorded picks
 		return DrawVerification{Mismatches: append(m, "candidateCount")}, nil
@@ -272,6 +275,11 @@ func VerifyDrawV2(commit DrawCommitted, drawn WinnersDrawn, set *CandidateSet) (
 	}
 	if !slices.Equal(as, drawn.Alternates) {
 		m = append(m, "alternates")
+	}
+	// the leaf indices the certificate shows (absent only from results
+	// recorded before they were)
+	if drawn.WinnerLeaves != nil && (!slices.Equal(wi, drawn.WinnerLeaves) || !slices.Equal(ai, drawn.AlternateLeaves)) {
+		m = append(m, "leafIndices")
 	}
 	return DrawVerification{Verified: len(m) == 0, Mismatches: m, Recomputed: res}, nil
 }

@@ -262,7 +262,7 @@ func TestCommitAndCompleteDraw(t *testing.T) {
 	}{
 		{"swapped_alternates", swapped, cands, []string{"alternates"}},
 		{"forged_winner", wrongWinner, cands, []string{"winners"}},
-		{"a_candidate_gone", drawn, cands[1:], []string{"candidateCount", "candidatesRoot", "winners", "alternates"}},
+		{"a_candidate_gone", drawn, cands[1:], []string{"candidateCount", "candidatesRoot", "winners", "alternates", "leafIndices"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -206,8 +206,12 @@ type WinnersDrawn struct {
 	CutoffPosition   int64       `json:"cutoffPosition"`
 	Winners          []Winner    `json:"winners"`
 	Alternates       []Winner    `json:"alternates,omitempty"` // v2; ranks 1..alternateCount
-	DrawnAt          time.Time   `json:"drawnAt"`
-	DrawnBy          string      `json:"drawnBy"`
+	// v2: the winners' and alternates' leaf indices by rank, what the public
+	// certificate names them by (it holds no entry number).
+	WinnerLeaves    []int     `json:"winnerLeaves,omitempty"`
+	AlternateLeaves []int     `json:"alternateLeaves,omitempty"`
+	DrawnAt         time.Time `json:"drawnAt"`
+	DrawnBy         string    `json:"drawnBy"`
 }
 
 // Winner is one drawn participant; Rank is 1-based, in draw order.

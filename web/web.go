@@ -32,6 +32,7 @@ var (
 	customerPath = regexp.MustCompile(`^/p/([^/]+)$`)
 	erasePath    = regexp.MustCompile(`^/p/([^/]+)/erase$`)
 	resultPath   = regexp.MustCompile(`^/p/([^/]+)/result$`)
+	drawPath     = regexp.MustCompile(`^/p/([^/]+)/draw$`)
 )
 
 // ErrNoCampaign is Config.Campaign's answer for an unknown campaign.
@@ -75,7 +76,8 @@ func (c Config) Validate() error {
 }
 
 // NewHandler serves /p/{eventId} (the customer's form), /p/{eventId}/erase
-// (the erasure request), /p/{eventId}/result (the announcement), /owner/ (the dashboard) and /assets/.
+// (the erasure request), /p/{eventId}/result (the announcement), /p/{eventId}/draw (the public draw
+// certificate), /owner/ (the dashboard) and /assets/.
 func NewHandler(cfg Config) (http.Handler, error) {
 	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -127,6 +129,10 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		}
 		if m := resultPath.FindStringSubmatch(p); m != nil {
 			serveFile(w, r, static, "result.html", status(r, m[1]))
+			return
+		}
+		if m := drawPath.FindStringSubmatch(p); m != nil {
+			serveFile(w, r, static, "draw.html", status(r, m[1]))
 			return
 		}
 		switch {

@@ -22,7 +22,13 @@ import (
 func init() {
 	// kin-openapi has no decoder for SSE: ValidateResponse checks each event.
 	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+	// nor for JSON lines: ValidateResponse checks each line.
+	openapi3filter.RegisterBodyDecoder(ndjson, openapi3filter.PlainBodyDecoder)
 }
+
+// ndjson is the JSON lines media type (the draw's leaves): its spec schema
+// is one line's.
+const ndjson = "application/x-ndjson"
 
 // Spec is a loaded OpenAPI document with a router over its operations.
 type Spec struct {
@@ -145,9 +151,13 @@ func ValidateResponse(t testing.TB, spec *Spec, req *http.Request, resp *http.Re
 		},
 	}
 	sse := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
-	input.Options.ExcludeResponseBody = sse
+	lines := strings.HasPrefix(resp.Header.Get("Content-Type"), ndjson)
+	input.Options.ExcludeResponseBody = sse || lines
 	if sse {
 		validateEvents(t, route, resp.StatusCode, body)
+	}
+	if lines {
+		validateLines(t, route, resp.StatusCode, body)
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
 		t.Errorf("apitest: %s %s → %d does not match the spec: %v\nbody: %s",
@@ -192,6 +202,31 @@ func validateEvents(t testing.TB, route *routers.Route, status int, body []byte)
 		}
 		if err := schema.VisitJSON(event, openapi3.MultiErrors(), openapi3.SetSchemaRegexCompiler(ECMARegex)); err != nil {
 			t.Errorf("apitest: %s → %d: event %d does not match the spec: %v\n%s", route.Path, status, i, err, block)
+		}
+	}
+}
+
+// validateLines checks each line of a JSON lines answer against the schema
+// the spec gives application/x-ndjson (one line's).
+func validateLines(t testing.TB, route *routers.Route, status int, body []byte) {
+	t.Helper()
+	ref := route.Operation.Responses.Status(status)
+	if ref == nil || ref.Value == nil || ref.Value.Content.Get(ndjson) == nil {
+		t.Errorf("apitest: %s → %d: no %s answer in the spec", route.Path, status, ndjson)
+		return
+	}
+	schema := ref.Value.Content.Get(ndjson).Schema.Value
+	for i, line := range bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n")) {
+		if len(body) == 0 {
+			break
+		}
+		var v any
+		if err := json.Unmarshal(line, &v); err != nil {
+			t.Errorf("apitest: %s → %d: line %d is not JSON: %v", route.Path, status, i+1, err)
+			continue
+		}
+		if err := schema.VisitJSON(v, openapi3.MultiErrors(), openapi3.SetSchemaRegexCompiler(ECMARegex)); err != nil {
+			t.Errorf("apitest: %s → %d: line %d does not match the spec: %v\n%s", route.Path, status, i+1, err, line)
 		}
 	}
 }

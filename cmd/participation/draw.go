@@ -2,7 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
@@ -11,6 +15,7 @@ import (
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/app"
+	"github.com/shopevents/participation/internal/verifypublic"
 )
 
 func newDrawCommand(cfg *app.Config) *cobra.Command {
@@ -73,5 +78,48 @@ func newDrawCommand(cfg *app.Config) *cobra.Command {
 			return nil
 		},
 	})
+	draw.AddCommand(newVerifyPublicCommand())
 	return draw
+}
+
+// newVerifyPublicCommand checks a public draw certificate from outside,
+// with nothing but the certificate and its leaves.
+func newVerifyPublicCommand() *cobra.Command {
+	var leaves string
+	cmd := &cobra.Command{
+		Use:   "verify-public URL|FILE",
+		Short: "Check a draw's public certificate and its leaves; print ok or the first mismatch",
+		Long: `Checks a public draw certificate as any entrant or auditor can, without the service's store.
+
+URL is the certificate's address (.../api/v1/events/{eventId}/draw-certificate); its leaves
+are fetched from URL/leaves. FILE is a saved certificate (JSON); its leaves are the JSON lines
+file beside it, FILE with .json replaced by .leaves.jsonl (or --leaves), e.g.:
+
+  curl -o certificate.json        $URL
+  curl -o certificate.leaves.jsonl $URL/leaves
+
+It rebuilds the Merkle root from the leaves (leafHash and weight as given), checks a drand
+round's BLS signature offline against the chain info in the certificate (which must hash to
+the committed chain hash) and that the round was due after the commit, recomputes the seed
+and every winner, alternate and replacement, and prints ok (exit 0) or the first mismatch
+(exit 1). A weight is bound to its leaf only inside the leaf hash: each entrant checks their
+own leaf ({drawId}|{entryNumber}|{weight}) on the draw page.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := verifypublic.FileSource(args[0], leaves)
+			if strings.HasPrefix(args[0], "http://") || strings.HasPrefix(args[0], "https://") {
+				if leaves != "" {
+					return errors.New("--leaves is for a FILE; a URL's leaves are URL/leaves")
+				}
+				src = verifypublic.URLSource(&http.Client{Timeout: 10 * time.Minute}, args[0])
+			}
+			if err := verifypublic.Verify(cmd.Context(), src); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "ok")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&leaves, "leaves", "", "the leaves' JSON lines file of a FILE (default: FILE with .json replaced by .leaves.jsonl)")
+	return cmd
 }

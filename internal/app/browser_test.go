@@ -249,6 +249,10 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	}
 	run(t, owner, "verify", chromedp.WaitVisible(chromedp.CSS("#verify-draw")), chromedp.Click(chromedp.CSS("#verify-draw")))
 	waitText(t, owner, "#verify-result", "일치합니다")
+	// the draw log links the public certificate anyone can check
+	if href := eval[string](t, owner, `document.querySelector("#certificate-link").getAttribute("href")`); href != "/p/"+eventID.String()+"/draw" {
+		t.Errorf("the draw log's certificate link is %q, want /p/%s/draw", href, eventID)
+	}
 	waitText(t, owner, "#draw-log-list", "시드")
 	waitText(t, owner, "#draw-log-list", "후보 머클 루트")
 	waitText(t, owner, "#draw-log-list", "chacha8-weighted-merkle-v2")

@@ -169,7 +169,7 @@ func newService(d deps) (_ *service, err error) {
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
-	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, Clock: d.Clock}
+	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, Clock: d.Clock, ChainInfo: chainInfoSource(drand)}
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
 	}
@@ -205,6 +205,7 @@ func newService(d deps) (_ *service, err error) {
 		Idempotency:    idempotency,
 		Closing:        d.Closing,
 		Campaigns:      s.queries,
+		Certificates:   s.commands,
 		Retention:      publicRetention(d.Retention),
 		Pages:          pages,
 	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)

@@ -213,7 +213,9 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       ["컷오프 위치", String(l.cutoffPosition)], ["추첨 로그 ID", l.drawLogId],
     ];
     if (pending) verify.disabled = true;
-    return h("div", { class: "draw-log" }, h("dl", { class: "kv" }, kv.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])), h("p", {}, verify), result);
+    // the public certificate anyone can check, from the owner's log
+    const cert = h("a", { href: `/p/${encodeURIComponent(l.eventId)}/draw`, id: "certificate-link", target: "_blank", rel: "noopener" }, "공개 추첨 인증서");
+    return h("div", { class: "draw-log" }, h("dl", { class: "kv" }, kv.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])), h("p", { class: "row" }, verify, cert), result);
   }
 
   // load shows the draw once its read models have it; with expected
