@@ -129,9 +129,12 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 			if _, err := relay.RequestRetry(context.Background(), store, []uuid.UUID{big.ID}); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the retry is answered", func() bool {
+			// The relay counts the refusal just after it clears the request, so
+			// the metric is waited for with the row.
+			waitFor(t, "the retry is answered and counted", func() bool {
 				p := listParked(t, store)
-				return len(p) == 4 && !p[0].RetryRequested
+				return len(p) == 4 && !p[0].RetryRequested &&
+					metricValue(t, registry, "participation_relay_refused_events_total") >= 2
 			})
 			if got := metricValue(t, registry, "participation_relay_refused_events_total"); got != 2 {
 				t.Errorf("refused events metric = %v after a refused retry, want 2", got)
