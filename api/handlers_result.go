@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
@@ -89,6 +90,14 @@ type checkJSON struct {
 	Outcome string         `json:"outcome"`
 	Rank    int            `json:"rank,omitempty"`
 	Claim   *claimViewJSON `json:"claim,omitempty"`
+	Proof   *proofJSON     `json:"proof,omitempty"`
+}
+
+// proofJSON is the entry's inclusion proof, with the drawId the page needs
+// to rebuild the leaf "{drawId}|{entryNumber}|{weight}".
+type proofJSON struct {
+	DrawID uuid.UUID `json:"drawId"`
+	domain.DrawProof
 }
 
 // checkResult is 당첨 확인: the participant's own outcome, with their phone
@@ -127,6 +136,9 @@ func (s *server) checkResult(c *gin.Context) {
 	resp := checkJSON{Outcome: out.Outcome, Rank: out.Rank}
 	if out.Claim != nil {
 		resp.Claim = &claimViewJSON{State: out.Claim.State, Deadline: out.Claim.Deadline}
+	}
+	if out.Proof != nil {
+		resp.Proof = &proofJSON{DrawID: out.DrawID, DrawProof: *out.Proof}
 	}
 	c.JSON(http.StatusOK, resp)
 }

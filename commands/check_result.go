@@ -40,7 +40,7 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 	if now.Before(campaign.AnnounceAt) {
 		return domain.ResultCheck{}, domain.ErrNotAnnounced
 	}
-	drawn, ok, err := h.drawnResult(ctx, cmd.EventID)
+	drawn, commit, ok, err := h.drawnResult(ctx, cmd.EventID)
 	if err != nil {
 		return domain.ResultCheck{}, err
 	}
@@ -67,26 +67,40 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 		if participant.Erased {
 			return domain.ResultCheck{}, ErrEntryErased
 		}
-		return domain.CheckResult(drawn, participant.ID, campaign.ClaimDeadline, now), nil
+		out := domain.CheckResult(drawn, participant.ID, campaign.ClaimDeadline, now)
+		if commit != nil {
+			if out.Proof, err = h.entryProof(ctx, *commit, entryNumber); err != nil {
+				return domain.ResultCheck{}, fmt.Errorf("check result: %w", err)
+			}
+			out.DrawID = commit.DrawID
+		}
+		return out, nil
 	})
 }
 
-// drawnResult is the campaign's drawn result; ok is false before one is
-// drawn (no draw, or a commit waiting for its randomness).
-func (h *Handlers) drawnResult(ctx context.Context, eventID uuid.UUID) (domain.WinnersDrawn, bool, error) {
+// drawnResult is the campaign's drawn result and, for a v2 draw, its
+// commit; ok is false before one is drawn (no draw, or a commit waiting for
+// its randomness).
+func (h *Handlers) drawnResult(ctx context.Context, eventID uuid.UUID) (domain.WinnersDrawn, *domain.DrawCommitted, bool, error) {
 	stored, err := h.store.ReadStream(ctx, domain.DrawStream(eventID))
 	if err != nil {
-		return domain.WinnersDrawn{}, false, fmt.Errorf("load draw: %w", err)
+		return domain.WinnersDrawn{}, nil, false, fmt.Errorf("load draw: %w", err)
 	}
+	var commit *domain.DrawCommitted
 	for _, rec := range stored {
-		if rec.Type != domain.TypeWinnersDrawn {
+		if rec.Type != domain.TypeWinnersDrawn && rec.Type != domain.TypeDrawCommitted {
 			continue
 		}
 		e, err := domain.DecodeEvent(rec.Type, rec.Data)
 		if err != nil {
-			return domain.WinnersDrawn{}, false, err
+			return domain.WinnersDrawn{}, nil, false, err
 		}
-		return e.(domain.WinnersDrawn), true, nil
+		switch e := e.(type) {
+		case domain.DrawCommitted:
+			commit = &e
+		case domain.WinnersDrawn:
+			return e, commit, true, nil
+		}
 	}
-	return domain.WinnersDrawn{}, false, nil
+	return domain.WinnersDrawn{}, nil, false, nil
 }

@@ -163,18 +163,26 @@ func (h *Handlers) EachDrawLeaf(ctx context.Context, eventID uuid.UUID, fn func(
 	if !h.announced(d) {
 		return ErrNotAnnounced
 	}
-	c := d.commit
+	return h.eachLeaf(ctx, *d.commit, func(i int, _, leaf []byte, weight uint32) error {
+		return fn(domain.DrawLeafLineOf(i, leaf, weight))
+	})
+}
+
+// eachLeaf is the one definition of a v2 draw's leaves: fn gets each
+// candidate at the cut-off in tree order, with its entry number, leaf bytes
+// and weight (entry and leaf only valid during the call).
+func (h *Handlers) eachLeaf(ctx context.Context, c domain.DrawCommitted, fn func(i int, entry, leaf []byte, weight uint32) error) error {
 	var leaf []byte
 	i := 0
-	err = h.store.EachLeafCandidate(ctx, eventID.String(), c.CutoffPosition, func(entry []byte, visited bool) error {
+	err := h.store.EachLeafCandidate(ctx, c.EventID.String(), c.CutoffPosition, func(entry []byte, visited bool) error {
 		weight := uint32(1)
 		if visited {
 			weight = uint32(c.VisitBonusWeight)
 		}
 		leaf = domain.AppendDrawLeaf(leaf[:0], c.DrawID, entry, weight)
-		line := domain.DrawLeafLineOf(i, leaf, weight)
+		err := fn(i, entry, leaf, weight)
 		i++
-		return fn(line)
+		return err
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,11 @@ type ResultCheck struct {
 	Outcome string
 	Rank    int        // the winner's or the alternate's rank; 0 for NOT_WON
 	Claim   *ClaimView // winners only
+	// Proof is the entry's inclusion proof in a v2 draw's tree (nil for a
+	// v1 draw or an entry that was not a candidate); DrawID names the draw
+	// whose leaf it proves, which the entrant needs to rebuild the leaf.
+	Proof  *DrawProof
+	DrawID uuid.UUID
 }
 
 // ClaimView is a winner's claim window as they see it.

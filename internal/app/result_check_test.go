@@ -1,12 +1,18 @@
 package app
 
 import (
+	"encoding/hex"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/shopevents/participation/domain"
 )
 
 type checkAnswer struct {
@@ -16,12 +22,37 @@ type checkAnswer struct {
 		State    string    `json:"state"`
 		Deadline time.Time `json:"deadline"`
 	} `json:"claim"`
+	Proof *checkProof `json:"proof"`
+}
+
+type checkProof struct {
+	DrawID uuid.UUID `json:"drawId"`
+	domain.DrawProof
+}
+
+// verifyCheckProof checks a 당첨 확인 proof with the library against the
+// entry's own leaf and the certificate's root.
+func verifyCheckProof(t *testing.T, p *checkProof, entryNumber, root string) {
+	t.Helper()
+	if p == nil {
+		t.Fatalf("%s: no proof", entryNumber)
+	}
+	path := make([][]byte, len(p.AuditPath))
+	for i, h := range p.AuditPath {
+		path[i], _ = hex.DecodeString(h)
+	}
+	wantRoot, _ := hex.DecodeString(root)
+	leaf := domain.DrawLeafHash(domain.AppendDrawLeaf(nil, p.DrawID, []byte(entryNumber), p.Weight))
+	if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(p.LeafIndex), uint64(p.TreeSize), leaf, path, wantRoot); err != nil || p.Root != root {
+		t.Errorf("%s: proof %+v does not verify against root %s: %v", entryNumber, p, root, err)
+	}
 }
 
 // 당첨 확인 with the clock moved: 409 NOT_ANNOUNCED before announceAt and
 // while nothing is drawn; then WON with its open claim window, ALTERNATE
 // with its rank, NOT_WON; a wrong phone answers as an unknown entry; the
-// window is CLOSED from the deadline; an erased winner is 404.
+// window is CLOSED from the deadline; an erased winner is 404. Every
+// outcome comes with the entry's inclusion proof against the certificate's root.
 func TestResultCheck(t *testing.T) {
 	t.Parallel()
 	clock := &movableClock{}
@@ -62,17 +93,25 @@ func TestResultCheck(t *testing.T) {
 	if ans := check(undrawn, winner.customer.phone, winner.EntryNumber); ans.Status != http.StatusConflict || errorOf(ans).Code != "NOT_ANNOUNCED" {
 		t.Errorf("announced without a draw → %d %s, want 409 NOT_ANNOUNCED", ans.Status, ans.Body)
 	}
+	cert := decode[domain.DrawCertificate](t, a.call(http.MethodGet, certificatePath(drawn), "", nil))
 	for _, tc := range []struct {
 		name string
 		r    registered
 		want string
 	}{
-		{"winner", winner, `{"outcome":"WON","rank":1,"claim":{"state":"OPEN","deadline":"` + deadline.UTC().Format(time.RFC3339) + `"}}`},
-		{"alternate", alternate, `{"outcome":"ALTERNATE","rank":1}`},
-		{"not_won", loser, `{"outcome":"NOT_WON"}`},
+		{"winner", winner, `{"outcome":"WON","rank":1,"claim":{"state":"OPEN","deadline":"` + deadline.UTC().Format(time.RFC3339) + `"},"proof":`},
+		{"alternate", alternate, `{"outcome":"ALTERNATE","rank":1,"proof":`},
+		{"not_won", loser, `{"outcome":"NOT_WON","proof":`},
 	} {
-		if ans := check(drawn, tc.r.customer.phone, tc.r.EntryNumber); ans.Status != http.StatusOK || string(ans.Body) != tc.want {
-			t.Errorf("%s → %d %s, want 200 %s", tc.name, ans.Status, ans.Body, tc.want)
+		ans := check(drawn, tc.r.customer.phone, tc.r.EntryNumber)
+		if ans.Status != http.StatusOK || !strings.HasPrefix(string(ans.Body), tc.want) {
+			t.Errorf("%s → %d %s, want 200 %s…", tc.name, ans.Status, ans.Body, tc.want)
+			continue
+		}
+		got := decode[checkAnswer](t, ans)
+		verifyCheckProof(t, got.Proof, tc.r.EntryNumber, cert.CandidatesRoot)
+		if got.Proof.DrawID != cert.DrawID || got.Proof.TreeSize != 5 || got.Proof.Weight != 1 {
+			t.Errorf("%s: proof %+v, want draw %s, 5 leaves, weight 1", tc.name, got.Proof, cert.DrawID)
 		}
 	}
 	wrong := check(drawn, aCustomer(99).phone, winner.EntryNumber)
