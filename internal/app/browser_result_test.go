@@ -14,7 +14,8 @@ import (
 // /p/{id}/result on a 360 px phone: before the date the date and a running
 // countdown, no form; once the server's clock has passed announceAt, the
 // masked winner, the 추첨 검증 link, and 당첨 확인 answering 당첨되셨습니다
-// with the claim window; a wrong phone says so. Any script error fails it.
+// with the claim window and the inclusion line its proof verified in the
+// page (a tampered proof warns instead); a wrong phone says so. Any script error fails it.
 func TestBrowserResultPage(t *testing.T) {
 	clock := &movableClock{}
 	clock.set(time.Now())
@@ -79,6 +80,19 @@ func TestBrowserResultPage(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#check-submit")))
 	waitText(t, tab, "#outcome-title", "당첨되셨습니다")
 	waitText(t, tab, "#outcome-claim", "경품 수령 신청 기한: ")
+	// the answer's inclusion proof, checked in the page against the certificate's root
+	waitText(t, tab, "#outcome-proof", "내 응모가 추첨에 포함되었습니다 (가중치 1)")
+	screenshot(t, tab, "main", "result-proof")
+	// a proof altered on its way (its weight) does not verify: a warning, not the line
+	eval[bool](t, tab, `(() => { const f = window.fetch; window.fetch = async (...a) => {
+		const r = await f(...a);
+		if (!String(a[0]).endsWith("/result/check")) return r;
+		const j = await r.json();
+		if (j.proof) j.proof.weight += 1;
+		return new Response(JSON.stringify(j), { status: r.status, headers: r.headers });
+	}; return true; })()`)
+	run(t, tab, "당첨 확인 with a tampered proof", chromedp.Click(chromedp.CSS("#check-submit")))
+	waitText(t, tab, "#outcome-proof", "포함 증명을 확인하지 못했습니다")
 	if w := eval[int](t, tab, "document.documentElement.scrollWidth"); w > 360 {
 		t.Errorf("the announced result page is %d px wide on a 360 px screen", w)
 	}

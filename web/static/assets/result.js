@@ -3,6 +3,7 @@
 // 당첨 확인 form (POST .../result/check).
 import { api, $, show, h, fieldReasons, formatDate, NetworkError } from "./common.js";
 import { checkPhone } from "./checks.js";
+import { drawLeafHash, verifyInclusion } from "./merkle.js";
 
 const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = "/p/" + encodeURIComponent(eventId);
@@ -101,10 +102,44 @@ function outcome(o) {
   $("#outcome").focus();
 }
 
+// canonicalEntry spells an entry number as the draw's leaves do (ABCD-EFGH),
+// whatever case or dash the participant typed.
+function canonicalEntry(s) {
+  s = s.toUpperCase();
+  return s.length === 8 ? s.slice(0, 4) + "-" + s.slice(4) : s;
+}
+
+// checkProof verifies the answer's inclusion proof here, with WebCrypto:
+// the leaf from the entry number typed, the root the public certificate's
+// (the proof's own when the certificate cannot be read).
+async function checkProof(proof, entryNumber) {
+  const line = $("#outcome-proof");
+  show(line, false);
+  if (!proof) return;
+  let root;
+  try {
+    const cert = await api(apiBase + "/draw-certificate");
+    if (cert.status === 200) root = cert.data.candidatesRoot;
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+  }
+  let ok = false;
+  try {
+    ok = await verifyInclusion(await drawLeafHash(proof.drawId, canonicalEntry(entryNumber), proof.weight), proof, root);
+  } catch (e) {
+    ok = false; // a malformed proof is a failed one
+  }
+  line.className = "notice " + (ok ? "ok" : "warn");
+  line.textContent = ok ? "내 응모가 추첨에 포함되었습니다 (가중치 " + proof.weight + ")"
+    : "포함 증명을 확인하지 못했습니다. 추첨 검증 페이지에서 직접 확인해주세요.";
+  show(line, true);
+}
+
 $("#check-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   notice("", "");
   show($("#outcome"), false);
+  show($("#outcome-proof"), false);
   const phone = $("#phone").value.trim(), entryNumber = $("#entryNumber").value.trim();
   const reasons = {
     phone: checkPhone(phone),
@@ -119,6 +154,7 @@ $("#check-form").addEventListener("submit", async (ev) => {
     const code = res.data && res.data.code;
     if (res.status === 200) {
       outcome(res.data);
+      await checkProof(res.data.proof, entryNumber);
     } else if (res.status === 404 && code === "PARTICIPANT_NOT_FOUND") {
       notice("err", "일치하는 참여 정보가 없습니다. 휴대폰 번호와 응모번호를 확인해주세요.");
     } else if (res.status === 409 && code === "NOT_ANNOUNCED") {
