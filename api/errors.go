@@ -84,6 +84,10 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Code: "EVENT_EXISTS", Message: "이미 존재하는 이벤트입니다"}
 	case errors.Is(err, domain.ErrNotAnnounced):
 		return http.StatusConflict, errorBody{Code: "NOT_ANNOUNCED", Message: "아직 당첨자 발표 전입니다"}
+	case errors.Is(err, domain.ErrAlreadyClaimed):
+		return http.StatusConflict, errorBody{Code: "ALREADY_CLAIMED", Message: "이미 경품 수령 신청을 하셨습니다"}
+	case errors.Is(err, domain.ErrClaimClosed):
+		return http.StatusConflict, errorBody{Code: "CLAIM_CLOSED", Message: "경품 수령 신청 기간이 지났습니다"}
 	case errors.Is(err, domain.ErrAlreadyDrawn):
 		return http.StatusConflict, errorBody{Code: "ALREADY_DRAWN", Message: "이미 추첨이 끝난 이벤트입니다"}
 	case errors.Is(err, commands.ErrDrawPending):

@@ -225,6 +225,10 @@ func (f *fakeCommands) CheckResult(context.Context, commands.CheckResult) (domai
 	return domain.ResultCheck{}, domain.ErrNotAnnounced
 }
 
+func (f *fakeCommands) ClaimPrize(context.Context, commands.ClaimPrize) (domain.PrizeClaimed, error) {
+	return domain.PrizeClaimed{}, domain.ErrNotAnnounced
+}
+
 func (f *fakeCommands) EraseMyData(_ context.Context, cmd commands.EraseMyData) error {
 	f.record(cmd)
 	if f.eraseFn != nil {

@@ -31,6 +31,9 @@ type Commands interface {
 	// CheckResult is 당첨 확인: domain.ErrNotAnnounced before the result,
 	// ErrParticipantNotFound (behind the lockout) or ErrEntryErased, both 404.
 	CheckResult(ctx context.Context, cmd commands.CheckResult) (domain.ResultCheck, error)
+	// ClaimPrize is a winner's claim: 409s before the result, after the
+	// deadline and for a second claim; mismatches and non-winners 404.
+	ClaimPrize(ctx context.Context, cmd commands.ClaimPrize) (domain.PrizeClaimed, error)
 	// EraseParticipant is the owner's erasure, on the customer's request.
 	EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error
 	// RevealWinnerContact returns a winner's unmasked contact, recorded.

@@ -210,6 +210,7 @@ func (s *server) routes() *gin.Engine {
 	public.GET("/events/:eventId/draw-certificate/leaves", s.drawLeaves)
 	public.GET("/events/:eventId/result", s.result)
 	public.POST("/events/:eventId/result/check", s.checkResult)
+	public.POST("/events/:eventId/claims", s.claimPrize)
 
 	// owner: every answer is no-store, 401s included; the per-owner limit
 	// keys on the token's sub, so it runs after authentication.

@@ -74,6 +74,9 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 			}
 			out.DrawID = commit.DrawID
 		}
+		if out.Claim != nil && !participant.ClaimedAt.IsZero() {
+			out.Claim.State = domain.ClaimClaimed
+		}
 		return out, nil
 	})
 }

@@ -20,6 +20,7 @@ const (
 	TypeWinnersDrawn          = "WinnersDrawn"
 	TypeParticipantErased     = "ParticipantErased"
 	TypeWinnerContactRevealed = "WinnerContactRevealed"
+	TypePrizeClaimed          = "PrizeClaimed"
 )
 
 // SchemaVersion is the schema version of the events this package writes,
@@ -142,6 +143,16 @@ type WinnerContactRevealed struct {
 	RevealedAt    time.Time `json:"revealedAt"`
 }
 
+// PrizeClaimed records a winner's claim: Delivery is the delivery details
+// sealed under the participant's own data key (privacy.Keys.SealDelivery),
+// so the participant's erasure shreds them with the name and phone.
+type PrizeClaimed struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EventID       uuid.UUID `json:"eventId"`
+	Delivery      string    `json:"delivery"`
+	ClaimedAt     time.Time `json:"claimedAt"`
+}
+
 // StoreVisitRecorded follows ParticipantRegistered in the participant's stream.
 type StoreVisitRecorded struct {
 	ParticipantID uuid.UUID `json:"participantId"`
@@ -228,6 +239,7 @@ func (WinnersDrawn) EventType() string          { return TypeWinnersDrawn }
 func (DrawCommitted) EventType() string         { return TypeDrawCommitted }
 func (ParticipantErased) EventType() string     { return TypeParticipantErased }
 func (WinnerContactRevealed) EventType() string { return TypeWinnerContactRevealed }
+func (PrizeClaimed) EventType() string          { return TypePrizeClaimed }
 
 func (e CampaignOpened) StreamID() string        { return CampaignStream(e.EventID) }
 func (e ParticipantRegistered) StreamID() string { return ParticipantStream(e.ParticipantID) }
@@ -236,6 +248,7 @@ func (e WinnersDrawn) StreamID() string          { return DrawStream(e.EventID) 
 func (e DrawCommitted) StreamID() string         { return DrawStream(e.EventID) }
 func (e ParticipantErased) StreamID() string     { return ParticipantStream(e.ParticipantID) }
 func (e WinnerContactRevealed) StreamID() string { return ParticipantStream(e.ParticipantID) }
+func (e PrizeClaimed) StreamID() string          { return ParticipantStream(e.ParticipantID) }
 
 // ErrUnknownEventType is returned by DecodeEvent for a type it does not know.
 var ErrUnknownEventType = errors.New("unknown event type")
@@ -262,6 +275,8 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decode[ParticipantErased](data)
 	case TypeWinnerContactRevealed:
 		return decode[WinnerContactRevealed](data)
+	case TypePrizeClaimed:
+		return decode[PrizeClaimed](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }

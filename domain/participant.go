@@ -22,6 +22,8 @@ type Participant struct {
 	EntryPath   EntryPath
 	Visited     bool
 	Erased      bool
+	// ClaimedAt is when the winner claimed the prize (zero: not claimed).
+	ClaimedAt time.Time
 	// Version is the participant stream's version (1 after registration).
 	Version int64
 }
@@ -41,6 +43,12 @@ func (p Participant) Apply(events ...any) (Participant, error) {
 			p.Erased = true
 			p.Version++
 		case WinnerContactRevealed, *WinnerContactRevealed:
+			p.Version++
+		case PrizeClaimed:
+			p.ClaimedAt = e.ClaimedAt
+			p.Version++
+		case *PrizeClaimed:
+			p.ClaimedAt = e.ClaimedAt
 			p.Version++
 		default:
 			return p, fmt.Errorf("participant %s: cannot apply %T", p.ID, e)

@@ -169,6 +169,58 @@ func (k *Keys) Open(participantID uuid.UUID, sealed string, wrapped []byte) (dom
 	return pd, nil
 }
 
+// SealDelivery seals a winner's delivery details under the participant's
+// own data key (unwrapped from wrapped), so that the participant's erasure
+// shreds them too; ErrUnreadable when the key does not open.
+func (k *Keys) SealDelivery(random io.Reader, participantID uuid.UUID, wrapped []byte, d domain.Delivery) (string, error) {
+	aead, err := k.dataKey(participantID, wrapped)
+	if err != nil {
+		return "", err
+	}
+	plain, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("seal delivery: %w", err)
+	}
+	box, err := seal(random, aead, plain, aad("delivery", participantID))
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(box), nil
+}
+
+// OpenDelivery opens what SealDelivery sealed.
+func (k *Keys) OpenDelivery(participantID uuid.UUID, sealed string, wrapped []byte) (domain.Delivery, error) {
+	aead, err := k.dataKey(participantID, wrapped)
+	if err != nil {
+		return domain.Delivery{}, err
+	}
+	box, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil {
+		return domain.Delivery{}, ErrUnreadable
+	}
+	plain, err := open(aead, box, aad("delivery", participantID))
+	if err != nil {
+		return domain.Delivery{}, err
+	}
+	var d domain.Delivery
+	if err := json.Unmarshal(plain, &d); err != nil {
+		return domain.Delivery{}, ErrUnreadable
+	}
+	return d, nil
+}
+
+// dataKey unwraps a participant's data key.
+func (k *Keys) dataKey(participantID uuid.UUID, wrapped []byte) (cipher.AEAD, error) {
+	if wrapped == nil {
+		return nil, ErrUnreadable
+	}
+	key, err := open(k.kek, wrapped, aad("key", participantID))
+	if err != nil {
+		return nil, err
+	}
+	return newAEAD(key)
+}
+
 func newAEAD(key []byte) (cipher.AEAD, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {

@@ -2,10 +2,12 @@ package privacy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -42,14 +44,23 @@ func NewPublicizer(keys *Keys, source KeySource, logger *slog.Logger) *Publicize
 // retries it); a registration that does not open is logged, without its
 // data, and published with empty values, so it cannot wedge the pipeline.
 func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
-	var at []int // the registrations' indexes in events
+	var at, claims []int // the registrations' and the claims' indexes in events
 	for i, e := range events {
-		if e.Type == domain.TypeParticipantRegistered {
+		switch e.Type {
+		case domain.TypeParticipantRegistered:
 			at = append(at, i)
+		case domain.TypePrizeClaimed:
+			claims = append(claims, i)
 		}
 	}
-	if len(at) == 0 {
+	if len(at) == 0 && len(claims) == 0 {
 		return events, nil
+	}
+	if len(claims) > 0 {
+		events = withoutDelivery(events, claims)
+		if len(at) == 0 {
+			return events, nil
+		}
 	}
 	regs := make([]domain.ParticipantRegistered, len(at))
 	inParallel(len(at), func(j int) {
@@ -85,6 +96,29 @@ func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEve
 		out[i].Data, _ = domain.PublicRegistered(reg, pd)
 	})
 	return out, nil
+}
+
+// withoutDelivery is events (a copy) with each claim's sealed delivery left
+// out: what leaves the store says that a winner claimed, never where to.
+func withoutDelivery(events []eventstore.RecordedEvent, claims []int) []eventstore.RecordedEvent {
+	out := make([]eventstore.RecordedEvent, len(events))
+	copy(out, events)
+	for _, i := range claims {
+		var c domain.PrizeClaimed
+		if err := json.Unmarshal(out[i].Data, &c); err != nil {
+			out[i].Data = []byte("{}") // undecodable: publish nothing of it rather than the delivery
+			continue
+		}
+		out[i].Data, _ = json.Marshal(publicClaim{c.ParticipantID, c.EventID, c.ClaimedAt})
+	}
+	return out
+}
+
+// publicClaim is PrizeClaimed as it may leave the store.
+type publicClaim struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EventID       uuid.UUID `json:"eventId"`
+	ClaimedAt     time.Time `json:"claimedAt"`
 }
 
 // inParallel runs fn(0..n-1) on every CPU when n is worth it: a rebuild

@@ -100,3 +100,8 @@ def before_call(context, case, **kwargs):
         # 당첨 확인 of a registration this run made, as the erase above.
         case.body = {"phone": known["phone"], "entryNumber": known["entryNumber"]}
         case.path_parameters = dict(case.path_parameters or {}, eventId=known["eventId"])
+    elif case.path == "/api/v1/events/{eventId}/claims":
+        # A claim of a registration this run made: the generated delivery
+        # details stay (they are what is fuzzed), the match comes from it.
+        case.body = dict(body, phone=known["phone"], entryNumber=known["entryNumber"])
+        case.path_parameters = dict(case.path_parameters or {}, eventId=known["eventId"])

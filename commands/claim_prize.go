@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
+)
+
+// ClaimPrize is a winner's claim with their phone, entry number and the
+// delivery details.
+type ClaimPrize struct {
+	EventID         uuid.UUID
+	Phone           string
+	EntryNumber     string
+	Delivery        domain.Delivery
+	DeliveryConsent bool
+	Meta            Meta
+}
+
+// ClaimPrize appends PrizeClaimed with the delivery sealed under the
+// participant's data key, at the stream's version: of two concurrent claims
+// one wins and the other reads the claim and is domain.ErrAlreadyClaimed.
+// Before the result domain.ErrNotAnnounced (decided before the match, as
+// 당첨 확인's); a wrong phone, an unknown entry, an alternate or a non-winner
+// are ErrParticipantNotFound behind the lockout; an erased winner
+// ErrEntryErased; from the claim deadline domain.ErrClaimClosed.
+func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.PrizeClaimed, error) {
+	campaign, err := h.loadCampaign(ctx, cmd.EventID)
+	if err != nil {
+		return domain.PrizeClaimed{}, err
+	}
+	phone, phoneErr := domain.NormalizePhone(cmd.Phone)
+	delivery, err := domain.NewDelivery(cmd.Delivery, cmd.DeliveryConsent)
+	if phoneErr != nil || err != nil {
+		return domain.PrizeClaimed{}, claimInvalid(phoneErr, err)
+	}
+	if h.clock().Before(campaign.AnnounceAt) {
+		return domain.PrizeClaimed{}, domain.ErrNotAnnounced
+	}
+	drawn, _, ok, err := h.drawnResult(ctx, cmd.EventID)
+	if err != nil {
+		return domain.PrizeClaimed{}, err
+	}
+	if !ok {
+		return domain.PrizeClaimed{}, domain.ErrNotAnnounced
+	}
+	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
+	if !ok {
+		return domain.PrizeClaimed{}, domain.ErrParticipantNotFound // no entry is spelled so: nothing to count
+	}
+	return selfService(ctx, h, cmd.EventID, entryNumber, func() (domain.PrizeClaimed, error) {
+		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
+		if err != nil {
+			return domain.PrizeClaimed{}, fmt.Errorf("claim: %w", err)
+		}
+		return h.claim(ctx, campaign, drawn, stream, delivery, cmd.Meta)
+	})
+}
+
+// claim decides and appends the claim, reading the stream again when
+// something was appended in between.
+func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, drawn domain.WinnersDrawn, stream string,
+	delivery domain.Delivery, meta Meta) (domain.PrizeClaimed, error) {
+	for {
+		stored, err := h.store.ReadStream(ctx, stream)
+		if err != nil {
+			return domain.PrizeClaimed{}, fmt.Errorf("load participant: %w", err)
+		}
+		p, err := applyStored(domain.Participant{}, stored)
+		if err != nil {
+			return domain.PrizeClaimed{}, err
+		}
+		if p.Erased {
+			return domain.PrizeClaimed{}, ErrEntryErased
+		}
+		won := slices.ContainsFunc(drawn.Winners, func(w domain.Winner) bool { return w.ParticipantID == p.ID })
+		now := h.clock()
+		if _, err := p.Claim(won, campaign.ClaimDeadline, now, ""); err != nil {
+			return domain.PrizeClaimed{}, err // decided before the key is opened
+		}
+		keys, err := h.store.SubjectKeys(ctx, []uuid.UUID{p.ID})
+		if err != nil {
+			return domain.PrizeClaimed{}, err
+		}
+		sealed, err := h.keys.SealDelivery(h.random, p.ID, keys[p.ID], delivery)
+		if err != nil {
+			return domain.PrizeClaimed{}, ErrEntryErased // the key is gone: erased meanwhile
+		}
+		claimed, err := p.Claim(won, campaign.ClaimDeadline, now, sealed)
+		if err != nil {
+			return domain.PrizeClaimed{}, err
+		}
+		data, err := toEventData(claimed, p.EventID, meta)
+		if err != nil {
+			return domain.PrizeClaimed{}, err
+		}
+		_, err = h.store.AppendWith(ctx, eventstore.AppendRequest{
+			Stream: stream, Expected: eventstore.Exactly(p.Version),
+			Events: []eventstore.EventData{data}, Fence: campaignFence(p.EventID),
+		})
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			continue // another claim, a visit or an erasure came in between: decide again
+		}
+		if err != nil {
+			return domain.PrizeClaimed{}, fmt.Errorf("claim: %w", err)
+		}
+		return claimed, nil
+	}
+}
+
+// claimInvalid joins the phone's and the delivery's field errors.
+func claimInvalid(phoneErr, deliveryErr error) error {
+	v := &domain.ValidationError{}
+	if phoneErr != nil {
+		v.Fields = append(v.Fields, domain.FieldError{Field: "phone", Reason: phoneErr.Error()})
+	}
+	var de *domain.ValidationError
+	if errors.As(deliveryErr, &de) {
+		v.Fields = append(v.Fields, de.Fields...)
+	}
+	return v
+}
