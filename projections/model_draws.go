@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -18,7 +19,8 @@ type winners struct {
 	publicize Publicize                                  // nil: the store holds registrations in clear
 	regs      map[uuid.UUID]domain.ParticipantRegistered // the batch's winners, from the event store
 	rows      []winnerRow
-	erased    []uuid.UUID // winners erased since the last flush
+	erased    []uuid.UUID           // winners erased since the last flush
+	claimed   []domain.PrizeClaimed // claims since the last flush
 }
 
 type winnerRow struct {
@@ -27,6 +29,7 @@ type winnerRow struct {
 	rank                           int32  // within its kind
 	entryNumber, name, phone       string
 	listed                         string // the name as the public result lists it
+	claimedAt                      time.Time
 }
 
 // The winners read model's kinds: a v2 draw's alternates (예비 당첨자) are
@@ -38,7 +41,7 @@ const (
 
 func (*winners) name() string { return WinnersProjection }
 func (*winners) handles(t string) bool {
-	return t == domain.TypeWinnersDrawn || t == domain.TypeParticipantErased
+	return t == domain.TypeWinnersDrawn || t == domain.TypeParticipantErased || t == domain.TypePrizeClaimed
 }
 
 // load reads each winner's registration from the event store, the source
@@ -103,6 +106,16 @@ func (m *winners) fold(e Event) error {
 		}
 		return nil
 	}
+	if c, ok := e.Data.(domain.PrizeClaimed); ok {
+		// A claim follows its draw; the row may be in this batch or written.
+		m.claimed = append(m.claimed, c)
+		for i := range m.rows {
+			if m.rows[i].participantID == c.ParticipantID && m.rows[i].kind == WinnerKind {
+				m.rows[i].claimedAt = c.ClaimedAt
+			}
+		}
+		return nil
+	}
 	d, ok := e.Data.(domain.WinnersDrawn)
 	if !ok {
 		return fmt.Errorf("unexpected %T", e.Data)
@@ -136,7 +149,7 @@ func (m *winners) listedName(reg domain.ParticipantRegistered) string {
 // flush writes on the final flush only: draws are few, and the rows
 // conflict on the table's key.
 func (m *winners) flush(ctx context.Context, w *writer, final bool) error {
-	if !final || (len(m.rows) == 0 && len(m.erased) == 0) {
+	if !final || (len(m.rows) == 0 && len(m.erased) == 0 && len(m.claimed) == 0) {
 		return nil
 	}
 	if err := m.insert(ctx, w); err != nil {
@@ -148,6 +161,19 @@ func (m *winners) flush(ctx context.Context, w *writer, final bool) error {
 			return fmt.Errorf("erased winners: %w", err)
 		}
 		m.erased = m.erased[:0]
+	}
+	if len(m.claimed) > 0 {
+		ids, at := make([]uuid.UUID, len(m.claimed)), make([]time.Time, len(m.claimed))
+		for i, c := range m.claimed {
+			ids[i], at[i] = c.ParticipantID, c.ClaimedAt
+		}
+		// The first claim counts (the store allows one); a redelivery changes nothing.
+		if err := w.exec(ctx, `UPDATE `+w.table("winners")+` w SET claimed_at = c.at
+			FROM unnest($1::uuid[], $2::timestamptz[]) AS c(id, at)
+			WHERE w.participant_id = c.id AND w.kind = '`+WinnerKind+`' AND w.claimed_at IS NULL`, ids, at); err != nil {
+			return fmt.Errorf("claimed winners: %w", err)
+		}
+		m.claimed = m.claimed[:0]
 	}
 	return nil
 }
@@ -161,13 +187,17 @@ func (m *winners) insert(ctx context.Context, w *writer) error {
 	ranks := make([]int32, n)
 	numbers, names, phones, kinds := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	listed := make([]string, n)
+	claimed := make([]*time.Time, n)
 	for i, r := range m.rows {
 		events[i], draws[i], ids[i], ranks[i] = r.eventID, r.drawID, r.participantID, r.rank
 		numbers[i], names[i], phones[i], kinds[i], listed[i] = r.entryNumber, r.name, r.phone, r.kind, r.listed
+		if !r.claimedAt.IsZero() {
+			claimed[i] = &m.rows[i].claimedAt
+		}
 	}
-	if err := w.exec(ctx, `INSERT INTO `+w.table("winners")+` (event_id, rank, participant_id, entry_number, name_masked, phone_masked, draw_id, kind, name_listed)
-		SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::text[])
-		ON CONFLICT (event_id, kind, rank) DO NOTHING`, events, ranks, ids, numbers, names, phones, draws, kinds, listed); err != nil {
+	if err := w.exec(ctx, `INSERT INTO `+w.table("winners")+` (event_id, rank, participant_id, entry_number, name_masked, phone_masked, draw_id, kind, name_listed, claimed_at)
+		SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::text[], $10::timestamptz[])
+		ON CONFLICT (event_id, kind, rank) DO NOTHING`, events, ranks, ids, numbers, names, phones, draws, kinds, listed, claimed); err != nil {
 		return fmt.Errorf("winners: %w", err)
 	}
 	m.rows = m.rows[:0]

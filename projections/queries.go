@@ -224,7 +224,7 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 // Winners returns the campaign's winners by rank, then its alternates by
 // rank; none before the draw.
 func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error) {
-	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, name_listed, rank, kind
+	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, name_listed, rank, kind, claimed_at
 		FROM winners WHERE event_id = $1 ORDER BY kind <> '`+WinnerKind+`', rank`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("winners: %w", err)
@@ -232,8 +232,12 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WinnerRow, error) {
 		var w WinnerRow
 		var rank int32
-		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind)
+		var claimed *time.Time
+		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind, &claimed)
 		w.Rank = int(rank)
+		if claimed != nil {
+			w.ClaimedAt = claimed.UTC()
+		}
 		return w, err
 	})
 	if err != nil {

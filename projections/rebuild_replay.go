@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,7 +62,7 @@ func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (
 }
 
 const sqlReplayPage = `SELECT position, partition_key, type, data::text, recorded_at FROM events
-WHERE position > $1 AND position <= $2 AND ($4::text IS NULL OR type = $4) ORDER BY position LIMIT $3`
+WHERE position > $1 AND position <= $2 AND ($4::text[] IS NULL OR type = ANY($4)) ORDER BY position LIMIT $3`
 
 // page is events read with one query and decoded by a goroutine of its
 // own; ready closes when they are.
@@ -74,14 +75,14 @@ type page struct {
 	ready  chan struct{}
 }
 
-// readPage reads up to limit events in (after, upTo], of one type when
-// onlyType is set, with binary results parsed here (pgx's Scan costs more
+// readPage reads up to limit events in (after, upTo], of those types when
+// onlyTypes is set, with binary results parsed here (pgx's Scan costs more
 // than the parsing); the JSON is decoded by domain.DecodeEvent.
-func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyType string, keys map[string]string, publicize Publicize) (*page, error) {
+func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyTypes []string, keys map[string]string, publicize Publicize) (*page, error) {
 	params := [][]byte{strconv.AppendInt(nil, after, 10), strconv.AppendInt(nil, upTo, 10),
 		strconv.AppendInt(nil, int64(limit), 10), nil}
-	if onlyType != "" {
-		params[3] = []byte(onlyType)
+	if len(onlyTypes) > 0 {
+		params[3] = []byte("{" + strings.Join(onlyTypes, ",") + "}") // type names need no quoting
 	}
 	rr := conn.PgConn().ExecParams(ctx, sqlReplayPage, params, nil, nil, []int16{1, 1, 1, 1, 1})
 	p := &page{ready: make(chan struct{})}
@@ -183,11 +184,12 @@ func (r *rebuild) replay(ctx context.Context) error {
 		}
 	}
 	r.progress(PhaseReplay)
-	// The winners and the draw log need nothing but the draws.
-	onlyType := domain.TypeWinnersDrawn
+	// The winners and the draw log need nothing but the draws, the
+	// erasures and the claims.
+	onlyTypes := []string{domain.TypeDrawCommitted, domain.TypeWinnersDrawn, domain.TypeParticipantErased, domain.TypePrizeClaimed}
 	for _, m := range r.models {
 		if m.handles(domain.TypeParticipantRegistered) || m.handles(domain.TypeCampaignOpened) {
-			onlyType = ""
+			onlyTypes = nil
 		}
 	}
 	pages := make(chan *page, 3)
@@ -196,7 +198,7 @@ func (r *rebuild) replay(ctx context.Context) error {
 		defer close(pages)
 		keys := map[string]string{}
 		for after := int64(0); after < r.head; {
-			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyType, keys, r.opts.Publicize)
+			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyTypes, keys, r.opts.Publicize)
 			if err != nil {
 				return err
 			}

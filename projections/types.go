@@ -41,11 +41,12 @@ type ParticipantRow struct {
 type WinnerRow struct {
 	ParticipantID uuid.UUID
 	EntryNumber   string
-	Name          string // masked
-	Phone         string // masked
-	ListedName    string // masked as the public result lists it (first and last letter)
-	Rank          int    // within its kind
-	Kind          string // WinnerKind or AlternateKind
+	Name          string    // masked
+	Phone         string    // masked
+	ListedName    string    // masked as the public result lists it (first and last letter)
+	Rank          int       // within its kind
+	Kind          string    // WinnerKind or AlternateKind
+	ClaimedAt     time.Time // the winner's PrizeClaimed; zero while unclaimed
 }
 
 // Analytics is a campaign's channel figures.
