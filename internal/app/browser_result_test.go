@@ -15,11 +15,12 @@ import (
 // countdown, no form; once the server's clock has passed announceAt, the
 // masked winner, the 추첨 검증 link, and 당첨 확인 answering 당첨되셨습니다
 // with the claim window and the inclusion line its proof verified in the
-// page (a tampered proof warns instead); a wrong phone says so. Any script error fails it.
+// page (a tampered proof warns instead), and the claim form, whose 경품 수령
+// 신청 completes; a wrong phone says so. Any script error fails it.
 func TestBrowserResultPage(t *testing.T) {
 	clock := &movableClock{}
 	clock.set(time.Now())
-	app := newTestAppWith(t, appSetup{Clock: clock.now})
+	app := newTestAppWith(t, appSetup{Clock: clock.now, Retention: retention{NonWinners: 168 * time.Hour, Winners: 2160 * time.Hour}})
 	app.run()
 	tab := newTab(t, newBrowser(t))
 	w := openNow()
@@ -96,6 +97,27 @@ func TestBrowserResultPage(t *testing.T) {
 	if w := eval[int](t, tab, "document.documentElement.scrollWidth"); w > 360 {
 		t.Errorf("the announced result page is %d px wide on a 360 px screen", w)
 	}
+
+	// The winner's claim form: its fields, a consent naming the purpose and
+	// the winners' retention, and 경품 수령 신청.
+	waitJS(t, tab, "the claim form", `!document.querySelector("#claim-form").hidden`)
+	labels := eval[string](t, tab, `[...document.querySelectorAll("#claim-form label, #claim-form button")].map((e) => e.textContent.trim()).join("|")`)
+	if want := "받는 분|우편번호|주소|상세 주소|"; len(labels) < len(want) || labels[:len(want)] != want {
+		t.Errorf("claim form labels = %q, want them to start %q", labels, want)
+	}
+	waitJS(t, tab, "the consent's purpose and retention",
+		`/경품 배송 목적.*당첨자 발표일로부터 90일 뒤 파기/.test(document.querySelector("#delivery-consent-text").textContent)`)
+	if w := eval[int](t, tab, "document.documentElement.scrollWidth"); w > 360 {
+		t.Errorf("the claim form is %d px wide on a 360 px screen", w)
+	}
+	run(t, tab, "경품 수령 신청",
+		chromedp.SendKeys(chromedp.CSS("#recipientName"), "김철수"),
+		chromedp.SendKeys(chromedp.CSS("#postcode"), "06236"),
+		chromedp.SendKeys(chromedp.CSS("#address1"), "서울특별시 강남구 테헤란로 123"),
+		chromedp.Click(chromedp.CSS("#deliveryConsent")),
+		chromedp.Click(chromedp.CSS("#claim-submit")))
+	waitText(t, tab, "#outcome-claim", "경품 수령 신청이 완료되었습니다.")
+	screenshot(t, tab, "main", "result-claimed")
 
 	// The customer page of an announced campaign links its result.
 	run(t, tab, "the customer page once announced",

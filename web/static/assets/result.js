@@ -73,6 +73,12 @@ async function load() {
   }
   if (campaign.status === 200) {
     $("#title").textContent = campaign.data.title + " 당첨자 발표";
+    const r = campaign.data.retention;
+    if (r) {
+      const keep = r.winnersHours % 24 === 0 ? `당첨자 발표일로부터 ${r.winnersHours / 24}일 뒤` : `당첨자 발표 ${r.winnersHours}시간 뒤`;
+      $("#delivery-consent-text").textContent =
+        `배송 정보(받는 분, 주소)를 경품 배송 목적으로 수집·이용하고, ${keep} 파기하는 데 동의합니다.`;
+    }
     document.title = campaign.data.title + " - 당첨자 발표";
   }
   show($("#loading"), false);
@@ -98,6 +104,7 @@ function outcome(o) {
     : "아쉽게도 당첨되지 않았습니다";
   $("#outcome-title").textContent = title;
   $("#outcome-claim").textContent = o.claim ? CLAIM_STATES[o.claim.state] + ": " + formatDate(o.claim.deadline) : "";
+  show($("#claim-form"), !!o.claim && o.claim.state === "OPEN");
   show($("#outcome"), true);
   $("#outcome").focus();
 }
@@ -140,6 +147,7 @@ $("#check-form").addEventListener("submit", async (ev) => {
   notice("", "");
   show($("#outcome"), false);
   show($("#outcome-proof"), false);
+  show($("#claim-form"), false);
   const phone = $("#phone").value.trim(), entryNumber = $("#entryNumber").value.trim();
   const reasons = {
     phone: checkPhone(phone),
@@ -176,6 +184,58 @@ $("#check-form").addEventListener("submit", async (ev) => {
     notice("warn", "네트워크 연결이 불안정합니다. 입력하신 내용은 그대로 있으니 잠시 후 다시 눌러주세요.");
   } finally {
     $("#check-submit").disabled = false;
+  }
+});
+
+function claimNotice(kind, text) {
+  const n = $("#claim-notice");
+  n.className = "notice " + kind;
+  n.textContent = text;
+}
+
+const CLAIM_FIELDS = ["recipientName", "postcode", "address1", "address2", "deliveryConsent"];
+
+$("#claim-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  claimNotice("", "");
+  const body = {
+    phone: $("#phone").value.trim(), entryNumber: $("#entryNumber").value.trim(),
+    recipientName: $("#recipientName").value, postcode: $("#postcode").value.trim(),
+    address1: $("#address1").value, address2: $("#address2").value, deliveryConsent: $("#deliveryConsent").checked,
+  };
+  const reasons = {
+    recipientName: body.recipientName.trim() ? "" : "받는 분을 입력해주세요.",
+    postcode: /^[0-9]{5}$/.test(body.postcode) ? "" : "우편번호 5자리를 입력해주세요.",
+    address1: body.address1.trim() ? "" : "주소를 입력해주세요.",
+    address2: "",
+    deliveryConsent: body.deliveryConsent ? "" : "경품 배송을 위해 동의가 필요합니다.",
+  };
+  for (const [f, r] of Object.entries(reasons)) setError(f, r);
+  const first = CLAIM_FIELDS.find((f) => reasons[f]);
+  if (first) { $("#" + first).focus(); return; }
+  $("#claim-submit").disabled = true;
+  try {
+    const res = await api(apiBase + "/claims", { method: "POST", body });
+    const code = res.data && res.data.code;
+    if (res.status === 201 || (res.status === 409 && code === "ALREADY_CLAIMED")) {
+      show($("#claim-form"), false);
+      $("#outcome-claim").textContent = "경품 수령 신청이 완료되었습니다.";
+    } else if (res.status === 409 && code === "CLAIM_CLOSED") {
+      claimNotice("err", "경품 수령 신청 기간이 지났습니다.");
+    } else if (res.status === 400) {
+      const r = fieldReasons(res.data);
+      for (const f of CLAIM_FIELDS) if (r[f]) setError(f, r[f]);
+      claimNotice("err", (res.data && res.data.message) || "입력값을 확인해주세요");
+    } else if (res.status === 404) {
+      claimNotice("err", "일치하는 당첨 정보가 없습니다. 휴대폰 번호와 응모번호를 확인해주세요.");
+    } else {
+      claimNotice("warn", "지금은 신청할 수 없습니다. 잠시 후 다시 시도해주세요.");
+    }
+  } catch (e) {
+    if (!(e instanceof NetworkError)) throw e;
+    claimNotice("warn", "네트워크 연결이 불안정합니다. 입력하신 내용은 그대로 있으니 잠시 후 다시 눌러주세요.");
+  } finally {
+    $("#claim-submit").disabled = false;
   }
 });
 
