@@ -64,7 +64,7 @@ func NewDelivery(in Delivery, consent bool) (Delivery, error) {
 	return Delivery{RecipientName: name, Postcode: postcode, Address1: a1, Address2: a2}, nil
 }
 
-// address checks one address line as sent: minLen..200 characters, none
+// address checks one address line: minLen..200 characters once trimmed, none
 // a control or format character (invisible in the owner's view), and, for
 // a required line, one that is not white space. The line is kept trimmed.
 // reason is the field error, empty when the line is valid.
@@ -78,12 +78,14 @@ func address(s string, minLen int) (line, reason string) {
 	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
 		return "", "The address must not contain control characters."
 	}
-	if n := utf8.RuneCountInString(s); n < minLen || n > AddressMaxLength {
-		return "", fmt.Sprintf("The address must be %d to %d characters.", minLen, AddressMaxLength)
-	}
+	// Counted once trimmed, as the line is kept (and as the spec's pattern
+	// can say it: white space around the line is not part of its length).
 	s = strings.TrimSpace(s)
 	if minLen > 0 && s == "" {
 		return "", "The address must not be only white space."
+	}
+	if n := utf8.RuneCountInString(s); n > AddressMaxLength {
+		return "", fmt.Sprintf("The address must be at most %d characters, white space around it aside.", AddressMaxLength)
 	}
 	return s, ""
 }

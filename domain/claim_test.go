@@ -20,6 +20,7 @@ func TestNewDelivery(t *testing.T) {
 		{"valid", func(*domain.Delivery) {}, true, nil},
 		{"no_address2", func(d *domain.Delivery) { d.Address2 = "" }, true, nil},
 		{"address1_200", func(d *domain.Delivery) { d.Address1 = strings.Repeat("가", 200) }, true, nil},
+		{"address1_200_trimmed", func(d *domain.Delivery) { d.Address1 = "  " + strings.Repeat("가", 200) + "\u3000" }, true, nil},
 		{"no_consent", func(*domain.Delivery) {}, false, []string{"deliveryConsent"}},
 		{"name_with_digits", func(d *domain.Delivery) { d.RecipientName = "김철수2" }, true, []string{"recipientName"}},
 		{"name_one_letter", func(d *domain.Delivery) { d.RecipientName = "김" }, true, []string{"recipientName"}},
