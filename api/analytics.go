@@ -24,6 +24,7 @@ type analyticsJSON struct {
 	ByHour            []hourJSON       `json:"byHour"`
 	StoreVisits       int64            `json:"storeVisits"`
 	Winners           int64            `json:"winners"`
+	Claimed           int64            `json:"claimed"` // winners who claimed their prize
 	UpdatedAt         time.Time        `json:"updatedAt"`
 }
 
@@ -35,6 +36,7 @@ func analyticsOf(eventID uuid.UUID, a Analytics) analyticsJSON {
 		ByHour:            make([]hourJSON, 0, len(a.ByHour)),
 		StoreVisits:       a.StoreVisits,
 		Winners:           a.Winners,
+		Claimed:           a.Claimed,
 		UpdatedAt:         a.UpdatedAt,
 	}
 	for ch, n := range a.ByChannel {

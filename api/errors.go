@@ -86,6 +86,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Code: "NOT_ANNOUNCED", Message: "아직 당첨자 발표 전입니다"}
 	case errors.Is(err, domain.ErrAlreadyClaimed):
 		return http.StatusConflict, errorBody{Code: "ALREADY_CLAIMED", Message: "이미 경품 수령 신청을 하셨습니다"}
+	case errors.Is(err, domain.ErrNotClaimed):
+		return http.StatusConflict, errorBody{Code: "NOT_CLAIMED", Message: "아직 경품 수령 신청을 하지 않은 당첨자입니다"}
 	case errors.Is(err, domain.ErrClaimClosed):
 		return http.StatusConflict, errorBody{Code: "CLAIM_CLOSED", Message: "경품 수령 신청 기간이 지났습니다"}
 	case errors.Is(err, domain.ErrAlreadyDrawn):

@@ -247,6 +247,11 @@ func (f *fakeCommands) RevealWinnerContact(_ context.Context, cmd commands.Revea
 	return domain.PersonalData{}, domain.ErrNotWinner
 }
 
+func (f *fakeCommands) RevealDelivery(_ context.Context, cmd commands.RevealDelivery) (commands.DeliveryReveal, error) {
+	f.record(cmd)
+	return commands.DeliveryReveal{}, domain.ErrNotWinner
+}
+
 func (f *fakeCommands) ContactReveals(context.Context, uuid.UUID, string) ([]commands.ContactReveal, error) {
 	return nil, nil
 }

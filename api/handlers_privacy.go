@@ -86,7 +86,34 @@ func (s *server) revealWinnerContact(c *gin.Context) {
 	c.JSON(http.StatusOK, contactResponse{Name: pd.Name, Phone: pd.Phone})
 }
 
+type deliveryResponse struct {
+	RecipientName string    `json:"recipientName"`
+	Postcode      string    `json:"postcode"`
+	Address1      string    `json:"address1"`
+	Address2      string    `json:"address2,omitempty"`
+	ClaimedAt     time.Time `json:"claimedAt"`
+}
+
+// revealDelivery is the one answer that carries a winner's delivery details.
+func (s *server) revealDelivery(c *gin.Context) {
+	eventID, entryNumber, ok := s.participantParams(c)
+	if !ok {
+		return
+	}
+	out, err := s.cmds.RevealDelivery(c.Request.Context(), commands.RevealDelivery{
+		EventID: eventID, EntryNumber: entryNumber, OwnerID: ownerOf(c), Meta: s.meta(c, ownerOf(c)),
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	d := out.Delivery
+	c.JSON(http.StatusOK, deliveryResponse{RecipientName: d.RecipientName, Postcode: d.Postcode, Address1: d.Address1,
+		Address2: d.Address2, ClaimedAt: out.ClaimedAt.UTC()})
+}
+
 type contactRevealJSON struct {
+	Kind          string    `json:"kind"` // CONTACT or DELIVERY
 	ParticipantID uuid.UUID `json:"participantId"`
 	EntryNumber   string    `json:"entryNumber"`
 	RevealedBy    string    `json:"revealedBy"`
@@ -109,7 +136,7 @@ func (s *server) listContactReveals(c *gin.Context) {
 	}
 	resp := contactRevealsResponse{Reveals: make([]contactRevealJSON, 0, len(reveals))}
 	for _, r := range reveals {
-		resp.Reveals = append(resp.Reveals, contactRevealJSON{ParticipantID: r.ParticipantID, EntryNumber: r.EntryNumber,
+		resp.Reveals = append(resp.Reveals, contactRevealJSON{Kind: r.Kind, ParticipantID: r.ParticipantID, EntryNumber: r.EntryNumber,
 			RevealedBy: r.RevealedBy, RevealedAt: r.RevealedAt})
 	}
 	c.JSON(http.StatusOK, resp)

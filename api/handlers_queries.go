@@ -202,9 +202,22 @@ func csvSafe(s string) string {
 }
 
 type winnerListJSON struct {
-	EventID    uuid.UUID    `json:"eventId"`
-	Winners    []winnerJSON `json:"winners"`
-	Alternates []winnerJSON `json:"alternates"` // in order: the first takes a winner's place first
+	EventID    uuid.UUID          `json:"eventId"`
+	Winners    []listedWinnerJSON `json:"winners"`
+	Alternates []winnerJSON       `json:"alternates"` // in order: the first takes a winner's place first
+}
+
+// listedWinnerJSON is a winner of the owner's list: the drawn fields and
+// the claim.
+type listedWinnerJSON struct {
+	winnerJSON
+	Claim claimStateJSON `json:"claim"`
+}
+
+type claimStateJSON struct {
+	State     string     `json:"state"` // OPEN, CLAIMED or CLOSED
+	ClaimedAt *time.Time `json:"claimedAt,omitempty"`
+	Deadline  time.Time  `json:"deadline"`
 }
 
 func (s *server) listWinners(c *gin.Context) {
@@ -217,15 +230,37 @@ func (s *server) listWinners(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	resp := winnerListJSON{EventID: eventID, Winners: make([]winnerJSON, 0, len(rows)), Alternates: []winnerJSON{}}
+	var deadline time.Time // the campaign's, for rows the campaigns read model does not have yet
+	now := s.cfg.Now()
+	resp := winnerListJSON{EventID: eventID, Winners: make([]listedWinnerJSON, 0, len(rows)), Alternates: []winnerJSON{}}
 	for _, w := range rows {
 		row := winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
 			Name: w.Name, Phone: w.Phone, Rank: w.Rank} // masked by the read model
 		if w.Kind == AlternateKind {
 			resp.Alternates = append(resp.Alternates, row)
-		} else {
-			resp.Winners = append(resp.Winners, row)
+			continue
 		}
+		if w.ClaimDeadline.IsZero() && deadline.IsZero() {
+			if s.cmds == nil {
+				s.writeError(c, errUnavailable)
+				return
+			}
+			campaign, err := s.cmds.Campaign(c.Request.Context(), eventID)
+			if err != nil {
+				s.writeError(c, err)
+				return
+			}
+			deadline = campaign.ClaimDeadline.UTC()
+		}
+		claim := claimStateJSON{Deadline: w.ClaimDeadline}
+		if claim.Deadline.IsZero() {
+			claim.Deadline = deadline
+		}
+		claim.State = domain.ClaimState(w.ClaimedAt, claim.Deadline, now)
+		if !w.ClaimedAt.IsZero() {
+			claim.ClaimedAt = &w.ClaimedAt
+		}
+		resp.Winners = append(resp.Winners, listedWinnerJSON{winnerJSON: row, Claim: claim})
 	}
 	c.JSON(http.StatusOK, resp)
 }

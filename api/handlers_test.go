@@ -327,7 +327,7 @@ func TestAnalyticsHoursAreSeoul(t *testing.T) {
 		ByHour: []api.HourCount{
 			{Hour: time.Date(2025, 5, 1, 15, 0, 0, 0, time.UTC), Count: 2},
 			{Hour: time.Date(2025, 5, 1, 3, 0, 0, 0, time.UTC), Count: 3},
-		}, StoreVisits: 1, UpdatedAt: fixedNow}
+		}, StoreVisits: 1, Claimed: 1, UpdatedAt: fixedNow}
 	resp := h.asOwner(ownerA, http.MethodGet, "/api/v1/events/"+campaignA.String()+"/analytics", nil)
 	wantStatus(t, resp, 200)
 	got := decode[map[string]any](t, resp)
@@ -338,7 +338,7 @@ func TestAnalyticsHoursAreSeoul(t *testing.T) {
 			map[string]any{"hour": "2025-05-01T12:00:00+09:00", "count": 3.0},
 			map[string]any{"hour": "2025-05-02T00:00:00+09:00", "count": 2.0},
 		},
-		"storeVisits": 1.0, "winners": 0.0, "updatedAt": "2025-05-01T10:00:00Z",
+		"storeVisits": 1.0, "winners": 0.0, "claimed": 1.0, "updatedAt": "2025-05-01T10:00:00Z",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("analytics (-want +got):\n%s", diff)

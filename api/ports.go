@@ -38,7 +38,9 @@ type Commands interface {
 	EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error
 	// RevealWinnerContact returns a winner's unmasked contact, recorded.
 	RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error)
-	// ContactReveals lists the campaign's contact reveals.
+	// RevealDelivery returns a claimed winner's delivery details, recorded.
+	RevealDelivery(ctx context.Context, cmd commands.RevealDelivery) (commands.DeliveryReveal, error)
+	// ContactReveals lists the campaign's contact and delivery reveals.
 	ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]commands.ContactReveal, error)
 }
 

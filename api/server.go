@@ -224,6 +224,7 @@ func (s *server) routes() *gin.Engine {
 	owner.POST("/events/:eventId/participants/:entryNumber/visit", s.recordStoreVisit)
 	owner.DELETE("/events/:eventId/participants/:entryNumber", s.eraseParticipant)
 	owner.POST("/events/:eventId/winners/:entryNumber/contact", s.revealWinnerContact)
+	owner.POST("/events/:eventId/winners/:entryNumber/delivery", s.revealDelivery)
 	owner.GET("/events/:eventId/contact-reveals", s.listContactReveals)
 	owner.POST("/events/:eventId/draw-winners", s.idempotent(drawScope), s.drawWinners)
 	owner.GET("/events/:eventId/winners", s.listWinners)

@@ -103,7 +103,7 @@ func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlterna
 	return ids, nil
 }
 
-// ContactReveals lists the campaign's contact reveals, oldest first.
+// ContactReveals lists the campaign's contact and delivery reveals, oldest first.
 func (h *Handlers) ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]ContactReveal, error) {
 	campaign, err := h.loadCampaign(ctx, eventID)
 	if err != nil {
@@ -112,7 +112,8 @@ func (h *Handlers) ContactReveals(ctx context.Context, eventID uuid.UUID, ownerI
 	if err := campaign.CheckOwner(ownerID); err != nil {
 		return nil, err
 	}
-	stored, err := h.store.ReadPartition(ctx, eventID.String(), []string{domain.TypeWinnerContactRevealed}, 0)
+	stored, err := h.store.ReadPartition(ctx, eventID.String(),
+		[]string{domain.TypeWinnerContactRevealed, domain.TypeDeliveryRevealed}, 0)
 	if err != nil {
 		return nil, fmt.Errorf("contact reveals: %w", err)
 	}
@@ -123,8 +124,14 @@ func (h *Handlers) ContactReveals(ctx context.Context, eventID uuid.UUID, ownerI
 		if err != nil {
 			return nil, err
 		}
-		r := e.(domain.WinnerContactRevealed)
-		out = append(out, ContactReveal{ParticipantID: r.ParticipantID, RevealedBy: r.RevealedBy, RevealedAt: r.RevealedAt})
+		var r ContactReveal
+		switch e := e.(type) {
+		case domain.WinnerContactRevealed:
+			r = ContactReveal{Kind: RevealKindContact, ParticipantID: e.ParticipantID, RevealedBy: e.RevealedBy, RevealedAt: e.RevealedAt}
+		case domain.DeliveryRevealed:
+			r = ContactReveal{Kind: RevealKindDelivery, ParticipantID: e.ParticipantID, RevealedBy: e.RevealedBy, RevealedAt: e.RevealedAt}
+		}
+		out = append(out, r)
 		streams = append(streams, domain.ParticipantStream(r.ParticipantID))
 	}
 	if len(out) == 0 {

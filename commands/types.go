@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/domain"
 )
 
 // OpenCampaign opens a campaign (the platform's event service does this in
@@ -111,8 +113,32 @@ type RevealWinnerContact struct {
 	Meta        Meta
 }
 
-// ContactReveal is one WinnerContactRevealed, for the audit list.
+// RevealDelivery is the owner asking for a claimed winner's delivery
+// details, to send the prize.
+type RevealDelivery struct {
+	EventID     uuid.UUID
+	EntryNumber string
+	OwnerID     string
+	Meta        Meta
+}
+
+// DeliveryReveal is a winner's delivery details, opened, and when the
+// winner claimed.
+type DeliveryReveal struct {
+	Delivery  domain.Delivery
+	ClaimedAt time.Time
+}
+
+// Kinds of reveal in the audit list.
+const (
+	RevealKindContact  = "CONTACT"
+	RevealKindDelivery = "DELIVERY"
+)
+
+// ContactReveal is one WinnerContactRevealed or DeliveryRevealed, for the
+// audit list; Kind says which (RevealKindContact, RevealKindDelivery).
 type ContactReveal struct {
+	Kind          string
 	ParticipantID uuid.UUID
 	EntryNumber   string
 	RevealedBy    string

@@ -21,6 +21,7 @@ const (
 	TypeParticipantErased     = "ParticipantErased"
 	TypeWinnerContactRevealed = "WinnerContactRevealed"
 	TypePrizeClaimed          = "PrizeClaimed"
+	TypeDeliveryRevealed      = "DeliveryRevealed"
 )
 
 // SchemaVersion is the schema version of the events this package writes,
@@ -153,6 +154,15 @@ type PrizeClaimed struct {
 	ClaimedAt     time.Time `json:"claimedAt"`
 }
 
+// DeliveryRevealed records that the owner saw a winner's delivery details
+// (opened from PrizeClaimed), for sending the prize; never what they were.
+type DeliveryRevealed struct {
+	ParticipantID uuid.UUID `json:"participantId"`
+	EventID       uuid.UUID `json:"eventId"`
+	RevealedBy    string    `json:"revealedBy"`
+	RevealedAt    time.Time `json:"revealedAt"`
+}
+
 // StoreVisitRecorded follows ParticipantRegistered in the participant's stream.
 type StoreVisitRecorded struct {
 	ParticipantID uuid.UUID `json:"participantId"`
@@ -240,6 +250,7 @@ func (DrawCommitted) EventType() string         { return TypeDrawCommitted }
 func (ParticipantErased) EventType() string     { return TypeParticipantErased }
 func (WinnerContactRevealed) EventType() string { return TypeWinnerContactRevealed }
 func (PrizeClaimed) EventType() string          { return TypePrizeClaimed }
+func (DeliveryRevealed) EventType() string      { return TypeDeliveryRevealed }
 
 func (e CampaignOpened) StreamID() string        { return CampaignStream(e.EventID) }
 func (e ParticipantRegistered) StreamID() string { return ParticipantStream(e.ParticipantID) }
@@ -249,6 +260,7 @@ func (e DrawCommitted) StreamID() string         { return DrawStream(e.EventID) 
 func (e ParticipantErased) StreamID() string     { return ParticipantStream(e.ParticipantID) }
 func (e WinnerContactRevealed) StreamID() string { return ParticipantStream(e.ParticipantID) }
 func (e PrizeClaimed) StreamID() string          { return ParticipantStream(e.ParticipantID) }
+func (e DeliveryRevealed) StreamID() string      { return ParticipantStream(e.ParticipantID) }
 
 // ErrUnknownEventType is returned by DecodeEvent for a type it does not know.
 var ErrUnknownEventType = errors.New("unknown event type")
@@ -277,6 +289,8 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decode[WinnerContactRevealed](data)
 	case TypePrizeClaimed:
 		return decode[PrizeClaimed](data)
+	case TypeDeliveryRevealed:
+		return decode[DeliveryRevealed](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }

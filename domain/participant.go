@@ -42,7 +42,7 @@ func (p Participant) Apply(events ...any) (Participant, error) {
 		case ParticipantErased, *ParticipantErased:
 			p.Erased = true
 			p.Version++
-		case WinnerContactRevealed, *WinnerContactRevealed:
+		case WinnerContactRevealed, *WinnerContactRevealed, DeliveryRevealed, *DeliveryRevealed:
 			p.Version++
 		case PrizeClaimed:
 			p.ClaimedAt = e.ClaimedAt

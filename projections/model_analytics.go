@@ -33,6 +33,7 @@ type analytics struct {
 
 type analyticsDelta struct {
 	total, visits, winners int64
+	claimed                int64 // winners who claimed: one PrizeClaimed each (the store allows one)
 	updatedAt              time.Time
 	channels               map[string]int64
 	hours                  map[int64]int64 // Unix seconds of the hour's start
@@ -43,7 +44,8 @@ func newAnalytics() *analytics { return &analytics{delta: map[uuid.UUID]*analyti
 func (*analytics) name() string { return AnalyticsProjection }
 
 func (*analytics) handles(t string) bool {
-	return t == domain.TypeParticipantRegistered || t == domain.TypeStoreVisitRecorded || t == domain.TypeWinnersDrawn
+	return t == domain.TypeParticipantRegistered || t == domain.TypeStoreVisitRecorded || t == domain.TypeWinnersDrawn ||
+		t == domain.TypePrizeClaimed
 }
 
 func (*analytics) load(context.Context, querier, []Event) error { return nil }
@@ -77,6 +79,8 @@ func (m *analytics) fold(e Event) error {
 		m.touched(ev.EventID, e).visits++
 	case domain.WinnersDrawn:
 		m.touched(ev.EventID, e).winners += int64(len(ev.Winners))
+	case domain.PrizeClaimed:
+		m.touched(ev.EventID, e).claimed++
 	default:
 		return fmt.Errorf("unexpected %T", ev)
 	}
@@ -89,17 +93,18 @@ func (m *analytics) flush(ctx context.Context, w *writer, final bool) error {
 		return nil
 	}
 	var (
-		ids                    []uuid.UUID
-		total, visits, winners []int64
-		at                     []time.Time
-		chIDs, hIDs            []uuid.UUID
-		chPaths                []string
-		chN, hN                []int64
-		hours                  []time.Time
+		ids                             []uuid.UUID
+		total, visits, winners, claimed []int64
+		at                              []time.Time
+		chIDs, hIDs                     []uuid.UUID
+		chPaths                         []string
+		chN, hN                         []int64
+		hours                           []time.Time
 	)
 	for id, d := range m.delta {
 		ids, total, visits, winners, at = append(ids, id), append(total, d.total), append(visits, d.visits),
 			append(winners, d.winners), append(at, d.updatedAt)
+		claimed = append(claimed, d.claimed)
 		for p, n := range d.channels {
 			chIDs, chPaths, chN = append(chIDs, id), append(chPaths, p), append(chN, n)
 		}
@@ -107,11 +112,12 @@ func (m *analytics) flush(ctx context.Context, w *writer, final bool) error {
 			hIDs, hours, hN = append(hIDs, id), append(hours, time.Unix(h, 0)), append(hN, n)
 		}
 	}
-	if err := w.exec(ctx, `INSERT INTO `+w.table("analytics")+` AS a (event_id, total_participants, store_visits, winners, updated_at)
-		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[])
+	if err := w.exec(ctx, `INSERT INTO `+w.table("analytics")+` AS a (event_id, total_participants, store_visits, winners, updated_at, claimed)
+		SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::bigint[])
 		ON CONFLICT (event_id) DO UPDATE SET total_participants = a.total_participants + EXCLUDED.total_participants,
 			store_visits = a.store_visits + EXCLUDED.store_visits, winners = a.winners + EXCLUDED.winners,
-			updated_at = greatest(a.updated_at, EXCLUDED.updated_at)`, eventstore.UUIDArray(ids), total, visits, winners, at); err != nil {
+			claimed = a.claimed + EXCLUDED.claimed,
+			updated_at = greatest(a.updated_at, EXCLUDED.updated_at)`, eventstore.UUIDArray(ids), total, visits, winners, at, claimed); err != nil {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	if len(chIDs) > 0 {

@@ -222,21 +222,26 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 }
 
 // Winners returns the campaign's winners by rank, then its alternates by
-// rank; none before the draw.
+// rank; none before the draw. Each carries the campaign's claim deadline.
 func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error) {
-	rows, err := q.pool.Query(ctx, `SELECT participant_id, entry_number, name_masked, phone_masked, name_listed, rank, kind, claimed_at
-		FROM winners WHERE event_id = $1 ORDER BY kind <> '`+WinnerKind+`', rank`, eventID)
+	rows, err := q.pool.Query(ctx, `SELECT w.participant_id, w.entry_number, w.name_masked, w.phone_masked, w.name_listed, w.rank, w.kind,
+			w.claimed_at, c.claim_deadline
+		FROM winners w LEFT JOIN campaigns c ON c.event_id = w.event_id
+		WHERE w.event_id = $1 ORDER BY w.kind <> '`+WinnerKind+`', w.rank`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("winners: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WinnerRow, error) {
 		var w WinnerRow
 		var rank int32
-		var claimed *time.Time
-		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind, &claimed)
+		var claimed, deadline *time.Time
+		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind, &claimed, &deadline)
 		w.Rank = int(rank)
 		if claimed != nil {
 			w.ClaimedAt = claimed.UTC()
+		}
+		if deadline != nil {
+			w.ClaimDeadline = deadline.UTC()
 		}
 		return w, err
 	})
@@ -247,7 +252,7 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 }
 
 // One statement, so totals, channels and hours come from one snapshot.
-const sqlAnalytics = `SELECT a.total_participants, a.store_visits, a.winners, a.updated_at,
+const sqlAnalytics = `SELECT a.total_participants, a.store_visits, a.winners, a.claimed, a.updated_at,
 	array(SELECT entry_path FROM analytics_channels WHERE event_id = a.event_id ORDER BY entry_path),
 	array(SELECT participants FROM analytics_channels WHERE event_id = a.event_id ORDER BY entry_path),
 	array(SELECT hour FROM analytics_hours WHERE event_id = a.event_id ORDER BY hour),
@@ -264,7 +269,7 @@ func (q *Queries) Analytics(ctx context.Context, eventID uuid.UUID) (Analytics, 
 		hourCounts    []int64
 	)
 	err := q.pool.QueryRow(ctx, sqlAnalytics, eventID).Scan(&out.TotalParticipants, &out.StoreVisits, &out.Winners,
-		&out.UpdatedAt, &channels, &channelCounts, &hours, &hourCounts)
+		&out.Claimed, &out.UpdatedAt, &channels, &channelCounts, &hours, &hourCounts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return out, nil
 	}

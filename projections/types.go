@@ -47,6 +47,9 @@ type WinnerRow struct {
 	Rank          int       // within its kind
 	Kind          string    // WinnerKind or AlternateKind
 	ClaimedAt     time.Time // the winner's PrizeClaimed; zero while unclaimed
+	// ClaimDeadline is the campaign's claimDeadline (from the campaigns read
+	// model); zero when that model does not have the campaign yet.
+	ClaimDeadline time.Time
 }
 
 // Analytics is a campaign's channel figures.
@@ -57,6 +60,7 @@ type Analytics struct {
 	ByHour            []HourCount // ascending
 	StoreVisits       int64
 	Winners           int64
+	Claimed           int64 // winners who claimed (PrizeClaimed)
 	UpdatedAt         time.Time
 }
 
