@@ -110,12 +110,13 @@ func TestBrowserResultPage(t *testing.T) {
 	if w := eval[int](t, tab, "document.documentElement.scrollWidth"); w > 360 {
 		t.Errorf("the claim form is %d px wide on a 360 px screen", w)
 	}
-	run(t, tab, "경품 수령 신청",
+	run(t, tab, "경품 수령 신청 filled in",
 		chromedp.SendKeys(chromedp.CSS("#recipientName"), "김철수"),
 		chromedp.SendKeys(chromedp.CSS("#postcode"), "06236"),
 		chromedp.SendKeys(chromedp.CSS("#address1"), "서울특별시 강남구 테헤란로 123"),
-		chromedp.Click(chromedp.CSS("#deliveryConsent")),
-		chromedp.Click(chromedp.CSS("#claim-submit")))
+		chromedp.Click(chromedp.CSS("#deliveryConsent")))
+	screenshot(t, tab, "main", "result-claim-form")
+	run(t, tab, "경품 수령 신청 sent", chromedp.Click(chromedp.CSS("#claim-submit")))
 	waitText(t, tab, "#outcome-claim", "경품 수령 신청이 완료되었습니다.")
 	screenshot(t, tab, "main", "result-claimed")
 

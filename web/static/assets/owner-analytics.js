@@ -28,7 +28,8 @@ export function renderAnalytics(sec, ctx, base, onChange) {
     totals.replaceChildren(
       h("div", {}, h("b", { id: "total-participants" }, String(a.totalParticipants)), "총 참여자"),
       h("div", {}, h("b", {}, String(a.storeVisits)), "매장 방문"),
-      h("div", {}, h("b", {}, String(a.winners)), "당첨자"));
+      h("div", {}, h("b", {}, String(a.winners)), "당첨자"),
+      h("div", {}, h("b", { id: "claimed-count" }, String(a.claimed || 0)), "수령 신청"));
     const max = Math.max(1, ...Object.values(a.byChannel || {}));
     bars.replaceChildren(...CHANNELS.map(([code]) => {
       const n = (a.byChannel || {})[code] || 0;

@@ -1,6 +1,7 @@
 // 당첨자 추첨 (once: a draw is final, so its button goes away), the winners
 // with their contact reveal and its audit list, and 추첨 로그 with 검증.
 import { h, formatDate, fieldReasons, busy, report, retryKey } from "./common.js";
+import { claimCell, deliveryCell, revealKind } from "./owner-claims.js";
 
 export function renderDraw(sec, logsSec, ctx, base, campaign) {
   const notice = h("div", { class: "notice", role: "status", id: "draw-notice" });
@@ -103,15 +104,18 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
           say("err", (res.data && res.data.message) || "연락처를 불러오지 못했습니다.");
         }
       }));
-      return h("tr", { "data-entry": w.entryNumber }, h("td", {}, String(w.rank)), h("td", {}, w.entryNumber), name, phone, h("td", {}, reveal));
+      return h("tr", { "data-entry": w.entryNumber }, h("td", {}, String(w.rank)), h("td", {}, w.entryNumber), name, phone, h("td", {}, reveal),
+        claimCell(w), deliveryCell(w, ctx, base, say, () => quietly(loadReveals())));
     });
     reveals = h("div", { id: "contact-reveals" });
     winnersBox.dataset.count = String(winners.length);
+    // the draw's answer has no claims: the list's replaces it
+    winnersBox.dataset.claims = winners.length && winners[0].claim ? "1" : "";
     winnersBox.replaceChildren(h("h3", {}, `당첨자 ${winners.length}명`),
       h("div", { class: "table-wrap" }, h("table", { id: "winner-table" },
-        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처", "수령 상태", "배송 정보"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows))),
-      h("p", { class: "muted" }, "연락처 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
+      h("p", { class: "muted" }, "연락처 보기와 배송 정보 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
       alternatesTable(alternates),
       reveals);
     quietly(loadReveals());
@@ -132,8 +136,9 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     const res = await ctx.api(base + "/contact-reveals", { signal: ctx.signal });
     if (res.status !== 200) { reveals.replaceChildren(); return; }
     const items = (res.data && (res.data.reveals || res.data.contactReveals)) || [];
-    reveals.replaceChildren(h("h3", {}, "연락처 열람 기록"), items.length
-      ? h("ul", {}, items.map((r) => h("li", {}, `${formatDate(r.revealedAt)} · 응모번호 ${r.entryNumber || ""} · ${r.revealedBy}`)))
+    reveals.replaceChildren(h("h3", {}, "연락처·배송 정보 열람 기록"), items.length
+      ? h("ul", {}, items.map((r) => h("li", { "data-kind": r.kind || "CONTACT" },
+        `${formatDate(r.revealedAt)} · ${revealKind(r.kind)} · 응모번호 ${r.entryNumber || ""} · ${r.revealedBy}`)))
       : h("p", { class: "muted" }, "아직 열람 기록이 없습니다."));
   }
 
@@ -143,7 +148,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       formBox.replaceChildren();
       // Shown already (from the draw's answer or before): keep the table, and
       // any contact revealed in it.
-      if (winnersBox.dataset.count !== String(res.data.winners.length)) showWinners(res.data.winners, res.data.alternates);
+      if (winnersBox.dataset.count !== String(res.data.winners.length) || !winnersBox.dataset.claims) showWinners(res.data.winners, res.data.alternates);
       return true;
     }
     return false;
