@@ -55,7 +55,7 @@ func (a *testApp) claimStates(eventID uuid.UUID, tok string) map[string]string {
 // owner 403, an alternate 404; the claimed winner's details come back as
 // claimed and the reveal is recorded (DeliveryRevealed) and listed with
 // the contact reveals by kind; the winners list says CLAIMED / OPEN, then
-// CLOSED past the deadline; analytics count the claim; nothing of the
+// CLOSED past the deadline; analytics and their stream count the claim; nothing of the
 // delivery leaks; once erased the reveal is refused; and a rebuild of
 // every read model (--all --verify) gives the same answers.
 func TestRevealDelivery(t *testing.T) {
@@ -100,6 +100,10 @@ func TestRevealDelivery(t *testing.T) {
 		}
 	}
 	expect("before the claim", reveal(ownerA, winner), http.StatusConflict, "NOT_CLAIMED")
+	stream := a.openStream(eventID) // before the clock moves: its token is checked once, at connect
+	if f := stream.figures(t); f.Claimed != 0 {
+		t.Fatalf("the stream's first figures claim %d before any claim", f.Claimed)
+	}
 
 	clock.set(w.announceAt)
 	if ans := a.call(http.MethodPost, claimPath(eventID), "", deliveryFor(winner)); ans.Status != http.StatusCreated {
@@ -143,6 +147,9 @@ func TestRevealDelivery(t *testing.T) {
 		}
 		return nil
 	})
+	for stream.last.Claimed != 1 { // the same figures, live over SSE
+		stream.figures(t)
+	}
 	clock.set(w.announceAt.Add(7 * 24 * time.Hour))
 	if states := a.claimStates(eventID, tok(ownerA)); states[waiting.EntryNumber] != "CLOSED - "+deadline ||
 		states[winner.EntryNumber] != "CLAIMED "+claimedAt+" "+deadline {

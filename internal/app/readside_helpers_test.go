@@ -324,6 +324,7 @@ type analyticsView struct {
 	} `json:"byHour"`
 	StoreVisits int64     `json:"storeVisits"`
 	Winners     int64     `json:"winners"`
+	Claimed     int64     `json:"claimed"`
 	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
