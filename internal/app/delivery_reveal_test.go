@@ -3,6 +3,9 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,6 +171,35 @@ func TestRevealDelivery(t *testing.T) {
 	a.noDeliveryAnywhere(t, 1)
 
 	a.sameAnswersAfterRebuild(t, eventID, tok(ownerA))
+
+	// The command itself: identical, then a live table altered is found
+	// (exit 1) and a rebuild puts it right.
+	if out, err := a.rebuildCommand(t, "--all", "--verify", "--dry-run"); err != nil || strings.Contains(out, "the rebuilt tables differ") {
+		t.Fatalf("projections rebuild --all --verify --dry-run: %v\n%s", err, out)
+	}
+	if _, err := a.pool.Exec(t.Context(), `UPDATE analytics SET claimed = 0 WHERE event_id = $1`, eventID); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := a.rebuildCommand(t, "analytics", "--verify"); err == nil || !strings.Contains(out, "the rebuilt tables differ") {
+		t.Fatalf("a rebuild over an altered analytics row: %v, want exit 1 saying it differs\n%s", err, out)
+	}
+	if an := a.analytics(eventID, tok(ownerA)); an.Claimed != 1 {
+		t.Errorf("analytics after the rebuild swapped in: claimed %d, want 1", an.Claimed)
+	}
+	if out, err := a.rebuildCommand(t, "--all", "--verify"); err != nil {
+		t.Fatalf("projections rebuild --all --verify after the repair: %v\n%s", err, out)
+	}
+}
+
+// rebuildCommand runs `participation projections rebuild ARGS` on the
+// test's database and returns its output.
+func (a *testApp) rebuildCommand(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), participationBinary(t), append([]string{"projections", "rebuild"}, args...)...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+a.dbURL, "PII_KEY="+string(testPIIKey), "JWT_SECRET="+string(testJWTSecret),
+		"KAFKA_BROKERS="+strings.Join(a.brokers, ","), "PUBLIC_BASE_URL=http://localhost")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // analytics is the owner's analytics answer.
