@@ -227,7 +227,8 @@ func TestProjectedReadModelsAgreeWithEachOtherAndTheEvents(t *testing.T) {
 			i := slices.IndexFunc(a.regs, func(r domain.ParticipantRegistered) bool { return r.ParticipantID == w.ParticipantID })
 			want = append(want, projections.WinnerRow{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
 				Name: domain.MaskName(a.regs[i].Name), Phone: domain.MaskPhone(a.regs[i].Phone), ListedName: domain.MaskListedName(a.regs[i].Name),
-				Rank: w.Rank, Kind: projections.WinnerKind})
+				Rank: w.Rank, Kind: projections.WinnerKind,
+				ClaimDeadline: seedStart.Add(1000*time.Hour + domain.ClaimWindow)}) // the campaign's default
 		}
 		if diff := cmp.Diff(want, gotWinners); diff != "" {
 			t.Errorf("winners (-want +got):\n%s", diff)
