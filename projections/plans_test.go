@@ -88,3 +88,64 @@ func TestProjectorLookupStaysAnIndexProbeAsTheReadModelGrows(t *testing.T) {
 		t.Errorf("%d participants of the campaign listed, want %d", listed, len(c.regs))
 	}
 }
+
+// The projector's statements keep one plan each where one serves: after
+// the five custom plans PostgreSQL makes first, a batch runs the cached
+// generic plan (forcing custom plans planned every statement of every
+// batch again). The participants lookup PostgreSQL itself still plans per
+// batch, by its own cost choice: its array's size varies.
+func TestProjectorStatementsKeepOnePlan(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Pool(t, 1) // one connection: its prepared statements are the projector's
+	if err := eventstore.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if err := projections.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	e := env{pool: pool, store: eventstore.New(pool)}
+	p, err := projections.NewProjector(projections.ParticipantsProjection, pool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	c := e.seedCampaign(t, 2, start, 0)
+	var after int64
+	for range 12 {
+		e.register(t, c, 2, start)
+		recs, err := e.store.ReadAll(ctx, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ApplyBatch(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		after = recs[len(recs)-1].Position
+	}
+	rows, err := pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+		WHERE statement LIKE '%participant_counts%' OR statement LIKE '%projection_positions%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var (
+			sql             string
+			generic, custom int64
+		)
+		if err := rows.Scan(&sql, &generic, &custom); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if generic == 0 || custom > 5 {
+			t.Errorf("%d generic and %d custom plans, want the generic plan kept after five custom ones: %.80s", generic, custom, sql)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n < 4 {
+		t.Fatalf("%d of the projector's statements prepared, want its counts (read, written) and positions (locked, written)", n)
+	}
+}

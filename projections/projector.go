@@ -178,13 +178,6 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 	}
 	// Sorted, so that two transactions lock the keys in one order.
 	slices.Sort(keys)
-	// The batch's statements are planned for the tables' sizes now: a
-	// generic plan kept while a read model was a few rows (a fresh
-	// database, just analyzed) scans it whole for the connection's life —
-	// the participants lookup did, 10 ms a batch and growing.
-	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-		return 0, nil, fmt.Errorf("%s: plan cache mode: %w", name, err)
-	}
 	w := &writer{tx: tx, schema: schema, queue: &pgx.Batch{}}
 	pos, err := lockPositions(ctx, w, name, keys)
 	if err != nil {
@@ -215,12 +208,28 @@ func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []E
 // of keys (a missing one is 0), so that no other transaction applies
 // events of these keys meanwhile.
 func lockPositions(ctx context.Context, w *writer, name string, keys []string) (positions, error) {
+	b := &pgx.Batch{}
+	// Every lookup of a batch is by key, so its plan is an index probe
+	// whatever the table's size. With sequential scans off, the generic
+	// plan PostgreSQL keeps after five batches is that probe even when it
+	// was made while a read model held a few rows (a fresh database, just
+	// analyzed): kept, it would scan the grown table whole, every batch,
+	// for the connection's life (the participants lookup did, 10 ms a batch
+	// and growing). One plan per statement, not one per batch
+	// (force_custom_plan planned every statement of every batch again).
+	b.Queue(`SET LOCAL enable_seqscan = off`)
 	// One statement: a missing row is inserted at 0, an existing one
 	// "updated" to itself, which locks it and returns its position.
-	rows, err := w.tx.Query(ctx, `INSERT INTO `+w.table("projection_positions")+` AS p (projection, partition_key, position, updated_at)
+	b.Queue(`INSERT INTO `+w.table("projection_positions")+` AS p (projection, partition_key, position, updated_at)
 		SELECT $1, k, 0, now() FROM unnest($2::text[]) AS k
 		ON CONFLICT (projection, partition_key) DO UPDATE SET position = p.position
 		RETURNING partition_key, position`, name, keys)
+	br := w.tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("positions: %w", err)
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, fmt.Errorf("positions: %w", err)
 	}
@@ -236,7 +245,11 @@ func lockPositions(ctx context.Context, w *writer, name string, keys []string) (
 		}
 		pos[k] = v
 	}
-	return pos, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("positions: %w", err)
+	}
+	return pos, br.Close()
 }
 
 func (p *Projector) consumed(position int64) {
