@@ -40,6 +40,10 @@ type RouterConfig struct {
 	// (2 when zero): partition keys are spread over them, so a key's events
 	// stay in order, and one worker's commit overlaps another's batch.
 	Workers int
+	// Linger is how long a batch may wait for more messages while they keep
+	// coming (10 ms when zero, none when negative): only when the projector
+	// is behind, so batches grow under load and idle latency stays as it is.
+	Linger time.Duration
 	// OnApplied, when set, is called after each batch is committed and
 	// acked, with the number of its messages (for tests and metrics).
 	OnApplied func(projection string, messages int)
@@ -86,6 +90,9 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = 10 * time.Millisecond
 	}
 	r := &Router{cfg: cfg, stopped: make(chan struct{})}
 	for _, name := range cfg.Projections {
@@ -220,33 +227,19 @@ func (r *Router) dispatch(ctx context.Context, p *Projector, msgs <-chan *messag
 }
 
 // consume applies batches until ctx ends: what is in flight, up to
-// MaxBatch, in one transaction; a failed transaction is retried with
-// backoff (the partition waits for the database, nothing is skipped);
-// the batch is acked once committed.
+// MaxBatch, and under load what keeps coming for up to Linger (collect),
+// in one transaction; a failed transaction is retried with backoff (the
+// partition waits for the database, nothing is skipped); the batch is
+// acked once committed.
 func (r *Router) consume(ctx context.Context, p *Projector, msgs <-chan *message.Message) error {
 	batch := make([]*message.Message, 0, r.cfg.MaxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case m, ok := <-msgs:
-			if !ok {
-				return nil
+	for open := true; open; {
+		batch, open = collect(ctx, msgs, batch[:0], r.cfg.MaxBatch, r.cfg.Linger)
+		if len(batch) == 0 || ctx.Err() != nil {
+			for _, m := range batch {
+				m.Nack()
 			}
-			batch = append(batch, m)
-		case <-ctx.Done():
 			return nil
-		}
-	more:
-		for len(batch) < r.cfg.MaxBatch {
-			select {
-			case m, ok := <-msgs:
-				if !ok {
-					break more
-				}
-				batch = append(batch, m)
-			default:
-				break more
-			}
 		}
 		if err := r.apply(ctx, p, batch); err != nil {
 			for _, m := range batch {
@@ -261,6 +254,7 @@ func (r *Router) consume(ctx context.Context, p *Projector, msgs <-chan *message
 			r.cfg.OnApplied(p.name, len(batch))
 		}
 	}
+	return nil // msgs closed
 }
 
 func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Message) error {
