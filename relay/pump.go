@@ -90,8 +90,15 @@ func (r *Relay) read(ctx context.Context, after int64, out chan<- tailBatch) {
 	go func() { defer close(built); r.build(ctx, raw, out) }()
 	defer func() { close(raw); <-built }()
 	tail := r.store.NewTail(after)
+	w := &waker{r: r}
+	defer w.close()
+	armed := false
 	for ctx.Err() == nil {
 		events, waiting, err := tail.Next(ctx, r.cfg.BatchSize)
+		if armed && (err != nil || len(events) > 0 || waiting) {
+			w.disarm(ctx)
+			armed = false
+		}
 		switch {
 		case err != nil:
 			select {
@@ -106,8 +113,11 @@ func (r *Relay) read(ctx context.Context, after int64, out chan<- tailBatch) {
 			}
 		case waiting:
 			sleep(ctx, 2*time.Millisecond)
-		default:
-			sleep(ctx, r.cfg.Idle)
+		case armed: // nothing new after arming either: wait for an append
+			w.wait(ctx)
+			armed = false
+		default: // caught up: arm, then read once more before waiting
+			armed = w.arm(ctx)
 		}
 	}
 }

@@ -34,8 +34,13 @@ type Config struct {
 	Connect func(ctx context.Context) (Sender, error)
 	// BatchSize bounds how many events one round publishes.
 	BatchSize int
-	// Idle is how long to wait before looking again when the store has nothing new.
+	// Idle is how long to wait before looking again when the store has
+	// nothing new and the relay cannot listen for appends (20ms when zero).
 	Idle time.Duration
+	// Fallback is how long a relay that listens for appends waits for one
+	// before looking anyway, and how often it tries to listen again after
+	// its listening connection was lost (1s when zero).
+	Fallback time.Duration
 	// Standby is how often a relay that is not the leader tries to become it.
 	Standby time.Duration
 	// MaxBackoff caps the wait after a failed round (Kafka down).
@@ -64,6 +69,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Idle <= 0 {
 		c.Idle = 20 * time.Millisecond
+	}
+	if c.Fallback <= 0 {
+		c.Fallback = time.Second
 	}
 	if c.Standby <= 0 {
 		c.Standby = time.Second
