@@ -49,6 +49,19 @@ func classify(err error) (int, errorBody) {
 	switch {
 	case errors.As(err, &ve):
 		return http.StatusBadRequest, errorBody{"INVALID_REQUEST", "입력값을 확인해주세요", ve.Fields}
+	case errors.Is(err, domain.ErrVerificationRequired):
+		return http.StatusBadRequest, errorBody{"VERIFICATION_REQUIRED", "휴대폰 인증번호를 입력해주세요",
+			[]domain.FieldError{{Field: "verificationCode", Reason: "Phone verification is on: ask for a code and send it here."}}}
+	case errors.Is(err, domain.ErrVerificationFailed):
+		return http.StatusBadRequest, errorBody{"VERIFICATION_FAILED", "인증번호가 맞지 않거나 만료되었습니다",
+			[]domain.FieldError{{Field: "verificationCode", Reason: "The code is wrong, expired, used up or was never sent: ask for a new one."}}}
+	case errors.Is(err, domain.ErrVerificationOff):
+		return http.StatusConflict, errorBody{Code: "VERIFICATION_OFF", Message: "휴대폰 인증을 사용하지 않는 서비스입니다"}
+	case errors.As(err, new(*domain.VerificationTooSoonError)):
+		return http.StatusTooManyRequests, errorBody{"VERIFICATION_TOO_SOON", "인증번호는 1분에 한 번 받을 수 있습니다. 잠시 후 다시 시도해주세요",
+			[]domain.FieldError{{Field: "phone", Reason: "A code was sent to this phone less than 60 seconds ago: retry after Retry-After seconds."}}}
+	case errors.Is(err, commands.ErrNotifierUnavailable):
+		return http.StatusServiceUnavailable, errorBody{Code: "UNAVAILABLE", Message: "인증번호를 보내지 못했습니다. 잠시 후 다시 시도해주세요"}
 	case errors.Is(err, domain.ErrInvalid):
 		return http.StatusBadRequest, errorBody{Code: "INVALID_REQUEST", Message: "입력값을 확인해주세요"}
 	case errors.As(err, &ae):
@@ -137,6 +150,9 @@ func (s *server) writeError(c *gin.Context, err error) {
 	}
 	if locked := new(commands.EntryLockedError); errors.As(err, &locked) {
 		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(locked.RetryAfter.Seconds()))))
+	}
+	if soon := new(domain.VerificationTooSoonError); errors.As(err, &soon) {
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(soon.RetryAfter.Seconds()))))
 	}
 	if status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="participation"`)

@@ -255,3 +255,8 @@ func (f *fakeCommands) RevealDelivery(_ context.Context, cmd commands.RevealDeli
 func (f *fakeCommands) ContactReveals(context.Context, uuid.UUID, string) ([]commands.ContactReveal, error) {
 	return nil, nil
 }
+
+func (f *fakeCommands) RequestVerification(_ context.Context, cmd commands.RequestVerification) (commands.VerificationSent, error) {
+	f.record(cmd)
+	return commands.VerificationSent{}, domain.ErrVerificationOff
+}

@@ -106,6 +106,9 @@ type publicCampaignJSON struct {
 	AnnounceAt time.Time      `json:"announceAt"`
 	State      string         `json:"state"`
 	Retention  *retentionJSON `json:"retention,omitempty"`
+	// PhoneVerification is "otp" when registration, erase and claim need a
+	// code sent to the phone, else "off".
+	PhoneVerification string `json:"phoneVerification"`
 
 	ClaimDeadline time.Time `json:"claimDeadline"`
 }
@@ -147,6 +150,10 @@ func (s *server) publicCampaign(c *gin.Context) {
 	resp := publicCampaignJSON{
 		EventID: camp.ID, Title: camp.Title, StartsAt: camp.StartsAt, EndsAt: camp.EndsAt,
 		AnnounceAt: camp.AnnounceAt, State: string(campaignState(camp, s.cfg.Now())), ClaimDeadline: camp.ClaimDeadline,
+		PhoneVerification: "off",
+	}
+	if s.cfg.PhoneVerification {
+		resp.PhoneVerification = "otp"
 	}
 	if r := s.cfg.Retention; r != nil {
 		// Rounded up: the page never promises a shorter keep than the real one.

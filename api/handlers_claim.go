@@ -18,6 +18,8 @@ type claimRequest struct {
 	Address1        *string `json:"address1"`
 	Address2        *string `json:"address2"`
 	DeliveryConsent *bool   `json:"deliveryConsent"`
+	// VerificationCode is the code sent to the phone (PHONE_VERIFICATION=otp).
+	VerificationCode *string `json:"verificationCode"`
 }
 
 // claimJSON answers a claim: when, never what (the delivery is not echoed).
@@ -53,6 +55,8 @@ func (s *server) claimPrize(c *gin.Context) {
 			Address1:      fe.requiredString("address1", req.Address1),
 		},
 		Meta: s.meta(c, customerActor),
+
+		VerificationCode: fe.verificationCode(req.VerificationCode),
 	}
 	if req.Address2 != nil {
 		cmd.Delivery.Address2 = *req.Address2

@@ -24,6 +24,8 @@ type registrationRequest struct {
 	Phone          *string `json:"phone"`
 	EntryPath      *string `json:"entryPath"`
 	PrivacyConsent *bool   `json:"privacyConsent"`
+	// VerificationCode is the code sent to the phone (PHONE_VERIFICATION=otp).
+	VerificationCode *string `json:"verificationCode"`
 }
 
 type registrationResponse struct {
@@ -50,6 +52,8 @@ func (s *server) registerParticipant(c *gin.Context) {
 		Phone:     fe.requiredString("phone", req.Phone),
 		EntryPath: fe.requiredString("entryPath", req.EntryPath),
 		Meta:      s.meta(c, customerActor),
+
+		VerificationCode: fe.verificationCode(req.VerificationCode),
 	}
 	if req.PrivacyConsent == nil {
 		fe.add("privacyConsent", reasonRequired)

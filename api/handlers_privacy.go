@@ -15,6 +15,8 @@ type eraseRequest struct {
 	EventID     *string `json:"eventId"`
 	Phone       *string `json:"phone"`
 	EntryNumber *string `json:"entryNumber"`
+	// VerificationCode is the code sent to the phone (PHONE_VERIFICATION=otp).
+	VerificationCode *string `json:"verificationCode"`
 }
 
 // eraseMyData is the customer's erasure. Any mismatch answers 404
@@ -35,6 +37,8 @@ func (s *server) eraseMyData(c *gin.Context) {
 		Phone:       fe.requiredString("phone", req.Phone),
 		EntryNumber: fe.requiredString("entryNumber", req.EntryNumber),
 		Meta:        s.meta(c, customerActor),
+
+		VerificationCode: fe.verificationCode(req.VerificationCode),
 	}
 	if err := fe.err(); err != nil {
 		s.writeError(c, err)

@@ -40,6 +40,10 @@ type Commands interface {
 	RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error)
 	// RevealDelivery returns a claimed winner's delivery details, recorded.
 	RevealDelivery(ctx context.Context, cmd commands.RevealDelivery) (commands.DeliveryReveal, error)
+	// RequestVerification sends a phone verification code:
+	// domain.ErrVerificationOff when verification is off, a
+	// *domain.VerificationTooSoonError within the resend limit.
+	RequestVerification(ctx context.Context, cmd commands.RequestVerification) (commands.VerificationSent, error)
 	// ContactReveals lists the campaign's contact and delivery reveals.
 	ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]commands.ContactReveal, error)
 }

@@ -84,6 +84,9 @@ type Config struct {
 	// Retention is how long personal data is kept after announceAt, shown
 	// to customers next to the consent; nil leaves it out of the answer.
 	Retention *Retention
+	// PhoneVerification (PHONE_VERIFICATION=otp) is told to the customer
+	// pages by the public campaign, so they ask for a code.
+	PhoneVerification bool
 	// Pages builds the handler of the web pages (/p/..., /owner/...,
 	// /assets/...); nil leaves those paths 404. NewServer calls it once with
 	// the public routes' own campaign check, so a customer page's 404 and
@@ -205,6 +208,7 @@ func (s *server) routes() *gin.Engine {
 	public := v1.Group("", s.limitPerIP, s.requireJSON)
 	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
+	public.POST("/participations/verification", s.requestVerification)
 	public.GET("/events/:eventId/public", s.publicCampaign)
 	public.GET("/events/:eventId/draw-certificate", s.drawCertificate)
 	public.GET("/events/:eventId/draw-certificate/leaves", s.drawLeaves)

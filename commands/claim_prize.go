@@ -20,7 +20,9 @@ type ClaimPrize struct {
 	EntryNumber     string
 	Delivery        domain.Delivery
 	DeliveryConsent bool
-	Meta            Meta
+	// VerificationCode: as RegisterParticipant's.
+	VerificationCode string
+	Meta             Meta
 }
 
 // ClaimPrize appends PrizeClaimed with the delivery sealed under the
@@ -54,13 +56,21 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 	if !ok {
 		return domain.PrizeClaimed{}, domain.ErrParticipantNotFound // no entry is spelled so: nothing to count
 	}
-	return selfService(ctx, h, cmd.EventID, entryNumber, func() (domain.PrizeClaimed, error) {
+	consume, err := h.verifiedPhone(ctx, cmd.EventID, phone, cmd.VerificationCode)
+	if err != nil {
+		return domain.PrizeClaimed{}, err
+	}
+	claimed, err := selfService(ctx, h, cmd.EventID, entryNumber, func() (domain.PrizeClaimed, error) {
 		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
 		if err != nil {
 			return domain.PrizeClaimed{}, fmt.Errorf("claim: %w", err)
 		}
 		return h.claim(ctx, campaign, drawn, stream, delivery, cmd.Meta)
 	})
+	if err == nil {
+		consume()
+	}
+	return claimed, err
 }
 
 // claim decides and appends the claim, reading the stream again when

@@ -35,6 +35,10 @@ func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
 	if !ok {
 		return domain.ErrParticipantNotFound // no entry is spelled so: nothing to guess, nothing to count
 	}
+	consume, err := h.verifiedPhone(ctx, cmd.EventID, phone, cmd.VerificationCode)
+	if err != nil {
+		return err
+	}
 	_, err = selfService(ctx, h, cmd.EventID, entryNumber, func() (struct{}, error) {
 		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
 		if err != nil {
@@ -42,6 +46,9 @@ func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
 		}
 		return struct{}{}, h.erase(ctx, cmd.EventID, stream, domain.ErasedOnRequest, ErasedByCustomer, cmd.Meta)
 	})
+	if err == nil {
+		consume()
+	}
 	return err
 }
 

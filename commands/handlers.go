@@ -15,6 +15,7 @@ import (
 	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/notify"
 	"github.com/shopevents/participation/privacy"
 )
 
@@ -37,6 +38,8 @@ type Handlers struct {
 	// appendRegistration writes registrations: through a group-committing
 	// Batcher when one is configured, else one transaction each.
 	appendRegistration func(context.Context, eventstore.AppendRequest) (eventstore.AppendResult, error)
+	// verification is phone verification (PHONE_VERIFICATION=otp).
+	verification verification
 
 	// CampaignOpened never changes, so a campaign read once is kept. Whether
 	// it was drawn is not cached as open: the store checks that under a fence.
@@ -68,6 +71,18 @@ type Config struct {
 	OnRefused func(domain.DrawCommitted, error)
 	// ChainInfo, when set, puts a drand chain's info in draw certificates.
 	ChainInfo ChainInfoSource
+	// PhoneVerification (PHONE_VERIFICATION=otp) sends codes through
+	// Notifier and asks registration, erase and claim for one.
+	PhoneVerification bool
+	Notifier          notify.Notifier
+}
+
+// verification is what phone verification needs; on is false when off.
+type verification struct {
+	on       bool
+	key      []byte
+	store    *eventstore.Verifications
+	notifier notify.Notifier
 }
 
 // Validate reports what is missing.
@@ -77,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.DrandDraws && c.Beacon == nil {
 		return errors.New("drand draws need a beacon client")
+	}
+	if c.PhoneVerification && c.Notifier == nil {
+		return errors.New("phone verification needs a notifier to send its codes")
 	}
 	return nil
 }
@@ -101,6 +119,9 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout), chainInfo: cfg.ChainInfo}
 	if cfg.Batcher != nil {
 		h.appendRegistration = cfg.Batcher.Append
+	}
+	if cfg.PhoneVerification {
+		h.verification = verification{on: true, key: keys.VerificationKey(), store: store.Verifications(), notifier: cfg.Notifier}
 	}
 	return h, nil
 }

@@ -29,6 +29,10 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 	if err != nil {
 		return Registration{}, fmt.Errorf("register: %w", err)
 	}
+	consume, err := h.verifiedPhone(ctx, cmd.EventID, cmd.Phone, cmd.VerificationCode)
+	if err != nil {
+		return Registration{}, err
+	}
 	input := domain.RegistrationInput{Name: cmd.Name, Phone: cmd.Phone, EntryPath: cmd.EntryPath, PrivacyConsent: cmd.PrivacyConsent}
 	for range entryNumberAttempts {
 		entryNumber, err := domain.NewEntryNumber(h.random)
@@ -62,6 +66,7 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 		})
 		switch {
 		case err == nil:
+			consume()
 			return Registration{ParticipantID: registered.ParticipantID, EntryNumber: entryNumber, AnnounceAt: campaign.AnnounceAt}, nil
 		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
 			return Registration{}, domain.ErrAlreadyParticipated

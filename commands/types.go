@@ -33,7 +33,10 @@ type RegisterParticipant struct {
 	Phone          string
 	EntryPath      string
 	PrivacyConsent bool
-	Meta           Meta
+	// VerificationCode is the code sent to Phone (PHONE_VERIFICATION=otp);
+	// ignored with verification off.
+	VerificationCode string
+	Meta             Meta
 }
 
 // Registration is what a customer is told after registering.
@@ -94,7 +97,9 @@ type EraseMyData struct {
 	EventID     uuid.UUID
 	Phone       string
 	EntryNumber string
-	Meta        Meta
+	// VerificationCode: as RegisterParticipant's.
+	VerificationCode string
+	Meta             Meta
 }
 
 // EraseParticipant is the owner erasing a participant on the customer's request.

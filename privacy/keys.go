@@ -26,6 +26,7 @@ const (
 	labelKEK           = "participation/pii-kek/v1"
 	labelParticipantID = "participation/participant-id/v1"
 	labelIdempotency   = "participation/idempotency-fingerprint/v1"
+	labelVerification  = "participation/phone-verification/v1"
 )
 
 // format is the first byte of a sealed value and of a wrapped key.
@@ -45,6 +46,9 @@ type Keys struct {
 	// idempotency keys the fingerprints of requests sent with an
 	// Idempotency-Key, whose bodies hold names and phones.
 	idempotency []byte
+	// verification keys the HMACs of phone verification codes and of the
+	// (campaign, phone) they belong to.
+	verification []byte
 }
 
 // NewKeys derives the keys from the root secret PII_KEY.
@@ -68,7 +72,12 @@ func NewKeys(root []byte) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keys{kek: aead, participantID: pid, legacy: append([]byte(nil), root...), idempotency: idem}, nil
+	verification, err := derive(root, labelVerification)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{kek: aead, participantID: pid, legacy: append([]byte(nil), root...), idempotency: idem,
+		verification: verification}, nil
 }
 
 // derive is the one derivation of a key from PII_KEY: HKDF-SHA256 with the
@@ -84,6 +93,10 @@ func derive(root []byte, label string) ([]byte, error) {
 // IdempotencyKey keys the HMAC fingerprints of idempotent requests
 // (eventstore.IdempotencyConfig.FingerprintKey).
 func (k *Keys) IdempotencyKey() []byte { return append([]byte(nil), k.idempotency...) }
+
+// VerificationKey keys the HMACs of phone verification codes
+// (domain.VerificationSubject, domain.VerificationCodeMAC).
+func (k *Keys) VerificationKey() []byte { return append([]byte(nil), k.verification...) }
 
 // NewCampaignKey draws a campaign's participant-id key from random and
 // returns it with its wrapped form (for campaign_keys), bound to the

@@ -221,3 +221,19 @@ func TestPublicizerLargeBatchKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// The verification key has a label of its own: stable, 32 bytes, and equal
+// to no other key of the same PII_KEY.
+func TestVerificationKeyOwnLabel(t *testing.T) {
+	t.Parallel()
+	k := keys(t, root)
+	v := k.VerificationKey()
+	for _, other := range [][]byte{root, k.IdempotencyKey(), k.ParticipantIDKey(domain.ParticipantIDDerived)} {
+		if bytes.Equal(v, other) {
+			t.Fatal("the verification key equals another key")
+		}
+	}
+	if len(v) != 32 || !bytes.Equal(v, keys(t, root).VerificationKey()) || bytes.Equal(v, keys(t, []byte("another-root-key-0123456789abcdef")).VerificationKey()) {
+		t.Fatal("the verification key is not a stable 32-byte key of PII_KEY")
+	}
+}

@@ -96,6 +96,8 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 		"keep non-winners' personal data this long after announceAt")
 	e.duration(f, &c.RetentionWinners, "retention-winners", "RETENTION_WINNERS", 2160*time.Hour,
 		"keep winners' personal data this long after announceAt, for prize delivery")
+	e.string(f, &c.PhoneVerification, "phone-verification", "PHONE_VERIFICATION", app.PhoneVerificationOff,
+		`"otp": registration, erase and claim need a 6-digit code sent to the phone first; "off": none`)
 	e.string(f, &c.Draw.Randomness, "draw-randomness", "DRAW_RANDOMNESS", beacon.SourceLocal,
 		`a draw's randomness: "local" (crypto/rand, the operator is trusted) or "drand" (a public round named at the commit)`)
 	e.string(f, &c.Draw.URLs, "drand-urls", "DRAND_URLS", "", "comma-separated drand HTTP relays, tried in order (drand randomness)")

@@ -76,6 +76,10 @@ type Config struct {
 	JWTAudience string
 	JWTMaxTTL   time.Duration
 
+	// PhoneVerification is PHONE_VERIFICATION: "off" (the default) or
+	// "otp", a code sent to the phone before registration, erase and claim.
+	PhoneVerification string
+
 	// Draw is the draw's randomness: DRAW_RANDOMNESS, DRAND_URLS,
 	// DRAND_CHAIN_HASH, DRAND_MARGIN, DRAW_WAIT (package beacon).
 	Draw beacon.Config
@@ -107,6 +111,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = DefaultMetricsAddr
+	}
+	if c.PhoneVerification == "" {
+		c.PhoneVerification = PhoneVerificationOff
 	}
 	c.Draw.SetDefaults()
 }
@@ -182,6 +189,9 @@ func (c Config) Validate() error {
 	if _, err := c.BaseURL(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.OTP(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Pprof && c.MetricsOff() {
 		errs = append(errs, errors.New("pprof is served on METRICS_ADDR, which is off"))
 	}
@@ -205,6 +215,23 @@ func parseLevel(s string) (slog.Level, error) {
 		return 0, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// PHONE_VERIFICATION's values.
+const (
+	PhoneVerificationOff = "off"
+	PhoneVerificationOTP = "otp"
+)
+
+// OTP reports whether PHONE_VERIFICATION asks for codes ("otp"); empty is off.
+func (c Config) OTP() (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(c.PhoneVerification)) {
+	case "", PhoneVerificationOff:
+		return false, nil
+	case PhoneVerificationOTP:
+		return true, nil
+	}
+	return false, fmt.Errorf("PHONE_VERIFICATION %q: want off or otp", c.PhoneVerification)
 }
 
 // TokenRules are the claims owner tokens must carry, defaults filled.

@@ -63,6 +63,9 @@ func TestConfigValidate(t *testing.T) {
 		{name: "a_bad_per_owner_limit_is_refused_by_name", cfg: Config{RateLimitPerOwner: "fast"}, wantErr: []string{"RATE_LIMIT_PER_OWNER"}},
 		{name: "per_owner_limit_off_is_valid", cfg: Config{RateLimitPerOwner: "off"}},
 		{name: "an_unparsable_jwt_max_ttl_is_refused", cfg: Config{JWTMaxTTL: -1}, wantErr: []string{"JWT_MAX_TTL"}},
+		{name: "phone_verification_otp_is_valid", cfg: Config{PhoneVerification: "otp"}},
+		{name: "phone_verification_off_is_valid", cfg: Config{PhoneVerification: "off"}},
+		{name: "an_unknown_phone_verification_is_refused_by_name", cfg: Config{PhoneVerification: "sms"}, wantErr: []string{"PHONE_VERIFICATION", "off or otp"}},
 		{name: "a_padded_jwt_issuer_is_refused", cfg: Config{JWTIssuer: "participation "}, wantErr: []string{"JWT_ISSUER"}},
 	}
 	for _, tc := range cases {

@@ -51,7 +51,9 @@ func outcome(err error) string {
 		errors.Is(err, domain.ErrAlreadyParticipated), errors.Is(err, domain.ErrAlreadyDrawn),
 		errors.Is(err, domain.ErrCampaignExists), errors.Is(err, domain.ErrCampaignNotFound),
 		errors.Is(err, domain.ErrParticipantNotFound), errors.Is(err, domain.ErrNotOwner),
-		errors.Is(err, domain.ErrInvalidWinnerCount), errors.Is(err, commands.ErrDrawNotFound):
+		errors.Is(err, domain.ErrInvalidWinnerCount), errors.Is(err, commands.ErrDrawNotFound),
+		errors.Is(err, domain.ErrVerificationRequired), errors.Is(err, domain.ErrVerificationFailed),
+		errors.Is(err, domain.ErrVerificationOff), errors.As(err, new(*domain.VerificationTooSoonError)):
 		return "rejected"
 	default:
 		return "error"
@@ -118,5 +120,12 @@ func (m *meteredCommands) RevealWinnerContact(ctx context.Context, cmd commands.
 	start := time.Now()
 	res, err := m.Commands.RevealWinnerContact(ctx, cmd)
 	m.observe("reveal_winner_contact", start, err)
+	return res, err
+}
+
+func (m *meteredCommands) RequestVerification(ctx context.Context, cmd commands.RequestVerification) (commands.VerificationSent, error) {
+	start := time.Now()
+	res, err := m.Commands.RequestVerification(ctx, cmd)
+	m.observe("request_verification", start, err)
 	return res, err
 }

@@ -73,13 +73,14 @@ func Run(ctx context.Context, cfg Config) error {
 	baseURL, _ := cfg.BaseURL()                               // validated above
 	closing := make(chan struct{})
 	ownerLimit, _ := api.ParseRateLimit(cfg.RateLimitPerOwner) // validated above
+	otp, _ := cfg.OTP()                                        // validated above
 	svc, err := newService(deps{
 		Pool: db.Pool, Brokers: brokers, Topic: cfg.KafkaTopic, Partitions: cfg.KafkaPartitions,
 		JWTSecret: jwtSecret, PIIKey: piiKey, Logger: logger, Roles: cfg.Roles,
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: RetentionEvery},
 		RateLimit: rateLimit, TrustedProxies: trusted, PublicBaseURL: baseURL, Closing: closing, Pprof: cfg.Pprof,
 		OwnerRateLimit: ownerLimit, Tokens: cfg.TokenRules(),
-		Draw: cfg.Draw,
+		Draw: cfg.Draw, PhoneVerification: otp,
 	})
 	if err != nil {
 		return err

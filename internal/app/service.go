@@ -22,6 +22,7 @@ import (
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/notify"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 	"github.com/shopevents/participation/relay"
@@ -74,6 +75,10 @@ type deps struct {
 	// DrawCompleteEvery and DrawMaxBackoff pace the relay leader's
 	// completion of pending drand draws (zero: 1 s and 1 min).
 	DrawCompleteEvery, DrawMaxBackoff time.Duration
+	// PhoneVerification (PHONE_VERIFICATION=otp) sends codes through
+	// Notifier; nil Notifier: the log notifier (notify.OTPLog).
+	PhoneVerification bool
+	Notifier          notify.Notifier
 	// Clock is the API's and the commands' (api.Config.Now, commands.Config
 	// .Clock): what announceAt and the claim deadline are measured against.
 	// Nil: time.Now; tests move it.
@@ -169,7 +174,11 @@ func newService(d deps) (_ *service, err error) {
 		return s, nil
 	}
 	s.batcher = s.store.NewBatcher(eventstore.BatcherConfig{})
-	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, Clock: d.Clock, ChainInfo: chainInfoSource(drand)}
+	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, Clock: d.Clock, ChainInfo: chainInfoSource(drand),
+		PhoneVerification: d.PhoneVerification, Notifier: d.Notifier}
+	if d.PhoneVerification && d.Notifier == nil {
+		cmdCfg.Notifier = notify.NewOTPLog(d.Logger)
+	}
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
 	}
@@ -207,7 +216,9 @@ func newService(d deps) (_ *service, err error) {
 		Campaigns:      s.queries,
 		Certificates:   s.commands,
 		Retention:      publicRetention(d.Retention),
-		Pages:          pages,
+
+		PhoneVerification: d.PhoneVerification,
+		Pages:             pages,
 	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)
 	if pagesErr != nil {
 		return nil, pagesErr
