@@ -32,6 +32,8 @@ type fakeCommands struct {
 	verifyFn   func(drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
 	campaignFn func(uuid.UUID) domain.Campaign
 	eraseFn    func(commands.EraseMyData) error
+	claimFn    func(commands.ClaimPrize) (domain.PrizeClaimed, error)
+	codeFn     func(commands.RequestVerification) (commands.VerificationSent, error)
 
 	campaignReads atomic.Int32 // Campaign calls
 }
@@ -225,7 +227,11 @@ func (f *fakeCommands) CheckResult(context.Context, commands.CheckResult) (domai
 	return domain.ResultCheck{}, domain.ErrNotAnnounced
 }
 
-func (f *fakeCommands) ClaimPrize(context.Context, commands.ClaimPrize) (domain.PrizeClaimed, error) {
+func (f *fakeCommands) ClaimPrize(_ context.Context, cmd commands.ClaimPrize) (domain.PrizeClaimed, error) {
+	f.record(cmd)
+	if f.claimFn != nil {
+		return f.claimFn(cmd)
+	}
 	return domain.PrizeClaimed{}, domain.ErrNotAnnounced
 }
 
@@ -258,5 +264,8 @@ func (f *fakeCommands) ContactReveals(context.Context, uuid.UUID, string) ([]com
 
 func (f *fakeCommands) RequestVerification(_ context.Context, cmd commands.RequestVerification) (commands.VerificationSent, error) {
 	f.record(cmd)
+	if f.codeFn != nil {
+		return f.codeFn(cmd)
+	}
 	return commands.VerificationSent{}, domain.ErrVerificationOff
 }

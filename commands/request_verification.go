@@ -39,16 +39,17 @@ type VerificationSent struct {
 // campaign starts, a *domain.VerificationTooSoonError within the resend
 // limit. A new code replaces the phone's last one, with its tries reset.
 func (h *Handlers) RequestVerification(ctx context.Context, cmd RequestVerification) (VerificationSent, error) {
+	// The phone first: a request the spec refuses is 400 whether codes are on or not.
+	phone, err := domain.NormalizePhone(cmd.Phone)
+	if err != nil {
+		return VerificationSent{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
+	}
 	if !h.verification.on {
 		return VerificationSent{}, domain.ErrVerificationOff
 	}
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return VerificationSent{}, err
-	}
-	phone, err := domain.NormalizePhone(cmd.Phone)
-	if err != nil {
-		return VerificationSent{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
 	}
 	now := h.clock()
 	if err := campaign.VerificationCodeRequestable(now); err != nil {
