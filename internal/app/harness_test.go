@@ -22,6 +22,7 @@ import (
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/api/apitest"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/notify"
 )
 
 var (
@@ -83,6 +84,10 @@ type appSetup struct {
 	OwnerRateLimit api.RateLimit
 	Draw           drawSetup        // zero: local randomness
 	Clock          func() time.Time // the API's and the commands' clock; nil: time.Now
+	// PhoneVerification is PHONE_VERIFICATION=otp, its codes sent through
+	// Notifier (nil: the log stand-in).
+	PhoneVerification bool
+	Notifier          notify.Notifier
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -141,6 +146,8 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		Draw: setup.Draw.Config, DrawOptions: setup.Draw.Options,
 		DrawCompleteEvery: setup.Draw.Every, DrawMaxBackoff: setup.Draw.MaxBackoff,
 		Clock: setup.Clock,
+
+		PhoneVerification: setup.PhoneVerification, Notifier: setup.Notifier,
 	})
 	if err != nil {
 		server.Close()
