@@ -2,6 +2,7 @@
 // shown; POST /api/v1/participations sends it once the checks here pass.
 import { CHANNELS, api, formatDate, fieldReasons, h, $, show, NetworkError, retryKey } from "./common.js";
 import { checkName, checkPhone } from "./checks.js";
+import { otpStep } from "./otp.js";
 
 const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const params = new URLSearchParams(location.search);
@@ -11,6 +12,8 @@ function setError(field, reason) {
   $("#" + field + "-error").textContent = reason || "";
   if (input) input.setAttribute("aria-invalid", reason ? "true" : "false");
 }
+
+const otp = otpStep({ eventId, phoneInput: $("#phone"), phoneError: (r) => setError("phone", r) });
 
 function notice(kind, text) {
   const n = $("#form-notice");
@@ -69,6 +72,7 @@ async function load() {
   for (const [code, label] of CHANNELS) {
     select.append(h("option", { value: code, selected: code === from }, label));
   }
+  if (c.phoneVerification === "otp") otp.enable();
   show($("#form-view"), true);
   $("#form").addEventListener("submit", submit);
   // Reasons show on 참여하기 and clear as the field is corrected; none on
@@ -106,15 +110,17 @@ async function submit(ev) {
   };
   for (const [f, r] of Object.entries(reasons)) setError(f, r);
   const first = Object.keys(reasons).find((f) => reasons[f]);
-  if (first) {
-    $("#" + first).focus();
+  const codeReason = otp.check();
+  if (first || codeReason) {
+    if (first) $("#" + first).focus();
+    else otp.focus();
     return; // blocked: nothing is sent
   }
   sending = true;
   $("#submit").disabled = true;
   $("#submit").textContent = "보내는 중…";
   try {
-    const body = { eventId, name: name.trim(), phone: phone.trim(), entryPath, privacyConsent: true };
+    const body = otp.add({ eventId, name: name.trim(), phone: phone.trim(), entryPath, privacyConsent: true });
     const res = await api("/api/v1/participations", { method: "POST", body, headers: { "Idempotency-Key": key.for(body) } });
     key.answered(res);
     handle(res);
@@ -131,6 +137,7 @@ async function submit(ev) {
 function handle(res) {
   const code = res.data && res.data.code;
   if (res.status === 201) {
+    otp.used();
     show($("#form-view"), false);
     $("#entry-number").textContent = res.data.entryNumber;
     $("#success-announce").textContent = formatDate(res.data.announceAt);
@@ -148,6 +155,10 @@ function handle(res) {
   }
   if (res.status === 404) {
     unavailable("이벤트를 찾을 수 없습니다", "주소를 다시 확인해주세요.");
+    return;
+  }
+  if (res.status === 400 && otp.refused(res)) {
+    notice("err", res.data.message);
     return;
   }
   if (res.status === 400) {

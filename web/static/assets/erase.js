@@ -2,6 +2,7 @@
 // phone and the entry number (both must match; 204).
 import { api, $, show, fieldReasons, NetworkError } from "./common.js";
 import { checkPhone } from "./checks.js";
+import { otpStep } from "./otp.js";
 
 const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
 $("#back").href = "/p/" + encodeURIComponent(eventId);
@@ -12,6 +13,13 @@ function setError(field, reason) {
   $("#" + field + "-error").textContent = reason || "";
   $("#" + field).setAttribute("aria-invalid", reason ? "true" : "false");
 }
+
+const otp = otpStep({ eventId, phoneInput: $("#phone"), phoneError: (r) => setError("phone", r) });
+
+// The page asks for a code only when the service does (the public campaign says so).
+api("/api/v1/events/" + encodeURIComponent(eventId) + "/public").then((res) => {
+  if (res.status === 200 && res.data.phoneVerification === "otp") otp.enable();
+}).catch((e) => { if (!(e instanceof NetworkError)) throw e; });
 
 function notice(kind, text) {
   const n = $("#erase-notice");
@@ -36,12 +44,17 @@ $("#erase-form").addEventListener("submit", async (ev) => {
   };
   for (const [f, r] of Object.entries(reasons)) setError(f, r);
   const first = Object.keys(reasons).find((f) => reasons[f]);
+  const codeReason = otp.check();
   if (first) { $("#" + first).focus(); return; }
+  if (codeReason) { otp.focus(); return; }
   $("#erase-submit").disabled = true;
   try {
-    const res = await api("/api/v1/participations/erase", { method: "POST", body: { eventId, phone, entryNumber } });
+    const res = await api("/api/v1/participations/erase", { method: "POST", body: otp.add({ eventId, phone, entryNumber }) });
     const code = res.data && res.data.code;
-    if (res.status === 204) {
+    if (res.status === 400 && otp.refused(res)) {
+      notice("err", res.data.message);
+    } else if (res.status === 204) {
+      otp.used();
       show($("#erase-view"), false);
       show($("#erased"), true);
       $("#erased").focus();

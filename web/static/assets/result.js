@@ -4,6 +4,7 @@
 import { api, $, show, h, fieldReasons, formatDate, NetworkError } from "./common.js";
 import { checkPhone } from "./checks.js";
 import { drawLeafHash, verifyInclusion } from "./merkle.js";
+import { otpStep } from "./otp.js";
 
 const eventId = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = "/p/" + encodeURIComponent(eventId);
@@ -80,6 +81,7 @@ async function load() {
         `배송 정보(받는 분, 주소)를 경품 배송 목적으로 수집·이용하고, ${keep} 파기하는 데 동의합니다.`;
     }
     document.title = campaign.data.title + " - 당첨자 발표";
+    if (campaign.data.phoneVerification === "otp") otp.enable();
   }
   show($("#loading"), false);
   render(result.data);
@@ -187,6 +189,9 @@ $("#check-form").addEventListener("submit", async (ev) => {
   }
 });
 
+// The claim's code goes to the phone of the 당첨 확인 form above.
+const otp = otpStep({ eventId, phoneInput: $("#phone"), phoneError: (r) => setError("phone", r) });
+
 function claimNotice(kind, text) {
   const n = $("#claim-notice");
   n.className = "notice " + kind;
@@ -212,12 +217,17 @@ $("#claim-form").addEventListener("submit", async (ev) => {
   };
   for (const [f, r] of Object.entries(reasons)) setError(f, r);
   const first = CLAIM_FIELDS.find((f) => reasons[f]);
+  const codeReason = otp.check();
   if (first) { $("#" + first).focus(); return; }
+  if (codeReason) { otp.focus(); return; }
   $("#claim-submit").disabled = true;
   try {
-    const res = await api(apiBase + "/claims", { method: "POST", body });
+    const res = await api(apiBase + "/claims", { method: "POST", body: otp.add(body) });
     const code = res.data && res.data.code;
-    if (res.status === 201 || (res.status === 409 && code === "ALREADY_CLAIMED")) {
+    if (res.status === 400 && otp.refused(res)) {
+      claimNotice("err", res.data.message);
+    } else if (res.status === 201 || (res.status === 409 && code === "ALREADY_CLAIMED")) {
+      otp.used();
       show($("#claim-form"), false);
       $("#outcome-claim").textContent = "경품 수령 신청이 완료되었습니다.";
     } else if (res.status === 409 && code === "CLAIM_CLOSED") {
