@@ -129,3 +129,47 @@ func TestBrowserPhoneVerificationErase(t *testing.T) {
 		t.Fatalf("%d ParticipantErased events, want 1", n)
 	}
 }
+
+// The result page's claim form asks a winner for a code sent to the phone
+// of the 당첨 확인 form, and claims with it.
+func TestBrowserPhoneVerificationClaim(t *testing.T) {
+	app, clock, inbox := otpApp(t)
+	app.run()
+	tab := newTab(t, newBrowser(t))
+	w := openNow()
+	eventID := app.openCampaign(ownerA, w)
+	const phone = "010-8642-9753"
+	if ans := app.askCode(eventID, phone); ans.Status != http.StatusAccepted {
+		t.Fatalf("ask → %d %s", ans.Status, ans.Body)
+	}
+	ans := app.call(http.MethodPost, "/api/v1/participations", "", withCode(registrationBody(eventID, "한당첨", phone, "KAKAO"), inbox.code(t, phone)))
+	if ans.Status != http.StatusCreated {
+		t.Fatalf("register → %d %s", ans.Status, ans.Body)
+	}
+	entry := decode[registrationJSON](t, ans).EntryNumber
+	app.drawWith(ownerA, eventID, map[string]any{"winnerCount": 1})
+	clock.set(w.announceAt)
+	run(t, tab, "당첨 확인",
+		chromedp.Navigate(app.url+"/p/"+eventID.String()+"/result"),
+		chromedp.WaitVisible(chromedp.CSS("#check-form")),
+		chromedp.SendKeys(chromedp.CSS("#phone"), phone),
+		chromedp.SendKeys(chromedp.CSS("#entryNumber"), entry),
+		chromedp.Click(chromedp.CSS("#check-submit")))
+	waitText(t, tab, "#outcome-title", "당첨되셨습니다")
+	waitJS(t, tab, "the claim form with its 인증번호 step",
+		`!document.querySelector("#claim-form").hidden && !document.querySelector("#otp").hidden`)
+	run(t, tab, "경품 수령 신청 without a code",
+		chromedp.SendKeys(chromedp.CSS("#recipientName"), "한당첨"),
+		chromedp.SendKeys(chromedp.CSS("#postcode"), "06236"),
+		chromedp.SendKeys(chromedp.CSS("#address1"), "서울특별시 강남구 테헤란로 123"),
+		chromedp.Click(chromedp.CSS("#deliveryConsent")),
+		chromedp.Click(chromedp.CSS("#claim-submit")))
+	waitText(t, tab, "#verificationCode-error", "인증번호 받기를 눌러 인증번호를 받아주세요.")
+	run(t, tab, "ask for a code", chromedp.Click(chromedp.CSS("#otp-send")))
+	waitText(t, tab, "#verificationCode-status", "인증번호를 보냈습니다")
+	run(t, tab, "claim with it", typeCode(inbox.code(t, phone)), chromedp.Click(chromedp.CSS("#claim-submit")))
+	waitText(t, tab, "#outcome-claim", "경품 수령 신청이 완료되었습니다.")
+	if n := app.eventsOfType("PrizeClaimed", eventID); n != 1 {
+		t.Fatalf("%d PrizeClaimed events, want 1", n)
+	}
+}
