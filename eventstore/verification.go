@@ -22,7 +22,7 @@ func (s *Store) Verifications() *Verifications { return &Verifications{pool: s.p
 // Issue keeps codeMAC as the subject's code, sent at now and live until
 // expiresAt with no tries, unless the subject's last code was sent after
 // resendCutoff: then nothing changes, issued is false and lastSentAt says
-// when that code went out. Expired codes of every subject are swept.
+// when that code went out (zero when it was withdrawn meanwhile). Expired codes of every subject are swept.
 func (v *Verifications) Issue(ctx context.Context, subject, codeMAC []byte, now, expiresAt, resendCutoff time.Time) (issued bool, lastSentAt time.Time, err error) {
 	if _, err := v.pool.Exec(ctx, `DELETE FROM phone_verifications WHERE expires_at <= $1 AND sent_at <= $2`,
 		now, resendCutoff); err != nil {
@@ -42,7 +42,7 @@ func (v *Verifications) Issue(ctx context.Context, subject, codeMAC []byte, now,
 	}
 	err = v.pool.QueryRow(ctx, `SELECT sent_at FROM phone_verifications WHERE subject = $1`, subject).Scan(&lastSentAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return false, now, nil // swept in between: the caller may ask again at once
+		return false, time.Time{}, nil // withdrawn in between: the caller may ask again at once
 	}
 	if err != nil {
 		return false, time.Time{}, fmt.Errorf("read verification: %w", err)

@@ -178,6 +178,7 @@ func newService(d deps) (_ *service, err error) {
 		PhoneVerification: d.PhoneVerification, Notifier: d.Notifier}
 	if d.PhoneVerification && d.Notifier == nil {
 		cmdCfg.Notifier = notify.NewOTPLog(d.Logger)
+		d.Logger.Warn("PHONE_VERIFICATION=otp: codes go to the log, not to phones, until a message adapter is configured")
 	}
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
