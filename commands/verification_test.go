@@ -159,3 +159,47 @@ func TestRequestVerificationNotSentIsWithdrawn(t *testing.T) {
 		t.Fatalf("asking again after a failed send: %v", err)
 	}
 }
+
+// Concurrent requests for one phone's code send one message; concurrent
+// wrong tries each count, so the right code is refused after them.
+func TestVerificationUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	f, inbox := newOTPFixture(t)
+	eventID := f.openCampaign(t, "owner-1")
+	const phone = "010-5555-0001"
+	errs := make([]error, 20)
+	var wg sync.WaitGroup
+	for i := range errs {
+		wg.Go(func() { errs[i] = f.askCode(eventID, phone) })
+	}
+	wg.Wait()
+	sent := 0
+	for _, err := range errs {
+		var soon *domain.VerificationTooSoonError
+		switch {
+		case err == nil:
+			sent++
+		case !errors.As(err, &soon):
+			t.Fatalf("ask: %v", err)
+		}
+	}
+	if sent != 1 || len(inbox.sent) != 1 {
+		t.Fatalf("codes issued = %d, messages = %d, want 1 and 1", sent, len(inbox.sent))
+	}
+	code := inbox.last(t, domain.PhoneE164(phone))
+	wrong := "000000"
+	if code == wrong {
+		wrong = "999999"
+	}
+	for range 2 * domain.VerificationTries {
+		wg.Go(func() {
+			if err := f.registerWith(eventID, phone, wrong); !errors.Is(err, domain.ErrVerificationFailed) {
+				t.Errorf("wrong try: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := f.registerWith(eventID, phone, code); !errors.Is(err, domain.ErrVerificationFailed) {
+		t.Fatalf("the right code after %d concurrent wrong tries: %v, want VERIFICATION_FAILED", 2*domain.VerificationTries, err)
+	}
+}
