@@ -291,6 +291,10 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decode[PrizeClaimed](data)
 	case TypeDeliveryRevealed:
 		return decode[DeliveryRevealed](data)
+	case TypeNotificationSent:
+		return decode[NotificationSent](data)
+	case TypeNotificationFailed:
+		return decode[NotificationFailed](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }

@@ -104,6 +104,8 @@ func bindFlags(cmd *cobra.Command, c *app.Config) *envFlags {
 	e.string(f, &c.Draw.ChainHash, "drand-chain-hash", "DRAND_CHAIN_HASH", "", "the drand chain's hash, 64 hex digits: what the relays' answers are checked against")
 	e.duration(f, &c.Draw.Margin, "drand-margin", "DRAND_MARGIN", beacon.DefaultMargin, "a commit names the first drand round due at least this long after it")
 	e.duration(f, &c.Draw.Wait, "draw-wait", "DRAW_WAIT", beacon.DefaultWait, "how long a drand draw request waits for its round before answering 202 PENDING")
+	e.string(f, &c.NotifyWebhookURL, "notify-webhook-url", "NOTIFY_WEBHOOK_URL", "",
+		"the notifier POSTs its messages to this http(s) URL, signed with NOTIFY_WEBHOOK_SECRET; empty: they are logged, phone masked, and shown on the owner's page")
 	bindSecretFlags(f)
 	return e
 }

@@ -15,12 +15,12 @@ import (
 func newServeCommand(cfg *app.Config) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the API, relay the store to Kafka and run the projectors (or the roles --roles names)",
+		Short: "Serve the API, relay the store to Kafka, run the projectors and the notifier (or the roles --roles names)",
 		Args:  cobra.NoArgs,
 	}
 	var roles string
 	env := &envFlags{}
-	env.string(cmd.Flags(), &roles, "roles", "ROLES", app.AllRoles.String(), "what this instance runs, comma-separated: api, relay, projectors")
+	env.string(cmd.Flags(), &roles, "roles", "ROLES", app.AllRoles.String(), "what this instance runs, comma-separated: api, relay, projectors, notifier")
 	pprof := cmd.Flags().Bool("pprof", false, "serve net/http/pprof on --metrics-addr (PPROF=true)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		env.applyEnv(cmd.Flags())

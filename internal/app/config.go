@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/beacon"
+	"github.com/shopevents/participation/notify"
 )
 
 // DefaultTopic is the topic of the domain events (DESIGN "Publishing").
@@ -38,8 +39,12 @@ type Config struct {
 	HTTPAddr        string
 	JWTSecret       string
 	PIIKey          string
+	// NotifyWebhookURL is NOTIFY_WEBHOOK_URL: the notifier POSTs its
+	// messages there (notify.Webhook); empty: the log adapter, which sends
+	// nothing and shows the messages on the owner's page.
+	NotifyWebhookURL string
 	// NotifyWebhookSecret signs the notifier's webhook calls
-	// (NOTIFY_WEBHOOK_SECRET); read and checked, not used yet.
+	// (NOTIFY_WEBHOOK_SECRET); required with NotifyWebhookURL.
 	NotifyWebhookSecret string
 	LogLevel            string
 	DataDir             string // embedded mode: PostgreSQL, Kafka and secrets live here
@@ -198,6 +203,14 @@ func (c Config) Validate() error {
 	if c.NotifyWebhookSecret != "" && len(c.NotifyWebhookSecret) < 32 {
 		errs = append(errs, errors.New("NOTIFY_WEBHOOK_SECRET: at least 32 bytes when set"))
 	}
+	if c.NotifyWebhookURL != "" {
+		if err := notify.CheckWebhookURL(c.NotifyWebhookURL); err != nil {
+			errs = append(errs, fmt.Errorf("NOTIFY_WEBHOOK_URL: %w", err))
+		}
+		if c.NotifyWebhookSecret == "" {
+			errs = append(errs, errors.New("NOTIFY_WEBHOOK_SECRET: required with NOTIFY_WEBHOOK_URL (the calls are signed)"))
+		}
+	}
 	if !c.Embedded() {
 		if len(c.JWTSecret) < 32 {
 			errs = append(errs, errors.New("JWT_SECRET: at least 32 bytes are required when DATABASE_URL is set"))
@@ -246,12 +259,12 @@ func (c Config) Logger() *slog.Logger {
 }
 
 // Roles says what an instance runs (DESIGN "Roles and scale-out").
-type Roles struct{ API, Relay, Projectors bool }
+type Roles struct{ API, Relay, Projectors, Notifier bool }
 
 // AllRoles is the default: one instance runs everything.
-var AllRoles = Roles{API: true, Relay: true, Projectors: true}
+var AllRoles = Roles{API: true, Relay: true, Projectors: true, Notifier: true}
 
-var roleNames = []string{"api", "relay", "projectors"}
+var roleNames = []string{"api", "relay", "projectors", "notifier"}
 
 // ParseRoles reads a comma-separated list such as "api,relay"; an unknown
 // or missing name is an error.
@@ -265,6 +278,8 @@ func ParseRoles(s string) (Roles, error) {
 			r.Relay = true
 		case "projectors":
 			r.Projectors = true
+		case "notifier":
+			r.Notifier = true
 		case "":
 		default:
 			return Roles{}, fmt.Errorf("ROLES: unknown role %q (known: %s)", strings.TrimSpace(name), strings.Join(roleNames, ", "))
@@ -279,7 +294,7 @@ func ParseRoles(s string) (Roles, error) {
 // String is the comma-separated list ParseRoles reads.
 func (r Roles) String() string {
 	var out []string
-	for i, on := range []bool{r.API, r.Relay, r.Projectors} {
+	for i, on := range []bool{r.API, r.Relay, r.Projectors, r.Notifier} {
 		if on {
 			out = append(out, roleNames[i])
 		}

@@ -11,7 +11,8 @@ func TestParseRoles(t *testing.T) {
 		want     Roles
 		wantErr  string
 	}{
-		{name: "all_three", in: "api,relay,projectors", want: AllRoles},
+		{name: "all_four", in: "api,relay,projectors,notifier", want: AllRoles},
+		{name: "the_notifier_alone", in: "notifier", want: Roles{Notifier: true}},
 		{name: "one", in: "api", want: Roles{API: true}},
 		{name: "spaces_case_and_order_do_not_matter", in: " Projectors , RELAY", want: Roles{Relay: true, Projectors: true}},
 		{name: "repeated_is_once", in: "relay,relay", want: Roles{Relay: true}},
@@ -58,6 +59,10 @@ func TestConfigValidate(t *testing.T) {
 		{name: "negative_partitions_are_refused", cfg: Config{KafkaPartitions: -1}, wantErr: []string{"KAFKA_PARTITIONS"}},
 		{name: "a_short_webhook_secret_is_refused", cfg: Config{NotifyWebhookSecret: "short"}, wantErr: []string{"NOTIFY_WEBHOOK_SECRET"}},
 		{name: "a_webhook_secret_is_valid", cfg: Config{NotifyWebhookSecret: strings.Repeat("w", 32)}},
+		{name: "a_webhook_url_with_its_secret_is_valid", cfg: Config{NotifyWebhookURL: "https://sms.example.com/hook", NotifyWebhookSecret: strings.Repeat("w", 32)}},
+		{name: "a_webhook_url_without_a_secret_is_refused", cfg: Config{NotifyWebhookURL: "https://sms.example.com/hook"}, wantErr: []string{"NOTIFY_WEBHOOK_SECRET: required with NOTIFY_WEBHOOK_URL"}},
+		{name: "a_webhook_url_not_http_is_refused", cfg: Config{NotifyWebhookURL: "ftp://sms.example.com/hook", NotifyWebhookSecret: strings.Repeat("w", 32)}, wantErr: []string{"NOTIFY_WEBHOOK_URL", "http(s)"}},
+		{name: "a_relative_webhook_url_is_refused", cfg: Config{NotifyWebhookURL: "/hook", NotifyWebhookSecret: strings.Repeat("w", 32)}, wantErr: []string{"NOTIFY_WEBHOOK_URL"}},
 		{name: "too_many_partitions_are_refused", cfg: Config{KafkaPartitions: 20_000}, wantErr: []string{"KAFKA_PARTITIONS"}},
 		{name: "a_bad_per_ip_limit_is_refused_by_name", cfg: Config{RateLimitPerIP: "fast"}, wantErr: []string{"RATE_LIMIT_PER_IP"}},
 		{name: "a_bad_per_owner_limit_is_refused_by_name", cfg: Config{RateLimitPerOwner: "fast"}, wantErr: []string{"RATE_LIMIT_PER_OWNER"}},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/embedded"
+	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 )
@@ -105,7 +106,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := eventstore.Migrate(ctx, pool); err != nil {
 		return err
 	}
-	return projections.Migrate(ctx, pool)
+	if err := projections.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	return notifier.Migrate(ctx, pool)
 }
 
 // sealLegacy seals the registrations stored before encryption existed,

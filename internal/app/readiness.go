@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -46,6 +47,7 @@ func (r readiness) Ready(ctx context.Context) error {
 	}{
 		{eventstore.Migrations(), eventstore.MigrationsTable},
 		{projections.Migrations(), projections.MigrationsTable},
+		{notifier.Migrations(), notifier.MigrationsTable},
 	} {
 		pending, err := eventstore.PendingMigrations(ctx, r.pool, m.fsys, m.table)
 		if err != nil {

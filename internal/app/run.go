@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer db.Close()
 
 	brokers := cfg.Brokers()
-	if len(brokers) == 0 && (cfg.Roles.Relay || cfg.Roles.Projectors) {
+	if len(brokers) == 0 && (cfg.Roles.Relay || cfg.Roles.Projectors || cfg.Roles.Notifier) {
 		broker, err := embedded.StartKafka(filepath.Join(cfg.DataDir, "kafka"), embedded.DefaultKafkaPort, cfg.KafkaTopic, cfg.KafkaPartitions)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Retention: retention{NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, Every: RetentionEvery},
 		RateLimit: rateLimit, TrustedProxies: trusted, PublicBaseURL: baseURL, Closing: closing, Pprof: cfg.Pprof,
 		OwnerRateLimit: ownerLimit, Tokens: cfg.TokenRules(),
-		Draw: cfg.Draw, PhoneVerification: otp,
+		Draw: cfg.Draw, PhoneVerification: otp, NotifyWebhookURL: cfg.NotifyWebhookURL, NotifyWebhookSecret: []byte(cfg.NotifyWebhookSecret),
 	})
 	if err != nil {
 		return err

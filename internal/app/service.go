@@ -22,6 +22,7 @@ import (
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/notify"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
@@ -83,6 +84,14 @@ type deps struct {
 	// .Clock): what announceAt and the claim deadline are measured against.
 	// Nil: time.Now; tests move it.
 	Clock func() time.Time
+
+	// The notifier role: NOTIFY_WEBHOOK_URL and its secret (no URL: the
+	// log adapter); NotifyEvery and NotifyRetryBase pace its sender (zero:
+	// 1 s, and 30 s doubling); tests shorten them.
+	NotifyWebhookURL    string
+	NotifyWebhookSecret []byte
+	NotifyEvery         time.Duration
+	NotifyRetryBase     time.Duration
 }
 
 // service is one instance wired for its roles: the HTTP handler (the whole
@@ -103,6 +112,7 @@ type service struct {
 	draws     *drawCompleter       // relay, DRAW_RANDOMNESS=drand
 	sweeper   *idempotencySweeper  // API
 	readSide  *projectors          // projectors
+	notifier  *notifier.Notifier   // notifier
 	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
 	ready     *cachedReadiness     // /readyz, on either handler
 }
@@ -160,8 +170,13 @@ func newService(d deps) (_ *service, err error) {
 			return nil, err
 		}
 	}
+	if d.Roles.Notifier {
+		if s.notifier, err = newNotifier(s.store, d, s.registry); err != nil {
+			return nil, err
+		}
+	}
 	ready := readiness{pool: d.Pool}
-	if d.Roles.Relay || d.Roles.Projectors {
+	if d.Roles.Relay || d.Roles.Projectors || d.Roles.Notifier {
 		if ready.broker, err = newBrokerCheck(d.Brokers); err != nil {
 			return nil, err
 		}
@@ -248,6 +263,9 @@ func (s *service) run(ctx context.Context) error {
 	}
 	if s.readSide != nil {
 		group.Go(func() error { return ignoreCanceled(s.readSide.run(gctx)) })
+	}
+	if s.notifier != nil {
+		group.Go(func() error { return s.notifier.Run(gctx) })
 	}
 	if s.retention != nil {
 		group.Go(func() error { s.retention.run(gctx); return nil })
