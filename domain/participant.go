@@ -44,6 +44,8 @@ func (p Participant) Apply(events ...any) (Participant, error) {
 			p.Version++
 		case WinnerContactRevealed, *WinnerContactRevealed, DeliveryRevealed, *DeliveryRevealed:
 			p.Version++
+		case NotificationSent, *NotificationSent, NotificationFailed, *NotificationFailed:
+			p.Version++ // the notifier's record: nothing a command decides on
 		case PrizeClaimed:
 			p.ClaimedAt = e.ClaimedAt
 			p.Version++

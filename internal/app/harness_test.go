@@ -88,6 +88,15 @@ type appSetup struct {
 	// Notifier (nil: the log stand-in).
 	PhoneVerification bool
 	Notifier          notify.Notifier
+	Notify            notifySetup // the notifier role's adapter and pace (zero URL: the log adapter)
+}
+
+// notifySetup is the notifier's webhook and pace in a test.
+type notifySetup struct {
+	URL       string
+	Secret    []byte
+	Every     time.Duration
+	RetryBase time.Duration
 }
 
 func newTestAppWith(t *testing.T, setup appSetup) *testApp {
@@ -153,6 +162,8 @@ func newTestAppWith(t *testing.T, setup appSetup) *testApp {
 		Clock: setup.Clock,
 
 		PhoneVerification: setup.PhoneVerification, Notifier: setup.Notifier,
+		NotifyWebhookURL: setup.Notify.URL, NotifyWebhookSecret: setup.Notify.Secret,
+		NotifyEvery: setup.Notify.Every, NotifyRetryBase: setup.Notify.RetryBase,
 	})
 	if err != nil {
 		server.Close()
