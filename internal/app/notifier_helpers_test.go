@@ -109,7 +109,9 @@ func e164(t *testing.T, phone string) string {
 // the clock.
 func notifierApp(t *testing.T, clock *movableClock, rcv *receiver, setup appSetup) *testApp {
 	t.Helper()
-	setup.Roles = AllRoles
+	if setup.Roles == (Roles{}) {
+		setup.Roles = AllRoles
+	}
 	setup.Clock = clock.now
 	setup.Notify = notifySetup{Every: 20 * time.Millisecond, RetryBase: time.Minute}
 	if rcv != nil {
