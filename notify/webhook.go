@@ -61,7 +61,10 @@ func NewWebhook(endpoint string, secret []byte, now func() time.Time) (*Webhook,
 	if now == nil {
 		now = time.Now
 	}
-	return &Webhook{url: endpoint, secret: secret, client: &http.Client{Timeout: WebhookTimeout}, now: now}, nil
+	client := &http.Client{Timeout: WebhookTimeout,
+		// a signed POST is not replayed elsewhere: a redirect is an answer (retried)
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Webhook{url: endpoint, secret: secret, client: client, now: now}, nil
 }
 
 // Send POSTs m: 2xx is delivered; 4xx other than 408 and 429 is ErrPermanent
