@@ -52,8 +52,12 @@ func newReceiver(t *testing.T, answer func(body notify.WebhookBody, nth int) int
 				nth++
 			}
 		}
-		status := r.answer(body, nth)
-		r.calls = append(r.calls, received{WebhookBody: body, Status: status, Verified: ok})
+		i := len(r.calls)
+		r.calls = append(r.calls, received{WebhookBody: body, Verified: ok}) // in flight: status 0
+		r.mu.Unlock()
+		status := r.answer(body, nth) // outside the lock: it may hold the call
+		r.mu.Lock()
+		r.calls[i].Status = status
 		r.mu.Unlock()
 		w.WriteHeader(status)
 	}))
