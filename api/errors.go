@@ -71,6 +71,8 @@ func classify(err error) (int, errorBody) {
 		return http.StatusForbidden, errorBody{Code: "FORBIDDEN", Message: "이 이벤트에 대한 권한이 없습니다"}
 	case errors.Is(err, domain.ErrCampaignNotFound):
 		return http.StatusNotFound, errorBody{Code: "EVENT_NOT_FOUND", Message: "이벤트를 찾을 수 없습니다"}
+	case errors.Is(err, ErrNotificationNotFailed):
+		return http.StatusConflict, errorBody{Code: "NOTIFICATION_NOT_FAILED", Message: "다시 보낼 실패한 알림이 없습니다"}
 	case errors.Is(err, domain.ErrNotWinner):
 		return http.StatusNotFound, errorBody{Code: "WINNER_NOT_FOUND", Message: "당첨자를 찾을 수 없습니다"}
 	case errors.Is(err, domain.ErrParticipantErased):

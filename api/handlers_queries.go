@@ -212,6 +212,8 @@ type winnerListJSON struct {
 type listedWinnerJSON struct {
 	winnerJSON
 	Claim claimStateJSON `json:"claim"`
+	// Notification is the winner's latest message, once one is due.
+	Notification *notificationJSON `json:"notification,omitempty"`
 }
 
 type claimStateJSON struct {
@@ -229,6 +231,13 @@ func (s *server) listWinners(c *gin.Context) {
 	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	var notified map[string]NotificationStatus
+	if s.cfg.Notifications != nil && len(rows) > 0 {
+		if notified, err = s.cfg.Notifications.Statuses(c.Request.Context(), eventID); err != nil {
+			s.writeError(c, err)
+			return
+		}
 	}
 	var deadline time.Time // the campaign's, for rows the campaigns read model does not have yet
 	now := s.cfg.Now()
@@ -260,7 +269,11 @@ func (s *server) listWinners(c *gin.Context) {
 		if !w.ClaimedAt.IsZero() {
 			claim.ClaimedAt = &w.ClaimedAt
 		}
-		resp.Winners = append(resp.Winners, listedWinnerJSON{winnerJSON: row, Claim: claim})
+		listed := listedWinnerJSON{winnerJSON: row, Claim: claim}
+		if st, ok := notified[w.EntryNumber]; ok {
+			listed.Notification = notificationOf(st)
+		}
+		resp.Winners = append(resp.Winners, listed)
 	}
 	c.JSON(http.StatusOK, resp)
 }

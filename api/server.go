@@ -87,6 +87,9 @@ type Config struct {
 	// PhoneVerification (PHONE_VERIFICATION=otp) is told to the customer
 	// pages by the public campaign, so they ask for a code.
 	PhoneVerification bool
+	// Notifications is the winners' messages (the notifier's outbox); nil
+	// leaves them out of the winners list and answers a resend 503.
+	Notifications Notifications
 	// Pages builds the handler of the web pages (/p/..., /owner/...,
 	// /assets/...); nil leaves those paths 404. NewServer calls it once with
 	// the public routes' own campaign check, so a customer page's 404 and
@@ -232,6 +235,7 @@ func (s *server) routes() *gin.Engine {
 	owner.GET("/events/:eventId/contact-reveals", s.listContactReveals)
 	owner.POST("/events/:eventId/draw-winners", s.idempotent(drawScope), s.drawWinners)
 	owner.GET("/events/:eventId/winners", s.listWinners)
+	owner.POST("/events/:eventId/winners/:entryNumber/notifications/resend", s.resendNotification)
 	owner.GET("/events/:eventId/draw-logs", s.listDrawLogs)
 	owner.GET("/events/:eventId/analytics", s.analytics)
 	owner.GET("/events/:eventId/analytics/stream", s.streamAnalytics)

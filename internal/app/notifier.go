@@ -1,8 +1,15 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/notify"
@@ -30,4 +37,43 @@ func newNotifier(store *eventstore.Store, d deps, registry *prometheus.Registry)
 		PublicBaseURL: d.PublicBaseURL, Clock: d.Clock, Every: d.NotifyEvery, RetryBase: d.NotifyRetryBase,
 		Logger: d.Logger, Registerer: registry,
 	})
+}
+
+// ownerNotifications is the notifier's outbox as the API shows it to the
+// owner; any instance with the API role answers it, notifier role or not.
+type ownerNotifications struct {
+	pool  *pgxpool.Pool
+	clock func() time.Time
+}
+
+func (o ownerNotifications) now() time.Time {
+	if o.clock != nil {
+		return o.clock()
+	}
+	return time.Now()
+}
+
+func (o ownerNotifications) Statuses(ctx context.Context, eventID uuid.UUID) (map[string]api.NotificationStatus, error) {
+	st, err := notifier.Statuses(ctx, o.pool, eventID, o.now())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]api.NotificationStatus, len(st))
+	for entry, s := range st {
+		out[entry] = api.NotificationStatus{State: s.State, Template: s.Template, At: s.At, Preview: s.Preview}
+	}
+	return out, nil
+}
+
+func (o ownerNotifications) Resend(ctx context.Context, eventID uuid.UUID, entryNumber string) (api.NotificationStatus, error) {
+	if _, err := notifier.Resend(ctx, o.pool, eventID, entryNumber, o.now()); errors.Is(err, notifier.ErrNotFailed) {
+		return api.NotificationStatus{}, api.ErrNotificationNotFailed
+	} else if err != nil {
+		return api.NotificationStatus{}, err
+	}
+	st, err := o.Statuses(ctx, eventID)
+	if err != nil {
+		return api.NotificationStatus{}, err
+	}
+	return st[entryNumber], nil
 }

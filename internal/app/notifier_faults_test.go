@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -33,23 +32,43 @@ func TestNotifierRefusedForGoodThenResent(t *testing.T) {
 	c := a.drawnCampaign(1)
 	winner := c.winners[0].EntryNumber
 	a.waitOutbox(c.eventID, 2)
-	clock.set(c.w.announceAt)
-	status := func() notifier.Status {
+	status := func() notificationJSON {
 		t.Helper()
-		s, err := notifier.Statuses(t.Context(), a.pool, c.eventID, clock.now())
-		if err != nil {
-			t.Fatal(err)
+		list := decode[struct {
+			Winners []struct {
+				EntryNumber  string            `json:"entryNumber"`
+				Notification *notificationJSON `json:"notification"`
+			} `json:"winners"`
+		}](t, a.call(http.MethodGet, "/api/v1/events/"+c.eventID.String()+"/winners", tokenAt(t, ownerA, clock.now()), nil))
+		for _, w := range list.Winners {
+			if w.EntryNumber == winner && w.Notification != nil {
+				return *w.Notification
+			}
 		}
-		return s[winner]
+		return notificationJSON{}
 	}
+	resend := func(entry string) answer {
+		return a.call(http.MethodPost, "/api/v1/events/"+c.eventID.String()+"/winners/"+entry+"/notifications/resend", tokenAt(t, ownerA, clock.now()), nil)
+	}
+	if s := status(); s.State != "" {
+		t.Errorf("before announceAt the winner shows a message: %+v", s)
+	}
+	clock.set(c.w.announceAt)
 	waitUntil(t, "the WINNER message failed", func() error {
 		if s := status(); s.State != "FAILED" {
 			return fmt.Errorf("status %+v", s)
 		}
 		return nil
 	})
-	if s := status(); s.Template != notify.TemplateWinner || !strings.Contains(s.Reason, "400") {
-		t.Errorf("status %+v, want WINNER failed with the provider's 400", s)
+	if s := status(); s.Template != notify.TemplateWinner || !s.At.Equal(c.w.announceAt) {
+		t.Errorf("status %+v, want WINNER failed at announceAt", s)
+	}
+	failed, err := notifier.Statuses(t.Context(), a.pool, c.eventID, clock.now())
+	if err != nil || !strings.Contains(failed[winner].Reason, "400") {
+		t.Errorf("statuses %+v, %v: want the provider's 400 as the reason", failed, err)
+	}
+	if ans := resend(c.nonWinners[0].EntryNumber); ans.Status != http.StatusConflict || errorOf(ans).Code != "NOTIFICATION_NOT_FAILED" {
+		t.Errorf("resend for a non-winner → %d %s, want 409 NOTIFICATION_NOT_FAILED", ans.Status, ans.Body)
 	}
 	calls := rcv.all()
 	if len(calls) != 1 {
@@ -59,10 +78,10 @@ func TestNotifierRefusedForGoodThenResent(t *testing.T) {
 		t.Errorf("NotificationFailed events = %d, want 1", n)
 	}
 
-	wire, err := notifier.Resend(t.Context(), a.pool, c.eventID, winner, clock.now())
-	if err != nil || wire != calls[0].MessageID+"-r1" {
-		t.Fatalf("resend → %q, %v; want %s-r1", wire, err, calls[0].MessageID)
+	if ans := resend(winner); ans.Status != http.StatusAccepted || decode[notificationJSON](t, ans).State != "PENDING" {
+		t.Fatalf("resend → %d %s, want 202 PENDING", ans.Status, ans.Body)
 	}
+	wire := calls[0].MessageID + "-r1"
 	waitUntil(t, "the resent message delivered", func() error {
 		if s := status(); s.State != "SENT" {
 			return fmt.Errorf("status %+v", s)
@@ -75,8 +94,8 @@ func TestNotifierRefusedForGoodThenResent(t *testing.T) {
 	if n := a.eventsOfType(domain.TypeNotificationSent, c.eventID); n != 1 {
 		t.Errorf("NotificationSent events = %d, want 1", n)
 	}
-	if _, err := notifier.Resend(t.Context(), a.pool, c.eventID, winner, clock.now()); !errors.Is(err, notifier.ErrNotFailed) {
-		t.Errorf("a second resend → %v, want ErrNotFailed", err)
+	if ans := resend(winner); ans.Status != http.StatusConflict || errorOf(ans).Code != "NOTIFICATION_NOT_FAILED" {
+		t.Errorf("a resend of a sent message → %d %s, want 409 NOTIFICATION_NOT_FAILED", ans.Status, ans.Body)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/shopevents/participation/api"
 	"github.com/shopevents/participation/notify"
 )
 
@@ -142,4 +143,22 @@ func (a *testApp) outboxStates(eventID uuid.UUID) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// notificationJSON is a winner's notification in the winners list.
+type notificationJSON struct {
+	State    string    `json:"state"`
+	Template string    `json:"template"`
+	At       time.Time `json:"at"`
+	Preview  string    `json:"preview"`
+}
+
+// tokenAt is an owner token valid at the test clock's time.
+func tokenAt(t testing.TB, owner string, at time.Time) string {
+	t.Helper()
+	tok, err := api.IssueToken(testJWTSecret, owner, time.Hour, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
