@@ -104,8 +104,10 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
           say("err", (res.data && res.data.message) || "연락처를 불러오지 못했습니다.");
         }
       }));
+      const note = h("td", { class: "notification" });
+      paintNotification(note, w);
       return h("tr", { "data-entry": w.entryNumber }, h("td", {}, String(w.rank)), h("td", {}, w.entryNumber), name, phone, h("td", {}, reveal),
-        claimCell(w), deliveryCell(w, ctx, base, say, () => quietly(loadReveals())));
+        claimCell(w), deliveryCell(w, ctx, base, say, () => quietly(loadReveals())), note);
     });
     reveals = h("div", { id: "contact-reveals" });
     winnersBox.dataset.count = String(winners.length);
@@ -113,12 +115,37 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     winnersBox.dataset.claims = winners.length && winners[0].claim ? "1" : "";
     winnersBox.replaceChildren(h("h3", {}, `당첨자 ${winners.length}명`),
       h("div", { class: "table-wrap" }, h("table", { id: "winner-table" },
-        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처", "수령 상태", "배송 정보"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처", "수령 상태", "배송 정보", "당첨 알림"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows))),
       h("p", { class: "muted" }, "연락처 보기와 배송 정보 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
       alternatesTable(alternates),
       reveals);
     quietly(loadReveals());
+  }
+
+  // A winner's latest message: 대기 / 발송됨 / 실패 (with 다시 보내기), and in
+  // the log mode the text that would have gone out, the phone masked.
+  const noteStates = { PENDING: "대기", SENT: "발송됨", FAILED: "실패" };
+  const noteTemplates = { WINNER: "당첨 안내", CLAIM_REMINDER: "수령 신청 알림" };
+  function paintNotification(cell, w) {
+    const n = w.notification;
+    if (!n) { cell.replaceChildren(h("span", { class: "muted" }, "—")); return; }
+    const parts = [h("span", { class: "note-state", "data-state": n.state }, `${noteTemplates[n.template] || n.template} ${noteStates[n.state] || n.state}`),
+      h("span", { class: "muted" }, ` ${formatDate(n.at)}`)];
+    if (n.state === "FAILED") {
+      const again = h("button", { type: "button", class: "secondary small", "aria-label": `${w.entryNumber} 알림 다시 보내기` }, "다시 보내기");
+      again.addEventListener("click", () => busy(again, say, async () => {
+        const res = await ctx.api(`${base}/winners/${encodeURIComponent(w.entryNumber)}/notifications/resend`, { method: "POST", signal: ctx.signal });
+        if (res.status === 202) {
+          paintNotification(cell, { ...w, notification: res.data });
+        } else {
+          say("err", (res.data && res.data.message) || "알림을 다시 보내지 못했습니다.");
+        }
+      }));
+      parts.push(" ", again);
+    }
+    if (n.preview) parts.push(h("div", { class: "muted small note-preview" }, `보낼 메시지(로그 모드): ${n.preview}`));
+    cell.replaceChildren(...parts);
   }
 
   // The alternates in order: the first takes a winner's place first.
@@ -149,6 +176,10 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       // Shown already (from the draw's answer or before): keep the table, and
       // any contact revealed in it.
       if (winnersBox.dataset.count !== String(res.data.winners.length) || !winnersBox.dataset.claims) showWinners(res.data.winners, res.data.alternates);
+      else for (const w of res.data.winners) {
+        const cell = winnersBox.querySelector(`tr[data-entry="${CSS.escape(w.entryNumber)}"] td.notification`);
+        if (cell) paintNotification(cell, w);
+      }
       return true;
     }
     return false;
