@@ -5,10 +5,10 @@ import (
 	"log/slog"
 )
 
-// OTPLog is the stand-in notifier of phone verification until the log and
-// webhook adapters land: it writes the message to the log, never the phone,
-// so that a code can be read off the console in the embedded mode. It must
-// not front real customers: anyone with the logs has every code.
+// OTPLog sends phone verification's codes when no webhook is configured:
+// unlike Log it writes the message's variables (the code) to the log, never
+// the phone, so that a code can be read off the console in the embedded
+// mode. It must not front real customers: anyone with the logs has every code.
 type OTPLog struct{ logger *slog.Logger }
 
 // NewOTPLog returns the log stand-in over logger.

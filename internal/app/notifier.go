@@ -25,11 +25,11 @@ func newNotifier(store *eventstore.Store, d deps, registry *prometheus.Registry)
 		return nil, err
 	}
 	var sender notify.Notifier = notify.NewLog(d.Logger)
-	if d.NotifyWebhookURL != "" {
-		webhook, err := notify.NewWebhook(d.NotifyWebhookURL, d.NotifyWebhookSecret, nil)
-		if err != nil {
-			return nil, err
-		}
+	webhook, err := webhookSender(d)
+	if err != nil {
+		return nil, err
+	}
+	if webhook != nil {
 		sender = webhook
 	}
 	return notifier.New(notifier.Config{
@@ -37,6 +37,15 @@ func newNotifier(store *eventstore.Store, d deps, registry *prometheus.Registry)
 		PublicBaseURL: d.PublicBaseURL, Clock: d.Clock, Every: d.NotifyEvery, RetryBase: d.NotifyRetryBase,
 		Logger: d.Logger, Registerer: registry,
 	})
+}
+
+// webhookSender is the webhook adapter when NOTIFY_WEBHOOK_URL is set, nil
+// otherwise: the notifier role and phone verification send through the same one.
+func webhookSender(d deps) (notify.Notifier, error) {
+	if d.NotifyWebhookURL == "" {
+		return nil, nil
+	}
+	return notify.NewWebhook(d.NotifyWebhookURL, d.NotifyWebhookSecret, nil)
 }
 
 // ownerNotifications is the notifier's outbox as the API shows it to the

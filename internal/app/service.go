@@ -192,8 +192,15 @@ func newService(d deps) (_ *service, err error) {
 	cmdCfg := commands.Config{PIIKey: d.PIIKey, Batcher: s.batcher, Clock: d.Clock, ChainInfo: chainInfoSource(drand),
 		PhoneVerification: d.PhoneVerification, Notifier: d.Notifier}
 	if d.PhoneVerification && d.Notifier == nil {
-		cmdCfg.Notifier = notify.NewOTPLog(d.Logger)
-		d.Logger.Warn("PHONE_VERIFICATION=otp: codes go to the log, not to phones, until a message adapter is configured")
+		webhook, err := webhookSender(d)
+		if err != nil {
+			return nil, err
+		}
+		cmdCfg.Notifier = webhook
+		if webhook == nil {
+			cmdCfg.Notifier = notify.NewOTPLog(d.Logger)
+			d.Logger.Warn("PHONE_VERIFICATION=otp without NOTIFY_WEBHOOK_URL: codes go to the log, not to phones")
+		}
 	}
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
