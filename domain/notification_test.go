@@ -34,17 +34,6 @@ func TestNotificationMessageIDIsStableAndDistinct(t *testing.T) {
 	}
 }
 
-func TestPhoneE164(t *testing.T) {
-	for in, want := range map[string]string{"010-1234-5678": "+821012345678", "01012345678": "+821012345678", "010 1234 5678": "+821012345678"} {
-		if got, err := domain.PhoneE164(in); err != nil || got != want {
-			t.Errorf("PhoneE164(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := domain.PhoneE164("02-123-4567"); err == nil {
-		t.Error("a landline was accepted")
-	}
-}
-
 func TestWinnerMessageDue(t *testing.T) {
 	announce := time.Date(2026, 12, 10, 9, 0, 0, 0, time.UTC)
 	if got := domain.WinnerMessageDue(announce, announce.Add(-time.Hour)); !got.Equal(announce) {
