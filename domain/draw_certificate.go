@@ -51,11 +51,16 @@ type DrawPick struct {
 	LeafIndex int `json:"leafIndex"`
 }
 
-// DrawReplacement is a winner's place taken by an alternate; alternates
-// are taken in their order, so the k-th replacement is alternate rank k.
+// DrawReplacement is a winner's place taken by an alternate (WinnerReplaced
+// without who). Alternates are taken in their order, an erased one passed
+// over: each replacement's alternate rank is above the one before, and a
+// rank skipped is an alternate erased before (the store's verify checks
+// that; the public sees the order).
 type DrawReplacement struct {
-	WinnerRank    int `json:"winnerRank"`
-	AlternateRank int `json:"alternateRank"`
+	WinnerRank    int       `json:"winnerRank"`
+	AlternateRank int       `json:"alternateRank"`
+	Reason        string    `json:"reason"`
+	ReplacedAt    time.Time `json:"replacedAt"`
 }
 
 // CertificateBeacon is the drand round a seed came from, with the chain's
@@ -160,10 +165,12 @@ func (c *CertificateChecker) Finish(beaconRandomness []byte) error {
 	if err := samePicks("alternate", cert.Alternates, as); err != nil {
 		return err
 	}
+	last := 0
 	for k, r := range cert.Replacements {
-		if r.AlternateRank != k+1 || r.WinnerRank < 1 || r.WinnerRank > cert.WinnerCount {
+		if r.AlternateRank <= last || r.AlternateRank > cert.AlternateCount || r.WinnerRank < 1 || r.WinnerRank > cert.WinnerCount {
 			return fmt.Errorf("%w: replacement %d takes alternate %d for winner %d; alternates go in order", ErrCertificateMismatch, k+1, r.AlternateRank, r.WinnerRank)
 		}
+		last = r.AlternateRank
 	}
 	return nil
 }

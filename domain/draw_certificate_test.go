@@ -149,7 +149,7 @@ func TestCertificateCheckerFindsTampering(t *testing.T) {
 			(*l)[0].LeafHash = strings.Repeat("ab", 32)
 		}, "root"},
 		"replacement out of order": {func(c *domain.DrawCertificate, _ *[]domain.DrawLeafLine) {
-			c.Replacements = []domain.DrawReplacement{{WinnerRank: 1, AlternateRank: 2}}
+			c.Replacements = []domain.DrawReplacement{{WinnerRank: 1, AlternateRank: 1}, {WinnerRank: 1, AlternateRank: 1}}
 		}, "alternates go in order"},
 		"drand without beacon": {func(c *domain.DrawCertificate, _ *[]domain.DrawLeafLine) {
 			c.Randomness = domain.DrawRandomness{Source: domain.RandomnessDrand, Round: 5}

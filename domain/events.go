@@ -295,6 +295,8 @@ func DecodeEvent(eventType string, data []byte) (Event, error) {
 		return decode[NotificationSent](data)
 	case TypeNotificationFailed:
 		return decode[NotificationFailed](data)
+	case TypeWinnerReplaced:
+		return decode[WinnerReplaced](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, eventType)
 }
@@ -334,7 +336,8 @@ func decode[E Event](data []byte) (Event, error) {
 // CampaignStream is the stream of a campaign's CampaignOpened.
 func CampaignStream(eventID uuid.UUID) string { return "campaign-" + eventID.String() }
 
-// DrawStream is the stream of a campaign's draw (DrawCommitted, WinnersDrawn). Appending to it with
+// DrawStream is the stream of a campaign's draw (DrawCommitted, WinnersDrawn,
+// then its WinnerReplaced). Appending to it with
 // "no stream" expected is what makes a second draw fail.
 func DrawStream(eventID uuid.UUID) string { return "draw-" + eventID.String() }
 

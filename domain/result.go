@@ -27,7 +27,8 @@ const (
 // ResultCheck is what 당첨 확인 tells a participant of their own entry.
 type ResultCheck struct {
 	Outcome string
-	Rank    int        // the winner's or the alternate's rank; 0 for NOT_WON
+	Rank    int        // the winner's, the alternate's or the lost rank; 0 for NOT_WON
+	Reason  string     // REPLACED: why (WinnerReplaced.reason)
 	Claim   *ClaimView // winners only
 	// Proof is the entry's inclusion proof in a v2 draw's tree (nil for a
 	// v1 draw or an entry that was not a candidate); DrawID names the draw
@@ -42,22 +43,9 @@ type ClaimView struct {
 	Deadline time.Time
 }
 
-// CheckResult decides a participant's outcome in a drawn result at now: a
-// winner's claim is open until claimDeadline (exclusive), closed from then.
+// CheckResult decides a participant's outcome in a drawn result without
+// replacements at now (DrawState.Check with its replacements).
 func CheckResult(d WinnersDrawn, participant uuid.UUID, claimDeadline, now time.Time) ResultCheck {
-	for _, w := range d.Winners {
-		if w.ParticipantID == participant {
-			state := ClaimOpen
-			if !now.Before(claimDeadline) {
-				state = ClaimClosed
-			}
-			return ResultCheck{Outcome: OutcomeWon, Rank: w.Rank, Claim: &ClaimView{State: state, Deadline: claimDeadline.UTC()}}
-		}
-	}
-	for _, w := range d.Alternates {
-		if w.ParticipantID == participant {
-			return ResultCheck{Outcome: OutcomeAlternate, Rank: w.Rank}
-		}
-	}
-	return ResultCheck{Outcome: OutcomeNotWon}
+	s, _ := DrawState{}.Apply(d) // a result alone always folds
+	return s.Check(participant, claimDeadline, now)
 }

@@ -162,7 +162,7 @@ func TestVerifyPublicFindsTampering(t *testing.T) {
 			return l
 		}, "not after the commit"},
 		"replacement out of order": {func(_ *domain.DrawCertificate, r *domain.DrawCertificateResult, _ *domain.CertificateBeacon, l []domain.DrawLeafLine) []domain.DrawLeafLine {
-			r.Replacements = []domain.DrawReplacement{{WinnerRank: 2, AlternateRank: 2}}
+			r.Replacements = []domain.DrawReplacement{{WinnerRank: 1, AlternateRank: 1}, {WinnerRank: 1, AlternateRank: 1}}
 			return l
 		}, "alternates go in order"},
 	} {
