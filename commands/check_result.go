@@ -40,13 +40,14 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 	if now.Before(campaign.AnnounceAt) {
 		return domain.ResultCheck{}, domain.ErrNotAnnounced
 	}
-	drawn, commit, ok, err := h.drawnResult(ctx, cmd.EventID)
+	state, err := h.drawState(ctx, cmd.EventID)
 	if err != nil {
 		return domain.ResultCheck{}, err
 	}
-	if !ok {
+	if state.Drawn == nil {
 		return domain.ResultCheck{}, domain.ErrNotAnnounced
 	}
+	commit := state.Commit
 	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
 	if !ok {
 		return domain.ResultCheck{}, domain.ErrParticipantNotFound // no entry is spelled so: nothing to count
@@ -67,7 +68,9 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 		if participant.Erased {
 			return domain.ResultCheck{}, ErrEntryErased
 		}
-		out := domain.CheckResult(drawn, participant.ID, campaign.ClaimDeadline, now)
+		// replacements included: a replaced winner is REPLACED, a promoted
+		// alternate WON with its own claim window
+		out := state.Check(participant.ID, campaign.ClaimDeadline, now)
 		if commit != nil {
 			if out.Proof, err = h.entryProof(ctx, *commit, entryNumber); err != nil {
 				return domain.ResultCheck{}, fmt.Errorf("check result: %w", err)
@@ -79,31 +82,4 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 		}
 		return out, nil
 	})
-}
-
-// drawnResult is the campaign's drawn result and, for a v2 draw, its
-// commit; ok is false before one is drawn (no draw, or a commit waiting for
-// its randomness).
-func (h *Handlers) drawnResult(ctx context.Context, eventID uuid.UUID) (domain.WinnersDrawn, *domain.DrawCommitted, bool, error) {
-	stored, err := h.store.ReadStream(ctx, domain.DrawStream(eventID))
-	if err != nil {
-		return domain.WinnersDrawn{}, nil, false, fmt.Errorf("load draw: %w", err)
-	}
-	var commit *domain.DrawCommitted
-	for _, rec := range stored {
-		if rec.Type != domain.TypeWinnersDrawn && rec.Type != domain.TypeDrawCommitted {
-			continue
-		}
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
-		if err != nil {
-			return domain.WinnersDrawn{}, nil, false, err
-		}
-		switch e := e.(type) {
-		case domain.DrawCommitted:
-			commit = &e
-		case domain.WinnersDrawn:
-			return e, commit, true, nil
-		}
-	}
-	return domain.WinnersDrawn{}, nil, false, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/google/uuid"
 
@@ -45,11 +44,11 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 	if h.clock().Before(campaign.AnnounceAt) {
 		return domain.PrizeClaimed{}, domain.ErrNotAnnounced
 	}
-	drawn, _, ok, err := h.drawnResult(ctx, cmd.EventID)
+	state, err := h.drawState(ctx, cmd.EventID)
 	if err != nil {
 		return domain.PrizeClaimed{}, err
 	}
-	if !ok {
+	if state.Drawn == nil {
 		return domain.PrizeClaimed{}, domain.ErrNotAnnounced
 	}
 	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
@@ -65,7 +64,7 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 		if err != nil {
 			return domain.PrizeClaimed{}, fmt.Errorf("claim: %w", err)
 		}
-		return h.claim(ctx, campaign, drawn, stream, delivery, cmd.Meta)
+		return h.claim(ctx, campaign, state, stream, delivery, cmd.Meta)
 	})
 	if err == nil {
 		consume()
@@ -75,7 +74,7 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 
 // claim decides and appends the claim, reading the stream again when
 // something was appended in between.
-func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, drawn domain.WinnersDrawn, stream string,
+func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, state domain.DrawState, stream string,
 	delivery domain.Delivery, meta Meta) (domain.PrizeClaimed, error) {
 	for {
 		stored, err := h.store.ReadStream(ctx, stream)
@@ -89,9 +88,12 @@ func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, drawn do
 		if p.Erased {
 			return domain.PrizeClaimed{}, ErrEntryErased
 		}
-		won := slices.ContainsFunc(drawn.Winners, func(w domain.Winner) bool { return w.ParticipantID == p.ID })
+		// the rank's holder now: a replaced winner is not one any more, a
+		// promoted alternate is, until its own deadline
+		holder, won := state.Holder(p.ID)
+		deadline := holder.Deadline(campaign.ClaimDeadline)
 		now := h.clock()
-		if _, err := p.Claim(won, campaign.ClaimDeadline, now, ""); err != nil {
+		if _, err := p.Claim(won, deadline, now, ""); err != nil {
 			return domain.PrizeClaimed{}, err // decided before the key is opened
 		}
 		keys, err := h.store.SubjectKeys(ctx, []uuid.UUID{p.ID})
@@ -102,7 +104,7 @@ func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, drawn do
 		if err != nil {
 			return domain.PrizeClaimed{}, ErrEntryErased // the key is gone: erased meanwhile
 		}
-		claimed, err := p.Claim(won, campaign.ClaimDeadline, now, sealed)
+		claimed, err := p.Claim(won, deadline, now, sealed)
 		if err != nil {
 			return domain.PrizeClaimed{}, err
 		}

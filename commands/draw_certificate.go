@@ -29,6 +29,7 @@ type publicDraw struct {
 	campaign domain.Campaign
 	commit   *domain.DrawCommitted
 	drawn    *domain.WinnersDrawn
+	replaced []domain.WinnerReplaced
 }
 
 func (h *Handlers) loadPublicDraw(ctx context.Context, eventID uuid.UUID) (publicDraw, error) {
@@ -51,6 +52,8 @@ func (h *Handlers) loadPublicDraw(ctx context.Context, eventID uuid.UUID) (publi
 			d.commit = &e
 		case domain.WinnersDrawn:
 			d.drawn = &e
+		case domain.WinnerReplaced:
+			d.replaced = append(d.replaced, e)
 		}
 	}
 	if d.commit == nil && d.drawn == nil {
@@ -104,7 +107,11 @@ func (h *Handlers) DrawCertificate(ctx context.Context, eventID uuid.UUID) (doma
 			return domain.DrawCertificate{}, err
 		}
 	}
-	r := &domain.DrawCertificateResult{Seed: w.Seed, Winners: picks(wl), Alternates: picks(al), Replacements: []domain.DrawReplacement{}}
+	r := &domain.DrawCertificateResult{Seed: w.Seed, Winners: picks(wl), Alternates: picks(al), Replacements: make([]domain.DrawReplacement, 0, len(d.replaced))}
+	for _, x := range d.replaced { // who is not public: the ranks, why and when
+		r.Replacements = append(r.Replacements, domain.DrawReplacement{WinnerRank: x.Rank, AlternateRank: x.By.AlternateRank,
+			Reason: x.Reason, ReplacedAt: x.ReplacedAt})
+	}
 	if w.Beacon != nil {
 		r.Beacon = &domain.CertificateBeacon{Round: w.Beacon.Round, Signature: w.Beacon.Signature, Randomness: w.Beacon.Randomness,
 			PreviousSignature: w.Beacon.PreviousSignature}

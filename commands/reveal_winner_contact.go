@@ -76,29 +76,23 @@ func (h *Handlers) RevealWinnerContact(ctx context.Context, cmd RevealWinnerCont
 	}
 }
 
-// winnerIDs returns the campaign's winners (none before its draw), and its
-// alternates too when withAlternates.
+// winnerIDs returns the campaign's winners holding a rank now, promoted
+// alternates included (none before its draw), and with withAlternates
+// everyone the draw named: winners, replaced ones and alternates.
 func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlternates bool) ([]uuid.UUID, error) {
-	stored, err := h.store.ReadStream(ctx, domain.DrawStream(eventID))
-	if err != nil {
-		return nil, fmt.Errorf("load draw: %w", err)
+	state, err := h.drawState(ctx, eventID)
+	if err != nil || state.Drawn == nil {
+		return nil, err
 	}
 	var ids []uuid.UUID
-	for _, rec := range stored {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
-		if err != nil {
-			return nil, err
+	if withAlternates {
+		for _, w := range slices.Concat(state.Drawn.Winners, state.Drawn.Alternates) {
+			ids = append(ids, w.ParticipantID)
 		}
-		if d, ok := e.(domain.WinnersDrawn); ok {
-			for _, w := range d.Winners {
-				ids = append(ids, w.ParticipantID)
-			}
-			for _, w := range d.Alternates {
-				if withAlternates {
-					ids = append(ids, w.ParticipantID)
-				}
-			}
-		}
+		return ids, nil
+	}
+	for _, w := range state.Holders {
+		ids = append(ids, w.ParticipantID)
 	}
 	return ids, nil
 }

@@ -24,6 +24,9 @@ type DrawVerification struct {
 	Commit *domain.DrawCommitted // v2 draws; nil for v1
 	Draw   domain.WinnersDrawn
 	Result domain.DrawVerification
+	// Replacements is the first replacement not following the alternates'
+	// order ("" when they all do); Result.Mismatches then names "replacements".
+	Replacements string
 }
 
 // VerifyDraw recomputes a recorded draw from the event store: the candidates
@@ -81,7 +84,61 @@ func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, dra
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
 	}
-	return DrawVerification{Commit: commit, Draw: drawn, Result: result}, nil
+	bad, err := h.checkReplacements(ctx, drawn)
+	if err != nil {
+		return DrawVerification{}, fmt.Errorf("verify: %w", err)
+	}
+	if bad != "" {
+		result.Mismatches = append(result.Mismatches, "replacements")
+		result.Verified = false
+	}
+	return DrawVerification{Commit: commit, Draw: drawn, Result: result, Replacements: bad}, nil
+}
+
+// checkReplacements replays the draw's replacements against the rule
+// (domain.CheckReplacements): an alternate passed over must have been
+// erased before the replacement, as the log orders them (the replacement
+// decides under the campaign's exclusive fence, so the order is the one
+// it saw). It returns the first broken one's description, or "".
+func (h *Handlers) checkReplacements(ctx context.Context, drawn domain.WinnersDrawn) (string, error) {
+	stored, err := h.store.ReadStream(ctx, domain.DrawStream(drawn.EventID))
+	if err != nil {
+		return "", err
+	}
+	var repl []domain.WinnerReplaced
+	var at []int64
+	for _, rec := range stored {
+		if rec.Type != domain.TypeWinnerReplaced {
+			continue
+		}
+		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		if err != nil {
+			return "", err
+		}
+		repl, at = append(repl, e.(domain.WinnerReplaced)), append(at, rec.Position)
+	}
+	if len(repl) == 0 {
+		return "", nil
+	}
+	erasures, err := h.store.ReadPartition(ctx, drawn.EventID.String(), []string{domain.TypeParticipantErased}, 0)
+	if err != nil {
+		return "", err
+	}
+	erasedAt := map[uuid.UUID]int64{}
+	for _, rec := range erasures {
+		e, err := domain.DecodeEvent(rec.Type, rec.Data)
+		if err != nil {
+			return "", err
+		}
+		id := e.(domain.ParticipantErased).ParticipantID
+		if _, ok := erasedAt[id]; !ok {
+			erasedAt[id] = rec.Position
+		}
+	}
+	return domain.CheckReplacements(drawn, repl, func(i int, id uuid.UUID) bool {
+		p, ok := erasedAt[id]
+		return ok && p < at[i]
+	}), nil
 }
 
 // candidatesAt replays a campaign's candidate events up to a cut-off: the

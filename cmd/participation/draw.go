@@ -63,6 +63,9 @@ func newDrawCommand(cfg *app.Config) *cobra.Command {
 				"candidateCount": v.Draw.CandidateCount,
 				"cutoffPosition": v.Draw.CutoffPosition,
 			}
+			if v.Replacements != "" {
+				report["replacements"] = v.Replacements
+			}
 			if v.Commit != nil { // v2: the committed root, and the alternates checked with the winners
 				report["candidatesRoot"] = v.Commit.CandidatesRoot
 				report["alternateCount"] = v.Commit.AlternateCount
