@@ -81,7 +81,7 @@ func classify(err error) (int, errorBody) {
 		return http.StatusNotFound, errorBody{Code: "PARTICIPANT_NOT_FOUND", Message: "참여자를 찾을 수 없습니다"}
 	case errors.Is(err, errDrawLogNotFound), errors.Is(err, commands.ErrDrawNotFound):
 		return http.StatusNotFound, errorBody{Code: "DRAW_LOG_NOT_FOUND", Message: "추첨 기록을 찾을 수 없습니다"}
-	case errors.Is(err, commands.ErrNotDrawn):
+	case errors.Is(err, commands.ErrNotDrawn), errors.Is(err, domain.ErrResultNotDrawn):
 		return http.StatusNotFound, errorBody{Code: "NOT_DRAWN", Message: "아직 추첨하지 않은 이벤트입니다"}
 	case errors.Is(err, commands.ErrNoPublicLeaves):
 		return http.StatusNotFound, errorBody{Code: "NO_PUBLIC_LEAVES", Message: "이 추첨은 공개 후보 목록이 없는 방식(v1)입니다"}
@@ -105,6 +105,14 @@ func classify(err error) (int, errorBody) {
 		return http.StatusConflict, errorBody{Code: "NOT_CLAIMED", Message: "아직 경품 수령 신청을 하지 않은 당첨자입니다"}
 	case errors.Is(err, domain.ErrClaimClosed):
 		return http.StatusConflict, errorBody{Code: "CLAIM_CLOSED", Message: "경품 수령 신청 기간이 지났습니다"}
+	case errors.Is(err, domain.ErrClaimStillOpen):
+		return http.StatusConflict, errorBody{Code: "CLAIM_STILL_OPEN", Message: "당첨자의 경품 수령 신청 기간이 아직 남아 있습니다"}
+	case errors.Is(err, domain.ErrNoAlternate):
+		return http.StatusConflict, errorBody{Code: "NO_ALTERNATE", Message: "남은 예비 당첨자가 없습니다"}
+	case errors.Is(err, domain.ErrAlreadyReplaced):
+		return http.StatusConflict, errorBody{Code: "ALREADY_REPLACED", Message: "이미 교체된 당첨자입니다"}
+	case errors.Is(err, domain.ErrNotErased):
+		return http.StatusConflict, errorBody{Code: "NOT_ERASED", Message: "개인정보가 삭제되지 않은 당첨자입니다"}
 	case errors.Is(err, domain.ErrAlreadyDrawn):
 		return http.StatusConflict, errorBody{Code: "ALREADY_DRAWN", Message: "이미 추첨이 끝난 이벤트입니다"}
 	case errors.Is(err, commands.ErrDrawPending):

@@ -258,6 +258,11 @@ func (f *fakeCommands) RevealDelivery(_ context.Context, cmd commands.RevealDeli
 	return commands.DeliveryReveal{}, domain.ErrNotWinner
 }
 
+func (f *fakeCommands) ReplaceWinner(_ context.Context, cmd commands.ReplaceWinner) (commands.Replacement, error) {
+	f.record(cmd)
+	return commands.Replacement{}, domain.ErrNotWinner
+}
+
 func (f *fakeCommands) ContactReveals(context.Context, uuid.UUID, string) ([]commands.ContactReveal, error) {
 	return nil, nil
 }

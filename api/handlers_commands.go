@@ -194,6 +194,12 @@ type winnerJSON struct {
 	Name          string    `json:"name"`
 	Phone         string    `json:"phone"`
 	Rank          int       `json:"rank"`
+	// The owner's winners list only (교체): a winner's state and reason,
+	// a promoted alternate's own rank, an alternate's winner rank taken.
+	State         string `json:"state,omitempty"`
+	Reason        string `json:"reason,omitempty"`
+	AlternateRank int    `json:"alternateRank,omitempty"`
+	PromotedRank  int    `json:"promotedRank,omitempty"`
 }
 
 type drawResponse struct {

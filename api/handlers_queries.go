@@ -2,12 +2,14 @@ package api
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -246,8 +248,18 @@ func (s *server) listWinners(c *gin.Context) {
 		row := winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber,
 			Name: w.Name, Phone: w.Phone, Rank: w.Rank} // masked by the read model
 		if w.Kind == AlternateKind {
+			row.PromotedRank = w.PromotedRank
 			resp.Alternates = append(resp.Alternates, row)
-			continue
+			if w.PromotedRank == 0 {
+				continue
+			}
+			// a promoted alternate is also the winner of the rank it took
+			row = winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Name: w.Name, Phone: w.Phone,
+				Rank: w.PromotedRank, AlternateRank: w.Rank}
+		}
+		row.State = resultStateWinner
+		if w.ReplacedReason != "" {
+			row.State, row.Reason = resultStateReplaced, w.ReplacedReason
 		}
 		if w.ClaimDeadline.IsZero() && deadline.IsZero() {
 			if s.cmds == nil {
@@ -261,6 +273,7 @@ func (s *server) listWinners(c *gin.Context) {
 			}
 			deadline = campaign.ClaimDeadline.UTC()
 		}
+		// the row's deadline: a promoted alternate's own, else the campaign's
 		claim := claimStateJSON{Deadline: w.ClaimDeadline}
 		if claim.Deadline.IsZero() {
 			claim.Deadline = deadline
@@ -275,7 +288,28 @@ func (s *server) listWinners(c *gin.Context) {
 		}
 		resp.Winners = append(resp.Winners, listed)
 	}
+	// by rank, each rank's replaced holders first (in the order replaced)
+	slices.SortStableFunc(resp.Winners, func(a, b listedWinnerJSON) int {
+		if a.Rank != b.Rank {
+			return cmp.Compare(a.Rank, b.Rank)
+		}
+		return cmp.Compare(replacedOrder(a.winnerJSON, rows), replacedOrder(b.winnerJSON, rows))
+	})
 	c.JSON(http.StatusOK, resp)
+}
+
+// replacedOrder sorts a rank's holders: the replaced ones by when, the
+// holder now last.
+func replacedOrder(w winnerJSON, rows []WinnerRow) int64 {
+	if w.State != resultStateReplaced {
+		return 1<<63 - 1
+	}
+	for _, r := range rows {
+		if r.ParticipantID == w.ParticipantID {
+			return r.ReplacedAt.UnixNano()
+		}
+	}
+	return 0
 }
 
 type drawnEntryJSON struct {

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -11,14 +13,18 @@ import (
 	"github.com/shopevents/participation/domain"
 )
 
-// Result states of a listed winner (REPLACED comes with the owner's replace).
-const resultStateWinner = "WINNER"
+// Result states of a listed winner: REPLACED when an alternate took the rank.
+const (
+	resultStateWinner   = "WINNER"
+	resultStateReplaced = "REPLACED"
+)
 
 type resultWinnerJSON struct {
 	Rank        int    `json:"rank"`
 	Name        string `json:"name"`        // domain.MaskListedName, by the read model; empty once erased
 	EntryNumber string `json:"entryNumber"` // domain.MaskListedEntryNumber
 	State       string `json:"state"`
+	Reason      string `json:"reason,omitempty"` // REPLACED
 }
 
 type resultPendingJSON struct {
@@ -65,15 +71,50 @@ func (s *server) result(c *gin.Context) {
 	}
 	resp := resultJSON{Announced: true, AnnounceAt: camp.AnnounceAt, ClaimDeadline: camp.ClaimDeadline,
 		Winners: []resultWinnerJSON{}}
-	for _, w := range rows {
-		if w.Kind == AlternateKind {
-			continue // alternates are not published: they learn it from 당첨 확인
-		}
-		resp.Winners = append(resp.Winners, resultWinnerJSON{Rank: w.Rank, Name: w.ListedName,
-			EntryNumber: domain.MaskListedEntryNumber(w.EntryNumber), State: resultStateWinner})
-	}
+	resp.Winners = publishedWinners(rows)
 	resp.Drawn = len(resp.Winners) > 0
 	c.JSON(http.StatusOK, resp)
+}
+
+// publishedWinners is the public list: each rank's holders in turn, the
+// replaced ones (with the reason) before the one holding it now, a promoted
+// alternate as the winner of its rank; alternates not promoted are not
+// published (they learn it from 당첨 확인).
+func publishedWinners(rows []WinnerRow) []resultWinnerJSON {
+	type listed struct {
+		resultWinnerJSON
+		at time.Time // replaced at; zero for the holder, listed last
+	}
+	var out []listed
+	for _, w := range rows {
+		rank := w.Rank
+		if w.Kind == AlternateKind {
+			if w.PromotedRank == 0 {
+				continue
+			}
+			rank = w.PromotedRank
+		}
+		l := listed{resultWinnerJSON{Rank: rank, Name: w.ListedName, EntryNumber: domain.MaskListedEntryNumber(w.EntryNumber),
+			State: resultStateWinner}, w.ReplacedAt}
+		if w.ReplacedReason != "" {
+			l.State, l.Reason = resultStateReplaced, w.ReplacedReason
+		}
+		out = append(out, l)
+	}
+	slices.SortStableFunc(out, func(a, b listed) int {
+		if a.Rank != b.Rank {
+			return cmp.Compare(a.Rank, b.Rank)
+		}
+		if a.at.IsZero() != b.at.IsZero() {
+			return map[bool]int{true: 1, false: -1}[a.at.IsZero()]
+		}
+		return a.at.Compare(b.at)
+	})
+	ws := make([]resultWinnerJSON, len(out))
+	for i, l := range out {
+		ws[i] = l.resultWinnerJSON
+	}
+	return ws
 }
 
 type checkRequest struct {
@@ -89,6 +130,7 @@ type claimViewJSON struct {
 type checkJSON struct {
 	Outcome string         `json:"outcome"`
 	Rank    int            `json:"rank,omitempty"`
+	Reason  string         `json:"reason,omitempty"` // REPLACED
 	Claim   *claimViewJSON `json:"claim,omitempty"`
 	Proof   *proofJSON     `json:"proof,omitempty"`
 }
@@ -133,7 +175,7 @@ func (s *server) checkResult(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	resp := checkJSON{Outcome: out.Outcome, Rank: out.Rank}
+	resp := checkJSON{Outcome: out.Outcome, Rank: out.Rank, Reason: out.Reason}
 	if out.Claim != nil {
 		resp.Claim = &claimViewJSON{State: out.Claim.State, Deadline: out.Claim.Deadline}
 	}

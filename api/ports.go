@@ -38,6 +38,9 @@ type Commands interface {
 	EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error
 	// RevealWinnerContact returns a winner's unmasked contact, recorded.
 	RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error)
+	// ReplaceWinner is 교체: the first unused alternate takes a winner's
+	// rank; 409s CLAIM_STILL_OPEN, NO_ALTERNATE, ALREADY_REPLACED, ...
+	ReplaceWinner(ctx context.Context, cmd commands.ReplaceWinner) (commands.Replacement, error)
 	// RevealDelivery returns a claimed winner's delivery details, recorded.
 	RevealDelivery(ctx context.Context, cmd commands.RevealDelivery) (commands.DeliveryReveal, error)
 	// RequestVerification sends a phone verification code:

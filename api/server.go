@@ -232,6 +232,7 @@ func (s *server) routes() *gin.Engine {
 	owner.DELETE("/events/:eventId/participants/:entryNumber", s.eraseParticipant)
 	owner.POST("/events/:eventId/winners/:entryNumber/contact", s.revealWinnerContact)
 	owner.POST("/events/:eventId/winners/:entryNumber/delivery", s.revealDelivery)
+	owner.POST("/events/:eventId/winners/:entryNumber/replace", s.replaceWinner)
 	owner.GET("/events/:eventId/contact-reveals", s.listContactReveals)
 	owner.POST("/events/:eventId/draw-winners", s.idempotent(drawScope), s.drawWinners)
 	owner.GET("/events/:eventId/winners", s.listWinners)

@@ -222,10 +222,12 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 }
 
 // Winners returns the campaign's winners by rank, then its alternates by
-// rank; none before the draw. Each carries the campaign's claim deadline.
+// rank; none before the draw. A replaced winner's row carries the reason, a
+// promoted alternate's the winner's rank it took; each its claim deadline:
+// a promoted alternate's own, else the campaign's.
 func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error) {
 	rows, err := q.pool.Query(ctx, `SELECT w.participant_id, w.entry_number, w.name_masked, w.phone_masked, w.name_listed, w.rank, w.kind,
-			w.claimed_at, c.claim_deadline
+			w.claimed_at, w.replaced_reason, w.replaced_at, w.promoted_rank, COALESCE(w.claim_deadline, c.claim_deadline)
 		FROM winners w LEFT JOIN campaigns c ON c.event_id = w.event_id
 		WHERE w.event_id = $1 ORDER BY w.kind <> '`+WinnerKind+`', w.rank`, eventID)
 	if err != nil {
@@ -234,14 +236,18 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (WinnerRow, error) {
 		var w WinnerRow
 		var rank int32
-		var claimed, deadline *time.Time
-		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind, &claimed, &deadline)
+		var promoted *int32
+		var reason *string
+		var claimed, replacedAt, deadline *time.Time
+		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind, &claimed,
+			&reason, &replacedAt, &promoted, &deadline)
 		w.Rank = int(rank)
-		if claimed != nil {
-			w.ClaimedAt = claimed.UTC()
+		w.ClaimedAt, w.ReplacedAt, w.ClaimDeadline = utcOrZero(claimed), utcOrZero(replacedAt), utcOrZero(deadline)
+		if reason != nil {
+			w.ReplacedReason = *reason
 		}
-		if deadline != nil {
-			w.ClaimDeadline = deadline.UTC()
+		if promoted != nil {
+			w.PromotedRank = int(*promoted)
 		}
 		return w, err
 	})
@@ -249,6 +255,13 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 		return nil, fmt.Errorf("winners: %w", err)
 	}
 	return out, nil
+}
+
+func utcOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
 }
 
 // One statement, so totals, channels and hours come from one snapshot.

@@ -185,8 +185,9 @@ func (r *rebuild) replay(ctx context.Context) error {
 	}
 	r.progress(PhaseReplay)
 	// The winners and the draw log need nothing but the draws, the
-	// erasures and the claims.
-	onlyTypes := []string{domain.TypeDrawCommitted, domain.TypeWinnersDrawn, domain.TypeParticipantErased, domain.TypePrizeClaimed}
+	// erasures, the claims and the replacements.
+	onlyTypes := []string{domain.TypeDrawCommitted, domain.TypeWinnersDrawn, domain.TypeParticipantErased, domain.TypePrizeClaimed,
+		domain.TypeWinnerReplaced}
 	for _, m := range r.models {
 		if m.handles(domain.TypeParticipantRegistered) || m.handles(domain.TypeCampaignOpened) {
 			onlyTypes = nil

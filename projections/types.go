@@ -47,8 +47,15 @@ type WinnerRow struct {
 	Rank          int       // within its kind
 	Kind          string    // WinnerKind or AlternateKind
 	ClaimedAt     time.Time // the winner's PrizeClaimed; zero while unclaimed
-	// ClaimDeadline is the campaign's claimDeadline (from the campaigns read
-	// model); zero when that model does not have the campaign yet.
+	// ReplacedReason and ReplacedAt: an alternate took this winner's rank
+	// (WinnerReplaced); empty and zero otherwise.
+	ReplacedReason string
+	ReplacedAt     time.Time
+	// PromotedRank is the winner's rank a promoted alternate took (0: none).
+	PromotedRank int
+	// ClaimDeadline is the row's claim deadline: a promoted alternate's own
+	// (winners.claim_deadline), else the campaign's claimDeadline (from the
+	// campaigns read model); zero when that model does not have it yet.
 	ClaimDeadline time.Time
 }
 
