@@ -18,6 +18,7 @@ import (
 type checkAnswer struct {
 	Outcome string `json:"outcome"`
 	Rank    int    `json:"rank"`
+	Reason  string `json:"reason"`
 	Claim   *struct {
 		State    string    `json:"state"`
 		Deadline time.Time `json:"deadline"`

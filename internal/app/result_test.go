@@ -24,6 +24,7 @@ type resultJSON struct {
 		Name        string `json:"name"`
 		EntryNumber string `json:"entryNumber"`
 		State       string `json:"state"`
+		Reason      string `json:"reason"`
 	} `json:"winners"`
 }
 
