@@ -158,3 +158,11 @@ export function fieldReasons(data) {
   for (const e of (data && data.errors) || []) out[e.field] = e.reason;
   return out;
 }
+
+// Why a winner was replaced (교체), as WinnerReplaced.reason names it.
+export const REPLACE_REASONS = {
+  UNCLAIMED: "수령 기한 내 미신청",
+  DECLINED: "당첨 포기",
+  INELIGIBLE: "참여 자격 미충족",
+  ERASED: "개인정보 삭제",
+};

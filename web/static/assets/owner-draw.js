@@ -1,7 +1,9 @@
 // 당첨자 추첨 (once: a draw is final, so its button goes away), the winners
-// with their contact reveal and its audit list, and 추첨 로그 with 검증.
-import { h, formatDate, fieldReasons, busy, report, retryKey } from "./common.js";
+// with their contact reveal and its audit list and 교체, the alternates in
+// order, and 추첨 로그 with 검증.
+import { h, formatDate, fieldReasons, busy, report, retryKey, REPLACE_REASONS } from "./common.js";
 import { claimCell, deliveryCell, revealKind } from "./owner-claims.js";
+import { replacer } from "./owner-replace.js";
 
 export function renderDraw(sec, logsSec, ctx, base, campaign) {
   const notice = h("div", { class: "notice", role: "status", id: "draw-notice" });
@@ -89,9 +91,26 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   }
 
   let reveals = null; // the audit list, once the contact routes answer
+  let shown = { winners: [], alternates: [] }; // what the tables show
+  const replace = replacer(ctx, base, say, (r) => {
+    // the answer updates the tables at once; the read model follows
+    const winners = shown.winners.map((w) => w.entryNumber === r.replaced.entryNumber && w.state !== "REPLACED"
+      ? { ...w, state: "REPLACED", reason: r.replaced.reason } : w);
+    const at = winners.findIndex((w) => w.entryNumber === r.replaced.entryNumber);
+    winners.splice(at + 1, 0, { entryNumber: r.winner.entryNumber, name: r.winner.name, phone: r.winner.phone,
+      rank: r.rank, state: "WINNER", alternateRank: r.winner.alternateRank, claim: { state: "OPEN", deadline: r.winner.claimDeadline } });
+    const alternates = shown.alternates.map((a) => a.entryNumber === r.winner.entryNumber ? { ...a, promotedRank: r.rank } : a);
+    showWinners(winners, alternates);
+  });
   function showWinners(winners, alternates = []) {
+    shown = { winners, alternates };
     const rows = winners.map((w) => {
       const name = h("td", {}, w.name || ""), phone = h("td", {}, w.phone || "");
+      if (w.state === "REPLACED") {
+        return h("tr", { "data-entry": w.entryNumber, "data-state": "REPLACED", class: "replaced" }, h("td", {}, String(w.rank)),
+          h("td", {}, h("s", {}, w.entryNumber)), name, phone,
+          h("td", { class: "muted", colspan: 4 }, "교체됨 (" + (REPLACE_REASONS[w.reason] || w.reason) + ")"));
+      }
       const reveal = h("button", { type: "button", class: "secondary small", "aria-label": `${w.entryNumber} 연락처 보기` }, "연락처 보기");
       reveal.addEventListener("click", () => busy(reveal, say, async () => {
         const res = await ctx.api(`${base}/winners/${encodeURIComponent(w.entryNumber)}/contact`, { method: "POST", signal: ctx.signal });
@@ -106,19 +125,23 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       }));
       const note = h("td", { class: "notification" });
       paintNotification(note, w);
-      return h("tr", { "data-entry": w.entryNumber }, h("td", {}, String(w.rank)), h("td", {}, w.entryNumber), name, phone, h("td", {}, reveal),
+      const entry = w.alternateRank ? [w.entryNumber, h("span", { class: "muted" }, ` (예비 ${w.alternateRank}번)`)] : [w.entryNumber];
+      return h("tr", { "data-entry": w.entryNumber, "data-state": "WINNER" }, h("td", {}, String(w.rank)), h("td", {}, entry), name, phone,
+        h("td", {}, h("div", { class: "row" }, reveal, replace.button(w))),
         claimCell(w), deliveryCell(w, ctx, base, say, () => quietly(loadReveals())), note);
     });
     reveals = h("div", { id: "contact-reveals" });
     winnersBox.dataset.count = String(winners.length);
     // the draw's answer has no claims: the list's replaces it
     winnersBox.dataset.claims = winners.length && winners[0].claim ? "1" : "";
-    winnersBox.replaceChildren(h("h3", {}, `당첨자 ${winners.length}명`),
+    const holders = winners.filter((w) => w.state !== "REPLACED").length;
+    winnersBox.replaceChildren(h("h3", {}, `당첨자 ${holders}명`),
       h("div", { class: "table-wrap" }, h("table", { id: "winner-table" },
-        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처", "수령 상태", "배송 정보", "당첨 알림"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["순위", "응모번호", "이름", "휴대폰 번호", "경품 발송용 연락처 · 교체", "수령 상태", "배송 정보", "당첨 알림"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, rows))),
-      h("p", { class: "muted" }, "연락처 보기와 배송 정보 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다."),
+      h("p", { class: "muted" }, "연락처 보기와 배송 정보 보기는 경품 발송을 위한 것이며 열람할 때마다 기록됩니다. 교체하면 남은 예비 당첨자가 순서대로 순위를 이어받습니다."),
       alternatesTable(alternates),
+      replace.dialog,
       reveals);
     quietly(loadReveals());
   }
@@ -153,9 +176,10 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
     if (!alternates || !alternates.length) return h("div", { id: "alternates" });
     return h("div", { id: "alternates" }, h("h3", {}, `예비 당첨자 ${alternates.length}명`),
       h("div", { class: "table-wrap" }, h("table", { id: "alternate-table" },
-        h("thead", {}, h("tr", {}, ["예비 순위", "응모번호", "이름", "휴대폰 번호"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", {}, h("tr", {}, ["예비 순위", "응모번호", "이름", "휴대폰 번호", "상태"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, alternates.map((a) => h("tr", { "data-entry": a.entryNumber },
-          h("td", {}, `예비 ${a.rank}번`), h("td", {}, a.entryNumber), h("td", {}, a.name || ""), h("td", {}, a.phone || "")))))));
+          h("td", {}, `예비 ${a.rank}번`), h("td", {}, a.entryNumber), h("td", {}, a.name || ""), h("td", {}, a.phone || ""),
+          h("td", {}, a.promotedRank ? `${a.promotedRank}위 당첨 (교체)` : "대기")))))));
   }
 
   async function loadReveals() {

@@ -1,7 +1,7 @@
 // The public announcement (GET /api/v1/events/{id}/result): before the date
 // a countdown; then the masked winners, the draw's certificate link and the
 // 당첨 확인 form (POST .../result/check).
-import { api, $, show, h, fieldReasons, formatDate, NetworkError } from "./common.js";
+import { api, $, show, h, fieldReasons, formatDate, NetworkError, REPLACE_REASONS } from "./common.js";
 import { checkPhone } from "./checks.js";
 import { drawLeafHash, verifyInclusion } from "./merkle.js";
 import { otpStep } from "./otp.js";
@@ -53,8 +53,13 @@ function render(r) {
   show($("#pending"), false);
   $("#claim-deadline").textContent = formatDate(r.claimDeadline);
   show($("#not-drawn"), !r.drawn);
-  $("#winners").replaceChildren(...r.winners.map((w) =>
-    h("li", { class: "winner" }, h("b", {}, w.rank + "등"), " ", w.name || "삭제됨", " ", h("span", { class: "entry-masked" }, w.entryNumber))));
+  // a replaced winner stays listed, struck, with the reason; the alternate
+  // that took the rank follows it as that rank's winner
+  $("#winners").replaceChildren(...r.winners.map((w) => w.state === "REPLACED"
+    ? h("li", { class: "winner replaced", "data-state": "REPLACED" }, h("b", {}, w.rank + "등"), " ",
+      h("s", {}, w.name || "삭제됨", " ", h("span", { class: "entry-masked" }, w.entryNumber)), " ",
+      h("span", { class: "replaced-reason" }, "교체됨 (" + (REPLACE_REASONS[w.reason] || w.reason) + ")"))
+    : h("li", { class: "winner", "data-state": "WINNER" }, h("b", {}, w.rank + "등"), " ", w.name || "삭제됨", " ", h("span", { class: "entry-masked" }, w.entryNumber))));
   show($("#announced"), true);
   show($("#check-view"), r.drawn);
 }
@@ -103,9 +108,12 @@ const CLAIM_STATES = { OPEN: "경품 수령 신청 기한", CLAIMED: "경품 수
 function outcome(o) {
   const title = o.outcome === "WON" ? "당첨되셨습니다"
     : o.outcome === "ALTERNATE" ? "예비 당첨자 " + o.rank + "번입니다"
+    : o.outcome === "REPLACED" ? "당첨이 취소되었습니다"
     : "아쉽게도 당첨되지 않았습니다";
   $("#outcome-title").textContent = title;
-  $("#outcome-claim").textContent = o.claim ? CLAIM_STATES[o.claim.state] + ": " + formatDate(o.claim.deadline) : "";
+  $("#outcome-claim").textContent = o.claim ? CLAIM_STATES[o.claim.state] + ": " + formatDate(o.claim.deadline)
+    : o.outcome === "REPLACED" ? "사유: " + (REPLACE_REASONS[o.reason] || o.reason) + ". " + o.rank + "등은 예비 당첨자에게 돌아갔습니다."
+    : "";
   show($("#claim-form"), !!o.claim && o.claim.state === "OPEN");
   show($("#outcome"), true);
   $("#outcome").focus();
