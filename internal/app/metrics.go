@@ -129,3 +129,10 @@ func (m *meteredCommands) RequestVerification(ctx context.Context, cmd commands.
 	m.observe("request_verification", start, err)
 	return res, err
 }
+
+func (m *meteredCommands) ReplaceWinner(ctx context.Context, cmd commands.ReplaceWinner) (commands.Replacement, error) {
+	start := time.Now()
+	res, err := m.Commands.ReplaceWinner(ctx, cmd)
+	m.observe("replace_winner", start, err)
+	return res, err
+}
