@@ -109,7 +109,23 @@ func (*participants) name() string { return ParticipantsProjection }
 
 func (*participants) handles(t string) bool {
 	return t == domain.TypeParticipantRegistered || t == domain.TypeStoreVisitRecorded || t == domain.TypeWinnersDrawn ||
-		t == domain.TypeParticipantErased
+		t == domain.TypeParticipantErased || t == domain.TypeWinnerReplaced
+}
+
+// won flags a participant of the campaign as a winner, once, and counts it.
+func (m *participants) won(eventID, id uuid.UUID) {
+	p, ok := m.people[id]
+	if !ok || p.winner || p.campaign != eventID {
+		return
+	}
+	c := m.campaign(p.campaign)
+	c.winners++
+	if pc := c.paths[m.paths.names[p.path]]; pc != nil {
+		pc.winners++
+	}
+	m.dirty[p.campaign] = struct{}{}
+	p.winner = true
+	m.flag(id, p)
 }
 
 func (m *participants) load(ctx context.Context, db querier, batch []Event) error {
@@ -128,6 +144,8 @@ func (m *participants) load(ctx context.Context, db querier, batch []Event) erro
 			ids = append(ids, ev.ParticipantID)
 		case domain.WinnersDrawn:
 			ids, campaigns = append(ids, winnerIDs(ev.Winners)...), append(campaigns, ev.EventID)
+		case domain.WinnerReplaced:
+			ids, campaigns = append(ids, ev.By.ParticipantID), append(campaigns, ev.EventID)
 		}
 	}
 	// one round trip for both reads
@@ -219,19 +237,12 @@ func (m *participants) fold(e Event) error {
 		}
 	case domain.WinnersDrawn:
 		for _, w := range ev.Winners {
-			p, ok := m.people[w.ParticipantID]
-			if !ok || p.winner || p.campaign != ev.EventID {
-				continue
-			}
-			c := m.campaign(p.campaign)
-			c.winners++
-			if pc := c.paths[m.paths.names[p.path]]; pc != nil {
-				pc.winners++
-			}
-			m.dirty[p.campaign] = struct{}{}
-			p.winner = true
-			m.flag(w.ParticipantID, p)
+			m.won(ev.EventID, w.ParticipantID)
 		}
+	case domain.WinnerReplaced:
+		// The promoted alternate is a winner from now on; the replaced one
+		// stays flagged (drawn a winner: the winners list says replaced).
+		m.won(ev.EventID, ev.By.ParticipantID)
 	default:
 		return fmt.Errorf("unexpected %T", ev)
 	}

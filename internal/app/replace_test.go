@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -192,6 +193,23 @@ func TestReplaceWinner(t *testing.T) {
 		return nil
 	})
 	f.ownerListShowsReplacements(t)
+	waitUntil(t, "the promoted alternates among the participants' winners", func() error {
+		page := decode[struct {
+			Participants []struct {
+				EntryNumber string `json:"entryNumber"`
+			} `json:"participants"`
+		}](t, a.call(http.MethodGet, "/api/v1/events/"+f.eventID.String()+"/participants?winner=true", f.token(t, ownerA), nil))
+		var got []string
+		for _, p := range page.Participants {
+			got = append(got, p.EntryNumber)
+		}
+		for _, r := range slices.Concat(f.win, f.alt) {
+			if !slices.Contains(got, r.EntryNumber) {
+				return fmt.Errorf("winner filter lists %v, not %s", got, r.EntryNumber)
+			}
+		}
+		return nil
+	})
 	f.certificateAndVerifyAgree(t)
 	assertReadModelsMatchRebuild(t, a.pool)
 }
