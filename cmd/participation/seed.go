@@ -16,6 +16,7 @@ func newSeedCommand(cfg *app.Config) *cobra.Command {
 		campaigns, participants int
 		visitRatio              float64
 		owner                   string
+		announced               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "seed --campaigns N --participants M",
@@ -39,7 +40,7 @@ func newSeedCommand(cfg *app.Config) *cobra.Command {
 			start := time.Now()
 			ids, err := seed.Run(cmd.Context(), eventstore.New(db.Pool), seed.Config{
 				Campaigns: campaigns, Participants: participants, VisitRatio: visitRatio,
-				OwnerID: owner, PIIKey: piiKey,
+				OwnerID: owner, PIIKey: piiKey, Announced: announced,
 			}, func(n int) { bar.Set(int64(n)) })
 			bar.Done()
 			for _, id := range ids {
@@ -57,5 +58,6 @@ func newSeedCommand(cfg *app.Config) *cobra.Command {
 	cmd.Flags().IntVar(&participants, "participants", 1000, "participants per campaign")
 	cmd.Flags().Float64Var(&visitRatio, "visit-ratio", 0.2, "share of participants who visited the store")
 	cmd.Flags().StringVar(&owner, "owner", app.DemoOwner, "the campaigns' owner id")
+	cmd.Flags().BoolVar(&announced, "announced", false, "the campaigns end and are announced now (a draw's leaves are public at once)")
 	return cmd
 }

@@ -28,6 +28,10 @@ type Config struct {
 	BatchSize    int        // participants per transaction (default 1000)
 	Rand         *rand.Rand // default: seeded from the clock
 	Now          time.Time  // campaigns run around it
+	// Announced: the campaigns end and are announced at Now instead of two
+	// weeks later, so a draw's certificate and leaves are public at once
+	// (the bench streams them).
+	Announced bool
 }
 
 // Validate reports what is wrong.
@@ -106,8 +110,12 @@ func Run(ctx context.Context, store *eventstore.Store, cfg Config, progress Prog
 // participant-id key, and returns the campaign and that key.
 func openCampaign(ctx context.Context, store *eventstore.Store, keys *privacy.Keys, cfg Config, n int) (domain.Campaign, []byte, error) {
 	startsAt := cfg.Now.Add(-14 * 24 * time.Hour).Truncate(time.Hour)
+	endsAt, announceAt := startsAt.Add(28*24*time.Hour), startsAt.Add(29*24*time.Hour)
+	if cfg.Announced {
+		endsAt, announceAt = cfg.Now, cfg.Now
+	}
 	opened, err := domain.OpenCampaign(uuid.New(), cfg.OwnerID, fmt.Sprintf("%s %d", titles[n%len(titles)], n+1),
-		startsAt, startsAt.Add(28*24*time.Hour), startsAt.Add(29*24*time.Hour))
+		startsAt, endsAt, announceAt)
 	if err != nil {
 		return domain.Campaign{}, nil, err
 	}

@@ -94,3 +94,49 @@ func TestSeedWritesRealisticValidEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestSeedAnnouncedCampaignsEndAndAnnounceNow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testenv.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := eventstore.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	store := eventstore.New(pool)
+	now := time.Date(2026, 11, 26, 12, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name                   string
+		announced              bool
+		wantEnds, wantAnnounce time.Time
+	}{
+		{"default: running, announced two weeks on", false, time.Date(2026, 11, 26+14, 12, 0, 0, 0, time.UTC), time.Date(2026, 11, 26+15, 12, 0, 0, 0, time.UTC)},
+		{"announced: ended and announced at now", true, now, now},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ids, err := seed.Run(ctx, store, seed.Config{
+				Campaigns: 1, Participants: 10, OwnerID: "owner-demo", PIIKey: []byte("seed-test-key-0123456789"),
+				Rand: rand.New(rand.NewPCG(3, 4)), Now: now, Announced: tt.announced,
+			}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, err := store.ReadPartition(ctx, ids[0].String(), []string{domain.TypeCampaignOpened}, 0)
+			if err != nil || len(stored) != 1 {
+				t.Fatalf("CampaignOpened: %d events, %v", len(stored), err)
+			}
+			e, err := domain.DecodeEvent(stored[0].Type, stored[0].Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opened := e.(domain.CampaignOpened)
+			if !opened.EndsAt.Equal(tt.wantEnds) || !opened.AnnounceAt.Equal(tt.wantAnnounce) {
+				t.Fatalf("endsAt %s, announceAt %s; want %s, %s", opened.EndsAt, opened.AnnounceAt, tt.wantEnds, tt.wantAnnounce)
+			}
+		})
+	}
+}

@@ -31,11 +31,12 @@ type seededData struct {
 
 var campaignLine = regexp.MustCompile(`(?m)^campaign ([0-9a-f-]{36}) `)
 
-// seed runs `participation seed` and returns the campaigns it made.
+// seed runs `participation seed` and returns the campaigns it made: ended
+// and announced at once, so that a draw's leaves are public (section 5).
 func (e *env) seed(campaigns, participants int) ([]uuid.UUID, time.Duration, error) {
 	log.Printf("seeding %d campaign(s) × %d participants (visit ratio 0.2)", campaigns, participants)
 	cmd := exec.CommandContext(e.ctx, e.o.bin, "seed", "--campaigns", strconv.Itoa(campaigns),
-		"--participants", strconv.Itoa(participants), "--visit-ratio", "0.2", "--owner", "bench")
+		"--participants", strconv.Itoa(participants), "--visit-ratio", "0.2", "--owner", "bench", "--announced")
 	cmd.Env = e.serviceEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
