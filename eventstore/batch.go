@@ -2,14 +2,14 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shopevents/participation/internal/pgerr"
 )
 
 // AppendBatch appends many independent requests in ONE transaction and
@@ -145,8 +145,7 @@ func (s *Store) appendBatchFast(ctx context.Context, reqs []AppendRequest, resul
 	batch.Queue(sqlInsertEventsBatch, cols.ids, eventStreams, eventVersions, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
 
 	positions, err := sendPipeline(ctx, s.pool, batch, pgx.RowTo[int64])
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "ES001") {
+	if pgerr.Is(err, pgerr.UniqueViolation, codeClosed) {
 		return false, nil // a conflict: the careful path sorts it out
 	}
 	if err != nil {

@@ -8,9 +8,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shopevents/participation/internal/pgerr"
 )
 
 // Store is the PostgreSQL event store. It is safe for concurrent use.
@@ -310,14 +311,14 @@ func columnsOf(events []EventData) (eventColumns, error) {
 
 // mapError turns unique violations into the concurrency errors callers match.
 func mapError(err error) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "ES001" {
+	pgErr, _ := pgerr.As(err)
+	if pgerr.Is(err, codeClosed) {
 		return ErrClosed
 	}
-	if errors.As(err, &pgErr) && pgErr.Code == "ES002" {
+	if pgerr.Is(err, codeWrongVersion) {
 		return ErrWrongExpectedVersion
 	}
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	if pgerr.Is(err, pgerr.UniqueViolation) {
 		switch pgErr.ConstraintName {
 		case "events_event_id_key":
 			return fmt.Errorf("%w: %s", ErrDuplicateEventID, pgErr.Detail)
