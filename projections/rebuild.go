@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/pgerr"
 )
 
 // A rebuild replays the event store — never Kafka, whose retention ends —
@@ -209,7 +209,9 @@ func (r *rebuild) run(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
-		if !retryable(err) || attempt == maxSwapAttempts || ctx.Err() != nil {
+		// A swap that waited too long for a lock or lost a deadlock left
+		// the shadow tables as before the attempt: it can run again.
+		if !pgerr.Retry(err) || attempt == maxSwapAttempts || ctx.Err() != nil {
 			return err
 		}
 		r.logger.WarnContext(ctx, "projections rebuild: swap retried", "attempt", attempt, "error", err)
@@ -217,13 +219,6 @@ func (r *rebuild) run(ctx context.Context) error {
 }
 
 const maxSwapAttempts = 5
-
-// retryable: the swap waited too long for a lock or lost a deadlock; the
-// shadow tables are as before the attempt, so it can run again.
-func retryable(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "40P01")
-}
 
 func newRebuild(pool *pgxpool.Pool, opts RebuildOptions) (*rebuild, error) {
 	names := opts.Projections

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/pgerr"
 )
 
 // DefaultTopic is the topic the relay publishes to.
@@ -182,13 +181,6 @@ func (r *Router) flush() {
 	}
 }
 
-// permanent reports whether err is PostgreSQL refusing the data itself
-// (data exception, integrity violation): retrying cannot help.
-func permanent(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23"))
-}
-
 // dispatch spreads the messages over the projection's workers by
 // partition key. The subscriber commits only the contiguous acks, so the
 // workers may ack in any order.
@@ -283,7 +275,7 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if permanent(err) {
+		if pgerr.Permanent(err) {
 			// Data the database refuses for good: find the event(s) by
 			// applying one at a time, and skip those, so the partition
 			// goes on.
