@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/embedded"
+	"github.com/shopevents/participation/internal/pgerr"
 	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
@@ -202,11 +203,10 @@ func newConnectError(connString string, err error) error {
 // connectCause says why a connection failed in words that name no user,
 // password or option.
 func connectCause(err error) string {
-	var pgErr *pgconn.PgError
 	var connErr *pgconn.ConnectError
 	switch {
-	case errors.As(err, &pgErr):
-		return "the server refused: " + refusal(pgErr.Code) + " (SQLSTATE " + pgErr.Code + ")"
+	case pgerr.Code(err) != "":
+		return "the server refused: " + pgerr.Refusal(pgerr.Code(err)) + " (SQLSTATE " + pgerr.Code(err) + ")"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "timed out"
 	case errors.Is(err, context.Canceled):
@@ -217,20 +217,4 @@ func connectCause(err error) string {
 		return errors.Unwrap(connErr).Error()
 	}
 	return err.Error()
-}
-
-func refusal(sqlState string) string {
-	switch sqlState {
-	case "28P01":
-		return "password authentication failed"
-	case "28000":
-		return "not authorized (no such role, or pg_hba.conf refuses it)"
-	case "3D000":
-		return "no such database"
-	case "53300":
-		return "too many connections"
-	case "57P03":
-		return "the server is starting up or shutting down"
-	}
-	return "an error"
 }

@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shopevents/participation/internal/pgerr"
 )
 
 // The private cluster never trusts (DESIGN "Nobody gets in where they don't
@@ -202,8 +203,7 @@ func (p *Postgres) secure(ctx context.Context, trusted bool) error {
 // passwordHint explains a refused password: the file and the cluster
 // disagree, which only deleting or restoring one of them mends.
 func passwordHint(err error, p *Postgres) error {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "28P01" {
+	if pgerr.Is(err, pgerr.InvalidPassword) {
 		return fmt.Errorf("%w (the password in %s is not the cluster's: restore the file, or delete %s to start afresh)",
 			err, p.PasswordFile, p.DataDir)
 	}
