@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // sendError stops a pump when Kafka did not take an event for a reason that may pass.
@@ -112,7 +113,7 @@ func (r *Relay) read(ctx context.Context, after int64, out chan<- tailBatch) {
 			case <-ctx.Done():
 			}
 		case waiting:
-			sleep(ctx, 2*time.Millisecond)
+			backoff.Sleep(ctx, 2*time.Millisecond)
 		case armed: // nothing new after arming either: wait for an append
 			w.wait(ctx)
 			armed = false
@@ -163,7 +164,7 @@ func (r *Relay) saveCheckpoints(ctx context.Context, saved int64) {
 		}
 	}
 	for ctx.Err() == nil {
-		sleep(ctx, checkpointEvery)
+		backoff.Sleep(ctx, checkpointEvery)
 		save(ctx)
 	}
 	final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -241,14 +242,5 @@ func (r *Relay) noteParked(rows []parkedRow, blocked map[string]bool) {
 	}
 	for k := range blocked {
 		r.blocked[k] = true
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // Sender sends messages and reports, per message, nil once Kafka
@@ -174,6 +175,9 @@ func (r *Relay) Leader() bool { return r.leader.Load() }
 // Connected reports whether the leader's last exchange with Kafka went well.
 func (r *Relay) Connected() bool { return r.connected.Load() }
 
+// firstPause is the first wait after a failure; it doubles up to MaxBackoff.
+const firstPause = 100 * time.Millisecond
+
 // Run relays until ctx ends. Errors are logged and retried with backoff;
 // Run returns only ctx's error.
 func (r *Relay) Run(ctx context.Context) error {
@@ -183,19 +187,19 @@ func (r *Relay) Run(ctx context.Context) error {
 			r.sender = nil
 		}
 	}()
-	backoff := 100 * time.Millisecond
+	pause := backoff.New(firstPause, r.cfg.MaxBackoff)
 	for ctx.Err() == nil {
 		led, err := r.lead(ctx)
 		switch {
 		case ctx.Err() != nil:
 		case err != nil:
-			r.cfg.Logger.Warn("relay: round failed", "relay", r.cfg.Name, "position", r.Position(), "err", err, "retry_in", backoff)
-			sleep(ctx, backoff)
-			backoff = min(backoff*2, r.cfg.MaxBackoff)
+			wait := pause.Next()
+			r.cfg.Logger.Warn("relay: round failed", "relay", r.cfg.Name, "position", r.Position(), "err", err, "retry_in", wait)
+			backoff.Sleep(ctx, wait)
 		case !led:
-			sleep(ctx, r.cfg.Standby)
+			backoff.Sleep(ctx, r.cfg.Standby)
 		default:
-			backoff = 100 * time.Millisecond
+			pause.Reset()
 		}
 	}
 	return ctx.Err()
@@ -231,7 +235,7 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 
 	// Kafka unreachable: keep leading (a standby taking over would find it
 	// unreachable too) and try again with backoff, checking the session.
-	for backoff := 100 * time.Millisecond; r.sender == nil; backoff = min(backoff*2, r.cfg.MaxBackoff) {
+	for pause := backoff.New(firstPause, r.cfg.MaxBackoff); r.sender == nil; {
 		sender, err := r.cfg.Connect(ctx)
 		if err == nil {
 			r.sender = sender // only now: never keep a failed constructor's (typed nil) result
@@ -241,8 +245,9 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 		if ctx.Err() != nil {
 			return true, nil
 		}
-		r.cfg.Logger.Warn("relay: Kafka unreachable", "relay", r.cfg.Name, "err", err, "retry_in", backoff)
-		sleep(ctx, backoff)
+		wait := pause.Next()
+		r.cfg.Logger.Warn("relay: Kafka unreachable", "relay", r.cfg.Name, "err", err, "retry_in", wait)
+		backoff.Sleep(ctx, wait)
 		if err := conn.Ping(ctx); err != nil && ctx.Err() == nil {
 			return true, fmt.Errorf("leadership session lost: %w", err)
 		}
@@ -261,7 +266,7 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 	go func() { defer close(saved); r.saveCheckpoints(saverCtx, from) }()
 	defer func() { stopSaver(); <-saved }()
 
-	backoff := 100 * time.Millisecond
+	pause := backoff.New(firstPause, r.cfg.MaxBackoff)
 	for ctx.Err() == nil {
 		err := r.pump(ctx, conn)
 		var sendErr *sendError
@@ -270,10 +275,10 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 		}
 		// Kafka is away: keep the lock, send the rest again after a pause.
 		r.connected.Store(false)
+		wait := pause.Next()
 		r.cfg.Logger.Warn("relay: publish failed", "relay", r.cfg.Name, "position", r.Position(),
-			"events", sendErr.unsent, "err", sendErr.err, "retry_in", backoff)
-		sleep(ctx, backoff)
-		backoff = min(backoff*2, r.cfg.MaxBackoff)
+			"events", sendErr.unsent, "err", sendErr.err, "retry_in", wait)
+		backoff.Sleep(ctx, wait)
 	}
 	return true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // waker lets the reader sleep while the store has nothing new: it listens
@@ -33,7 +34,7 @@ func (w *waker) arm(ctx context.Context) bool {
 		}
 	}
 	if w.listener == nil {
-		sleep(ctx, w.r.cfg.Idle)
+		backoff.Sleep(ctx, w.r.cfg.Idle)
 		return false
 	}
 	armed, err := w.listener.Arm(ctx)
@@ -42,7 +43,7 @@ func (w *waker) arm(ctx context.Context) bool {
 		return false
 	}
 	if !armed {
-		sleep(ctx, 2*time.Millisecond) // an append commits shortly
+		backoff.Sleep(ctx, 2*time.Millisecond) // an append commits shortly
 	}
 	return armed
 }
