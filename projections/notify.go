@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // notifier is one LISTEN connection fanned out to the subscribers of
@@ -87,19 +89,17 @@ func (n *notifier) close() {
 
 func (n *notifier) run(ctx context.Context) {
 	defer close(n.done)
-	backoff := 100 * time.Millisecond
+	pause := backoff.New(100*time.Millisecond, 30*time.Second)
 	for ctx.Err() == nil {
-		err := n.listen(ctx, func() { backoff = 100 * time.Millisecond })
+		err := n.listen(ctx, pause.Reset)
 		if ctx.Err() != nil {
 			return
 		}
-		n.logger.WarnContext(ctx, "projections: analytics listener failed; reconnecting", "error", err, "after", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
+		wait := pause.Next()
+		n.logger.WarnContext(ctx, "projections: analytics listener failed; reconnecting", "error", err, "after", wait)
+		if !backoff.Sleep(ctx, wait) {
 			return
 		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 

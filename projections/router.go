@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/backoff"
 	"github.com/shopevents/participation/internal/pgerr"
 )
 
@@ -263,7 +264,7 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 	if len(recs) == 0 {
 		return nil
 	}
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+	for pause := backoff.New(100*time.Millisecond, 5*time.Second); ; {
 		res, err := p.ApplyBatch(ctx, recs)
 		if err == nil {
 			for _, s := range res.Skipped {
@@ -294,9 +295,7 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 		}
 		r.cfg.Logger.Error("projection: apply failed; will retry", "projection", p.name, "messages", len(batch),
 			"first_position", recs[0].Position, "error", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, pause.Next()) {
 			return ctx.Err()
 		}
 	}
