@@ -13,6 +13,7 @@ import (
 	"github.com/shopevents/participation/beacon"
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/internal/backoff"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -160,8 +161,7 @@ func (c *drawCompleter) backoff(id uuid.UUID, now time.Time, err error) {
 		return
 	}
 	c.fails[id]++
-	pause := c.every << min(c.fails[id], 16)
-	c.next[id] = now.Add(min(pause, c.maxPause))
+	c.next[id] = now.Add(backoff.Delay(2*c.every, c.maxPause, c.fails[id]))
 	switch {
 	case errors.Is(err, beacon.ErrRefused):
 		c.metrics.refused.Inc()
