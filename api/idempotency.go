@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/commands"
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // IdempotencyHeader names the key a client sends to make a POST safe to retry.
@@ -126,7 +127,7 @@ func idempotencySubject(c *gin.Context) uuid.UUID {
 func (s *server) claim(ctx context.Context, scope, key string, fingerprint []byte) (commands.IdempotencyClaim, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.IdempotencyWait)
 	defer cancel()
-	pause := 10 * time.Millisecond
+	pause := backoff.New(10*time.Millisecond, 200*time.Millisecond)
 	for {
 		claim, err := s.cfg.Idempotency.Claim(ctx, scope, key, fingerprint)
 		if err != nil || claim.Claimed || claim.Answer != nil || !bytes.Equal(claim.Fingerprint, fingerprint) {
@@ -135,11 +136,8 @@ func (s *server) claim(ctx context.Context, scope, key string, fingerprint []byt
 			}
 			return claim, err
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, pause.Next()) {
 			return claim, nil
-		case <-time.After(pause):
-			pause = min(2*pause, 200*time.Millisecond)
 		}
 	}
 }
