@@ -83,9 +83,6 @@ func (b *Batcher) Append(ctx context.Context, req AppendRequest) (AppendResult, 
 	if err := req.validate(); err != nil {
 		return AppendResult{}, err
 	}
-	if req.CampaignKey != nil {
-		return AppendResult{}, errors.New("eventstore: the Batcher does not take a CampaignKey")
-	}
 	item := &batchItem{ctx: ctx, req: req, done: make(chan batchAnswer, 1)}
 	select {
 	case b.queue <- item:

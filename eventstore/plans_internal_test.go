@@ -38,26 +38,17 @@ func TestLookupsStayIndexProbesAsTheirTableGrows(t *testing.T) {
 		lookup func(tx pgx.Tx) error
 	}{
 		{
-			name:  "closing streams, in the pipelined append",
-			table: "streams",
-			seed:  `INSERT INTO streams (stream_id, version) SELECT 'participant-' || g, 1 FROM generate_series($2::int, $2 + $1 - 1) g`,
-			lookup: func(tx pgx.Tx) error {
-				_, err := tx.Exec(ctx, `SELECT eventstore_assert_absent($1::text[])`, []string{"draw-" + uuid.NewString()})
-				return err
-			},
-		},
-		{
-			name:  "closing streams, in the careful append",
+			name:  "closing streams and keys, in the append engine",
 			table: "streams",
 			seed:  `INSERT INTO streams (stream_id, version) SELECT 'participant-' || g, 1 FROM generate_series($2::int, $2 + $1 - 1) g`,
 			lookup: func(tx pgx.Tx) error {
 				closer := "draw-" + uuid.NewString()
 				reqs := make([]AppendRequest, 20) // a batch of 20 registrations into one campaign
 				for i := range reqs {
-					reqs[i] = AppendRequest{Stream: "participant-" + uuid.NewString(), ClosedBy: closer,
+					reqs[i] = AppendRequest{Stream: "participant-" + uuid.NewString(), ClosedBy: closer, Keys: []string{uuid.NewString()},
 						Events: []EventData{{Type: "Noted", SchemaVersion: 1, PartitionKey: "p", Data: []byte(`{}`)}}}
 				}
-				return appendBatchInTx(ctx, tx, reqs, make([]AppendResult, len(reqs)), make([]error, len(reqs)))
+				return appendAll(ctx, tx, true, reqs, make([]AppendResult, len(reqs)), make([]error, len(reqs)))
 			},
 		},
 		{

@@ -1,0 +1,273 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The append engine: every append, single or batched, over the pool (one
+// pipelined round trip, an implicit transaction) or inside a Tx, is one
+// statement (sqlAppend) after the fences. Conflicts are settled set-wise,
+// with ON CONFLICT DO NOTHING and joins on what won, so a request that loses
+// (its stream taken, its closing stream there, a key held) is answered alone
+// and never aborts its neighbours: nothing is rerun. The one exception is a
+// key claimed by two transactions at the same moment: the later one's
+// statement fails when the earlier commits, and is sent again, once the
+// pre-check can see the key (appendAttempts).
+
+// batchSender is a pool (an implicit transaction per batch) or a pgx.Tx.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+const appendAttempts = 3
+
+// modes of a request's stream claim in sqlAppend.
+const (
+	modeNew   = 0 // NoStream: insert, or lose
+	modeExact = 1 // Exactly(n): move from n, or lose
+	modeAny   = 2 // Any: insert or move on
+)
+
+// Rows of sqlAppend that are not events say why a request lost.
+const (
+	lostClosed = -1
+	lostKey    = -2
+)
+
+// sqlAppend is the engine's statement, eventstore_append (migration
+// 00140): it claims the streams (in stream order, so that two batches never
+// deadlock), then writes the keys, data keys and events of the requests that
+// won, and only theirs. It is a function for its SET enable_seqscan = off:
+// its plan, cached for the connection, probes the indexes of streams and
+// event_keys even when it was made while they held a few rows.
+const sqlAppend = `SELECT * FROM eventstore_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
+
+const (
+	sqlFencesShared = `SELECT pg_advisory_xact_lock_shared(hashtextextended(f, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(f, o) ORDER BY o`
+	// sqlShredAnswers runs after sqlAppend, in a statement of its own: the
+	// data key's row lock orders it after a Complete that stored a subject
+	// (IdempotencyKeys.Complete), whose row its fresh snapshot then sees.
+	// Only subjects whose key is gone lose their answers: an erasure that
+	// lost its stream shredded nothing.
+	sqlShredAnswers = `DELETE FROM idempotency_keys i WHERE subject = ANY($1)
+		AND NOT EXISTS (SELECT 1 FROM pii_keys p WHERE p.participant_id = i.subject)`
+)
+
+// appendPlan is a batch of requests as sqlAppend's columns, with the
+// answers already known (a stream or key asked twice in one batch).
+type appendPlan struct {
+	fences []string
+	req    struct {
+		idx      []int32
+		streams  []string
+		modes    []int32
+		expected []int64
+		counts   []int64
+		closers  []string
+	}
+	keyIdx   []int32
+	keys     []string
+	subjIdx  []int32
+	subjects []uuid.UUID
+	wrapped  [][]byte
+	shredIdx []int32
+	shreds   []uuid.UUID
+	ckIdx    []int32
+	ckIDs    []uuid.UUID
+	ckWrap   [][]byte
+	evIdx    []int32
+	evOrd    []int32
+	events   []EventData
+}
+
+// planAppend lays out the requests still unanswered in errs. Within one
+// batch a second request for a stream or a key loses to the first, as it
+// would a moment later. Requests go in stream order: the claims lock rows
+// in that order.
+func planAppend(reqs []AppendRequest, errs []error) appendPlan {
+	order := make([]int, 0, len(reqs))
+	for i := range reqs {
+		if errs[i] == nil {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(reqs[a].Stream, reqs[b].Stream) })
+	var p appendPlan
+	seenKey := map[string]int{} // the first asker of a key in the batch wins it
+	for _, i := range order {
+		for _, k := range reqs[i].Keys {
+			if j, ok := seenKey[k]; !ok || i < j {
+				seenKey[k] = i
+			}
+		}
+	}
+	var lastStream string
+	for _, i := range order {
+		r := reqs[i]
+		if r.Stream == lastStream {
+			errs[i] = ErrWrongExpectedVersion
+			continue
+		}
+		if slices.ContainsFunc(r.Keys, func(k string) bool { return seenKey[k] != i }) {
+			errs[i] = ErrDuplicateKey
+			continue
+		}
+		lastStream = r.Stream
+		mode, expected := int32(modeNew), int64(0)
+		switch {
+		case r.Expected == Any:
+			mode = modeAny
+		case r.Expected > NoStream:
+			mode, expected = modeExact, int64(r.Expected)
+		}
+		idx := int32(i)
+		p.req.idx = append(p.req.idx, idx)
+		p.req.streams = append(p.req.streams, r.Stream)
+		p.req.modes = append(p.req.modes, mode)
+		p.req.expected = append(p.req.expected, expected)
+		p.req.counts = append(p.req.counts, int64(len(r.Events)))
+		p.req.closers = append(p.req.closers, r.ClosedBy)
+		if r.Fence != "" {
+			p.fences = append(p.fences, r.Fence)
+		}
+		for _, k := range r.Keys {
+			p.keyIdx, p.keys = append(p.keyIdx, idx), append(p.keys, k)
+		}
+		if k := r.SubjectKey; k != nil {
+			p.subjIdx, p.subjects, p.wrapped = append(p.subjIdx, idx), append(p.subjects, k.Subject), append(p.wrapped, k.Wrapped)
+		}
+		if r.Shred != uuid.Nil {
+			p.shredIdx, p.shreds = append(p.shredIdx, idx), append(p.shreds, r.Shred)
+		}
+		if k := r.CampaignKey; k != nil {
+			p.ckIdx, p.ckIDs, p.ckWrap = append(p.ckIdx, idx), append(p.ckIDs, k.Campaign), append(p.ckWrap, k.Wrapped)
+		}
+		for ord := range r.Events {
+			p.evIdx, p.evOrd = append(p.evIdx, idx), append(p.evOrd, int32(ord+1))
+		}
+		p.events = append(p.events, r.Events...)
+	}
+	slices.Sort(p.fences)
+	p.fences = slices.Compact(p.fences)
+	return p
+}
+
+// appendAll runs reqs through the engine: results and errs are indexed like
+// reqs, and errs already set are left alone (those requests are skipped).
+// The returned error failed the whole batch.
+func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequest, results []AppendResult, errs []error) error {
+	for i, r := range reqs {
+		if errs[i] == nil {
+			errs[i] = r.validate()
+		}
+	}
+	p := planAppend(reqs, errs)
+	if len(p.req.idx) == 0 {
+		return nil
+	}
+	cols, err := columnsOf(p.events)
+	if err != nil {
+		return err
+	}
+	batch := &pgx.Batch{}
+	if len(p.fences) > 0 {
+		batch.Queue(sqlFencesShared, p.fences)
+	}
+	batch.Queue(sqlAppend, p.req.idx, p.req.streams, p.req.modes, p.req.expected, p.req.counts, p.req.closers,
+		p.keyIdx, p.keys, p.subjIdx, UUIDArray(p.subjects), p.wrapped, p.shredIdx, UUIDArray(p.shreds),
+		p.ckIdx, UUIDArray(p.ckIDs), p.ckWrap,
+		p.evIdx, p.evOrd, cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
+	if len(p.shreds) > 0 {
+		batch.Queue(sqlShredAnswers, UUIDArray(p.shreds))
+	}
+	type outcome struct {
+		I        int32
+		Position int64
+		Version  int64
+	}
+	var rows []outcome
+	for attempt := 1; ; attempt++ {
+		rows, err = sendAppend(ctx, db, batch, len(p.fences) > 0, pgx.RowToStructByPos[outcome])
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "event_keys_pkey" {
+			if inTx || attempt == appendAttempts {
+				return ErrDuplicateKey // a Tx is aborted: its caller starts again
+			}
+			continue // a key taken by a transaction that committed meanwhile: the pre-check sees it now
+		}
+		if err != nil {
+			return mapError(err)
+		}
+		break
+	}
+	won := make(map[int32]bool, len(rows))
+	for _, o := range rows {
+		switch o.Position {
+		case lostClosed:
+			errs[o.I] = ErrClosed
+		case lostKey:
+			errs[o.I] = ErrDuplicateKey
+		default:
+			won[o.I] = true
+			results[o.I].Positions = append(results[o.I].Positions, o.Position)
+			results[o.I].NextExpectedVersion = max(results[o.I].NextExpectedVersion, o.Version)
+		}
+	}
+	for _, i := range p.req.idx {
+		if errs[i] == nil && !won[i] {
+			errs[i] = ErrWrongExpectedVersion
+		}
+		slices.Sort(results[i].Positions)
+	}
+	return nil
+}
+
+// sendAppend sends the batch in one round trip and collects the rows of
+// sqlAppend (after the fences when there are any).
+func sendAppend[T any](ctx context.Context, db batchSender, batch *pgx.Batch, fenced bool, scan pgx.RowToFunc[T]) ([]T, error) {
+	results := db.SendBatch(ctx, batch)
+	var (
+		out []T
+		err error
+	)
+	if fenced {
+		_, err = results.Exec()
+	}
+	if err == nil {
+		var rows pgx.Rows
+		if rows, err = results.Query(); err == nil {
+			out, err = pgx.CollectRows(rows, scan)
+		}
+	}
+	for q := 1 + btoi(fenced); err == nil && q < batch.Len(); q++ {
+		_, err = results.Exec()
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	return out, err
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// appendOne is the engine for one request.
+func appendOne(ctx context.Context, db batchSender, inTx bool, req AppendRequest) (AppendResult, error) {
+	results, errs := make([]AppendResult, 1), make([]error, 1)
+	if err := appendAll(ctx, db, inTx, []AppendRequest{req}, results, errs); err != nil {
+		return AppendResult{}, err
+	}
+	return results[0], errs[0]
+}
