@@ -61,6 +61,9 @@ type options struct {
 	pipelineEvents int
 	sustained      sustainedOptions
 	cpuProfile     string
+	// idempotencyKeys sends a fresh Idempotency-Key with every
+	// registration, as the customer page does.
+	idempotencyKeys bool
 }
 
 func parseOptions() options {
@@ -85,6 +88,7 @@ func parseOptions() options {
 	flag.DurationVar(&o.catchupTimeout, "catchup-timeout", 5*time.Minute, "how long to wait for the read side to catch up before a read measurement")
 	flag.IntVar(&o.pipelineEvents, "pipeline-events", 200_000, "registrations of the campaign sections 8 (relay) and 9 (projector) move")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the harness itself (sections 8's baseline and 9's projectors run in it) to this file")
+	flag.BoolVar(&o.idempotencyKeys, "idempotency-keys", false, "send a fresh Idempotency-Key with every registration (as the customer page does)")
 	flag.StringVar(&sections, "sections", "1,2,3,4,5,6,7,8,9", "sections to run")
 	flag.StringVar(&o.logLevel, "serve-log-level", "info", "LOG_LEVEL of the serve process (info: one line per request, as in production)")
 	flag.StringVar(&o.topic, "topic", "participant-events", "Kafka topic")

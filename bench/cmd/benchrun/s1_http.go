@@ -29,6 +29,9 @@ type loadResult struct {
 	RegsPerCommit   float64      `json:"registrations_per_commit"`
 	CPU             cpuShare     `json:"cpu"`
 	MeasuredSeconds float64      `json:"measured_s"`
+	// WALPerCreated is the server's WAL over the measured window per 201
+	// (the whole server's: other databases' writes count too).
+	WALPerCreated float64 `json:"wal_bytes_per_201"`
 }
 
 // closedLoop runs `clients` goroutines, each posting registrations back to
@@ -52,14 +55,24 @@ func (e *env) closedLoop(eventID uuid.UUID, clients int, warmup, dur time.Durati
 	}
 	workers := make([]worker, clients)
 	snaps := make(chan cpuSnapshot, 2)
+	wal := make(chan float64, 2)
+	lsn := func() float64 {
+		var b float64
+		if err := e.admin.QueryRow(e.ctx, `SELECT pg_current_wal_lsn() - '0/0'::pg_lsn`).Scan(&b); err != nil {
+			log.Printf("wal position: %v", err)
+		}
+		return b
+	}
 	go func() {
 		time.Sleep(time.Until(from))
+		wal <- lsn()
 		snaps <- e.cpuNow()
 		if onMeasure != nil {
 			go onMeasure()
 		}
 		time.Sleep(time.Until(to))
 		snaps <- e.cpuNow()
+		wal <- lsn()
 	}()
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -92,6 +105,8 @@ func (e *env) closedLoop(eventID uuid.UUID, clients int, warmup, dur time.Durati
 	wg.Wait()
 	var r loadResult
 	r.CPU = cpuBetween(<-snaps, <-snaps)
+	walFrom := <-wal
+	walTo := <-wal
 	var all []time.Duration
 	for _, w := range workers {
 		all = append(all, w.lat...)
@@ -105,6 +120,7 @@ func (e *env) closedLoop(eventID uuid.UUID, clients int, warmup, dur time.Durati
 	r.MeasuredSeconds = dur.Seconds()
 	r.Throughput = float64(r.Created) / dur.Seconds()
 	r.Latency = latencies(all)
+	r.WALPerCreated = (walTo - walFrom) / float64(max(r.Created, 1))
 	var rows, txs int64
 	if err := e.app.QueryRow(e.ctx, `SELECT count(*), count(DISTINCT tx_id) FROM events WHERE position > $1 AND type = 'ParticipantRegistered'`,
 		before).Scan(&rows, &txs); err == nil && txs > 0 {
@@ -268,6 +284,9 @@ func (e *env) section1() *Section {
 		return fail(err)
 	}
 	s.note("Each client of the load generator (Go, in the bench process, same machine) posts registrations back to back on a keep-alive connection with a phone never used before; %s warm-up, then %s measured; latency is per request.", e.o.warmup, e.o.duration)
+	if e.o.idempotencyKeys {
+		s.note("Every registration carries a fresh `Idempotency-Key` (`-idempotency-keys`), as the customer page sends.")
+	}
 	s.note("Baseline: `pgbench -n -M prepared -c N -j min(2,N) -T %d` with one single-row INSERT of the probe's stored JSON (%d bytes as text, %d-byte events row) into `raw_events(position bigserial pk, event_id uuid unique, stream_id, type, data jsonb, recorded_at)` in the service's database; latency percentiles from pgbench's per-transaction log (`-l`). HTTP and pgbench runs alternate, with a CHECKPOINT before each.",
 		int(e.o.duration.Seconds()), dataBytes, rowBytes)
 	s.detail("event_data_bytes", dataBytes)
@@ -337,9 +356,13 @@ func (e *env) section1() *Section {
 		s.add(Row{Label: fmt.Sprintf("%s: latency p99", clientsLabel(n)), Measured: newFigure("", "ms", p99), Baseline: newFigure("", "ms", bp99)})
 		s.add(Row{Label: fmt.Sprintf("%s: non-201 answers", clientsLabel(n)), Measured: newFigure("", "", []float64{float64(bad)}), Target: "0", Met: boolp(bad == 0)})
 		var hc, pc []cpuShare
+		var walPer []float64
 		for _, r := range runs[n] {
 			hc = append(hc, r.CPU)
+			walPer = append(walPer, r.WALPerCreated/1000)
 		}
+		s.add(Row{Label: fmt.Sprintf("%s: WAL per registration", clientsLabel(n)), Measured: newFigure("", "kB", walPer), Target: "≤ 2.0 kB",
+			Met: boolp(median(walPer) <= 2.0)})
 		for _, r := range pgb[n] {
 			pc = append(pc, r.CPU)
 		}

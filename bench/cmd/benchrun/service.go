@@ -263,6 +263,9 @@ func (e *env) register(ctx context.Context, client *http.Client, eventID uuid.UU
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if e.o.idempotencyKeys {
+		req.Header.Set("Idempotency-Key", uuid.NewString())
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, nil, err
