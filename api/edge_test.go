@@ -155,9 +155,10 @@ func TestUnknownEventOnThePublicPageIsAnsweredFromMemory(t *testing.T) {
 // memoryKeys is an in-memory api.Idempotency with the PostgreSQL one's
 // semantics (eventstore.IdempotencyKeys is tested against PostgreSQL).
 type memoryKeys struct {
-	mu     sync.Mutex
-	keys   map[string]*commands.IdempotencyClaim
-	claims atomic.Int32
+	mu      sync.Mutex
+	keys    map[string]*commands.IdempotencyClaim
+	claims  atomic.Int32
+	lookups atomic.Int32
 }
 
 func newMemoryKeys() *memoryKeys {
@@ -194,6 +195,46 @@ func (m *memoryKeys) Release(_ context.Context, scope, key string) error {
 	defer m.mu.Unlock()
 	delete(m.keys, scope+"\x00"+key)
 	return nil
+}
+
+func (m *memoryKeys) Lookup(_ context.Context, scope, key string) (commands.IdempotencyClaim, bool, error) {
+	m.lookups.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if k, ok := m.keys[scope+"\x00"+key]; ok {
+		return *k, true, nil
+	}
+	return commands.IdempotencyClaim{}, false, nil
+}
+
+func (m *memoryKeys) Write(scope, key string, fp []byte) *commands.IdempotentWrite {
+	return &commands.IdempotentWrite{Scope: scope, Key: key, Fingerprint: fp}
+}
+
+// claimInAppend does what the store does with a registration's key: claim
+// it with the append (false: another request holds it), then keep the
+// answer of the outcome.
+func (m *memoryKeys) claimInAppend(t *testing.T, idem *commands.RegistrationIdempotency) bool {
+	t.Helper()
+	w := idem.Write
+	claim, err := m.Claim(context.Background(), w.Scope, w.Key, w.Fingerprint)
+	if err != nil {
+		t.Error(err)
+	}
+	return claim.Claimed
+}
+
+func (m *memoryKeys) completeInAppend(t *testing.T, idem *commands.RegistrationIdempotency, reg commands.Registration) {
+	t.Helper()
+	body, err := idem.Answer(reg)
+	if err != nil {
+		t.Error(err)
+	}
+	w := idem.Write
+	if err := m.Complete(context.Background(), w.Scope, w.Key, commands.IdempotentAnswer{Status: 201, Body: body, Subject: reg.ParticipantID}); err != nil {
+		t.Error(err)
+	}
+	idem.Settled = true
 }
 
 func withKeys(keys *memoryKeys) harnessOption {
@@ -262,17 +303,24 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	}
 }
 
-// Two requests with one key at once: one write, one answer for both.
+// Two requests with one key at once: one write, one answer for both. The
+// command claims the key with its append (claimInAppend, as the store
+// does): the second finds it held and gets the first's answer.
 func TestConcurrentRequestsWithOneKeyMakeOneWrite(t *testing.T) {
 	keys := newMemoryKeys()
 	h := newHTTPHarness(t, withKeys(keys))
 	started, release := make(chan struct{}), make(chan struct{})
 	var calls atomic.Int32
-	h.cmds.registerFn = func(commands.RegisterParticipant) (commands.Registration, error) {
+	h.cmds.registerFn = func(cmd commands.RegisterParticipant) (commands.Registration, error) {
+		if cmd.Idempotency == nil || !keys.claimInAppend(t, cmd.Idempotency) {
+			return commands.Registration{}, commands.ErrIdempotencyKeyTaken
+		}
 		calls.Add(1)
 		close(started)
 		<-release
-		return commands.Registration{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", AnnounceAt: fixedNow}, nil
+		reg := commands.Registration{ParticipantID: uuid.New(), EntryNumber: "ABCD-2345", AnnounceAt: fixedNow}
+		keys.completeInAppend(t, cmd.Idempotency, reg)
+		return reg, nil
 	}
 	body := registrationJSON(campaignA, "010-1234-5678")
 	answers := make([]*http.Response, 2)
@@ -284,7 +332,7 @@ func TestConcurrentRequestsWithOneKeyMakeOneWrite(t *testing.T) {
 	wg.Go(func() {
 		answers[1] = h.do(http.MethodPost, "/api/v1/participations", jsonBody(body), api.IdempotencyHeader, "same")
 	})
-	for keys.claims.Load() < 3 { // the second has found the key taken and waits
+	for keys.lookups.Load() < 3 { // the second has found the key taken and waits for its answer
 		runtimeGosched()
 	}
 	close(release)

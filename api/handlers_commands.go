@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -64,15 +66,30 @@ func (s *server) registerParticipant(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	cmd.Idempotency = s.registrationIdempotency(c)
 	reg, err := throughMisses(s.misses, cmd.EventID, func() (commands.Registration, error) {
 		return s.cmds.RegisterParticipant(c.Request.Context(), cmd)
 	})
+	if errors.Is(err, commands.ErrIdempotencyKeyTaken) && cmd.Idempotency != nil {
+		s.answerHeld(c)
+		return
+	}
+	var body []byte
+	if err == nil {
+		body, err = registrationBody(reg)
+	}
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
 	setIdempotencySubject(c, reg.ParticipantID)
-	c.JSON(http.StatusCreated, registrationResponse{
+	c.Data(http.StatusCreated, "application/json; charset=utf-8", body)
+}
+
+// registrationBody is a registration's 201 body, byte for byte the one its
+// Idempotency-Key keeps.
+func registrationBody(reg commands.Registration) ([]byte, error) {
+	return json.Marshal(registrationResponse{
 		ParticipantID: reg.ParticipantID,
 		EntryNumber:   reg.EntryNumber,
 		AnnounceAt:    reg.AnnounceAt,

@@ -37,45 +37,64 @@ func drawScope(c *gin.Context) string { return "POST draw-winners " + ownerOf(c)
 // retry runs again. Routes without the header run as usual.
 func (s *server) idempotent(scope func(*gin.Context) string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		key, present := c.Request.Header[IdempotencyHeader]
-		if !present {
-			c.Next()
-			return
+		if key, fingerprint, ok := s.idempotencyKey(c); ok {
+			s.runIdempotent(c, scope(c), key, fingerprint)
 		}
-		if len(key) != 1 || !validIdempotencyKey(key[0]) {
-			s.writeError(c, invalidField(IdempotencyHeader, "Must be one header of 1 to 255 printable ASCII characters."))
-			return
-		}
-		body, err := readBody(c, s.cfg.MaxBodyBytes)
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if s.cfg.Idempotency == nil {
-			c.Next()
-			return
-		}
-		s.runIdempotent(c, scope(c), key[0], s.cfg.Idempotency.Fingerprint(c.Request.URL.Path, body))
 	}
+}
+
+// idempotencyKey checks the header and fingerprints the body. ok is false
+// when the request was answered (a bad header or body) or passed on (no
+// header, or no keys kept).
+func (s *server) idempotencyKey(c *gin.Context) (key string, fingerprint []byte, ok bool) {
+	keys, present := c.Request.Header[IdempotencyHeader]
+	if !present {
+		c.Next()
+		return "", nil, false
+	}
+	if len(keys) != 1 || !validIdempotencyKey(keys[0]) {
+		s.writeError(c, invalidField(IdempotencyHeader, "Must be one header of 1 to 255 printable ASCII characters."))
+		return "", nil, false
+	}
+	body, err := readBody(c, s.cfg.MaxBodyBytes)
+	if err != nil {
+		s.writeError(c, err)
+		return "", nil, false
+	}
+	if s.cfg.Idempotency == nil {
+		c.Next()
+		return "", nil, false
+	}
+	return keys[0], s.cfg.Idempotency.Fingerprint(c.Request.URL.Path, body), true
+}
+
+// answerClaim answers a request whose key another request holds: that
+// request's answer again, 422 for another body, 409 while it runs. false:
+// the key is free after all.
+func (s *server) answerClaim(c *gin.Context, claim commands.IdempotencyClaim, fingerprint []byte) bool {
+	switch {
+	case claim.Claimed:
+		return false
+	case !bytes.Equal(claim.Fingerprint, fingerprint):
+		s.writeError(c, errIdempotencyKeyReused)
+	case claim.Answer == nil:
+		s.writeError(c, errIdempotencyKeyInUse)
+	default:
+		c.Header(ReplayedHeader, "true")
+		c.Data(claim.Answer.Status, "application/json; charset=utf-8", claim.Answer.Body)
+		c.Abort()
+	}
+	return true
 }
 
 func (s *server) runIdempotent(c *gin.Context, scope, key string, fingerprint []byte) {
 	ctx := c.Request.Context()
 	claim, err := s.claim(ctx, scope, key, fingerprint)
-	switch {
-	case err != nil:
+	if err != nil {
 		s.writeError(c, err)
 		return
-	case !claim.Claimed && !bytes.Equal(claim.Fingerprint, fingerprint):
-		s.writeError(c, errIdempotencyKeyReused)
-		return
-	case !claim.Claimed && claim.Answer == nil:
-		s.writeError(c, errIdempotencyKeyInUse)
-		return
-	case !claim.Claimed:
-		c.Header(ReplayedHeader, "true")
-		c.Data(claim.Answer.Status, "application/json; charset=utf-8", claim.Answer.Body)
-		c.Abort()
+	}
+	if s.answerClaim(c, claim, fingerprint) {
 		return
 	}
 	rec := &recordingWriter{ResponseWriter: c.Writer}

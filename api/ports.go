@@ -65,6 +65,12 @@ type Idempotency interface {
 	Complete(ctx context.Context, scope, key string, answer commands.IdempotentAnswer) error
 	// Release gives the key up so that a retry runs again.
 	Release(ctx context.Context, scope, key string) error
+	// Lookup reports the request that holds the key (found): its
+	// fingerprint and, once it answered, its answer.
+	Lookup(ctx context.Context, scope, key string) (claim commands.IdempotencyClaim, found bool, err error)
+	// Write is the key as a command claims it with its append, in the
+	// append's transaction; the caller sets the answers.
+	Write(scope, key string, fingerprint []byte) *commands.IdempotentWrite
 }
 
 // Readiness answers /readyz: database reachable, migrations applied. One

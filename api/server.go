@@ -209,7 +209,7 @@ func (s *server) routes() *gin.Engine {
 	v1 := r.Group("/api/v1")
 	// public: routes a stranger may call, rate-limited per client IP.
 	public := v1.Group("", s.limitPerIP, s.requireJSON)
-	public.POST("/participations", s.idempotent(registrationScope), s.registerParticipant)
+	public.POST("/participations", s.idempotentInBatch(registrationScope), s.registerParticipant)
 	public.POST("/participations/erase", s.eraseMyData)
 	public.POST("/participations/verification", s.requestVerification)
 	public.GET("/events/:eventId/public", s.publicCampaign)

@@ -54,6 +54,11 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 		if err != nil {
 			return Registration{}, err
 		}
+		reg := Registration{ParticipantID: registered.ParticipantID, EntryNumber: entryNumber, AnnounceAt: campaign.AnnounceAt}
+		write, err := idempotentWrite(cmd.Idempotency, reg)
+		if err != nil {
+			return Registration{}, err
+		}
 		_, err = h.appendRegistration(ctx, eventstore.AppendRequest{
 			Stream:   registered.StreamID(),
 			Expected: eventstore.NoStream,
@@ -62,12 +67,18 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 			Fence:    campaignFence(cmd.EventID),
 			ClosedBy: domain.DrawStream(cmd.EventID),
 
-			SubjectKey: &eventstore.SubjectKey{Subject: registered.ParticipantID, Wrapped: wrapped},
+			SubjectKey:  &eventstore.SubjectKey{Subject: registered.ParticipantID, Wrapped: wrapped},
+			Idempotency: write,
 		})
+		if write != nil && (err == nil || errors.Is(err, eventstore.ErrWrongExpectedVersion) || errors.Is(err, eventstore.ErrClosed)) {
+			cmd.Idempotency.Settled = true // the answer of this outcome committed with it
+		}
 		switch {
 		case err == nil:
 			consume()
-			return Registration{ParticipantID: registered.ParticipantID, EntryNumber: entryNumber, AnnounceAt: campaign.AnnounceAt}, nil
+			return reg, nil
+		case errors.Is(err, eventstore.ErrIdempotencyKeyTaken):
+			return Registration{}, ErrIdempotencyKeyTaken
 		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
 			return Registration{}, domain.ErrAlreadyParticipated
 		case errors.Is(err, eventstore.ErrClosed):
@@ -79,4 +90,19 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 		}
 	}
 	return Registration{}, fmt.Errorf("register: no free entry number after %d attempts", entryNumberAttempts)
+}
+
+// idempotentWrite is the key's claim with the answers of each outcome, the
+// 201 rendered for reg; nil without a key.
+func idempotentWrite(idem *RegistrationIdempotency, reg Registration) (*eventstore.IdempotentWrite, error) {
+	if idem == nil || idem.Write == nil {
+		return nil, nil
+	}
+	body, err := idem.Answer(reg)
+	if err != nil {
+		return nil, fmt.Errorf("register: idempotent answer: %w", err)
+	}
+	w := *idem.Write
+	w.Won = eventstore.IdempotentAnswer{Status: 201, Body: body, Subject: reg.ParticipantID}
+	return &w, nil
 }

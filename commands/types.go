@@ -37,6 +37,9 @@ type RegisterParticipant struct {
 	// ignored with verification off.
 	VerificationCode string
 	Meta             Meta
+	// Idempotency, when set, claims the request's Idempotency-Key and
+	// stores its answer in the registration's transaction.
+	Idempotency *RegistrationIdempotency
 }
 
 // Registration is what a customer is told after registering.

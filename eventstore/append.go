@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // The append engine: every append, single or batched, over the pool (one
@@ -39,6 +40,7 @@ const (
 const (
 	lostClosed = -1
 	lostKey    = -2
+	lostHeld   = -3
 )
 
 // sqlAppend is the engine's statement, eventstore_append (migration
@@ -48,7 +50,8 @@ const (
 // its plan, cached for the connection, probes the indexes of streams and
 // event_keys even when it was made while they held a few rows.
 const sqlAppend = `SELECT * FROM eventstore_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`
+	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+	$25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)`
 
 const (
 	sqlFencesShared = `SELECT pg_advisory_xact_lock_shared(hashtextextended(f, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(f, o) ORDER BY o`
@@ -86,6 +89,15 @@ type appendPlan struct {
 	evIdx    []int32
 	evOrd    []int32
 	events   []EventData
+	ids      struct {
+		idx                                 []int32
+		scopes, keys                        []string
+		fps                                 [][]byte
+		lease, ttl                          float64
+		wonStatus, lostStatus, closedStatus []int32
+		wonBody, lostBody, closedBody       [][]byte
+		subjects                            []uuid.UUID
+	}
 }
 
 // planAppend lays out the requests still unanswered in errs. Within one
@@ -110,11 +122,22 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 		}
 	}
 	var lastStream string
+	seenID := map[[2]string]bool{}
 	for _, i := range order {
 		r := reqs[i]
 		if r.Stream == lastStream {
 			errs[i] = ErrWrongExpectedVersion
 			continue
+		}
+		if w := r.Idempotency; w != nil {
+			// A second request with the key in one batch waits for the
+			// first's answer, as it would a moment later.
+			if id := [2]string{w.Scope, w.Key}; seenID[id] {
+				errs[i] = ErrIdempotencyKeyTaken
+				continue
+			} else {
+				seenID[id] = true
+			}
 		}
 		if slices.ContainsFunc(r.Keys, func(k string) bool { return seenKey[k] != i }) {
 			errs[i] = ErrDuplicateKey
@@ -154,6 +177,16 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 			p.evIdx, p.evOrd = append(p.evIdx, idx), append(p.evOrd, int32(ord+1))
 		}
 		p.events = append(p.events, r.Events...)
+		if w := r.Idempotency; w != nil {
+			w.setDefaults()
+			p.ids.idx = append(p.ids.idx, idx)
+			p.ids.scopes, p.ids.keys, p.ids.fps = append(p.ids.scopes, w.Scope), append(p.ids.keys, w.Key), append(p.ids.fps, w.Fingerprint)
+			p.ids.lease, p.ids.ttl = w.Lease.Seconds(), w.TTL.Seconds()
+			p.ids.wonStatus, p.ids.wonBody = append(p.ids.wonStatus, int32(w.Won.Status)), append(p.ids.wonBody, w.Won.Body)
+			p.ids.subjects = append(p.ids.subjects, w.Won.Subject)
+			p.ids.lostStatus, p.ids.lostBody = append(p.ids.lostStatus, int32(w.Lost.Status)), append(p.ids.lostBody, w.Lost.Body)
+			p.ids.closedStatus, p.ids.closedBody = append(p.ids.closedStatus, int32(w.Closed.Status)), append(p.ids.closedBody, w.Closed.Body)
+		}
 	}
 	slices.Sort(p.fences)
 	p.fences = slices.Compact(p.fences)
@@ -184,7 +217,10 @@ func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequ
 	batch.Queue(sqlAppend, p.req.idx, p.req.streams, p.req.modes, p.req.expected, p.req.counts, p.req.closers,
 		p.keyIdx, p.keys, p.subjIdx, UUIDArray(p.subjects), p.wrapped, p.shredIdx, UUIDArray(p.shreds),
 		p.ckIdx, UUIDArray(p.ckIDs), p.ckWrap,
-		p.evIdx, p.evOrd, cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta)
+		p.evIdx, p.evOrd, cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta,
+		p.ids.idx, p.ids.scopes, p.ids.keys, p.ids.fps, p.ids.lease, p.ids.ttl,
+		p.ids.wonStatus, p.ids.wonBody, subjectArray(p.ids.subjects),
+		p.ids.lostStatus, p.ids.lostBody, p.ids.closedStatus, p.ids.closedBody)
 	if len(p.shreds) > 0 {
 		batch.Queue(sqlShredAnswers, UUIDArray(p.shreds))
 	}
@@ -215,6 +251,8 @@ func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequ
 			errs[o.I] = ErrClosed
 		case lostKey:
 			errs[o.I] = ErrDuplicateKey
+		case lostHeld:
+			errs[o.I] = ErrIdempotencyKeyTaken
 		default:
 			won[o.I] = true
 			results[o.I].Positions = append(results[o.I].Positions, o.Position)
@@ -254,6 +292,16 @@ func sendAppend[T any](ctx context.Context, db batchSender, batch *pgx.Batch, fe
 		err = cerr
 	}
 	return out, err
+}
+
+// subjectArray binds ids as a uuid[] in which uuid.Nil is NULL (an
+// answer about no participant).
+func subjectArray(ids []uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = pgtype.UUID{Bytes: id, Valid: id != uuid.Nil}
+	}
+	return out
 }
 
 func btoi(b bool) int {

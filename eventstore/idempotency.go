@@ -40,6 +40,65 @@ type IdempotencyClaim struct {
 	Answer      *IdempotentAnswer
 }
 
+// ErrIdempotencyKeyTaken is returned when an append's Idempotency-Key is
+// held by another request, finished or still running: the append was not
+// made; that request's answer is the one to give (IdempotencyKeys.Lookup).
+var ErrIdempotencyKeyTaken = errors.New("eventstore: idempotency key taken")
+
+// IdempotentWrite is an Idempotency-Key claimed with an append
+// (AppendRequest.Idempotency), and the answers to keep for each outcome:
+// Won when the append commits (its Subject links the row to the
+// participant, whose erasure deletes it), Lost when its stream is taken
+// (ErrWrongExpectedVersion), Closed when its closing stream exists
+// (ErrClosed). An answer with Status 0, or an append that lost a key
+// (ErrDuplicateKey, which its caller retries), keeps nothing.
+type IdempotentWrite struct {
+	Scope, Key  string
+	Fingerprint []byte
+	Won         IdempotentAnswer
+	Lost        IdempotentAnswer
+	Closed      IdempotentAnswer
+	// TTL and Lease as in IdempotencyConfig (zero: the defaults).
+	TTL, Lease time.Duration
+}
+
+func (w *IdempotentWrite) setDefaults() {
+	c := IdempotencyConfig{TTL: w.TTL, Lease: w.Lease}
+	c.setDefaults()
+	w.TTL, w.Lease = c.TTL, c.Lease
+}
+
+// Write is an IdempotentWrite of (scope, key) for a request with this
+// fingerprint, with the keys' TTL and lease; the caller sets the answers.
+func (k *IdempotencyKeys) Write(scope, key string, fingerprint []byte) *IdempotentWrite {
+	return &IdempotentWrite{Scope: scope, Key: key, Fingerprint: fingerprint, TTL: k.cfg.TTL, Lease: k.cfg.Lease}
+}
+
+// Lookup returns the request that holds (scope, key): its fingerprint and,
+// once it answered, its answer. found is false when no request holds it (or
+// its row expired, or outlived its lease without an answer, or predates
+// HMAC fingerprints): a request may claim it.
+func (k *IdempotencyKeys) Lookup(ctx context.Context, scope, key string) (claim IdempotencyClaim, found bool, err error) {
+	var (
+		status *int32
+		body   []byte
+	)
+	err = k.pool.QueryRow(ctx, `SELECT fingerprint, status, body FROM idempotency_keys
+		WHERE scope = $1 AND key = $2 AND hmac AND created_at >= now() - make_interval(secs => $3)
+		  AND (status IS NOT NULL OR lease_until >= now())`,
+		scope, key, k.cfg.TTL.Seconds()).Scan(&claim.Fingerprint, &status, &body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return IdempotencyClaim{}, false, nil
+	}
+	if err != nil {
+		return IdempotencyClaim{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if status != nil {
+		claim.Answer = &IdempotentAnswer{Status: int(*status), Body: body}
+	}
+	return claim, true, nil
+}
+
 // IdempotencyConfig tunes IdempotencyKeys; zero values take the defaults.
 type IdempotencyConfig struct {
 	// FingerprintKey keys the HMAC of request fingerprints (required, from

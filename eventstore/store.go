@@ -52,6 +52,11 @@ type AppendRequest struct {
 	// CampaignKey is stored in campaign_keys with the append: a campaign's
 	// wrapped participant-id key, written with its CampaignOpened.
 	CampaignKey *CampaignKey
+	// Idempotency claims an Idempotency-Key with the append and stores the
+	// answer for its outcome, in the append's transaction. A key another
+	// request holds fails the append with ErrIdempotencyKeyTaken: nothing
+	// is written, the caller looks the answer up.
+	Idempotency *IdempotentWrite
 }
 
 // CampaignKey is a campaign's wrapped participant-id key.

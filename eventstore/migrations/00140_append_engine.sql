@@ -11,7 +11,10 @@
 -- plan plpgsql keeps for the connection probes the indexes of streams and
 -- event_keys even when made while they held a few rows. Rows with a
 -- negative o_position say why a request lost: -1 its closing stream
--- exists, -2 one of its keys is held. The checks that failed statements
+-- exists, -2 one of its keys is held, -3 its Idempotency-Key is held by
+-- another request. An append may claim an Idempotency-Key: the claim and
+-- the answer for the append's outcome are written in the append's own
+-- transaction, not in commits of their own. The checks that failed statements
 -- (00002, 00003) are no longer called.
 -- +goose StatementBegin
 CREATE FUNCTION eventstore_append(
@@ -21,12 +24,19 @@ CREATE FUNCTION eventstore_append(
     p_shred_idx int[], p_shreds uuid[],
     p_ck_idx int[], p_ck_ids uuid[], p_ck_wrapped bytea[],
     p_ev_idx int[], p_ev_ord int[], p_ev_ids uuid[], p_ev_pkeys text[], p_ev_types text[], p_ev_versions int[],
-    p_ev_data jsonb[], p_ev_meta jsonb[])
+    p_ev_data jsonb[], p_ev_meta jsonb[],
+    p_id_idx int[], p_id_scopes text[], p_id_keys text[], p_id_fps bytea[], p_id_lease float8, p_id_ttl float8,
+    p_id_won_status int[], p_id_won_body bytea[], p_id_subject uuid[],
+    p_id_lost_status int[], p_id_lost_body bytea[], p_id_closed_status int[], p_id_closed_body bytea[])
 RETURNS TABLE (o_idx int, o_position bigint, o_version bigint)
 LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
 #variable_conflict use_column
+DECLARE
+    v_idx int[];
+    v_pos bigint[];
+    v_ver bigint[];
 BEGIN
-    RETURN QUERY WITH req AS (
+    WITH req AS (
         SELECT * FROM unnest(p_idx, p_streams, p_modes, p_expected, p_counts, p_closers) AS r(i, stream, mode, expected, n, closer)
     ), closed AS (
         SELECT r.i FROM req r WHERE r.closer <> '' AND EXISTS (SELECT 1 FROM streams s WHERE s.stream_id = r.closer)
@@ -34,9 +44,24 @@ BEGIN
         SELECT * FROM unnest(p_key_idx, p_keys) AS k(i, key)
     ), taken AS (
         SELECT DISTINCT a.i FROM asked a JOIN event_keys k ON k.key = a.key
+    ), asked_ids AS (
+        SELECT * FROM unnest(p_id_idx, p_id_scopes, p_id_keys, p_id_fps) AS u(i, scope, key, fp)
+    ), claims AS (
+        INSERT INTO idempotency_keys AS k (scope, key, fingerprint, lease_until, hmac)
+        SELECT u.scope, u.key, u.fp, now() + make_interval(secs => p_id_lease), true FROM asked_ids u ORDER BY u.scope, u.key
+        ON CONFLICT (scope, key) DO UPDATE
+           SET fingerprint = EXCLUDED.fingerprint, status = NULL, body = NULL, subject = NULL,
+               created_at = now(), lease_until = EXCLUDED.lease_until, hmac = true
+         WHERE k.created_at < now() - make_interval(secs => p_id_ttl)
+            OR (k.status IS NULL AND k.lease_until < now())
+            OR NOT k.hmac
+        RETURNING k.scope, k.key
+    ), held AS (
+        SELECT u.i FROM asked_ids u WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.scope = u.scope AND c.key = u.key)
     ), ok AS (
         SELECT r.* FROM req r
-        WHERE NOT EXISTS (SELECT 1 FROM closed c WHERE c.i = r.i) AND NOT EXISTS (SELECT 1 FROM taken t WHERE t.i = r.i)
+        WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.i = r.i)
+          AND NOT EXISTS (SELECT 1 FROM closed c WHERE c.i = r.i) AND NOT EXISTS (SELECT 1 FROM taken t WHERE t.i = r.i)
     ), claimed_new AS (
         INSERT INTO streams (stream_id, version) SELECT o.stream, o.n FROM ok o WHERE o.mode = 0 ORDER BY o.stream
         ON CONFLICT DO NOTHING RETURNING streams.stream_id, streams.version
@@ -69,13 +94,44 @@ BEGIN
         JOIN won w ON w.i = e.i ORDER BY e.i, e.ord
         RETURNING events.position, events.stream_id, events.stream_version
     )
-    SELECT w.i, a.position, a.stream_version FROM appended a JOIN won w ON w.stream = a.stream_id
-    UNION ALL SELECT c.i, -1::bigint, 0::bigint FROM closed c
-    UNION ALL SELECT t.i, -2::bigint, 0::bigint FROM taken t;
+    SELECT array_agg(x.i), array_agg(x.position), array_agg(x.version) INTO v_idx, v_pos, v_ver FROM (
+        SELECT w.i, a.position, a.stream_version AS version FROM appended a JOIN won w ON w.stream = a.stream_id
+        UNION ALL SELECT h.i, -3::bigint, 0::bigint FROM held h
+        UNION ALL SELECT c.i, -1::bigint, 0::bigint FROM closed c WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.i = c.i)
+        UNION ALL SELECT t.i, -2::bigint, 0::bigint FROM taken t
+            WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.i = t.i) AND NOT EXISTS (SELECT 1 FROM closed c WHERE c.i = t.i)
+    ) x;
+
+    -- The keys claimed above are completed here, in the append's
+    -- transaction, with the answer of each request's outcome: won (a
+    -- position), closed (-1) or its stream taken (no row). A request that
+    -- lost a key (-2) or asked no answer kept (status 0) gives its claim up:
+    -- its retry runs. A held key (-3) was not claimed here and is left alone.
+    IF cardinality(p_id_idx) > 0 THEN
+        WITH o AS (
+            SELECT u.*, (SELECT min(v.pos) FROM unnest(v_idx, v_pos) AS v(i, pos) WHERE v.i = u.i) AS pos
+            FROM unnest(p_id_idx, p_id_scopes, p_id_keys, p_id_won_status, p_id_won_body, p_id_subject,
+                p_id_lost_status, p_id_lost_body, p_id_closed_status, p_id_closed_body)
+                AS u(i, scope, key, won_status, won_body, subject, lost_status, lost_body, closed_status, closed_body)
+        ), a AS (
+            SELECT o.scope, o.key,
+                CASE WHEN o.pos > 0 THEN o.won_status WHEN o.pos = -1 THEN o.closed_status WHEN o.pos IS NULL THEN o.lost_status ELSE 0 END AS status,
+                CASE WHEN o.pos > 0 THEN o.won_body WHEN o.pos = -1 THEN o.closed_body ELSE o.lost_body END AS body,
+                CASE WHEN o.pos > 0 THEN o.subject END AS subject
+            FROM o WHERE o.pos IS DISTINCT FROM -3
+        ), released AS (
+            DELETE FROM idempotency_keys k USING a WHERE a.status = 0 AND k.scope = a.scope AND k.key = a.key
+        )
+        UPDATE idempotency_keys k SET status = a.status, body = a.body, subject = a.subject
+        FROM a WHERE a.status <> 0 AND k.scope = a.scope AND k.key = a.key;
+    END IF;
+
+    RETURN QUERY SELECT * FROM unnest(v_idx, v_pos, v_ver);
 END
 $fn$;
 -- +goose StatementEnd
 
 -- +goose Down
 DROP FUNCTION eventstore_append(int[], text[], int[], bigint[], bigint[], text[], int[], text[], int[], uuid[], bytea[],
-    int[], uuid[], int[], uuid[], bytea[], int[], int[], uuid[], text[], text[], int[], jsonb[], jsonb[]);
+    int[], uuid[], int[], uuid[], bytea[], int[], int[], uuid[], text[], text[], int[], jsonb[], jsonb[],
+    int[], text[], text[], bytea[], float8, float8, int[], bytea[], uuid[], int[], bytea[], int[], bytea[]);
