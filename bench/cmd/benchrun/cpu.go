@@ -43,6 +43,35 @@ func procTicks(statPath string) (string, float64, bool) {
 	return comm, u + st, true
 }
 
+// procParent is the parent pid of /proc/PID/stat (0 when unreadable).
+func procParent(statPath string) int {
+	b, err := os.ReadFile(statPath)
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	closing := strings.LastIndexByte(s, ')')
+	fields := strings.Fields(s[closing+1:])
+	if closing < 0 || len(fields) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(fields[1]) // state(0) ppid(1)
+	return ppid
+}
+
+// postmaster is the pid of the bench's PostgreSQL server (0: unknown, and
+// every postgres process on the machine counts): on a machine shared with
+// other servers and other benches only this server's processes are its.
+func (e *env) postmaster() int {
+	if e.postmasterPID == 0 && e.admin != nil {
+		var backend int
+		if err := e.admin.QueryRow(e.ctx, `SELECT pg_backend_pid()`).Scan(&backend); err == nil {
+			e.postmasterPID = procParent(fmt.Sprintf("/proc/%d/stat", backend))
+		}
+	}
+	return e.postmasterPID
+}
+
 func (e *env) cpuNow() cpuSnapshot {
 	snap := cpuSnapshot{at: time.Now()}
 	if b, err := os.ReadFile("/proc/stat"); err == nil {
@@ -61,13 +90,20 @@ func (e *env) cpuNow() cpuSnapshot {
 	}
 	_, snap.bench, _ = procTicks("/proc/self/stat")
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	server, self := e.postmaster(), os.Getpid()
+	mine := func(p string, parent int) bool {
+		if parent == 0 {
+			return true
+		}
+		return p == fmt.Sprintf("/proc/%d/stat", parent) || procParent(p) == parent
+	}
 	for _, p := range stats {
 		comm, t, ok := procTicks(p)
 		switch {
 		case !ok:
-		case comm == "postgres":
+		case comm == "postgres" && mine(p, server):
 			snap.postgres += t
-		case comm == "pgbench":
+		case comm == "pgbench" && mine(p, self):
 			snap.pgbench += t
 		}
 	}

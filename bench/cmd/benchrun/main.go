@@ -140,6 +140,8 @@ type env struct {
 	s1Registered  int64
 	pipeline      *pipelineData // sections 8 and 9: one seeded campaign
 
+	postmasterPID int // the bench server's postmaster (cpu.go)
+
 	serveEnv []string // extra environment of the next serve (section 7: KAFKA_PARTITIONS, KAFKA_TOPIC)
 }
 
