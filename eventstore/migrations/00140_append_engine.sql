@@ -45,12 +45,17 @@ BEGIN
     ), taken AS (
         SELECT DISTINCT a.i FROM asked a JOIN event_keys k ON k.key = a.key
     ), asked_ids AS (
-        SELECT * FROM unnest(p_id_idx, p_id_scopes, p_id_keys, p_id_fps) AS u(i, scope, key, fp)
+        SELECT * FROM unnest(p_id_idx, p_id_scopes, p_id_keys, p_id_fps, p_id_won_status, p_id_won_body, p_id_subject)
+            AS u(i, scope, key, fp, won_status, won_body, subject)
     ), claims AS (
-        INSERT INTO idempotency_keys AS k (scope, key, fingerprint, lease_until, hmac)
-        SELECT u.scope, u.key, u.fp, now() + make_interval(secs => p_id_lease), true FROM asked_ids u ORDER BY u.scope, u.key
+        -- Claimed with the answer of the common outcome, the append won:
+        -- one row version per winner; the losers' rows are rewritten below,
+        -- before anyone can see them.
+        INSERT INTO idempotency_keys AS k (scope, key, fingerprint, lease_until, hmac, status, body, subject)
+        SELECT u.scope, u.key, u.fp, now() + make_interval(secs => p_id_lease), true, nullif(u.won_status, 0), u.won_body, u.subject
+        FROM asked_ids u ORDER BY u.scope, u.key
         ON CONFLICT (scope, key) DO UPDATE
-           SET fingerprint = EXCLUDED.fingerprint, status = NULL, body = NULL, subject = NULL,
+           SET fingerprint = EXCLUDED.fingerprint, status = EXCLUDED.status, body = EXCLUDED.body, subject = EXCLUDED.subject,
                created_at = now(), lease_until = EXCLUDED.lease_until, hmac = true
          WHERE k.created_at < now() - make_interval(secs => p_id_ttl)
             OR (k.status IS NULL AND k.lease_until < now())
@@ -102,11 +107,11 @@ BEGIN
             WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.i = t.i) AND NOT EXISTS (SELECT 1 FROM closed c WHERE c.i = t.i)
     ) x;
 
-    -- The keys claimed above are completed here, in the append's
-    -- transaction, with the answer of each request's outcome: won (a
-    -- position), closed (-1) or its stream taken (no row). A request that
-    -- lost a key (-2) or asked no answer kept (status 0) gives its claim up:
-    -- its retry runs. A held key (-3) was not claimed here and is left alone.
+    -- The keys claimed above for requests that did not win get the answer
+    -- of their outcome here, in the append's transaction: closed (-1) or
+    -- its stream taken (no row). A request that lost a key (-2) or asked no
+    -- answer kept (status 0) gives its claim up: its retry runs. A held key
+    -- (-3) was not claimed here and is left alone.
     IF cardinality(p_id_idx) > 0 THEN
         WITH o AS (
             SELECT u.*, (SELECT min(v.pos) FROM unnest(v_idx, v_pos) AS v(i, pos) WHERE v.i = u.i) AS pos
@@ -118,7 +123,7 @@ BEGIN
                 CASE WHEN o.pos > 0 THEN o.won_status WHEN o.pos = -1 THEN o.closed_status WHEN o.pos IS NULL THEN o.lost_status ELSE 0 END AS status,
                 CASE WHEN o.pos > 0 THEN o.won_body WHEN o.pos = -1 THEN o.closed_body ELSE o.lost_body END AS body,
                 CASE WHEN o.pos > 0 THEN o.subject END AS subject
-            FROM o WHERE o.pos IS DISTINCT FROM -3
+            FROM o WHERE o.pos IS DISTINCT FROM -3 AND NOT (coalesce(o.pos, 0) > 0 AND o.won_status <> 0)
         ), released AS (
             DELETE FROM idempotency_keys k USING a WHERE a.status = 0 AND k.scope = a.scope AND k.key = a.key
         )
