@@ -2,14 +2,14 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/shopevents/participation/internal/pgerr"
 )
 
 // The append engine: every append, single or batched, over the pool (one
@@ -232,8 +232,7 @@ func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequ
 	var rows []outcome
 	for attempt := 1; ; attempt++ {
 		rows, err = sendAppend(ctx, db, batch, len(p.fences) > 0, pgx.RowToStructByPos[outcome])
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "event_keys_pkey" {
+		if pgErr, ok := pgerr.As(err); ok && pgErr.Code == pgerr.UniqueViolation && pgErr.ConstraintName == "event_keys_pkey" {
 			if inTx || attempt == appendAttempts {
 				return ErrDuplicateKey // a Tx is aborted: its caller starts again
 			}
