@@ -77,4 +77,3 @@ func WinnerMessageDue(announceAt, drawnAt time.Time) time.Time {
 	}
 	return announceAt
 }
-
