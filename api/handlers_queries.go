@@ -214,6 +214,8 @@ type winnerListJSON struct {
 type listedWinnerJSON struct {
 	winnerJSON
 	Claim claimStateJSON `json:"claim"`
+	// Erased: the winner's data was erased (DESIGN: an erased winner shows 삭제됨).
+	Erased bool `json:"erased,omitempty"`
 	// Notification is the winner's latest message, once one is due.
 	Notification *notificationJSON `json:"notification,omitempty"`
 }
@@ -282,7 +284,7 @@ func (s *server) listWinners(c *gin.Context) {
 		if !w.ClaimedAt.IsZero() {
 			claim.ClaimedAt = &w.ClaimedAt
 		}
-		listed := listedWinnerJSON{winnerJSON: row, Claim: claim}
+		listed := listedWinnerJSON{winnerJSON: row, Claim: claim, Erased: w.Erased}
 		if st, ok := notified[w.EntryNumber]; ok {
 			listed.Notification = notificationOf(st)
 		}

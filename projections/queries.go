@@ -227,8 +227,10 @@ func (q *Queries) EachParticipant(ctx context.Context, eventID uuid.UUID, fn fun
 // a promoted alternate's own, else the campaign's.
 func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, error) {
 	rows, err := q.pool.Query(ctx, `SELECT w.participant_id, w.entry_number, w.name_masked, w.phone_masked, w.name_listed, w.rank, w.kind,
-			w.claimed_at, w.replaced_reason, w.replaced_at, w.promoted_rank, COALESCE(w.claim_deadline, c.claim_deadline)
+			w.claimed_at, w.replaced_reason, w.replaced_at, w.promoted_rank, COALESCE(w.claim_deadline, c.claim_deadline),
+			COALESCE(p.erased, false)
 		FROM winners w LEFT JOIN campaigns c ON c.event_id = w.event_id
+			LEFT JOIN participants p ON p.participant_id = w.participant_id
 		WHERE w.event_id = $1 ORDER BY w.kind <> '`+WinnerKind+`', w.rank`, eventID)
 	if err != nil {
 		return nil, fmt.Errorf("winners: %w", err)
@@ -240,7 +242,7 @@ func (q *Queries) Winners(ctx context.Context, eventID uuid.UUID) ([]WinnerRow, 
 		var reason *string
 		var claimed, replacedAt, deadline *time.Time
 		err := row.Scan(&w.ParticipantID, &w.EntryNumber, &w.Name, &w.Phone, &w.ListedName, &rank, &w.Kind, &claimed,
-			&reason, &replacedAt, &promoted, &deadline)
+			&reason, &replacedAt, &promoted, &deadline, &w.Erased)
 		w.Rank = int(rank)
 		w.ClaimedAt, w.ReplacedAt, w.ClaimDeadline = utcOrZero(claimed), utcOrZero(replacedAt), utcOrZero(deadline)
 		if reason != nil {

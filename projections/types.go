@@ -57,6 +57,9 @@ type WinnerRow struct {
 	// (winners.claim_deadline), else the campaign's claimDeadline (from the
 	// campaigns read model); zero when that model does not have it yet.
 	ClaimDeadline time.Time
+	// Erased: the winner's personal data was erased (the participants read
+	// model's flag), so the owner sees 삭제됨 and nothing to reveal.
+	Erased bool
 }
 
 // Analytics is a campaign's channel figures.

@@ -105,7 +105,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
   function showWinners(winners, alternates = []) {
     shown = { winners, alternates };
     const rows = winners.map((w) => {
-      const name = h("td", {}, w.name || ""), phone = h("td", {}, w.phone || "");
+      const name = h("td", {}, w.erased ? "삭제됨" : w.name || ""), phone = h("td", {}, w.phone || "");
       if (w.state === "REPLACED") {
         return h("tr", { "data-entry": w.entryNumber, "data-state": "REPLACED", class: "replaced" }, h("td", {}, String(w.rank)),
           h("td", {}, h("s", {}, w.entryNumber)), name, phone,
@@ -127,7 +127,7 @@ export function renderDraw(sec, logsSec, ctx, base, campaign) {
       paintNotification(note, w);
       const entry = w.alternateRank ? [w.entryNumber, h("span", { class: "muted" }, ` (예비 ${w.alternateRank}번)`)] : [w.entryNumber];
       return h("tr", { "data-entry": w.entryNumber, "data-state": "WINNER" }, h("td", {}, String(w.rank)), h("td", {}, entry), name, phone,
-        h("td", {}, h("div", { class: "row" }, reveal, replace.button(w))),
+        h("td", {}, h("div", { class: "row" }, w.erased ? h("span", { class: "muted" }, "—") : reveal, replace.button(w))),
         claimCell(w), deliveryCell(w, ctx, base, say, () => quietly(loadReveals())), note);
     });
     reveals = h("div", { id: "contact-reveals" });
