@@ -18,7 +18,8 @@ import (
 // nothing; confirming with a reason promotes alternate 1, and the tables say
 // so, also after a reload from the read model. The result page lists the
 // replaced winner with the reason, and the replaced winner's 당첨 확인 says
-// 당첨이 취소되었습니다. Any script error fails it.
+// 당첨이 취소되었습니다, the waiting alternate's 예비 당첨자 2번입니다 and the
+// entry not drawn 아쉽게도 당첨되지 않았습니다. Any script error fails it.
 func TestBrowserReplaceWinner(t *testing.T) {
 	clock := &movableClock{}
 	clock.set(time.Now())
@@ -114,5 +115,28 @@ func TestBrowserReplaceWinner(t *testing.T) {
 	waitText(t, tab, "#outcome-claim", "사유: 수령 기한 내 미신청")
 	if eval[bool](t, tab, `!document.querySelector("#claim-form").hidden`) {
 		t.Error("the claim form shows to a replaced winner")
+	}
+
+	// the two other outcomes: the alternate still waiting, and the entry
+	// that was neither drawn nor an alternate
+	loser := ""
+	for entry := range phones {
+		if entry != winner && entry != alts[0].EntryNumber && entry != alts[1].EntryNumber {
+			loser = entry
+		}
+	}
+	for _, tc := range []struct{ what, entry, want string }{
+		{"당첨 확인 of the alternate still waiting", alts[1].EntryNumber, "예비 당첨자 2번입니다"},
+		{"당첨 확인 of an entry not drawn", loser, "아쉽게도 당첨되지 않았습니다"},
+	} {
+		eval[bool](t, tab, `(document.querySelector("#phone").value = "", document.querySelector("#entryNumber").value = "", true)`)
+		run(t, tab, tc.what,
+			chromedp.SendKeys(chromedp.CSS("#phone"), phones[tc.entry]),
+			chromedp.SendKeys(chromedp.CSS("#entryNumber"), tc.entry),
+			chromedp.Click(chromedp.CSS("#check-submit")))
+		waitText(t, tab, "#outcome-title", tc.want)
+		if eval[bool](t, tab, `!document.querySelector("#claim-form").hidden`) {
+			t.Errorf("%s: the claim form shows", tc.what)
+		}
 	}
 }
