@@ -80,7 +80,6 @@ func (n *Notifier) retry(ctx context.Context, m *message.Message) error {
 
 // outboxRow is one message to queue.
 type outboxRow struct {
-	messageID   string
 	eventID     uuid.UUID
 	participant uuid.UUID
 	entryNumber string
@@ -88,14 +87,17 @@ type outboxRow struct {
 	vars        map[string]string
 	due         time.Time
 	expires     time.Time
+	replacement string // the replaced winner, for a promoted alternate's messages
 }
 
 // enqueue queues what a draw owes its winners: WINNER when they are
-// announced, CLAIM_REMINDER a day before the claim deadline. Alternates and
-// non-winners get nothing; a draw whose claim deadline has passed (an
-// upgrade reading old draws) gets nothing either.
+// announced, CLAIM_REMINDER a day before the claim deadline; a promoted
+// alternate (WinnerReplaced) gets the same for its own window, and the
+// replaced winner's messages not yet sent are withdrawn. Alternates and
+// non-winners get nothing; a window that has passed (an upgrade reading old
+// draws) gets nothing either.
 func (n *Notifier) enqueue(ctx context.Context, rec eventstore.RecordedEvent) error {
-	if rec.Type != domain.TypeWinnersDrawn {
+	if rec.Type != domain.TypeWinnersDrawn && rec.Type != domain.TypeWinnerReplaced {
 		return nil
 	}
 	ev, err := domain.DecodeEvent(rec.Type, rec.Data)
@@ -103,42 +105,62 @@ func (n *Notifier) enqueue(ctx context.Context, rec eventstore.RecordedEvent) er
 		n.cfg.Logger.Warn("notifier: undecodable draw skipped", "position", rec.Position, "error", err)
 		return nil
 	}
-	draw := ev.(domain.WinnersDrawn)
-	campaign, err := n.campaign(ctx, draw.EventID)
-	if err != nil {
-		return err
-	}
-	if !n.cfg.Clock().Before(campaign.ClaimDeadline) {
-		return nil
-	}
-	winnerDue := domain.WinnerMessageDue(campaign.AnnounceAt, draw.DrawnAt)
-	reminderDue := campaign.ClaimDeadline.Add(-domain.ReminderLead)
-	var rows []outboxRow
-	for _, w := range draw.Winners {
-		vars := map[string]string{
-			notify.VarTitle:    campaign.Title,
-			notify.VarRank:     strconv.Itoa(w.Rank),
-			notify.VarClaimURL: n.cfg.PublicBaseURL + "/p/" + draw.EventID.String() + "/result",
-			notify.VarDeadline: campaign.ClaimDeadline.In(kst).Format("2006-01-02 15:04"),
+	switch e := ev.(type) {
+	case domain.WinnersDrawn:
+		campaign, err := n.campaign(ctx, e.EventID)
+		if err != nil {
+			return err
 		}
-		row := outboxRow{eventID: draw.EventID, participant: w.ParticipantID, entryNumber: w.EntryNumber,
-			vars: vars, expires: campaign.ClaimDeadline}
-		winner := row
-		winner.template, winner.due = notify.TemplateWinner, winnerDue
-		rows = append(rows, winner)
-		if reminderDue.After(winnerDue) { // a window shorter than a day has no reminder
-			reminder := row
-			reminder.template, reminder.due = notify.TemplateClaimReminder, reminderDue
-			rows = append(rows, reminder)
+		due := domain.WinnerMessageDue(campaign.AnnounceAt, e.DrawnAt)
+		var rows []outboxRow
+		for _, w := range e.Winners {
+			rows = append(rows, n.winnerRows(campaign, w.ParticipantID, w.EntryNumber, w.Rank, due, campaign.ClaimDeadline, "")...)
 		}
+		return n.insert(ctx, e.DrawID, rows, uuid.Nil)
+	case domain.WinnerReplaced:
+		campaign, err := n.campaign(ctx, e.EventID)
+		if err != nil {
+			return err
+		}
+		// the replaced winner is part of the messages' ids: their own family
+		due := domain.WinnerMessageDue(campaign.AnnounceAt, e.ReplacedAt)
+		rows := n.winnerRows(campaign, e.By.ParticipantID, e.By.EntryNumber, e.Rank, due, e.ClaimDeadline,
+			"replaced:"+e.Replaced.ParticipantID.String())
+		return n.insert(ctx, e.DrawID, rows, e.Replaced.ParticipantID)
 	}
-	return n.insert(ctx, draw.DrawID, rows)
+	return nil
 }
 
-func (n *Notifier) insert(ctx context.Context, drawID uuid.UUID, rows []outboxRow) error {
-	if len(rows) == 0 {
+// winnerRows is WINNER at due and CLAIM_REMINDER a day before deadline for
+// one winner (none once the deadline has passed).
+func (n *Notifier) winnerRows(campaign domain.CampaignOpened, participant uuid.UUID, entryNumber string, rank int,
+	due, deadline time.Time, replacement string) []outboxRow {
+	if !n.cfg.Clock().Before(deadline) {
 		return nil
 	}
+	vars := map[string]string{
+		notify.VarTitle:    campaign.Title,
+		notify.VarRank:     strconv.Itoa(rank),
+		notify.VarClaimURL: n.cfg.PublicBaseURL + "/p/" + campaign.EventID.String() + "/result",
+		notify.VarDeadline: deadline.In(kst).Format("2006-01-02 15:04"),
+	}
+	row := outboxRow{eventID: campaign.EventID, participant: participant, entryNumber: entryNumber,
+		vars: vars, expires: deadline, replacement: replacement}
+	winner := row
+	winner.template, winner.due = notify.TemplateWinner, due
+	rows := []outboxRow{winner}
+	if reminderDue := deadline.Add(-domain.ReminderLead); reminderDue.After(due) { // a window shorter than a day has no reminder
+		reminder := row
+		reminder.template, reminder.due = notify.TemplateClaimReminder, reminderDue
+		rows = append(rows, reminder)
+	}
+	return rows
+}
+
+// insert queues rows (a row already there is left alone) and, for a
+// replacement, withdraws the replaced winner's messages still pending, in
+// one transaction.
+func (n *Notifier) insert(ctx context.Context, drawID uuid.UUID, rows []outboxRow, withdraw uuid.UUID) error {
 	batch := &pgx.Batch{}
 	for _, r := range rows {
 		vars, err := json.Marshal(r.vars)
@@ -148,8 +170,15 @@ func (n *Notifier) insert(ctx context.Context, drawID uuid.UUID, rows []outboxRo
 		batch.Queue(`INSERT INTO notification_outbox (message_id, event_id, participant_id, entry_number,
 			template, variables, due_at, expires_at, next_attempt_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7) ON CONFLICT (message_id) DO NOTHING`,
-			domain.NotificationMessageID(drawID, r.participant, r.template, ""), r.eventID, r.participant,
+			domain.NotificationMessageID(drawID, r.participant, r.template, r.replacement), r.eventID, r.participant,
 			r.entryNumber, r.template, vars, r.due, r.expires)
+	}
+	if withdraw != uuid.Nil {
+		batch.Queue(`UPDATE notification_outbox SET state = 'SKIPPED', reason = 'REPLACED', outcome_at = now()
+			WHERE participant_id = $1 AND state = 'PENDING'`, withdraw)
+	}
+	if batch.Len() == 0 {
+		return nil
 	}
 	return pgx.BeginFunc(ctx, n.cfg.Pool, func(tx pgx.Tx) error {
 		return tx.SendBatch(ctx, batch).Close()
