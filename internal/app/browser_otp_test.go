@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -149,6 +150,14 @@ func TestBrowserPhoneVerificationClaim(t *testing.T) {
 	entry := decode[registrationJSON](t, ans).EntryNumber
 	app.drawWith(ownerA, eventID, map[string]any{"winnerCount": 1})
 	clock.set(w.announceAt)
+	// the page lists the winners from the read model: until the projector
+	// has the draw it says 아직 추첨 전입니다 and shows no form
+	waitUntil(t, "the winner in the read model", func() error {
+		if r := decode[resultJSON](t, app.call(http.MethodGet, resultPath(eventID), "", nil)); len(r.Winners) == 0 {
+			return errors.New("no winner listed yet")
+		}
+		return nil
+	})
 	run(t, tab, "당첨 확인",
 		chromedp.Navigate(app.url+"/p/"+eventID.String()+"/result"),
 		chromedp.WaitVisible(chromedp.CSS("#check-form")),
