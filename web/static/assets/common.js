@@ -166,3 +166,10 @@ export const REPLACE_REASONS = {
   INELIGIBLE: "참여 자격 미충족",
   ERASED: "개인정보 삭제",
 };
+
+// lockedMessage: five wrong phones locked this entry number for an hour;
+// Retry-After (seconds) says how much of it is left.
+export function lockedMessage(retryAfter) {
+  const minutes = Math.ceil((parseInt(retryAfter, 10) || 3600) / 60);
+  return "잘못된 시도가 많아 1시간 동안 잠겼습니다. " + minutes + "분 후 다시 시도해주세요.";
+}

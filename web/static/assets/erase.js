@@ -1,6 +1,6 @@
 // The customer's erasure request: POST /api/v1/participations/erase with the
 // phone and the entry number (both must match; 204).
-import { api, $, show, fieldReasons, NetworkError } from "./common.js";
+import { api, $, show, fieldReasons, NetworkError, lockedMessage } from "./common.js";
 import { checkPhone } from "./checks.js";
 import { otpStep } from "./otp.js";
 
@@ -25,13 +25,6 @@ function notice(kind, text) {
   const n = $("#erase-notice");
   n.className = "notice " + kind;
   n.textContent = text;
-}
-
-// lockedMessage: five wrong phones locked this entry number for an hour;
-// Retry-After (seconds) says how much of it is left.
-function lockedMessage(retryAfter) {
-  const minutes = Math.ceil((parseInt(retryAfter, 10) || 3600) / 60);
-  return "잘못된 시도가 많아 1시간 동안 잠겼습니다. " + minutes + "분 후 다시 시도해주세요.";
 }
 
 $("#erase-form").addEventListener("submit", async (ev) => {

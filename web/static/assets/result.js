@@ -1,7 +1,7 @@
 // The public announcement (GET /api/v1/events/{id}/result): before the date
 // a countdown; then the masked winners, the draw's certificate link and the
 // 당첨 확인 form (POST .../result/check).
-import { api, $, show, h, fieldReasons, formatDate, NetworkError, REPLACE_REASONS } from "./common.js";
+import { api, $, show, h, fieldReasons, formatDate, NetworkError, REPLACE_REASONS, lockedMessage } from "./common.js";
 import { checkPhone } from "./checks.js";
 import { drawLeafHash, verifyInclusion } from "./merkle.js";
 import { otpStep } from "./otp.js";
@@ -182,8 +182,7 @@ $("#check-form").addEventListener("submit", async (ev) => {
       for (const f of ["phone", "entryNumber"]) if (r[f]) setError(f, r[f]);
       notice("err", (res.data && res.data.message) || "입력값을 확인해주세요");
     } else if (res.status === 429 && code === "ENTRY_LOCKED") {
-      const minutes = Math.ceil((parseInt(res.response.headers.get("Retry-After"), 10) || 3600) / 60);
-      notice("err", "잘못된 시도가 많아 1시간 동안 잠겼습니다. " + minutes + "분 후 다시 시도해주세요.");
+      notice("err", lockedMessage(res.response.headers.get("Retry-After")));
     } else if (res.status === 429) {
       notice("warn", "요청이 많아 잠시 기다려야 합니다. 잠시 후 다시 눌러주세요.");
     } else {
