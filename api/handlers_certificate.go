@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -74,20 +73,7 @@ func (s *server) drawLeaves(c *gin.Context) {
 	if err == nil {
 		err = buf.Flush()
 	}
-	if err == nil {
-		return
-	}
-	if !c.Writer.Written() {
-		c.Header("Content-Type", "")
-		c.Header("Content-Disposition", "")
-		s.writeError(c, err)
-		return
-	}
-	// Mid-stream the status is gone: a dropped connection keeps a partial
-	// file from looking complete.
-	s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "draw leaves cut off",
-		slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
-	panic(http.ErrAbortHandler)
+	s.endStream(c, err, "draw leaves cut off")
 }
 
 // publicEvent parses eventId and answers 404 for an unknown campaign (from

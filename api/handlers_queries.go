@@ -168,20 +168,7 @@ func (s *server) exportParticipants(c *gin.Context) {
 			err = buf.Flush()
 		}
 	}
-	if err == nil {
-		return
-	}
-	if !c.Writer.Written() {
-		c.Header("Content-Type", "")
-		c.Header("Content-Disposition", "")
-		s.writeError(c, err)
-		return
-	}
-	// Mid-stream the status is gone; dropping the connection keeps a partial
-	// file from looking complete.
-	s.logger.LogAttrs(c.Request.Context(), slog.LevelError, "csv export cut off",
-		slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
-	panic(http.ErrAbortHandler)
+	s.endStream(c, err, "csv export cut off")
 }
 
 // deadlineWriter arms a fresh write deadline before each chunk it passes on.
@@ -517,4 +504,23 @@ func (s *server) verifyDraw(c *gin.Context) {
 			Alternates:       drawnEntries(r.Alternates),
 		},
 	})
+}
+
+// endStream ends a streamed download (CSV, draw leaves) after its writer
+// returned err: nothing on success; before the first byte the error's own
+// answer; mid-stream the status is gone, so the connection is dropped to
+// keep a partial file from looking complete.
+func (s *server) endStream(c *gin.Context, err error, what string) {
+	if err == nil {
+		return
+	}
+	if !c.Writer.Written() {
+		c.Header("Content-Type", "")
+		c.Header("Content-Disposition", "")
+		s.writeError(c, err)
+		return
+	}
+	s.logger.LogAttrs(c.Request.Context(), slog.LevelError, what,
+		slog.String("correlation_id", correlationID(c)), slog.String("error", err.Error()))
+	panic(http.ErrAbortHandler)
 }
