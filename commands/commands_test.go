@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
@@ -21,6 +22,7 @@ var testNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
 	store    *eventstore.Store
+	pool     *pgxpool.Pool // the store's, for a second instance over the same database
 	handlers *commands.Handlers
 	now      atomic.Pointer[time.Time]
 }
@@ -35,7 +37,7 @@ func newFixtureWith(t *testing.T, groupCommit bool) *fixture {
 	if err := eventstore.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: eventstore.New(pool)}
+	f := &fixture{store: eventstore.New(pool), pool: pool}
 	now := testNow
 	f.now.Store(&now)
 	var batcher *eventstore.Batcher

@@ -136,7 +136,7 @@ func TestEraseLockoutHoldsUnderConcurrencyAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), f.store.Pool().Config().Copy())
+	pool, err := pgxpool.NewWithConfig(context.Background(), f.pool.Config().Copy())
 	if err != nil {
 		t.Fatal(err)
 	}

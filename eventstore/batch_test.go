@@ -121,7 +121,7 @@ func TestConcurrentBatchesKeepOneRegistrationPerStream(t *testing.T) {
 func mustCount(t *testing.T, store *eventstore.Store) int {
 	t.Helper()
 	var n int
-	if err := store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+	if err := eventstore.PoolOf(store).QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -35,7 +35,7 @@ func BenchmarkRawInsertSingle(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := store.Pool().Exec(ctx, `INSERT INTO raw_events (event_id, stream_id, type, data) VALUES ($1, $2, $3, $4)`,
+			if _, err := eventstore.PoolOf(store).Exec(ctx, `INSERT INTO raw_events (event_id, stream_id, type, data) VALUES ($1, $2, $3, $4)`,
 				uuid.New(), "bench-"+uuid.NewString(), ev.Type, ev.Data); err != nil {
 				b.Error(err)
 				return
@@ -72,7 +72,7 @@ func BenchmarkRawInsertBatch100(b *testing.B) {
 		for i := range ids {
 			ids[i] = uuid.New()
 		}
-		if _, err := store.Pool().Exec(ctx, `INSERT INTO raw_events (event_id, stream_id, type, data)
+		if _, err := eventstore.PoolOf(store).Exec(ctx, `INSERT INTO raw_events (event_id, stream_id, type, data)
 			SELECT unnest($1::uuid[]), $2, $3, unnest($4::jsonb[])`, ids, "bench-"+uuid.NewString(), ev.Type, data); err != nil {
 			b.Fatal(err)
 		}
@@ -112,7 +112,7 @@ func BenchmarkReadAllPage1000(b *testing.B) {
 
 func createRawTable(b *testing.B, store *eventstore.Store) {
 	b.Helper()
-	if _, err := store.Pool().Exec(context.Background(), `CREATE TABLE raw_events (
+	if _, err := eventstore.PoolOf(store).Exec(context.Background(), `CREATE TABLE raw_events (
 		position bigserial PRIMARY KEY, event_id uuid NOT NULL UNIQUE, stream_id text NOT NULL,
 		type text NOT NULL, data jsonb NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		b.Fatal(err)

@@ -24,17 +24,17 @@ func (s *Store) Checkpoint(ctx context.Context, name string) (int64, error) {
 
 // SaveCheckpoint records a reader's position; it never moves backwards.
 func (s *Store) SaveCheckpoint(ctx context.Context, name string, position int64) error {
-	return SaveCheckpointTx(ctx, s.pool, name, position)
+	return saveCheckpoint(ctx, s.pool, name, position)
 }
 
-// Execer is what SaveCheckpointTx needs: a pool, a connection or a pgx.Tx.
-type Execer interface {
+// execer is a pool or a transaction.
+type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// SaveCheckpointTx records a reader's position within the caller's
-// transaction, so that the position moves together with the caller's writes.
-func SaveCheckpointTx(ctx context.Context, db Execer, name string, position int64) error {
+// saveCheckpoint records a reader's position through db: in a transaction,
+// the position moves together with the transaction's other writes (Park).
+func saveCheckpoint(ctx context.Context, db execer, name string, position int64) error {
 	_, err := db.Exec(ctx, `INSERT INTO checkpoints (name, position) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET position = GREATEST(checkpoints.position, EXCLUDED.position), updated_at = now()`,
 		name, position)
@@ -53,7 +53,3 @@ func (s *Store) ReadPositions(ctx context.Context, positions []int64) ([]Recorde
 	}
 	return collectEvents(rows)
 }
-
-// LockID is a stable PostgreSQL advisory lock id for name (the relay's
-// leadership uses it; the id must not change, or two versions would both lead).
-func LockID(name string) int64 { return lockIDFor(name) }

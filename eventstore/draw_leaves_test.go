@@ -77,7 +77,7 @@ func TestEachLeafCandidateStreamsAMillionInBoundedMemory(t *testing.T) {
 	store := newStore(t)
 	campaign := uuid.NewString()
 	const n = 1_000_000
-	if _, err := store.Pool().Exec(ctx, `INSERT INTO draw_candidates
+	if _, err := eventstore.PoolOf(store).Exec(ctx, `INSERT INTO draw_candidates
 		(event_id, participant_id, entry_number, visited, last_position, registered_position, visited_position)
 		SELECT $1, gen_random_uuid(), lpad(to_hex(i), 8, '0'), i % 3 = 0, i, i, CASE WHEN i % 3 = 0 THEN i END
 		FROM generate_series(1, $2) AS i`, campaign, n); err != nil {

@@ -13,7 +13,7 @@ import (
 const appendChannel = "eventstore_appended"
 
 // sqlWaiting is the advisory lock a waiting tail holds, in the two-key
-// space (the one-key locks of LockID and the fences never meet it); the
+// space (the one-key locks of TryLead and the fences never meet it); the
 // trigger of migration 00130 names the same keys.
 const (
 	sqlArm    = `SELECT pg_try_advisory_lock(8470, 1)`

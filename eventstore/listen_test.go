@@ -16,7 +16,7 @@ import (
 func TestAppendsNotifyOnlyWhileATailIsArmed(t *testing.T) {
 	t.Parallel()
 	store, ctx := newStore(t), context.Background()
-	watch, err := pgx.ConnectConfig(ctx, store.Pool().Config().ConnConfig.Copy())
+	watch, err := pgx.ConnectConfig(ctx, eventstore.PoolOf(store).Config().ConnConfig.Copy())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestAppendsNotifyOnlyWhileATailIsArmed(t *testing.T) {
 	appendOne("after-disarming")
 	// Notifications arrive in commit order: what came before this one is
 	// what the appends sent.
-	if _, err := store.Pool().Exec(ctx, `SELECT pg_notify('eventstore_appended', 'end')`); err != nil {
+	if _, err := eventstore.PoolOf(store).Exec(ctx, `SELECT pg_notify('eventstore_appended', 'end')`); err != nil {
 		t.Fatal(err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)

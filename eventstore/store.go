@@ -22,10 +22,6 @@ type Store struct {
 // New returns a store over pool. The schema must be migrated (Migrate).
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// Pool exposes the pool for packages that keep their own tables in the same
-// database (projections, checkpoints).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // AppendRequest is an append with every option.
 type AppendRequest struct {
 	Stream   string

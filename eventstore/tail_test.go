@@ -230,7 +230,7 @@ func TestExclusiveWaitsForAppendsInFlightAndClosesLaterOnes(t *testing.T) {
 	// The section must be queued behind the in-flight append before it commits.
 	waitFor(t, func() bool {
 		var waiting int
-		_ = store.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
+		_ = eventstore.PoolOf(store).QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting)
 		return waiting > 0
 	})
 	if err := inFlight.Commit(ctx); err != nil {
@@ -270,7 +270,7 @@ func waitFor(t *testing.T, cond func() bool) {
 func TestTailHoldsAHoleWhoseTransactionIsNewerThanTheSnapshotXmax(t *testing.T) {
 	t.Parallel()
 	store, ctx := newStore(t), context.Background()
-	pool := store.Pool()
+	pool := eventstore.PoolOf(store)
 
 	late, err := pool.Begin(ctx)
 	if err != nil {

@@ -6,18 +6,17 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
 	"github.com/shopevents/participation/relay"
 )
 
 // countCheckpointWrites makes the database count every write of the named
 // checkpoint row (a trigger of the test's own, beside the relay's table).
-func countCheckpointWrites(t *testing.T, store *eventstore.Store, name string) func() int {
+func countCheckpointWrites(t *testing.T, pool *pgxpool.Pool, name string) func() int {
 	t.Helper()
 	ctx := context.Background()
-	pool := store.Pool()
 	if _, err := pool.Exec(ctx, `CREATE TABLE checkpoint_writes (position bigint NOT NULL);
 		CREATE FUNCTION count_checkpoint_write() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN INSERT INTO checkpoint_writes VALUES (NEW.position); RETURN NULL; END $$;
@@ -41,9 +40,9 @@ func countCheckpointWrites(t *testing.T, store *eventstore.Store, name string) f
 // is published again by the next leader.
 func TestTheRelayCheckpointsEvery200msAtMostAndOnceMoreWhenItStops(t *testing.T) {
 	t.Parallel()
-	store := newStore(t)
+	store, pool := newStoreAndPool(t)
 	brokers, topic := testenv.KafkaBrokers(t), testenv.Topic(t)
-	writes := countCheckpointWrites(t, store, "kafka-relay")
+	writes := countCheckpointWrites(t, pool, "kafka-relay")
 	campaigns := []string{uuid.NewString(), uuid.NewString()}
 
 	r, stop := startRelay(t, store, relay.Config{Topic: topic, Brokers: brokers})

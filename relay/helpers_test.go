@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -23,11 +24,18 @@ import (
 
 func newStore(t testing.TB) *eventstore.Store {
 	t.Helper()
+	store, _ := newStoreAndPool(t)
+	return store
+}
+
+// newStoreAndPool also returns the store's pool, for a test's own SQL.
+func newStoreAndPool(t testing.TB) (*eventstore.Store, *pgxpool.Pool) {
+	t.Helper()
 	pool := testenv.Pool(t, 20)
 	if err := eventstore.Migrate(context.Background(), pool); err != nil {
 		t.Fatal(err)
 	}
-	return eventstore.New(pool)
+	return eventstore.New(pool), pool
 }
 
 func anEvent(n int) eventstore.EventData {

@@ -126,7 +126,7 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 			}
 
 			// A retry the topic still refuses leaves the queue as it was.
-			if _, err := relay.RequestRetry(context.Background(), store, []uuid.UUID{big.ID}); err != nil {
+			if _, err := store.RequestRetry(context.Background(), []uuid.UUID{big.ID}); err != nil {
 				t.Fatal(err)
 			}
 			// The relay counts the refusal just after it clears the request, so
@@ -139,8 +139,8 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 			if got := metricValue(t, registry, "participation_relay_refused_events_total"); got != 2 {
 				t.Errorf("refused events metric = %v after a refused retry, want 2", got)
 			}
-			if _, err := relay.RequestRetry(context.Background(), store, []uuid.UUID{parked[1].EventID}); err == nil {
-				t.Error("a retry of a held event succeeded, want ErrNotRefused")
+			if _, err := store.RequestRetry(context.Background(), []uuid.UUID{parked[1].EventID}); err == nil {
+				t.Error("a retry of a held event succeeded, want eventstore.ErrNotRefused")
 			}
 
 			// The operator raises the limit (a relay with the default size
@@ -148,7 +148,7 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 			stop()
 			r2, _ := startRelay(t, store, relay.Config{Topic: topic, Brokers: brokers})
 			waitFor(t, "the new relay leads", r2.Leader)
-			if _, err := relay.RequestRetry(context.Background(), store, nil); err != nil {
+			if _, err := store.RequestRetry(context.Background(), nil); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, "the queue goes out", func() bool { return len(listParked(t, store)) == 0 })
@@ -175,9 +175,9 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 	}
 }
 
-func listParked(t *testing.T, store *eventstore.Store) []relay.Parked {
+func listParked(t *testing.T, store *eventstore.Store) []eventstore.ParkedEvent {
 	t.Helper()
-	p, err := relay.ListParked(context.Background(), store)
+	p, err := store.ParkedEvents(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

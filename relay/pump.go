@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/backoff"
@@ -29,7 +28,7 @@ type tailBatch struct {
 // pump publishes from the relay's position until ctx ends (nil), Kafka
 // fails (*sendError) or the database does. A reader goroutine fetches the
 // next batches from the store while the current one is with Kafka.
-func (r *Relay) pump(ctx context.Context, conn *pgxpool.Conn) error {
+func (r *Relay) pump(ctx context.Context, lead *eventstore.Leadership) error {
 	readCtx, stopReading := context.WithCancel(ctx)
 	batches := make(chan tailBatch, 2)
 	readerDone := make(chan struct{})
@@ -41,8 +40,8 @@ func (r *Relay) pump(ctx context.Context, conn *pgxpool.Conn) error {
 	lastCheck, lastRetry := time.Now(), time.Time{}
 	for {
 		if time.Since(lastCheck) > r.cfg.Standby {
-			if err := conn.Ping(ctx); err != nil {
-				return fmt.Errorf("leadership session lost: %w", err)
+			if err := lead.Check(ctx); err != nil {
+				return err
 			}
 			lastCheck = time.Now()
 		}
@@ -67,7 +66,7 @@ func (r *Relay) pump(ctx context.Context, conn *pgxpool.Conn) error {
 		if settled > 0 {
 			last := b.events[settled-1].Position
 			if len(rows) > 0 { // the parked rows and the checkpoint past them, together
-				if err := settle(ctx, r.store, r.cfg.Name, last, rows); err != nil {
+				if err := r.store.Park(ctx, r.cfg.Name, last, rows); err != nil {
 					return err
 				}
 				r.noteParked(rows, blocked)
@@ -177,7 +176,7 @@ func (r *Relay) saveCheckpoints(ctx context.Context, saved int64) {
 // refused or held), the parked rows among them and the campaigns they
 // blocked, and the error that stopped it at the first event Kafka did not
 // take for a reason that may pass.
-func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent, all []*message.Message) (settled int, rows []parkedRow, blocked map[string]bool, err error) {
+func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent, all []*message.Message) (settled int, rows []eventstore.ParkedEvent, blocked map[string]bool, err error) {
 	msgs := make([]*message.Message, 0, len(all))
 	for i, e := range events {
 		if !r.blocked[e.PartitionKey] {
@@ -230,14 +229,14 @@ func (r *Relay) messages(ctx context.Context, events []eventstore.RecordedEvent)
 }
 
 // noteParked logs each refusal once and blocks its campaign.
-func (r *Relay) noteParked(rows []parkedRow, blocked map[string]bool) {
+func (r *Relay) noteParked(rows []eventstore.ParkedEvent, blocked map[string]bool) {
 	for _, row := range rows {
-		if row.refused {
+		if row.Refused {
 			r.refusals.Inc()
 			// ids, type and Kafka's error only: no payload, so nothing personal.
 			r.cfg.Logger.Error("relay: Kafka refused an event for good; parked it, its campaign's later events wait behind it",
-				"relay", r.cfg.Name, "position", row.position, "event_id", row.eventID, "type", row.eventType,
-				"campaign", row.key, "err", row.err)
+				"relay", r.cfg.Name, "position", row.Position, "event_id", row.EventID, "type", row.Type,
+				"campaign", row.Campaign, "err", row.Error)
 		}
 	}
 	for k := range blocked {

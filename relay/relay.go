@@ -208,28 +208,13 @@ func (r *Relay) Run(ctx context.Context) error {
 // lead takes the leadership lock and relays while it holds it. It returns
 // led=false when another instance is the leader.
 func (r *Relay) lead(ctx context.Context) (led bool, err error) {
-	conn, err := r.store.Pool().Acquire(ctx)
-	if err != nil {
-		return false, fmt.Errorf("acquire: %w", err)
-	}
-	// The lock lives as long as this session; the connection is not returned
-	// to the pool holding it.
-	defer conn.Release()
-	lockKey := eventstore.LockID("relay:" + r.cfg.Name)
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey).Scan(&got); err != nil {
-		return false, fmt.Errorf("leadership: %w", err)
-	}
-	if !got {
-		return false, nil
+	lead, ok, err := r.store.TryLead(ctx, "relay:"+r.cfg.Name)
+	if err != nil || !ok {
+		return false, err
 	}
 	defer func() {
 		r.leader.Store(false)
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, uerr := conn.Exec(unlockCtx, `SELECT pg_advisory_unlock($1)`, lockKey); uerr != nil {
-			conn.Conn().Close(unlockCtx) // a broken session frees its locks when it closes
-		}
+		lead.Release(ctx)
 	}()
 	r.leader.Store(true)
 
@@ -248,8 +233,8 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 		wait := pause.Next()
 		r.cfg.Logger.Warn("relay: Kafka unreachable", "relay", r.cfg.Name, "err", err, "retry_in", wait)
 		backoff.Sleep(ctx, wait)
-		if err := conn.Ping(ctx); err != nil && ctx.Err() == nil {
-			return true, fmt.Errorf("leadership session lost: %w", err)
+		if err := lead.Check(ctx); err != nil && ctx.Err() == nil {
+			return true, err
 		}
 	}
 	from, err := r.store.Checkpoint(ctx, r.cfg.Name)
@@ -268,7 +253,7 @@ func (r *Relay) lead(ctx context.Context) (led bool, err error) {
 
 	pause := backoff.New(firstPause, r.cfg.MaxBackoff)
 	for ctx.Err() == nil {
-		err := r.pump(ctx, conn)
+		err := r.pump(ctx, lead)
 		var sendErr *sendError
 		if !errors.As(err, &sendErr) {
 			return true, err

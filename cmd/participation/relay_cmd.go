@@ -13,7 +13,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/app"
-	"github.com/shopevents/participation/relay"
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 func newRelayCommand(cfg *app.Config) *cobra.Command {
@@ -28,7 +28,7 @@ func newRelayCommand(cfg *app.Config) *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			parked, err := relay.ListParked(cmd.Context(), eventstore.New(db.Pool))
+			parked, err := eventstore.New(db.Pool).ParkedEvents(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ func newRelayCommand(cfg *app.Config) *cobra.Command {
 	return cmd
 }
 
-func printParked(out io.Writer, parked []relay.Parked) {
+func printParked(out io.Writer, parked []eventstore.ParkedEvent) {
 	if len(parked) == 0 {
 		fmt.Fprintln(out, "no parked events")
 		return
@@ -95,7 +95,7 @@ func printParked(out io.Writer, parked []relay.Parked) {
 // retryParked asks for the retry and waits until the relay has sent the
 // events (their rows are gone) or Kafka refused them again.
 func retryParked(ctx context.Context, out io.Writer, store *eventstore.Store, ids []uuid.UUID, wait time.Duration) error {
-	asked, err := relay.RequestRetry(ctx, store, ids)
+	asked, err := store.RequestRetry(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -108,9 +108,9 @@ func retryParked(ctx context.Context, out io.Writer, store *eventstore.Store, id
 		pending[id] = true
 	}
 	deadline := time.Now().Add(wait)
-	var refusedAgain []relay.Parked
+	var refusedAgain []eventstore.ParkedEvent
 	for {
-		parked, err := relay.ListParked(ctx, store)
+		parked, err := store.ParkedEvents(ctx)
 		if err != nil {
 			return err
 		}
@@ -140,10 +140,8 @@ func retryParked(ctx context.Context, out io.Writer, store *eventstore.Store, id
 			fmt.Fprintf(out, "retry asked for %d events; no relay answered within %s (the leading relay sends them when it runs)\n", open, wait)
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, 200*time.Millisecond) {
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

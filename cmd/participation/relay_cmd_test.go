@@ -56,13 +56,13 @@ func TestRelayParkedAndRetry(t *testing.T) {
 			}
 			return pub, nil
 		}})
-	var parked []relay.Parked
+	var parked []eventstore.ParkedEvent
 	for deadline := time.Now().Add(60 * time.Second); len(parked) < 2; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("parked = %+v, want the big event and the one behind it", parked)
 		}
 		var err error
-		if parked, err = relay.ListParked(ctx, store); err != nil {
+		if parked, err = store.ParkedEvents(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,7 +85,7 @@ func TestRelayParkedAndRetry(t *testing.T) {
 		t.Errorf("relay retry printed %q, want %q", got, want)
 	}
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		left, err := relay.ListParked(ctx, store)
+		left, err := store.ParkedEvents(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
