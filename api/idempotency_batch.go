@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // pendingKey names, in the gin context, the Idempotency-Key a handler hands
@@ -109,7 +110,7 @@ func (s *server) answerHeld(c *gin.Context) {
 func (s *server) lookup(ctx context.Context, scope, key string, fingerprint []byte) (commands.IdempotencyClaim, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.IdempotencyWait)
 	defer cancel()
-	pause := 10 * time.Millisecond
+	pause := backoff.New(10*time.Millisecond, 200*time.Millisecond)
 	for {
 		claim, found, err := s.cfg.Idempotency.Lookup(ctx, scope, key)
 		if err != nil && ctx.Err() != nil {
@@ -118,11 +119,8 @@ func (s *server) lookup(ctx context.Context, scope, key string, fingerprint []by
 		if err != nil || !found || claim.Answer != nil || !bytes.Equal(claim.Fingerprint, fingerprint) {
 			return claim, found, err
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, pause.Next()) {
 			return claim, true, nil
-		case <-time.After(pause):
-			pause = min(2*pause, 200*time.Millisecond)
 		}
 	}
 }

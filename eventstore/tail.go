@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/shopevents/participation/internal/backoff"
 )
 
 // Tail reads the global log in position order, gap-safely.
@@ -142,10 +144,8 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]Recorded
 		if err != nil || !waiting {
 			return events, err
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, 2*time.Millisecond) {
 			return nil, ctx.Err()
-		case <-time.After(2 * time.Millisecond):
 		}
 	}
 }

@@ -141,15 +141,3 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	return err
 }
-
-// backoff is the pause after the attempts-th failed attempt.
-func (n *Notifier) backoff(attempts int) time.Duration {
-	d := n.cfg.RetryBase
-	for range attempts - 1 {
-		if d >= n.cfg.RetryMax {
-			break
-		}
-		d *= 2
-	}
-	return min(d, n.cfg.RetryMax)
-}

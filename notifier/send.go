@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/backoff"
 	"github.com/shopevents/participation/notify"
 )
 
@@ -128,7 +129,7 @@ func (n *Notifier) attempt(ctx context.Context, tx pgx.Tx, d due, now time.Time)
 			"attempt", d.attempts+1, "error", sendErr)
 		_, err := tx.Exec(ctx, `UPDATE notification_outbox SET attempts = attempts + 1,
 			first_attempt_at = $2, next_attempt_at = $3, reason = $4 WHERE message_id = $1`,
-			d.messageID, first, now.Add(n.backoff(d.attempts+1)), reason(sendErr))
+			d.messageID, first, now.Add(backoff.Delay(n.cfg.RetryBase, n.cfg.RetryMax, d.attempts+1)), reason(sendErr))
 		return err
 	}
 	why := reason(sendErr)
