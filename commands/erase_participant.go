@@ -66,7 +66,7 @@ func (h *Handlers) ownEntry(ctx context.Context, campaign domain.Campaign, phone
 		return "", err
 	}
 	claimed := domain.ParticipantID(idKey, campaign.ID, phone)
-	stream, err := h.store.StreamByKey(ctx, entryNumberKey(campaign.ID, entryNumber))
+	stream, err := h.streamByEntry(ctx, campaign.ID, entryNumber)
 	if err != nil {
 		return "", err
 	}
@@ -99,7 +99,7 @@ func (h *Handlers) participantStream(ctx context.Context, eventID uuid.UUID, ent
 	if !ok {
 		return "", domain.ErrParticipantNotFound
 	}
-	stream, err := h.store.StreamByKey(ctx, entryNumberKey(eventID, canonical))
+	stream, err := h.streamByEntry(ctx, eventID, canonical)
 	if err != nil {
 		return "", fmt.Errorf("find participant: %w", err)
 	}

@@ -200,9 +200,14 @@ func toEventData(e domain.Event, eventID uuid.UUID, meta Meta) (eventstore.Event
 	}, nil
 }
 
-// entryNumberKey is the store key that keeps entry numbers unique per campaign.
-func entryNumberKey(eventID uuid.UUID, entryNumber string) string {
-	return "entry:" + eventID.String() + ":" + entryNumber
+// streamByEntry finds the stream of the participant with the entry number
+// in the campaign ("" when none registered with it).
+func (h *Handlers) streamByEntry(ctx context.Context, eventID uuid.UUID, entryNumber string) (string, error) {
+	id, err := h.store.ParticipantByEntry(ctx, eventID, entryNumber)
+	if err != nil || id == uuid.Nil {
+		return "", err
+	}
+	return domain.ParticipantStream(id), nil
 }
 
 // drawKey finds a draw's stream from its draw id.

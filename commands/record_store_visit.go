@@ -23,7 +23,7 @@ func (h *Handlers) RecordStoreVisit(ctx context.Context, cmd RecordStoreVisit) e
 	if !ok {
 		return domain.ErrParticipantNotFound
 	}
-	stream, err := h.store.StreamByKey(ctx, entryNumberKey(cmd.EventID, entryNumber))
+	stream, err := h.streamByEntry(ctx, cmd.EventID, entryNumber)
 	if err != nil {
 		return fmt.Errorf("find participant: %w", err)
 	}

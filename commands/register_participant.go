@@ -63,7 +63,7 @@ func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticip
 			Stream:   registered.StreamID(),
 			Expected: eventstore.NoStream,
 			Events:   []eventstore.EventData{data},
-			Keys:     []string{entryNumberKey(cmd.EventID, entryNumber)},
+			Entry:    &eventstore.EntryClaim{Campaign: cmd.EventID, Number: entryNumber},
 			Fence:    campaignFence(cmd.EventID),
 			ClosedBy: domain.DrawStream(cmd.EventID),
 

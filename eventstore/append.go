@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -29,6 +30,10 @@ type batchSender interface {
 
 const appendAttempts = 3
 
+// anyAttempts bounds the rounds of Any appends that lost a race: each round
+// some append of the stream won, so this is the contention tolerated.
+const anyAttempts = 16
+
 // modes of a request's stream claim in sqlAppend.
 const (
 	modeNew   = 0 // NoStream: insert, or lose
@@ -51,7 +56,7 @@ const (
 // event_keys even when it was made while they held a few rows.
 const sqlAppend = `SELECT * FROM eventstore_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
 	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-	$25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)`
+	$25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39)`
 
 const (
 	sqlFencesShared = `SELECT pg_advisory_xact_lock_shared(hashtextextended(f, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(f, o) ORDER BY o`
@@ -73,11 +78,14 @@ type appendPlan struct {
 		streams  []string
 		modes    []int32
 		expected []int64
-		counts   []int64
 		closers  []string
 	}
-	keyIdx   []int32
-	keys     []string
+	keyIdx []int32
+	keys   []string
+	en     struct {
+		idx               []int32
+		campaigns, number []string
+	}
 	subjIdx  []int32
 	subjects []uuid.UUID
 	wrapped  [][]byte
@@ -115,7 +123,7 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 	var p appendPlan
 	seenKey := map[string]int{} // the first asker of a key in the batch wins it
 	for _, i := range order {
-		for _, k := range reqs[i].Keys {
+		for _, k := range reqs[i].keys() {
 			if j, ok := seenKey[k]; !ok || i < j {
 				seenKey[k] = i
 			}
@@ -139,7 +147,7 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 				seenID[id] = true
 			}
 		}
-		if slices.ContainsFunc(r.Keys, func(k string) bool { return seenKey[k] != i }) {
+		if slices.ContainsFunc(r.keys(), func(k string) bool { return seenKey[k] != i }) {
 			errs[i] = ErrDuplicateKey
 			continue
 		}
@@ -156,13 +164,15 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 		p.req.streams = append(p.req.streams, r.Stream)
 		p.req.modes = append(p.req.modes, mode)
 		p.req.expected = append(p.req.expected, expected)
-		p.req.counts = append(p.req.counts, int64(len(r.Events)))
 		p.req.closers = append(p.req.closers, r.ClosedBy)
 		if r.Fence != "" {
 			p.fences = append(p.fences, r.Fence)
 		}
 		for _, k := range r.Keys {
 			p.keyIdx, p.keys = append(p.keyIdx, idx), append(p.keys, k)
+		}
+		if e := r.Entry; e != nil {
+			p.en.idx, p.en.campaigns, p.en.number = append(p.en.idx, idx), append(p.en.campaigns, e.Campaign.String()), append(p.en.number, e.Number)
 		}
 		if k := r.SubjectKey; k != nil {
 			p.subjIdx, p.subjects, p.wrapped = append(p.subjIdx, idx), append(p.subjects, k.Subject), append(p.wrapped, k.Wrapped)
@@ -195,13 +205,47 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 
 // appendAll runs reqs through the engine: results and errs are indexed like
 // reqs, and errs already set are left alone (those requests are skipped).
-// The returned error failed the whole batch.
+// The returned error failed the whole batch. An append with Any that lost
+// its stream to a concurrent one (both took the same newest version) is
+// sent again, alone with the others that lost so: Any never fails for a
+// version.
 func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequest, results []AppendResult, errs []error) error {
 	for i, r := range reqs {
 		if errs[i] == nil {
 			errs[i] = r.validate()
 		}
 	}
+	if err := appendRound(ctx, db, inTx, reqs, results, errs); err != nil {
+		return err
+	}
+	for range anyAttempts {
+		var again []int
+		for i, r := range reqs {
+			if r.Expected == Any && errors.Is(errs[i], ErrWrongExpectedVersion) {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			return nil
+		}
+		sub := make([]AppendRequest, len(again))
+		for j, i := range again {
+			sub[j] = reqs[i]
+		}
+		subResults, subErrs := make([]AppendResult, len(sub)), make([]error, len(sub))
+		if err := appendRound(ctx, db, inTx, sub, subResults, subErrs); err != nil {
+			return err
+		}
+		for j, i := range again {
+			results[i], errs[i] = subResults[j], subErrs[j]
+		}
+	}
+	return nil
+}
+
+// appendRound is one statement of the engine for the requests of reqs not
+// yet answered in errs.
+func appendRound(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequest, results []AppendResult, errs []error) error {
 	p := planAppend(reqs, errs)
 	if len(p.req.idx) == 0 {
 		return nil
@@ -210,19 +254,25 @@ func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequ
 	if err != nil {
 		return err
 	}
-	batch := &pgx.Batch{}
-	if len(p.fences) > 0 {
-		batch.Queue(sqlFencesShared, p.fences)
-	}
-	batch.Queue(sqlAppend, p.req.idx, p.req.streams, p.req.modes, p.req.expected, p.req.counts, p.req.closers,
-		p.keyIdx, p.keys, p.subjIdx, UUIDArray(p.subjects), p.wrapped, p.shredIdx, UUIDArray(p.shreds),
+	args := []any{p.req.idx, p.req.streams, p.req.modes, p.req.expected, p.req.closers,
+		p.keyIdx, p.keys, p.en.idx, p.en.campaigns, p.en.number, p.subjIdx, UUIDArray(p.subjects), p.wrapped, p.shredIdx, UUIDArray(p.shreds),
 		p.ckIdx, UUIDArray(p.ckIDs), p.ckWrap,
 		p.evIdx, p.evOrd, cols.ids, cols.keys, cols.types, cols.versions, cols.data, cols.meta,
 		p.ids.idx, p.ids.scopes, p.ids.keys, p.ids.fps, p.ids.lease, p.ids.ttl,
 		p.ids.wonStatus, p.ids.wonBody, subjectArray(p.ids.subjects),
-		p.ids.lostStatus, p.ids.lostBody, p.ids.closedStatus, p.ids.closedBody)
-	if len(p.shreds) > 0 {
-		batch.Queue(sqlShredAnswers, UUIDArray(p.shreds))
+		p.ids.lostStatus, p.ids.lostBody, p.ids.closedStatus, p.ids.closedBody}
+	// A batch per attempt: a sent one keeps the statements it was
+	// described with, which a failed pipeline may have dropped.
+	newBatch := func() *pgx.Batch {
+		batch := &pgx.Batch{}
+		if len(p.fences) > 0 {
+			batch.Queue(sqlFencesShared, p.fences)
+		}
+		batch.Queue(sqlAppend, args...)
+		if len(p.shreds) > 0 {
+			batch.Queue(sqlShredAnswers, UUIDArray(p.shreds))
+		}
+		return batch
 	}
 	type outcome struct {
 		I        int32
@@ -231,8 +281,8 @@ func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequ
 	}
 	var rows []outcome
 	for attempt := 1; ; attempt++ {
-		rows, err = sendAppend(ctx, db, batch, len(p.fences) > 0, pgx.RowToStructByPos[outcome])
-		if pgErr, ok := pgerr.As(err); ok && pgErr.Code == pgerr.UniqueViolation && pgErr.ConstraintName == "event_keys_pkey" {
+		rows, err = sendAppend(ctx, db, newBatch(), len(p.fences) > 0, pgx.RowToStructByPos[outcome])
+		if isKeyViolation(err) {
 			if inTx || attempt == appendAttempts {
 				return ErrDuplicateKey // a Tx is aborted: its caller starts again
 			}
@@ -291,6 +341,14 @@ func sendAppend[T any](ctx context.Context, db batchSender, batch *pgx.Batch, fe
 		err = cerr
 	}
 	return out, err
+}
+
+// isKeyViolation: a key or an entry number taken by a transaction that
+// committed after the statement's pre-check looked.
+func isKeyViolation(err error) bool {
+	pgErr, ok := pgerr.As(err)
+	return ok && pgErr.Code == pgerr.UniqueViolation &&
+		(pgErr.ConstraintName == "event_keys_pkey" || pgErr.ConstraintName == "draw_candidates_entry_number_key")
 }
 
 // subjectArray binds ids as a uuid[] in which uuid.Nil is NULL (an

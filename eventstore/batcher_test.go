@@ -57,7 +57,7 @@ func TestBatcherDropsARequestWhoseCallerGaveUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = lock.Rollback(ctx) }()
-	if _, err := lock.Exec(ctx, "LOCK TABLE streams IN EXCLUSIVE MODE"); err != nil {
+	if _, err := lock.Exec(ctx, "LOCK TABLE events IN EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
 	first := make(chan error, 1)

@@ -130,7 +130,7 @@ func TestDrawCandidatesReadAvoidsIndexScansOfAnUnanalyzedCampaign(t *testing.T) 
 		t.Fatal(err)
 	}
 	seed := `INSERT INTO draw_candidates (event_id, participant_id, entry_number, last_position)
-		SELECT $1, gen_random_uuid(), 'AB23-' || lpad(g::text, 4, '0'), g FROM generate_series(1, 20000) g`
+		SELECT $1, gen_random_uuid(), 'AB23-' || lpad(g::text, 5, '0'), g FROM generate_series(1, 20000) g`
 	if _, err := pool.Exec(ctx, seed, "analyzed"); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func TestDrawCutoffIsThePartitionsHighestPosition(t *testing.T) {
 			if round == 2 && p == c {
 				continue // c's last events come before the others'
 			}
-			ev := registration(t, p, uuid.New(), "AB23-CD45")
+			ev := registration(t, p, uuid.New(), []string{"AB23-CD45", "AB23-CD46", "AB23-CD47"}[round]) // an entry number once per campaign
 			if round == 1 {
 				ev = typed(t, "CampaignNoted", p, uuid.New())
 			}

@@ -38,18 +38,25 @@ func TestLookupsStayIndexProbesAsTheirTableGrows(t *testing.T) {
 		lookup func(tx pgx.Tx) error
 	}{
 		{
-			name:  "closing streams and keys, in the append engine",
-			table: "streams",
-			seed:  `INSERT INTO streams (stream_id, version) SELECT 'participant-' || g, 1 FROM generate_series($2::int, $2 + $1 - 1) g`,
-			lookup: func(tx pgx.Tx) error {
-				closer := "draw-" + uuid.NewString()
-				reqs := make([]AppendRequest, 20) // a batch of 20 registrations into one campaign
-				for i := range reqs {
-					reqs[i] = AppendRequest{Stream: "participant-" + uuid.NewString(), ClosedBy: closer, Keys: []string{uuid.NewString()},
-						Events: []EventData{{Type: "Noted", SchemaVersion: 1, PartitionKey: "p", Data: []byte(`{}`)}}}
-				}
-				return appendAll(ctx, tx, true, reqs, make([]AppendResult, len(reqs)), make([]error, len(reqs)))
-			},
+			name:  "closing streams and stream versions, in the append engine",
+			table: "events",
+			seed: `INSERT INTO events (position, tx_id, event_id, stream_id, stream_version, type, data)
+				SELECT nextval('events_position_seq'), pg_current_xact_id(), gen_random_uuid(), 'participant-' || g, 1, 'Noted', '{}'
+				FROM generate_series($2::int, $2 + $1 - 1) g`,
+			lookup: func(tx pgx.Tx) error { return appendRegistrations(ctx, tx) },
+		},
+		{
+			name:  "entry numbers, in the append engine",
+			table: "draw_candidates",
+			seed: `INSERT INTO draw_candidates (event_id, participant_id, entry_number, last_position)
+				SELECT '00000000-0000-0000-0000-000000000000', gen_random_uuid(), 'E' || g, 1 FROM generate_series($2::int, $2 + $1 - 1) g`,
+			lookup: func(tx pgx.Tx) error { return appendRegistrations(ctx, tx) },
+		},
+		{
+			name:   "keys, in the append engine",
+			table:  "event_keys",
+			seed:   `INSERT INTO event_keys (key, stream_id) SELECT 'k' || g, 's' FROM generate_series($2::int, $2 + $1 - 1) g`,
+			lookup: func(tx pgx.Tx) error { return appendRegistrations(ctx, tx) },
 		},
 		{
 			name:  "subject keys, read by the relay",
@@ -99,4 +106,19 @@ func TestLookupsStayIndexProbesAsTheirTableGrows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// appendRegistrations appends a batch of 20 registrations into one
+// campaign, each with a closing stream, an entry number and a key.
+func appendRegistrations(ctx context.Context, tx pgx.Tx) error {
+	closer := "draw-" + uuid.NewString()
+	reqs := make([]AppendRequest, 20)
+	for i := range reqs {
+		id, entry := uuid.NewString(), uuid.NewString()[:8]
+		reqs[i] = AppendRequest{Stream: "participant-" + id, ClosedBy: closer, Keys: []string{uuid.NewString()},
+			Entry: &EntryClaim{Campaign: uuid.Nil, Number: entry},
+			Events: []EventData{{Type: "ParticipantRegistered", SchemaVersion: 1, PartitionKey: uuid.Nil.String(),
+				Data: []byte(`{"participantId":"` + id + `","entryNumber":"` + entry + `"}`)}}}
+	}
+	return appendAll(ctx, tx, true, reqs, make([]AppendResult, len(reqs)), make([]error, len(reqs)))
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -63,13 +64,26 @@ func (s *Store) StreamByKey(ctx context.Context, key string) (string, error) {
 	return stream, nil
 }
 
-// StreamVersion returns the stream's current version (0 when it has none).
+// ParticipantByEntry returns the participant that registered in campaign
+// with the entry number, or uuid.Nil when none did (see EntryClaim).
+func (s *Store) ParticipantByEntry(ctx context.Context, campaign uuid.UUID, number string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := s.pool.QueryRow(ctx, `SELECT participant_id FROM draw_candidates WHERE event_id = $1 AND entry_number = $2`,
+		campaign.String(), number).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, nil
+	}
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("participant by entry: %w", err)
+	}
+	return id, nil
+}
+
+// StreamVersion returns the stream's current version (0 when it has none):
+// its newest event's.
 func (s *Store) StreamVersion(ctx context.Context, stream string) (int64, error) {
 	var v int64
-	err := s.pool.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, stream).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(stream_version), 0) FROM events WHERE stream_id = $1`, stream).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("stream version: %w", err)
 	}

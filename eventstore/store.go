@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -30,6 +31,12 @@ type AppendRequest struct {
 	// Keys are unique keys claimed with the append, such as an entry number
 	// per campaign; one already held fails the append with ErrDuplicateKey.
 	Keys []string
+	// Entry claims a registration's entry number, unique within its
+	// campaign, like a key but with no row of its own: the draw candidate
+	// its ParticipantRegistered event makes holds it (the event's
+	// partition key is the campaign and its entryNumber is Number). One
+	// already held fails the append with ErrDuplicateKey.
+	Entry *EntryClaim
 	// Fence serializes this append against an Exclusive section of the same
 	// fence: the append waits while the section runs, and the section waits
 	// for appends in flight. Appends sharing a fence do not wait for each other.
@@ -53,6 +60,21 @@ type AppendRequest struct {
 	// request holds fails the append with ErrIdempotencyKeyTaken: nothing
 	// is written, the caller looks the answer up.
 	Idempotency *IdempotentWrite
+}
+
+// EntryClaim is an entry number within a campaign.
+type EntryClaim struct {
+	Campaign uuid.UUID
+	Number   string
+}
+
+// keys are the request's unique keys, its entry number among them, for
+// deciding within a batch who holds which.
+func (r AppendRequest) keys() []string {
+	if r.Entry == nil {
+		return r.Keys
+	}
+	return append(slices.Clip(r.Keys), "\x00entry:"+r.Entry.Campaign.String()+":"+r.Entry.Number)
 }
 
 // CampaignKey is a campaign's wrapped participant-id key.
@@ -153,7 +175,7 @@ func mapError(err error) error {
 		switch pgErr.ConstraintName {
 		case "events_event_id_key":
 			return fmt.Errorf("%w: %s", ErrDuplicateEventID, pgErr.Detail)
-		case "event_keys_pkey":
+		case "event_keys_pkey", "draw_candidates_entry_number_key":
 			return ErrDuplicateKey
 		default:
 			return ErrWrongExpectedVersion

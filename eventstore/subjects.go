@@ -116,7 +116,8 @@ func candidates(ctx context.Context, q querier, partitionKey string) ([]Candidat
 
 // StreamVersions returns the versions of the given streams that exist.
 func (s *Store) StreamVersions(ctx context.Context, streams []string) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)`, streams)
+	rows, err := s.pool.Query(ctx, `SELECT s.id, e.stream_version FROM unnest($1::text[]) AS s(id),
+		LATERAL (SELECT stream_version FROM events WHERE stream_id = s.id ORDER BY stream_version DESC LIMIT 1) e`, streams)
 	if err != nil {
 		return nil, fmt.Errorf("stream versions: %w", err)
 	}

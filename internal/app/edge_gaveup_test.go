@@ -26,7 +26,7 @@ func TestRegistrationWhoseClientGaveUpBeforeItsBatchIsNotWritten(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = lock.Rollback(context.Background()) }()
-	if _, err := lock.Exec(ctx, "LOCK TABLE streams IN EXCLUSIVE MODE"); err != nil {
+	if _, err := lock.Exec(ctx, "LOCK TABLE events IN EXCLUSIVE MODE"); err != nil {
 		t.Fatal(err)
 	}
 	// blocked is how many batches wait on the lock (one backend each).

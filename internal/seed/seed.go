@@ -202,7 +202,7 @@ func (g *generator) batch(start, n int) ([]eventstore.AppendRequest, error) {
 		}
 		reqs = append(reqs, eventstore.AppendRequest{
 			Stream: registered.StreamID(), Expected: eventstore.NoStream, Events: data,
-			Keys:       []string{"entry:" + eventID.String() + ":" + entry},
+			Entry:      &eventstore.EntryClaim{Campaign: eventID, Number: entry},
 			SubjectKey: &eventstore.SubjectKey{Subject: registered.ParticipantID, Wrapped: wrapped},
 		})
 	}
