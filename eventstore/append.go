@@ -19,9 +19,11 @@ import (
 // with ON CONFLICT DO NOTHING and joins on what won, so a request that loses
 // (its stream taken, its closing stream there, a key held) is answered alone
 // and never aborts its neighbours: nothing is rerun. The one exception is a
-// key claimed by two transactions at the same moment: the later one's
-// statement fails when the earlier commits, and is sent again, once the
-// pre-check can see the key (appendAttempts).
+// key or an entry number claimed by two transactions at the same moment:
+// the later one's statement fails when the earlier commits, and is sent
+// again, once the pre-check can see it (appendAttempts). A stream has no
+// row of its own: its version is its newest event's, and the unique index
+// on (stream_id, stream_version) decides who appends after it.
 
 // batchSender is a pool (an implicit transaction per batch) or a pgx.Tx.
 type batchSender interface {
@@ -49,11 +51,12 @@ const (
 )
 
 // sqlAppend is the engine's statement, eventstore_append (migration
-// 00140): it claims the streams (in stream order, so that two batches never
-// deadlock), then writes the keys, data keys and events of the requests that
-// won, and only theirs. It is a function for its SET enable_seqscan = off:
-// its plan, cached for the connection, probes the indexes of streams and
-// event_keys even when it was made while they held a few rows.
+// 00150): it inserts each request's first event with ON CONFLICT DO NOTHING
+// (in stream order, so that two batches never deadlock), then writes the
+// other events, keys and data keys of the requests that won, and only
+// theirs. It is a function for its SET enable_seqscan = off: its plan,
+// cached for the connection, probes the indexes even when it was made while
+// the tables held a few rows.
 const sqlAppend = `SELECT * FROM eventstore_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
 	$13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
 	$25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38, $39)`

@@ -68,11 +68,9 @@ DROP TABLE streams;
 -- o_position say why a request lost: -1 its closing stream exists, -2 one
 -- of its keys or its entry number is held, -3 its Idempotency-Key is held
 -- by another request. A request with no row lost its stream.
---
--- Its plan is generic and kept for the connection (plan_cache_mode): a
--- custom plan, re-planned at every call for the arrays it is given, cost
--- more than the statement's execution. enable_seqscan = off keeps the kept
--- plan's probes index probes, whatever the tables held when it was made.
+-- A function for its SET enable_seqscan = off: the plan plpgsql keeps for
+-- the connection probes the indexes even when made while they held a few
+-- rows.
 -- +goose StatementBegin
 CREATE FUNCTION eventstore_append(
     p_idx int[], p_streams text[], p_modes int[], p_expected bigint[], p_closers text[],
@@ -86,7 +84,7 @@ CREATE FUNCTION eventstore_append(
     p_id_won_status int[], p_id_won_body bytea[], p_id_subject uuid[],
     p_id_lost_status int[], p_id_lost_body bytea[], p_id_closed_status int[], p_id_closed_body bytea[])
 RETURNS TABLE (o_idx int, o_position bigint, o_version bigint)
-LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $fn$
+LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
 #variable_conflict use_column
 DECLARE
     v_idx int[];
