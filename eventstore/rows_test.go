@@ -126,3 +126,27 @@ func TestAnyAppendsAllLandUnderRaces(t *testing.T) {
 		}
 	}
 }
+
+// An append that loses to a committed version (a duplicate registration,
+// a stale Exactly) draws no position: it leaves no hole in the log for the
+// tail to wait out.
+func TestALostAppendDrawsNoPosition(t *testing.T) {
+	t.Parallel()
+	store, ctx := newStore(t), t.Context()
+	first, err := store.Append(ctx, "s-lost", eventstore.NoStream, anEvent(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, expected := range []eventstore.ExpectedVersion{eventstore.NoStream, eventstore.Exactly(0)} {
+		if _, err := store.Append(ctx, "s-lost", expected, anEvent(2)); !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			t.Fatalf("append at %d: %v, want ErrWrongExpectedVersion", expected, err)
+		}
+	}
+	next, err := store.Append(ctx, "s-next", eventstore.NoStream, anEvent(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := next.Positions[0], first.Positions[0]+1; got != want {
+		t.Fatalf("the next append's position = %d, want %d (the lost ones drew none)", got, want)
+	}
+}

@@ -126,7 +126,9 @@ BEGIN
         SELECT u.i FROM asked_ids u WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.scope = u.scope AND c.key = u.key)
     ), based AS (
         -- The version each request appends after; Exactly(n) only after
-        -- an n that exists.
+        -- an n that exists. A version already taken is answered here, before
+        -- it draws a position: a duplicate registration leaves no hole for
+        -- the tail to wait out; only a race does.
         SELECT r.i, r.stream, CASE r.mode WHEN 1 THEN r.expected WHEN 2 THEN
             coalesce((SELECT e.stream_version FROM events e WHERE e.stream_id = r.stream ORDER BY e.stream_version DESC LIMIT 1), 0)
             ELSE 0 END AS base
@@ -135,6 +137,8 @@ BEGIN
           AND NOT EXISTS (SELECT 1 FROM closed c WHERE c.i = r.i) AND NOT EXISTS (SELECT 1 FROM taken t WHERE t.i = r.i)
           AND (r.mode <> 1 OR r.expected = 0
                OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = r.stream AND e.stream_version = r.expected))
+          AND (r.mode = 2
+               OR NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_id = r.stream AND e.stream_version = r.expected + 1))
     ), ev AS (
         SELECT * FROM unnest(p_ev_idx, p_ev_ord, p_ev_ids, p_ev_pkeys, p_ev_types, p_ev_versions, p_ev_data, p_ev_meta)
             AS e(i, ord, id, pkey, type, sv, data, meta)
