@@ -289,24 +289,14 @@ func (s *server) drawWinners(c *gin.Context) {
 	c.JSON(http.StatusOK, drawResponse{DrawLogID: out.DrawID, Winners: maskedWinners(out.Winners), Alternates: maskedWinners(out.Alternates)})
 }
 
-// maskedWinners is the one masking path of the draw's answer, winners and
-// alternates alike.
+// maskedWinners is the draw's answer, winners and alternates alike: the
+// command masked them (privacy.Mask, as the read models show them).
 func maskedWinners(ws []commands.DrawnWinner) []winnerJSON {
 	out := make([]winnerJSON, 0, len(ws))
 	for _, w := range ws {
-		out = append(out, maskedWinner(w.ParticipantID, w.EntryNumber, w.Name, w.Phone, w.Rank))
+		out = append(out, winnerJSON{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Name: w.Name, Phone: w.Phone, Rank: w.Rank})
 	}
 	return out
-}
-
-func maskedWinner(id uuid.UUID, entryNumber, name, phone string, rank int) winnerJSON {
-	return winnerJSON{
-		ParticipantID: id,
-		EntryNumber:   entryNumber,
-		Name:          domain.MaskName(name),
-		Phone:         domain.MaskPhone(phone),
-		Rank:          rank,
-	}
 }
 
 // meta is the request context every command records with its events.

@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shopevents/participation/commands"
-	"github.com/shopevents/participation/domain"
 )
 
 type replaceRequest struct {
@@ -64,8 +63,8 @@ func (s *server) replaceWinner(c *gin.Context) {
 	e := out.Event
 	c.JSON(http.StatusOK, replaceResponse{
 		Rank: e.Rank,
-		Winner: promotedJSON{Rank: e.Rank, EntryNumber: e.By.EntryNumber, Name: domain.MaskName(out.Promoted.Name),
-			Phone: domain.MaskPhone(out.Promoted.Phone), AlternateRank: e.By.AlternateRank, ClaimDeadline: e.ClaimDeadline},
+		Winner: promotedJSON{Rank: e.Rank, EntryNumber: e.By.EntryNumber, Name: out.Promoted.Name, // masked by the command
+			Phone: out.Promoted.Phone, AlternateRank: e.By.AlternateRank, ClaimDeadline: e.ClaimDeadline},
 		Replaced:   replacedJSON{EntryNumber: e.Replaced.EntryNumber, Reason: e.Reason},
 		ReplacedAt: e.ReplacedAt,
 	})

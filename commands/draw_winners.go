@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/privacy"
 )
 
 // DrawWinners draws a campaign's winners and alternates, once. With local
@@ -114,18 +115,18 @@ func appendDraw(ctx context.Context, tx *eventstore.Tx, meta Meta, commit domain
 	return err
 }
 
-// drawOutcome is the owner's answer: winners and alternates with the
-// personal data the API masks.
+// drawOutcome is the owner's answer: winners and alternates with their
+// masked personal data.
 func (h *Handlers) drawOutcome(ctx context.Context, tx *eventstore.Tx, drawn domain.WinnersDrawn) (DrawOutcome, error) {
-	personal, err := h.winnersPersonalData(ctx, tx, slices.Concat(drawn.Winners, drawn.Alternates))
+	masked, err := h.maskedWinners(ctx, tx, slices.Concat(drawn.Winners, drawn.Alternates))
 	if err != nil {
 		return DrawOutcome{}, err
 	}
 	named := func(ws []domain.Winner) []DrawnWinner {
 		out := make([]DrawnWinner, len(ws))
 		for i, w := range ws {
-			pd := personal[w.ParticipantID]
-			out[i] = DrawnWinner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Name: pd.Name, Phone: pd.Phone, Rank: w.Rank}
+			m := masked[w.ParticipantID]
+			out[i] = DrawnWinner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Name: m.Name, Phone: m.Phone, Rank: w.Rank}
 		}
 		return out
 	}
@@ -175,23 +176,23 @@ func candidatesFrom(rows []eventstore.FieldRow) (candidatePool, error) {
 	return pool, nil
 }
 
-// winnersPersonalData opens the winners' personal data, for the masked
-// answer; an erased winner's is empty.
-func (h *Handlers) winnersPersonalData(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]domain.PersonalData, error) {
-	streams := make([]string, len(winners))
+// maskedWinners opens and masks the winners' personal data for the
+// answer, by privacy's one definition (what the relay publishes too); an
+// erased winner's is empty. A registration that does not open fails the
+// command: the owner is told, rather than shown a winner without a name.
+func (h *Handlers) maskedWinners(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]privacy.Masked, error) {
 	ids := make([]uuid.UUID, len(winners))
 	for i, w := range winners {
-		streams[i], ids[i] = domain.ParticipantStream(w.ParticipantID), w.ParticipantID
+		ids[i] = w.ParticipantID
 	}
-	stored, err := tx.ReadStreamsOfType(ctx, streams, domain.TypeParticipantRegistered)
+	masked, unopened, err := privacy.MaskParticipants(ctx, h.keys, tx, ids)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := tx.SubjectKeys(ctx, ids)
-	if err != nil {
-		return nil, err
+	if len(unopened) > 0 {
+		return nil, fmt.Errorf("participant at %d: %w", unopened[0].Position, unopened[0].Err)
 	}
-	return h.openAll(stored, keys)
+	return masked, nil
 }
 
 // openAll opens stored registrations with their subject keys: a schema-1

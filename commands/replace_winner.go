@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/privacy"
 )
 
 // ReplaceWinner is the owner replacing the winner holding entryNumber's
@@ -24,10 +25,10 @@ type ReplaceWinner struct {
 
 // Replacement is ReplaceWinner's answer: the event (the rank's new holder
 // with its own claim deadline, and the entry replaced) and the new
-// holder's personal data for a masked answer.
+// holder's masked personal data.
 type Replacement struct {
 	Event    domain.WinnerReplaced
-	Promoted DrawnWinner // raw name and phone; the API masks them
+	Promoted DrawnWinner // name and phone masked (privacy.Mask)
 }
 
 // ReplaceWinner decides and appends WinnerReplaced under the campaign's
@@ -51,7 +52,7 @@ func (h *Handlers) ReplaceWinner(ctx context.Context, cmd ReplaceWinner) (Replac
 	}
 	for {
 		var out domain.WinnerReplaced
-		var promoted domain.PersonalData
+		var promoted privacy.Masked
 		err := h.store.Exclusive(ctx, campaignFence(cmd.EventID), func(ctx context.Context, tx *eventstore.Tx) error {
 			state, err := drawStateIn(ctx, tx, cmd.EventID)
 			if err != nil {
@@ -91,8 +92,8 @@ func (h *Handlers) ReplaceWinner(ctx context.Context, cmd ReplaceWinner) (Replac
 				Expected: eventstore.Exactly(state.Version), Events: []eventstore.EventData{data}}); err != nil {
 				return err
 			}
-			personal, err := h.winnersPersonalData(ctx, tx, []domain.Winner{{ParticipantID: out.By.ParticipantID}})
-			promoted = personal[out.By.ParticipantID]
+			masked, err := h.maskedWinners(ctx, tx, []domain.Winner{{ParticipantID: out.By.ParticipantID}})
+			promoted = masked[out.By.ParticipantID]
 			return err
 		})
 		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {

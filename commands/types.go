@@ -69,12 +69,13 @@ type DrawWinners struct {
 	Meta             Meta
 }
 
-// DrawnWinner is a winner with the personal data needed for a masked answer.
+// DrawnWinner is a winner with its masked personal data (privacy.Mask):
+// the answer shows what the read models show, masked by the same code.
 type DrawnWinner struct {
 	ParticipantID uuid.UUID
 	EntryNumber   string
-	Name          string // raw; the API masks it
-	Phone         string // raw, normalized; the API masks it
+	Name          string // masked: 김**; empty once erased
+	Phone         string // masked: 010-****-5678; empty once erased
 	Rank          int
 }
 

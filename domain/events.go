@@ -240,6 +240,14 @@ type Winner struct {
 	ParticipantID uuid.UUID `json:"participantId"`
 	EntryNumber   string    `json:"entryNumber"`
 	Rank          int       `json:"rank"`
+	// Only on the public form (privacy.Publicizer adds them on publishing;
+	// the stored event never has them): the registration's name and phone
+	// masked (MaskName, MaskPhone) and the name as a published list shows
+	// it (MaskListedName); empty once erased. The read models take them as
+	// they come, so the projectors need no key to open a registration.
+	Name       string `json:"name,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	ListedName string `json:"listedName,omitempty"`
 }
 
 func (CampaignOpened) EventType() string        { return TypeCampaignOpened }

@@ -237,3 +237,8 @@ func TestVerificationKeyOwnLabel(t *testing.T) {
 		t.Fatal("the verification key is not a stable 32-byte key of PII_KEY")
 	}
 }
+
+// ReadStreamsOfType: these tests' events name no winner.
+func (keySource) ReadStreamsOfType(context.Context, []string, string) ([]eventstore.RecordedEvent, error) {
+	return nil, nil
+}

@@ -22,17 +22,20 @@ type KeySource interface {
 
 // Publicizer turns stored events into what may leave the event store: a
 // registration's sealed pii is opened and replaced by the masked name and
-// phone (empty once erased); other events carry no personal data and pass
+// phone (empty once erased); a WinnersDrawn gets each winner's and
+// alternate's masked values (Mask), read from their registrations; a
+// claim loses its delivery; other events carry no personal data and pass
 // unchanged. The relay publishes its output; the rebuild folds it, so both
-// see the same values. Nothing else needs PII_KEY to read.
+// see the same values. The projectors fold what the relay published and
+// need no PII_KEY.
 type Publicizer struct {
 	keys   *Keys
-	source KeySource
+	source RegistrationSource
 	logger *slog.Logger
 }
 
 // NewPublicizer returns a Publicizer over the keys derived from PII_KEY.
-func NewPublicizer(keys *Keys, source KeySource, logger *slog.Logger) *Publicizer {
+func NewPublicizer(keys *Keys, source RegistrationSource, logger *slog.Logger) *Publicizer {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -44,23 +47,31 @@ func NewPublicizer(keys *Keys, source KeySource, logger *slog.Logger) *Publicize
 // retries it); a registration that does not open is logged, without its
 // data, and published with empty values, so it cannot wedge the pipeline.
 func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
-	var at, claims []int // the registrations' and the claims' indexes in events
+	var at, claims, draws []int // the registrations', the claims' and the draws' indexes in events
 	for i, e := range events {
 		switch e.Type {
 		case domain.TypeParticipantRegistered:
 			at = append(at, i)
 		case domain.TypePrizeClaimed:
 			claims = append(claims, i)
+		case domain.TypeWinnersDrawn:
+			draws = append(draws, i)
 		}
 	}
-	if len(at) == 0 && len(claims) == 0 {
+	if len(at) == 0 && len(claims) == 0 && len(draws) == 0 {
 		return events, nil
 	}
 	if len(claims) > 0 {
 		events = withoutDelivery(events, claims)
-		if len(at) == 0 {
-			return events, nil
+	}
+	if len(draws) > 0 {
+		var err error
+		if events, err = p.withMaskedWinners(ctx, events, draws); err != nil {
+			return nil, err
 		}
+	}
+	if len(at) == 0 {
+		return events, nil
 	}
 	regs := make([]domain.ParticipantRegistered, len(at))
 	inParallel(len(at), func(j int) {

@@ -3,25 +3,21 @@ package projections
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/shopevents/participation/domain"
-	"github.com/shopevents/participation/eventstore"
 )
 
 // winners is the winners read model: per campaign, each winner by rank,
-// then the alternates by rank, with the masked name and phone of the
-// registration.
+// then the alternates by rank, with the masked name and phone that the
+// published WinnersDrawn carries.
 type winners struct {
-	publicize Publicize                                  // nil: the store holds registrations in clear
-	regs      map[uuid.UUID]domain.ParticipantRegistered // the batch's winners, from the event store
-	rows      []winnerRow
-	erased    []uuid.UUID             // winners erased since the last flush
-	claimed   []domain.PrizeClaimed   // claims since the last flush
-	replaced  []domain.WinnerReplaced // replacements since the last flush
+	rows     []winnerRow
+	erased   []uuid.UUID             // winners erased since the last flush
+	claimed  []domain.PrizeClaimed   // claims since the last flush
+	replaced []domain.WinnerReplaced // replacements since the last flush
 }
 
 type winnerRow struct {
@@ -52,55 +48,10 @@ func (*winners) handles(t string) bool {
 		t == domain.TypeWinnerReplaced
 }
 
-// load reads each winner's registration from the event store, the source
-// of truth, rather than from the participants read model, which is another
-// projection and may lag behind this one.
-func (m *winners) load(ctx context.Context, db querier, batch []Event) error {
-	var streams []string
-	for _, e := range batch {
-		if d, ok := e.Data.(domain.WinnersDrawn); ok {
-			for _, w := range slices.Concat(d.Winners, d.Alternates) {
-				streams = append(streams, domain.ParticipantStream(w.ParticipantID))
-			}
-		}
-	}
-	m.regs = make(map[uuid.UUID]domain.ParticipantRegistered, len(streams))
-	if len(streams) == 0 {
-		return nil
-	}
-	rows, err := db.Query(ctx, `SELECT position, partition_key, type, data FROM events WHERE stream_id = ANY($1) AND type = $2`,
-		streams, domain.TypeParticipantRegistered)
-	if err != nil {
-		return fmt.Errorf("winners' registrations: %w", err)
-	}
-	var recs []eventstore.RecordedEvent
-	for rows.Next() {
-		var rec eventstore.RecordedEvent
-		if err := rows.Scan(&rec.Position, &rec.PartitionKey, &rec.Type, &rec.Data); err != nil {
-			rows.Close()
-			return err
-		}
-		recs = append(recs, rec)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("winners' registrations: %w", err)
-	}
-	if m.publicize != nil {
-		if recs, err = m.publicize(ctx, recs); err != nil {
-			return fmt.Errorf("winners' registrations: %w", err)
-		}
-	}
-	for _, rec := range recs {
-		ev, err := domain.DecodeEvent(rec.Type, rec.Data)
-		if err != nil {
-			continue // a poison registration: its winner keeps an empty name
-		}
-		reg := ev.(domain.ParticipantRegistered)
-		m.regs[reg.ParticipantID] = reg
-	}
-	return nil
-}
+// load reads nothing: the published WinnersDrawn carries the winners'
+// masked values (privacy adds them), so the model needs neither the store
+// nor a key.
+func (*winners) load(context.Context, querier, []Event) error { return nil }
 
 func (m *winners) fold(e Event) error {
 	if erased, ok := e.Data.(domain.ParticipantErased); ok {
@@ -139,28 +90,13 @@ func (m *winners) fold(e Event) error {
 	}
 	add := func(kind string, ws []domain.Winner) {
 		for _, w := range ws {
-			r := winnerRow{eventID: d.EventID, drawID: d.DrawID, participantID: w.ParticipantID, kind: kind, rank: int32(w.Rank),
-				entryNumber: w.EntryNumber}
-			if reg, ok := m.regs[w.ParticipantID]; ok {
-				r.name, r.phone = maskedContact(reg)
-				r.listed = m.listedName(reg)
-			}
-			m.rows = append(m.rows, r)
+			m.rows = append(m.rows, winnerRow{eventID: d.EventID, drawID: d.DrawID, participantID: w.ParticipantID, kind: kind,
+				rank: int32(w.Rank), entryNumber: w.EntryNumber, name: w.Name, phone: w.Phone, listed: w.ListedName})
 		}
 	}
 	add(WinnerKind, d.Winners)
 	add(AlternateKind, d.Alternates)
 	return nil
-}
-
-// listedName is the winner's name for the public result: the public form
-// carries it masked; a store holding registrations in clear (no publicize)
-// is masked here, by the same function.
-func (m *winners) listedName(reg domain.ParticipantRegistered) string {
-	if m.publicize != nil {
-		return reg.ListedName
-	}
-	return domain.MaskListedName(reg.Name)
 }
 
 // flush writes on the final flush only: draws are few, and the rows

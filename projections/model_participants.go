@@ -14,12 +14,6 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// maskedContact is the one place that turns a registration into what a
-// read model may hold of the person: masked name and phone.
-func maskedContact(reg domain.ParticipantRegistered) (name, phone string) {
-	return domain.MaskName(reg.Name), domain.MaskPhone(reg.Phone)
-}
-
 // entryPathOf keeps a registration without an entry path countable: ""
 // stands for the whole campaign in participant_counts.
 func entryPathOf(p domain.EntryPath) string {
@@ -266,9 +260,10 @@ func (m *participants) register(ev domain.ParticipantRegistered, e Event) {
 	pc.registered++
 	m.dirty[ev.EventID] = struct{}{}
 	m.people[ev.ParticipantID] = person{campaign: ev.EventID, path: m.paths.id(path), row: m.written + int32(len(m.rows))}
-	name, phone := maskedContact(ev)
+	// The public form carries the name and phone masked (privacy masks
+	// them on publishing): the read model keeps them as they come.
 	m.rows = append(m.rows, participantRow{id: ev.ParticipantID, eventID: ev.EventID, seq: c.registered,
-		pathSeq: pc.registered, position: e.Position, entryNumber: ev.EntryNumber, name: name, phone: phone,
+		pathSeq: pc.registered, position: e.Position, entryNumber: ev.EntryNumber, name: ev.Name, phone: ev.Phone,
 		path: path, at: participatedAt(ev, e)})
 }
 

@@ -50,10 +50,9 @@ var ErrPoison = errors.New("projections: event cannot be applied")
 // of a partition during a rebalance) take turns on that key's position row,
 // and the second skips what the first applied.
 type Projector struct {
-	name      string
-	pool      *pgxpool.Pool
-	publicize Publicize
-	logger    *slog.Logger
+	name   string
+	pool   *pgxpool.Pool
+	logger *slog.Logger
 
 	// seen is the highest position consumed (applied, skipped or ignored);
 	// Flush writes it to projection_checkpoints, which is only for status
@@ -64,20 +63,16 @@ type Projector struct {
 }
 
 // NewProjector returns the projector of the named read model (one of
-// Names). The schema must be migrated (Migrate). publicize (at most one)
-// opens what the projector reads from the store itself.
-func NewProjector(name string, pool *pgxpool.Pool, logger *slog.Logger, publicize ...Publicize) (*Projector, error) {
+// Names). The schema must be migrated (Migrate). It folds the messages as
+// the relay published them (personal data masked) and opens nothing.
+func NewProjector(name string, pool *pgxpool.Pool, logger *slog.Logger) (*Projector, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if _, err := newModel(name, false, nil); err != nil {
+	if _, err := newModel(name, false); err != nil {
 		return nil, err
 	}
-	p := &Projector{name: name, pool: pool, logger: logger}
-	if len(publicize) > 0 {
-		p.publicize = publicize[0]
-	}
-	return p, nil
+	return &Projector{name: name, pool: pool, logger: logger}, nil
 }
 
 // NewProjectors returns a projector for every read model, in Names order.
@@ -126,7 +121,7 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 		res    BatchResult
 		events = make([]Event, 0, len(recs))
 	)
-	m, _ := newModel(p.name, false, nil)
+	m, _ := newModel(p.name, false)
 	last := int64(0)
 	for _, rec := range recs {
 		last = max(last, rec.Position)
@@ -145,7 +140,7 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 		return res, nil // nothing for this read model: no transaction
 	}
 	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		applied, skipped, err := applyEvents(ctx, tx, p.name, "public", events, p.publicize)
+		applied, skipped, err := applyEvents(ctx, tx, p.name, "public", events)
 		res.Applied, res.Skipped = applied, append(res.Skipped, skipped...)
 		return err
 	})
@@ -162,8 +157,8 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 // positions of their keys locked: the live path. The projector runs it on
 // the public tables; a rebuild's catch-up and swap on its shadow tables
 // (its search_path points there, for the loads).
-func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []Event, publicize Publicize) (int, []Poisoned, error) {
-	m, err := newModel(name, false, publicize)
+func applyEvents(ctx context.Context, tx pgx.Tx, name, schema string, events []Event) (int, []Poisoned, error) {
+	m, err := newModel(name, false)
 	if err != nil {
 		return 0, nil, err
 	}

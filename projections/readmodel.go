@@ -64,19 +64,20 @@ func decodeEvent(rec eventstore.RecordedEvent) (Event, error) {
 }
 
 // Publicize turns stored events into what may leave the store (personal
-// data opened and masked: privacy.Publicizer.Public). Whatever reads the
-// store instead of the topic — the winners' registrations, a rebuild —
-// folds its output, so it sees what the topic carries.
+// data opened and masked: privacy.Publicizer.Public, what the relay
+// publishes). A rebuild reads the store instead of the topic and folds its
+// output, so it sees what the topic carries; the read models themselves
+// never open or mask.
 type Publicize func(context.Context, []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error)
 
 // newModel returns a fresh read model. complete: it will see every event
 // from the first (a rebuild), so what it does not hold does not exist.
-func newModel(name string, complete bool, publicize Publicize) (readModel, error) {
+func newModel(name string, complete bool) (readModel, error) {
 	switch name {
 	case ParticipantsProjection:
 		return newParticipants(complete), nil
 	case WinnersProjection:
-		return &winners{publicize: publicize}, nil
+		return &winners{}, nil
 	case DrawLogProjection:
 		return &drawLog{}, nil
 	case AnalyticsProjection:

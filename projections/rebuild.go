@@ -76,7 +76,9 @@ type RebuildOptions struct {
 	LockTimeout time.Duration
 	// Progress, when set, is called as the rebuild advances.
 	Progress func(RebuildProgress)
-	// Publicize opens and masks the registrations read from the store.
+	// Publicize turns what the rebuild reads from the store into what the
+	// relay publishes (privacy.Publicizer.Public): required, so that live
+	// and rebuilt read models hold the same masked values.
 	Publicize Publicize
 	Logger    *slog.Logger
 }
@@ -221,6 +223,9 @@ func (r *rebuild) run(ctx context.Context) error {
 const maxSwapAttempts = 5
 
 func newRebuild(pool *pgxpool.Pool, opts RebuildOptions) (*rebuild, error) {
+	if opts.Publicize == nil {
+		return nil, errors.New("projections: a rebuild needs Publicize (the relay's privacy.Publicizer)")
+	}
 	names := opts.Projections
 	if len(names) == 0 {
 		names = Names()
@@ -255,7 +260,7 @@ func newRebuild(pool *pgxpool.Pool, opts RebuildOptions) (*rebuild, error) {
 		schema: shadowPrefix + hex.EncodeToString(suffix),
 	}
 	for _, n := range ordered {
-		m, err := newModel(n, true, opts.Publicize)
+		m, err := newModel(n, true)
 		if err != nil {
 			return nil, err
 		}

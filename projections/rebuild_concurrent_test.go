@@ -243,7 +243,7 @@ func TestRebuildWhileTheRouterRuns(t *testing.T) {
 	ctx := context.Background()
 	brokers, topic := testenv.KafkaBrokers(t), testenv.Topic(t)
 	a := e.seedCampaign(t, 200, seedStart, 3)
-	publisher, err := relay.New(e.store, relay.Config{Topic: topic, Brokers: brokers, Logger: logger})
+	publisher, err := relay.New(e.store, relay.Config{Topic: topic, Brokers: brokers, Logger: logger, Publicize: testPublicize(t, e.pool)})
 	if err != nil {
 		t.Fatal(err)
 	}

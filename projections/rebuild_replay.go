@@ -383,7 +383,7 @@ func (r *rebuild) applyLive(ctx context.Context, tx pgx.Tx, recs []eventstore.Re
 		r.logPoison(ctx, e)
 	}
 	for _, name := range r.names {
-		applied, skipped, err := applyEvents(ctx, tx, name, r.schema, p.events, r.opts.Publicize)
+		applied, skipped, err := applyEvents(ctx, tx, name, r.schema, p.events)
 		if err != nil {
 			return err
 		}

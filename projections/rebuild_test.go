@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/seed"
+	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -211,6 +213,9 @@ func shadowSchemas(t *testing.T, pool *pgxpool.Pool) []string {
 
 func rebuild(t *testing.T, pool *pgxpool.Pool, opts projections.RebuildOptions) projections.RebuildReport {
 	t.Helper()
+	if opts.Publicize == nil {
+		opts.Publicize = testPublicize(t, pool)
+	}
 	report, err := projections.Rebuild(context.Background(), pool, opts)
 	if err != nil {
 		t.Fatalf("rebuild: %v", err)
@@ -399,7 +404,7 @@ func TestCancelledRebuildLeavesTheLiveTables(t *testing.T) {
 			before, schema := snapshot(t, e.pool), schemaOf(t, e.pool)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			_, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{PageSize: 20,
+			_, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{PageSize: 20, Publicize: testPublicize(t, e.pool),
 				Progress: func(p projections.RebuildProgress) {
 					if p.Phase == projections.PhaseIndex && phase == projections.PhaseCatchUp {
 						// something to catch up with
@@ -442,13 +447,13 @@ func TestRebuildDropsADeadRebuildsSchemaAndRunsAlone(t *testing.T) {
 	first := make(chan error, 1)
 	go func() {
 		var once sync.Once
-		_, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Progress: func(projections.RebuildProgress) {
+		_, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Publicize: testPublicize(t, e.pool), Progress: func(projections.RebuildProgress) {
 			once.Do(func() { close(inside); <-release })
 		}})
 		first <- err
 	}()
 	<-inside
-	if _, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{}); !errors.Is(err, projections.ErrRebuildRunning) {
+	if _, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Publicize: testPublicize(t, e.pool)}); !errors.Is(err, projections.ErrRebuildRunning) {
 		t.Errorf("a second rebuild at once: %v, want ErrRebuildRunning", err)
 	}
 	close(release)
@@ -494,6 +499,7 @@ func TestStatusSaysWhenAProjectionStalls(t *testing.T) {
 // `participation seed` writes them (one campaign, a fifth of the
 // participants visit); REBUILD_BENCH_PARTICIPANTS changes the size.
 func BenchmarkRebuild(b *testing.B) {
+	benchPIIKey := []byte("bench-pii-key-0123")
 	e := newEnv(b)
 	ctx := context.Background()
 	participants := 166_667
@@ -501,12 +507,18 @@ func BenchmarkRebuild(b *testing.B) {
 		participants = n
 	}
 	if _, err := seed.Run(ctx, e.store, seed.Config{Campaigns: 1, Participants: participants, VisitRatio: 0.2,
-		OwnerID: "owner-bench", PIIKey: []byte("bench-pii-key-0123"), Rand: rand.New(rand.NewPCG(1, 2))}, nil); err != nil {
+		OwnerID: "owner-bench", PIIKey: benchPIIKey, Rand: rand.New(rand.NewPCG(1, 2))}, nil); err != nil {
 		b.Fatal(err)
 	}
+	// As the service rebuilds: the registrations opened and masked.
+	keys, err := privacy.NewKeys(benchPIIKey)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchPublicize := privacy.NewPublicizer(keys, e.store, slog.New(slog.DiscardHandler)).Public
 	var events int64
 	for b.Loop() {
-		r, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{})
+		r, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Publicize: benchPublicize})
 		if err != nil {
 			b.Fatal(err)
 		}

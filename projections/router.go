@@ -29,8 +29,6 @@ type RouterConfig struct {
 	Logger  *slog.Logger
 	// Projections to run (Names when empty).
 	Projections []string
-	// Publicize opens and masks what the projectors read from the store.
-	Publicize Publicize
 	// FlushInterval is how often the acked offsets are committed to Kafka,
 	// each commit preceded by the projection's checkpoint (1s when zero).
 	FlushInterval time.Duration
@@ -96,7 +94,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	}
 	r := &Router{cfg: cfg, stopped: make(chan struct{})}
 	for _, name := range cfg.Projections {
-		p, err := NewProjector(name, cfg.Pool, cfg.Logger, cfg.Publicize)
+		p, err := NewProjector(name, cfg.Pool, cfg.Logger)
 		if err != nil {
 			return nil, err
 		}

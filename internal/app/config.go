@@ -215,8 +215,10 @@ func (c Config) Validate() error {
 		if len(c.JWTSecret) < 32 {
 			errs = append(errs, errors.New("JWT_SECRET: at least 32 bytes are required when DATABASE_URL is set"))
 		}
-		if len(c.PIIKey) < 16 {
-			errs = append(errs, errors.New("PII_KEY: at least 16 bytes are required when DATABASE_URL is set"))
+		// The projectors fold what the relay published, masked: an
+		// instance that runs them alone opens nothing and needs no key.
+		if len(c.PIIKey) < 16 && !(c.PIIKey == "" && c.Roles.projectorsOnly()) {
+			errs = append(errs, errors.New("PII_KEY: at least 16 bytes are required when DATABASE_URL is set (only --roles projectors runs without it)"))
 		}
 	}
 	return errors.Join(errs...)
@@ -260,6 +262,9 @@ func (c Config) Logger() *slog.Logger {
 
 // Roles says what an instance runs (DESIGN "Roles and scale-out").
 type Roles struct{ API, Relay, Projectors, Notifier bool }
+
+// projectorsOnly: the one role that opens no personal data.
+func (r Roles) projectorsOnly() bool { return r == Roles{Projectors: true} }
 
 // AllRoles is the default: one instance runs everything.
 var AllRoles = Roles{API: true, Relay: true, Projectors: true, Notifier: true}

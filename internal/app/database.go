@@ -120,6 +120,9 @@ func sealLegacy(ctx context.Context, cfg Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return err
 	}
+	if len(piiKey) == 0 && cfg.Roles.projectorsOnly() {
+		return nil // it has no key to seal with; an instance with another role seals them
+	}
 	keys, err := privacy.NewKeys(piiKey)
 	if err != nil {
 		return err

@@ -16,12 +16,12 @@ type projectors struct {
 	pool   *pgxpool.Pool // the projectors' own
 }
 
-func newProjectors(pool *pgxpool.Pool, brokers []string, topic string, publicize projections.Publicize, logger *slog.Logger) (*projectors, error) {
+func newProjectors(pool *pgxpool.Pool, brokers []string, topic string, logger *slog.Logger) (*projectors, error) {
 	ownPool, err := projectorPool(pool)
 	if err != nil {
 		return nil, err
 	}
-	router, err := projections.NewRouter(projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: ownPool, Publicize: publicize, Logger: logger})
+	router, err := projections.NewRouter(projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: ownPool, Logger: logger})
 	if err != nil {
 		ownPool.Close()
 		return nil, err

@@ -129,13 +129,6 @@ func newService(d deps) (_ *service, err error) {
 	}()
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerReadSideMetrics(s.registry, d.Pool, d.Logger)
-	// The relay and the projectors' reads of the store open and mask
-	// personal data the same way: what leaves the store is the same.
-	publicize, err := Publicizer(d.Pool, d.PIIKey, d.Logger)
-	if err != nil {
-		return nil, err
-	}
-
 	var drand *beacon.Client
 	var drawStats *drawMetrics
 	// With DRAND_URLS and DRAND_CHAIN_HASH set, drand draws are completed
@@ -147,6 +140,13 @@ func newService(d deps) (_ *service, err error) {
 		drawStats = newDrawMetrics(s.registry)
 	}
 	if d.Roles.Relay {
+		// The relay is where personal data leaves the store, opened and
+		// masked (privacy.Publicizer); the projectors fold what it
+		// published and need no PII_KEY.
+		publicize, err := Publicizer(d.Pool, d.PIIKey, d.Logger)
+		if err != nil {
+			return nil, err
+		}
 		if s.relay, err = newRelay(s.store, d, publicize, s.registry); err != nil {
 			return nil, err
 		}
@@ -166,7 +166,7 @@ func newService(d deps) (_ *service, err error) {
 		}
 	}
 	if d.Roles.Projectors {
-		if s.readSide, err = newProjectors(d.Pool, d.Brokers, d.Topic, publicize, d.Logger); err != nil {
+		if s.readSide, err = newProjectors(d.Pool, d.Brokers, d.Topic, d.Logger); err != nil {
 			return nil, err
 		}
 	}
