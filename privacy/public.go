@@ -74,11 +74,13 @@ func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEve
 		return events, nil
 	}
 	regs := make([]domain.ParticipantRegistered, len(at))
+	undecodable := make([]bool, len(at))
 	inParallel(len(at), func(j int) {
 		e := events[at[j]]
 		ev, err := domain.DecodeEvent(e.Type, e.Data) // by shape: a rebuild page carries no schema version
 		if err != nil {
 			p.logger.Error("privacy: undecodable registration; publishing it without personal data", "position", e.Position, "err", err)
+			undecodable[j] = true
 			return
 		}
 		regs[j] = ev.(domain.ParticipantRegistered)
@@ -97,6 +99,12 @@ func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEve
 	copy(out, events)
 	inParallel(len(at), func(j int) {
 		reg, i := regs[j], at[j]
+		if undecodable[j] {
+			// Poison stays poison for every reader (the live projectors and
+			// the rebuild skip it alike), and carries nothing of the original.
+			out[i].Data = []byte(undecodableRegistration)
+			return
+		}
 		pd, err := p.keys.OpenRegistration(reg, keys[reg.ParticipantID])
 		if err != nil {
 			p.logger.Error("privacy: a registration does not open; publishing it without personal data",
@@ -108,6 +116,11 @@ func (p *Publicizer) Public(ctx context.Context, events []eventstore.RecordedEve
 	})
 	return out, nil
 }
+
+// undecodableRegistration is what an undecodable registration is published
+// as: no reader decodes it (the participant id is no UUID), as none decoded
+// the stored one, rather than a registration of the nil participant.
+const undecodableRegistration = `{"participantId":"undecodable"}`
 
 // withoutDelivery is events (a copy) with each claim's sealed delivery left
 // out: what leaves the store says that a winner claimed, never where to.

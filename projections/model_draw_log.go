@@ -70,6 +70,17 @@ func jsonOf[T any](v []T) ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// asRecorded is ws as the draw recorded them, without the masked values
+// the published form adds: the draw log is the draw's record, and the
+// winners model is where names are shown.
+func asRecorded(ws []domain.Winner) []domain.Winner {
+	out := make([]domain.Winner, len(ws))
+	for i, w := range ws {
+		out[i] = domain.Winner{ParticipantID: w.ParticipantID, EntryNumber: w.EntryNumber, Rank: w.Rank}
+	}
+	return out
+}
+
 func (m *drawLog) fold(e Event) error {
 	if m.index == nil {
 		m.index = map[uuid.UUID]int{}
@@ -94,11 +105,11 @@ func (m *drawLog) fold(e Event) error {
 		m.draws = append(m.draws, r)
 		return nil
 	case domain.WinnersDrawn:
-		winners, err := jsonOf(d.Winners)
+		winners, err := jsonOf(asRecorded(d.Winners))
 		if err != nil {
 			return err
 		}
-		alternates, err := jsonOf(d.Alternates)
+		alternates, err := jsonOf(asRecorded(d.Alternates))
 		if err != nil {
 			return err
 		}

@@ -20,9 +20,14 @@ var testPIIKey = []byte("projections-test-pii-key-0123456789")
 // store, so tests feed them its output, never the stored events.
 func testPublicize(t testing.TB, pool *pgxpool.Pool) projections.Publicize {
 	t.Helper()
+	return publicizer(pool)
+}
+
+// publicizer is testPublicize where no test is at hand (a goroutine's).
+func publicizer(pool *pgxpool.Pool) projections.Publicize {
 	keys, err := privacy.NewKeys(testPIIKey)
 	if err != nil {
-		t.Fatal(err)
+		panic(err) // a constant key of the right length
 	}
 	return privacy.NewPublicizer(keys, eventstore.New(pool), slog.New(slog.DiscardHandler)).Public
 }

@@ -71,6 +71,7 @@ func TestQueriesKeepAnsweringDuringRebuilds(t *testing.T) {
 func startLiveProjector(ctx context.Context, e env, after int64) *liveProjector {
 	l := &liveProjector{tail: e.store.NewTail(after), done: make(chan struct{})}
 	projectors := projections.NewProjectors(e.pool, nil)
+	publicize := publicizer(e.pool) // what the relay would publish of them
 	go func() {
 		defer close(l.done)
 		for ctx.Err() == nil {
@@ -78,6 +79,12 @@ func startLiveProjector(ctx context.Context, e env, after int64) *liveProjector 
 			if err != nil {
 				continue
 			}
+			public, err := publicize(ctx, events)
+			for err != nil && ctx.Err() == nil { // the tail moved on: these events must not be lost
+				time.Sleep(10 * time.Millisecond)
+				public, err = publicize(ctx, events)
+			}
+			events = public
 			// A page at a time, as the live router applies a batch: one
 			// event at a time fell behind the appender under -race.
 			for _, p := range projectors {

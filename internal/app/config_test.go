@@ -53,6 +53,21 @@ func TestConfigValidate(t *testing.T) {
 		{name: "defaults_in_embedded_mode_are_valid", cfg: Config{}},
 		{name: "a_database_with_secrets_is_valid", cfg: secrets(Config{DatabaseURL: "postgres://db"})},
 		{name: "a_database_without_secrets_is_refused", cfg: Config{DatabaseURL: "postgres://db"}, wantErr: []string{"JWT_SECRET", "PII_KEY", "PUBLIC_BASE_URL: required"}},
+		{name: "projectors_alone_need_no_pii_key", cfg: func() Config {
+			c := secrets(Config{DatabaseURL: "postgres://db", Roles: Roles{Projectors: true}})
+			c.PIIKey = ""
+			return c
+		}()},
+		{name: "projectors_with_the_relay_need_the_pii_key", cfg: func() Config {
+			c := secrets(Config{DatabaseURL: "postgres://db", Roles: Roles{Relay: true, Projectors: true}})
+			c.PIIKey = ""
+			return c
+		}(), wantErr: []string{"PII_KEY"}},
+		{name: "projectors_alone_with_a_short_pii_key_are_refused", cfg: func() Config {
+			c := secrets(Config{DatabaseURL: "postgres://db", Roles: Roles{Projectors: true}})
+			c.PIIKey = "short"
+			return c
+		}(), wantErr: []string{"PII_KEY"}},
 		{name: "a_bad_public_base_url_is_refused", cfg: Config{PublicBaseURL: "https://example.com/?utm=1"}, wantErr: []string{"PUBLIC_BASE_URL", "no query"}},
 		{name: "a_relative_public_base_url_is_refused", cfg: Config{DatabaseURL: "postgres://db", JWTSecret: strings.Repeat("j", 32), PIIKey: strings.Repeat("p", 16), PublicBaseURL: "example.com"}, wantErr: []string{"PUBLIC_BASE_URL", "absolute"}},
 		{name: "a_bad_log_level_is_refused", cfg: Config{LogLevel: "loud"}, wantErr: []string{"LOG_LEVEL"}},
