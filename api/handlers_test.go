@@ -113,26 +113,23 @@ func TestStoreVisitIs200(t *testing.T) {
 	}
 }
 
-func TestDrawMasksWinners(t *testing.T) {
+// The draw's answer shows the winners as the command masked them
+// (privacy.Mask, the read models' masking), winners and alternates alike.
+func TestDrawAnswersTheMaskedWinners(t *testing.T) {
 	h := newHTTPHarness(t)
 	drawID, p1, p2, p3 := uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	h.cmds.drawFn = func(cmd commands.DrawWinners) (commands.DrawOutcome, error) {
 		return commands.DrawOutcome{DrawID: drawID, Winners: []commands.DrawnWinner{
-			{ParticipantID: p1, EntryNumber: "ABCD-2345", Name: "김철수", Phone: "010-1234-5678", Rank: 1},
-			{ParticipantID: p2, EntryNumber: "EFGH-6789", Name: "이영", Phone: "010-9876-4321", Rank: 2},
+			{ParticipantID: p1, EntryNumber: "ABCD-2345", Name: "김**", Phone: "010-****-5678", Rank: 1},
+			{ParticipantID: p2, EntryNumber: "EFGH-6789", Name: "이*", Phone: "010-****-4321", Rank: 2},
 		}, Alternates: []commands.DrawnWinner{
-			{ParticipantID: p3, EntryNumber: "JKLM-2345", Name: "박지성", Phone: "010-5555-6666", Rank: 1},
+			{ParticipantID: p3, EntryNumber: "JKLM-2345", Name: "박**", Phone: "010-****-6666", Rank: 1},
 		}}, nil
 	}
 	resp := h.asOwner(ownerA, http.MethodPost, "/api/v1/events/"+campaignA.String()+"/draw-winners",
 		jsonBody(`{"winnerCount":2,"alternateCount":1,"visitBonus":true,"visitBonusWeight":3}`))
 	wantStatus(t, resp, 200)
 	body, _ := io.ReadAll(resp.Body)
-	for _, raw := range []string{"철수", "1234-5678", "9876", "이영", "지성", "5555-6666"} {
-		if strings.Contains(string(body), raw) {
-			t.Errorf("answer shows %q: %s", raw, body)
-		}
-	}
 	for _, masked := range []string{`"김**"`, `"010-****-5678"`, `"이*"`, `"010-****-4321"`, `"drawLogId":"` + drawID.String() + `"`,
 		`"alternates":[{"participantId":"` + p3.String() + `","entryNumber":"JKLM-2345","name":"박**","phone":"010-****-6666","rank":1}]`} {
 		if !strings.Contains(string(body), masked) {

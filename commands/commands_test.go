@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -311,7 +312,7 @@ func TestDrawWinners(t *testing.T) {
 				t.Fatalf("winners = %d, want %d", got, want)
 			}
 			for i, w := range outcome.Winners {
-				if w.Rank != i+1 || w.Name != "김철수" || w.Phone == "" {
+				if w.Rank != i+1 || w.Name != "김**" || !strings.HasPrefix(w.Phone, "010-****-") { // masked by privacy.Mask
 					t.Fatalf("winner %d = %+v", i, w)
 				}
 			}

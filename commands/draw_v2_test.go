@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ func TestDrawWinnersWithAlternates(t *testing.T) {
 	}
 	seen := map[uuid.UUID]bool{}
 	for i, w := range slices.Concat(outcome.Winners, outcome.Alternates) {
-		if seen[w.ParticipantID] || w.Name != "김철수" || w.Phone == "" {
+		if seen[w.ParticipantID] || w.Name != "김**" || !strings.HasPrefix(w.Phone, "010-****-") { // masked by privacy.Mask
 			t.Fatalf("pick %d = %+v: drawn twice or without its contact", i, w)
 		}
 		seen[w.ParticipantID] = true

@@ -13,6 +13,9 @@
 // The Router runs, per read model, one consumer group through our own
 // Subscriber (subscriber.go: many messages in flight per partition, the
 // highest contiguous ack committed) and acks a batch once it committed.
-// Personal data: the read models hold masked names and phones only
-// (maskedContact is the one place that turns a registration into them).
+// Personal data: the read models hold masked names and phones only, as the
+// relay published them (privacy masks them, the registrations' and the
+// draw's winners'); the projectors open and mask nothing and need no
+// PII_KEY. A rebuild reads the store through RebuildOptions.Publicize, the
+// relay's own privacy code, so live and rebuilt rows agree.
 package projections
