@@ -25,8 +25,6 @@ import (
 // crossings are the known exceptions, each with why it is still there. An
 // entry no longer needed fails the test, so the list only shrinks.
 var crossings = map[string]string{
-	"projections/model_draws.go events": "the winners model reads its winners' registrations; " +
-		"issue 18 item 3 (privacy) publishes masked winners instead and removes this read",
 	"projections/rebuild_replay.go events": "the rebuild's replay scans the events table for speed; " +
 		"issue 18 item 7 (rebuild) is rewriting this file: the scan is to become a store method",
 }
