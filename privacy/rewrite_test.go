@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func TestSealLegacyRewritesOnce(t *testing.T) {
 	campaign := uuid.New()
 	var ids []uuid.UUID
 	for i := range 1500 { // more than one page
-		reg := domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: campaign, EntryNumber: "E" + string(rune('A'+i%26)),
+		reg := domain.ParticipantRegistered{ParticipantID: uuid.New(), EventID: campaign, EntryNumber: fmt.Sprintf("E%04d", i), // unique per campaign, as the store requires
 			Name: pd.Name, Phone: pd.Phone, EntryPath: domain.EntryPathKakao, PrivacyConsent: true, Timestamp: time.Now()}
 		data, _ := json.Marshal(reg)
 		if _, err := store.Append(ctx, reg.StreamID(), eventstore.NoStream, eventstore.EventData{
