@@ -95,6 +95,7 @@ func newTab(t *testing.T, browserCtx context.Context) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
+	recordTab(t, ctx)
 	var mu sync.Mutex
 	var problems []string
 	if err := chromedp.Listen(ctx, func(ev any) {
@@ -131,7 +132,7 @@ func run(t *testing.T, tab context.Context, what string, actions ...chromedp.Act
 	ctx, cancel := context.WithTimeout(tab, browserWait)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		t.Fatalf("%s: %v\npage: %.4000s", what, err, pageText(tab))
+		t.Fatalf("%s: %v\n%s", what, err, pageState(t, tab))
 	}
 }
 
@@ -142,7 +143,7 @@ func eval[T any](t *testing.T, tab context.Context, expr string) T {
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
+		t.Fatalf("evaluate %s: %v\n%s", expr, err, pageState(t, tab))
 	}
 	return v
 }
