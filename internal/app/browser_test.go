@@ -157,7 +157,7 @@ func TestBrowserCustomerAndOwner(t *testing.T) {
 	waitJS(t, owner, "the QR code", `(() => { const i = document.querySelector("#store-qr img"); return !!i && i.complete && i.naturalWidth > 100; })()`)
 	// The links are PUBLIC_BASE_URL's (app.public), not the origin the
 	// dashboard was opened at (app.url).
-	waitJS(t, owner, "the share links", `document.querySelector("#share-STORE_QR") !== null`)
+	waitJS(t, owner, "the share links", `(() => { const i = document.querySelector("#share-STORE_QR"); return !!i && i.value !== ""; })()`)
 	if got := eval[string](t, owner, `document.querySelector("#share-STORE_QR").value`); got != fmt.Sprintf("%s/p/%s?from=STORE_QR", app.public, eventID) {
 		t.Errorf("STORE_QR link %q, want PUBLIC_BASE_URL's %s", got, app.public)
 	}

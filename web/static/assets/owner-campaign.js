@@ -159,34 +159,49 @@ function share(sec, ctx, base, eventId) {
     h("p", { class: "muted" }, "채널마다 다른 링크를 쓰면 참여 경로가 미리 선택됩니다."));
   // The links come from the server (PUBLIC_BASE_URL), never from the
   // address this dashboard happens to be open at: they are what the QR
-  // code encodes and what customers will open.
-  const links = h("div", { id: "share-links" });
-  sec.append(links);
+  // code encodes and what customers will open. Their rows and the QR
+  // code's box are laid out before the answers come, so a slow answer
+  // does not push 당첨자 추첨 down under the owner's click.
+  const links = h("div", { id: "share-links", "aria-busy": "true" });
+  const inputs = new Map();
+  for (const [code, label] of CHANNELS) {
+    const id = "share-" + code;
+    const input = h("input", { type: "text", id, readonly: true, placeholder: "불러오는 중…" });
+    const copy = h("button", { type: "button", class: "secondary small", "aria-label": `${label} 링크 복사`, disabled: true }, "복사");
+    copy.addEventListener("click", async () => {
+      input.select();
+      try { await navigator.clipboard.writeText(input.value); copy.textContent = "복사됨"; } catch { copy.textContent = "선택됨"; }
+    });
+    inputs.set(code, { input, copy });
+    links.append(h("div", { class: "share-item" }, h("label", { for: id }, label), h("div", { class: "row" }, input, copy)));
+  }
+  const linksNotice = h("div", { class: "notice err", role: "status" });
+  sec.append(links, linksNotice);
   ctx.api(`${base}/share-links`, { signal: ctx.signal })
     .then((res) => {
       if (res.status !== 200 || !res.data) throw new Error("share links " + res.status);
       const byPath = new Map(res.data.links.map((l) => [l.entryPath, l.url]));
-      for (const [code, label] of CHANNELS) {
+      for (const [code, { input, copy }] of inputs) {
+        input.removeAttribute("placeholder");
         if (!byPath.has(code)) continue;
-        const id = "share-" + code;
-        const input = h("input", { type: "text", id, readonly: true, value: byPath.get(code) });
-        const copy = h("button", { type: "button", class: "secondary small", "aria-label": `${label} 링크 복사` }, "복사");
-        copy.addEventListener("click", async () => {
-          input.select();
-          try { await navigator.clipboard.writeText(input.value); copy.textContent = "복사됨"; } catch { copy.textContent = "선택됨"; }
-        });
-        links.append(h("div", { class: "share-item" }, h("label", { for: id }, label), h("div", { class: "row" }, input, copy)));
+        input.value = byPath.get(code);
+        copy.disabled = false;
       }
+      links.removeAttribute("aria-busy");
     })
-    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) links.append(h("p", { class: "notice err" }, "공유 링크를 불러오지 못했습니다.")); });
-  const qr = h("div", { class: "qr", id: "store-qr" }, h("h3", {}, "매장 QR 코드"), h("p", { class: "muted" }, "매장에 붙여두면 참여 경로가 매장 QR로 기록됩니다."));
+    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) linksNotice.textContent = "공유 링크를 불러오지 못했습니다."; });
+  const slot = h("div", { class: "qr-slot" });
+  const save = h("a", { class: "button secondary", "aria-disabled": "true" }, "QR 코드 저장");
+  const qr = h("div", { class: "qr", id: "store-qr" }, h("h3", {}, "매장 QR 코드"), h("p", { class: "muted" }, "매장에 붙여두면 참여 경로가 매장 QR로 기록됩니다."), slot, save);
   sec.append(qr);
   ctx.fetch(`${base}/qr.png`, { signal: ctx.signal })
     .then(async (res) => {
       if (!res.ok) throw new Error("qr " + res.status);
       const url = URL.createObjectURL(await res.blob());
-      qr.append(h("img", { src: url, alt: "매장 QR 코드: 매장 QR 참여 링크", width: 192, height: 192 }),
-        h("a", { class: "button secondary", href: url, download: `store-qr-${eventId}.png` }, "QR 코드 저장"));
+      slot.replaceWith(h("img", { src: url, alt: "매장 QR 코드: 매장 QR 참여 링크", width: 192, height: 192 }));
+      save.href = url;
+      save.download = `store-qr-${eventId}.png`;
+      save.removeAttribute("aria-disabled");
     })
-    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) qr.append(h("p", { class: "notice err" }, "QR 코드를 불러오지 못했습니다.")); });
+    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) slot.replaceChildren(h("p", { class: "notice err" }, "QR 코드를 불러오지 못했습니다.")); });
 }
