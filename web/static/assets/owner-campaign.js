@@ -113,6 +113,15 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
   }
 
   function say(kind, text) { status.className = "notice " + kind; status.textContent = text; }
+  // The list's loads share the notice with the row actions (방문 확인, CSV),
+  // and a load runs whenever the stream says something changed: a load
+  // clears only what a load said, never an action's message it answers after.
+  let loadSaid = "";
+  function sayLoad(kind, text) { say(kind, text); loadSaid = status.textContent; }
+  function loaded() {
+    if (loadSaid && status.textContent === loadSaid) say("", "");
+    loadSaid = "";
+  }
 
   let loading = null, again = false;
   async function reload() {
@@ -121,7 +130,7 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
       do {
         again = false;
         const res = await ctx.api(`${base}/participants?${query()}`, { signal: ctx.signal });
-        if (res.status === 200) { say("", ""); draw(res.data); } else say("err", "참여자 목록을 불러오지 못했습니다.");
+        if (res.status === 200) { loaded(); draw(res.data); } else sayLoad("err", "참여자 목록을 불러오지 못했습니다.");
         // Each read model follows the store on its own: when the list is
         // behind the count the stream announced, it is asked again shortly.
         if (res.status === 200 && !channel.value && !winner.value && res.data.totalCount < expected()) {
@@ -129,7 +138,7 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
           again = true;
         }
       } while (again && !ctx.signal.aborted);
-    })().catch((e) => report(e, say))
+    })().catch((e) => report(e, sayLoad))
       .finally(() => { loading = null; });
     return loading;
   }
