@@ -16,10 +16,18 @@ function setError(field, reason) {
 
 const otp = otpStep({ eventId, phoneInput: $("#phone"), phoneError: (r) => setError("phone", r) });
 
-// The page asks for a code only when the service does (the public campaign says so).
+// The page asks for a code only when the service does (the public campaign
+// says so). The form shows once this script handles it and the code field
+// is settled: a form sent before (a slow network) reloaded the page and
+// lost what was typed, and a code field coming late moved 삭제 요청 under
+// the finger.
 api("/api/v1/events/" + encodeURIComponent(eventId) + "/public").then((res) => {
   if (res.status === 200 && res.data.phoneVerification === "otp") otp.enable();
-}).catch((e) => { if (!(e instanceof NetworkError)) throw e; });
+}).catch((e) => { if (!(e instanceof NetworkError)) throw e; })
+  .finally(() => {
+    show($("#erase-loading"), false);
+    show($("#erase-form"), true);
+  });
 
 function notice(kind, text) {
   const n = $("#erase-notice");
