@@ -77,3 +77,37 @@ func TestBrowserListLoadKeepsTheActionsMessage(t *testing.T) {
 		t.Errorf("after the list's answer the notice says %q, want the visit's failure kept", got)
 	}
 }
+
+// TestBrowserListKeepsRowsShownAlready: a load of the list that answers
+// with the rows shown already leaves them in place (a click on their
+// button may be on its way); only a different answer rebuilds them. (The
+// rebuild under a click was TestBrowserCustomerAndOwner's 방문 확인 flake:
+// the node chromedp found was gone.)
+func TestBrowserListKeepsRowsShownAlready(t *testing.T) {
+	app := newTestApp(t)
+	app.run()
+	browserCtx := newBrowser(t)
+	id := app.openCampaign(ownerA, openNow())
+	app.register(id, "정하늘", "010-4444-0101")
+	tab := ownerOnCampaign(t, browserCtx, app.url, id)
+	eval[bool](t, tab, `(() => { window.__rebuilt = 0;
+		new MutationObserver((m) => { window.__rebuilt += m.length; }).observe(document.querySelector("#participant-rows"), { childList: true });
+		return true; })()`)
+	hold := holdAnswers(t, tab, "*/participants?*")
+	filter := func(v string) string {
+		return `(() => { const s = document.querySelector("#filter-winner"); s.value = "` + v + `"; s.dispatchEvent(new Event("change")); return true; })()`
+	}
+
+	eval[bool](t, tab, filter("")) // the same rows asked for again
+	release := hold(1)
+	eval[bool](t, tab, filter("true")) // asked next, once that answer is in
+	release()
+	// The next load is sent once the first answer has been drawn (one load
+	// at a time).
+	release = hold(1)
+	if n := eval[int](t, tab, `window.__rebuilt`); n != 0 {
+		t.Errorf("an answer with the rows shown already rebuilt them (%d changes)", n)
+	}
+	release()
+	waitText(t, tab, "#total-count", "0")
+}

@@ -83,7 +83,14 @@ function participants(sec, ctx, base, eventId, firstPage, expected) {
     return q;
   }
 
+  // The stream asks for the list at every change, often for the rows shown
+  // already: those are kept, not rebuilt, so a click on one of their
+  // buttons on its way (mousedown, mouseup) still lands on it.
+  let shownAs = "";
   function draw(data) {
+    const as = JSON.stringify([page, data]);
+    if (as === shownAs) return;
+    shownAs = as;
     total.textContent = String(data.totalCount);
     const pages = Math.max(1, Math.ceil(data.totalCount / PAGE));
     pageInfo.textContent = `${page} / ${pages} 페이지`;
@@ -191,14 +198,16 @@ function share(sec, ctx, base, eventId) {
       if (res.status !== 200 || !res.data) throw new Error("share links " + res.status);
       const byPath = new Map(res.data.links.map((l) => [l.entryPath, l.url]));
       for (const [code, { input, copy }] of inputs) {
-        input.removeAttribute("placeholder");
         if (!byPath.has(code)) continue;
         input.value = byPath.get(code);
         copy.disabled = false;
       }
-      links.removeAttribute("aria-busy");
     })
-    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) linksNotice.textContent = "공유 링크를 불러오지 못했습니다."; });
+    .catch((e) => { if (e.name !== "AbortError" && !(e instanceof Unauthorized)) linksNotice.textContent = "공유 링크를 불러오지 못했습니다."; })
+    .finally(() => {
+      links.removeAttribute("aria-busy");
+      for (const { input } of inputs.values()) input.removeAttribute("placeholder");
+    });
   const slot = h("div", { class: "qr-slot" });
   const save = h("a", { class: "button secondary", "aria-disabled": "true" }, "QR 코드 저장");
   const qr = h("div", { class: "qr", id: "store-qr" }, h("h3", {}, "매장 QR 코드"), h("p", { class: "muted" }, "매장에 붙여두면 참여 경로가 매장 QR로 기록됩니다."), slot, save);
