@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,31 +64,51 @@ func LeavesOf(set *CandidateSet, drawID uuid.UUID, visitBonusWeight int) (DrawLe
 			weights[j] = uint32(visitBonusWeight)
 		}
 	}
-	// The hashing is most of a big draw's commit: the leaves go in chunks
-	// to the cores, each a compact range of its own, merged in order.
+	root, err := hashLeavesInChunks(sorted, weights, drawID)
+	if err != nil {
+		return DrawLeaves{}, err
+	}
+	return DrawLeaves{sorted: sorted, Weights: weights, Root: hex.EncodeToString(root[:])}, nil
+}
+
+// leafChunk is the leaves hashed as one part: a power of two, so that each
+// full part is a perfect subtree and the root over the parts' roots is the
+// root over the leaves (every split of RFC 6962's tree above a part's size
+// falls on a part's border).
+const leafChunk = 1 << 16
+
+// hashLeavesInChunks is the Merkle root of the leaves, the hashing (most of
+// a big draw's commit) spread over the cores in parts of leafChunk leaves.
+func hashLeavesInChunks(sorted sortedSet, weights []uint32, drawID uuid.UUID) ([32]byte, error) {
 	n := len(weights)
-	parts := min(runtime.GOMAXPROCS(0), max(n/leafChunk, 1))
-	trees, errs := make([]*MerkleTree, parts), make([]error, parts)
+	chunks := max((n+leafChunk-1)/leafChunk, 1)
+	roots, errs := make([][32]byte, chunks), make([]error, chunks)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for p := range parts {
-		wg.Go(func() { trees[p], errs[p] = hashLeaves(sorted, weights, drawID, n*p/parts, n*(p+1)/parts) })
+	for range min(runtime.GOMAXPROCS(0), chunks) {
+		wg.Go(func() {
+			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+				roots[c], errs[c] = hashLeaves(sorted, weights, drawID, c*leafChunk, min((c+1)*leafChunk, n))
+			}
+		})
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return DrawLeaves{}, err
+		return [32]byte{}, err
 	}
-	for _, t := range trees[1:] {
-		trees[0].appendTree(t)
+	if chunks == 1 {
+		return roots[0], nil
 	}
-	return DrawLeaves{sorted: sorted, Weights: weights, Root: trees[0].RootHex()}, nil
+	tree := NewMerkleTree()
+	for _, r := range roots {
+		tree.appendHash(r)
+	}
+	return [32]byte(tree.Root()), nil
 }
 
-// leafChunk is the fewest leaves worth a goroutine of their own.
-const leafChunk = 1 << 16
-
-// hashLeaves hashes leaves [lo, hi) into a tree starting at lo.
-func hashLeaves(sorted sortedSet, weights []uint32, drawID uuid.UUID, lo, hi int) (*MerkleTree, error) {
-	tree := newMerkleTreeAt(uint64(lo))
+// hashLeaves is the Merkle root of leaves [lo, hi).
+func hashLeaves(sorted sortedSet, weights []uint32, drawID uuid.UUID, lo, hi int) ([32]byte, error) {
+	tree := NewMerkleTree()
 	// every leaf starts "{drawId}|": written once
 	prefix := append(appendUUID(make([]byte, 0, 128), drawID), '|')
 	buf, entryBuf := slices.Clone(prefix), make([]byte, 0, 64)
@@ -95,13 +116,13 @@ func hashLeaves(sorted sortedSet, weights []uint32, drawID uuid.UUID, lo, hi int
 		r := sorted.rows[j]
 		entry := sorted.entry(entryBuf[:0], r.i)
 		if !plainEntryNumber(entry) || slices.Contains(entry, '|') {
-			return nil, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
+			return [32]byte{}, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
 		}
 		buf = append(append(buf[:len(prefix)], entry...), '|')
 		buf = strconv.AppendUint(buf, uint64(weights[j]), 10)
 		tree.AppendLeaf(buf)
 	}
-	return tree, nil
+	return [32]byte(tree.Root()), nil
 }
 
 // DrawCommitRequest is what the owner's draw brings to CommitDraw.

@@ -60,6 +60,42 @@ func Database(t testing.TB) string {
 	return withDatabase(admin, name)
 }
 
+// DatabaseFrom is Database copied from template (which nobody may be
+// connected to), for a test that needs a big store many times over: a copy
+// of the files costs seconds where filling it again costs minutes.
+func DatabaseFrom(t testing.TB, template string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	admin := os.Getenv("DATABASE_URL")
+	conn := connectAdmin(ctx, t, admin)
+	defer conn.Close(context.Background())
+	name := uniqueName("test_", t.Name(), "_", 63)
+	// FILE_COPY: the default WAL_LOG strategy writes the whole copy to the WAL.
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+
+		pgx.Identifier{template}.Sanitize()+" STRATEGY FILE_COPY"); err != nil {
+		t.Fatalf("testenv: create database %s from %s: %v", name, template, err)
+	}
+	t.Cleanup(func() { DropDatabase(t, name) })
+	return withDatabase(admin, name)
+}
+
+// DatabaseURL is the connection string of the database name on the server
+// of DATABASE_URL.
+func DatabaseURL(name string) string { return withDatabase(os.Getenv("DATABASE_URL"), name) }
+
+// DropDatabase drops database name, with any connection still open.
+func DropDatabase(t testing.TB, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn := connectAdmin(ctx, t, os.Getenv("DATABASE_URL"))
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Errorf("testenv: drop database %s: %v", name, err)
+	}
+}
+
 func connectAdmin(ctx context.Context, t testing.TB, connString string) *pgx.Conn {
 	t.Helper()
 	conn, err := pgx.Connect(ctx, connString)
