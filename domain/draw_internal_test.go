@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -69,6 +70,22 @@ func TestPackedAndGenericSortsAgree(t *testing.T) {
 		if !slices.Equal(packedOrder, genericOrder) {
 			t.Errorf("n=%d: packed and generic orders differ", n)
 		}
+		// v2's sort of the bare keys: the same order, rows indexing recs as added
+		recs, _ = packCandidates(cands) // sortPacked may have sorted the first in place
+		keys, keyRows, err := sortPackedKeys(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keyOrder := make([]Candidate, n)
+		for j := range n {
+			keyOrder[j] = recs[keyRows[j].i].candidate()
+			if keyRows[j].visited != keyOrder[j].Visited || keys[j] != recs[keyRows[j].i].key {
+				t.Fatalf("n=%d: key row %d is not its candidate's", n, j)
+			}
+		}
+		if !slices.Equal(keyOrder, genericOrder) {
+			t.Errorf("n=%d: key and generic orders differ", n)
+		}
 		if !slices.IsSortedFunc(genericRows, func(a, b row) int { return compareCandidates(cands[a.i], cands[b.i]) }) {
 			t.Errorf("n=%d: generic order is not sorted", n)
 		}
@@ -81,5 +98,19 @@ func TestPackCandidatesFallsBack(t *testing.T) {
 		if _, ok := packCandidates([]Candidate{{ParticipantID: uuid.New(), EntryNumber: e}}); ok {
 			t.Errorf("packCandidates(%q) ok, want the general sort", e)
 		}
+	}
+}
+
+// v2's key sort refuses a candidate twice, as v1's sorts do.
+func TestSortPackedKeysRefusesACandidateTwice(t *testing.T) {
+	t.Parallel()
+	id, other := uuid.New(), uuid.New()
+	recs, ok := packCandidates([]Candidate{{ParticipantID: id, EntryNumber: "AAAA-2222"}, {ParticipantID: other, EntryNumber: "AAAA-2222"},
+		{ParticipantID: id, EntryNumber: "AAAA-2222"}})
+	if !ok {
+		t.Fatal("not packed")
+	}
+	if _, _, err := sortPackedKeys(recs); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("err = %v, want the candidate twice", err)
 	}
 }

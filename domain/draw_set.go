@@ -69,7 +69,8 @@ func (s *CandidateSet) Candidates() []Candidate {
 // returns the candidate of a row's index, entry appends its entry number.
 type sortedSet struct {
 	rows   []row
-	digest string // v1's candidatesDigest; empty unless asked for
+	keys   []uint64 // packed keys in order (v2 over packed candidates), else nil
+	digest string   // v1's candidatesDigest; empty unless asked for
 	at     func(int32) Candidate
 	entry  func(dst []byte, i int32) []byte
 }
@@ -85,6 +86,16 @@ func (s *CandidateSet) sorted(withDigest bool) (sortedSet, error) {
 		rows, err := sortGeneric(s.generic, d)
 		return sortedSet{rows: rows, digest: d.sum(), at: func(i int32) Candidate { return s.generic[i] },
 			entry: func(dst []byte, i int32) []byte { return append(dst, s.generic[i].EntryNumber...) }}, err
+	}
+	if d == nil {
+		// v2 needs no id in order: only the 8-byte keys move
+		keys, rows, err := sortPackedKeys(s.packed)
+		return sortedSet{rows: rows, keys: keys, at: func(i int32) Candidate { return s.packed[i].candidate() },
+			entry: func(dst []byte, i int32) []byte {
+				var e [9]byte
+				s.packed[i].entry(&e)
+				return append(dst, e[:]...)
+			}}, err
 	}
 	recs, rows, err := sortPacked(s.packed, d)
 	return sortedSet{rows: rows, digest: d.sum(), at: func(i int32) Candidate { return recs[i].candidate() },
@@ -124,8 +135,11 @@ func packedKey(entry uint64, index int, visited bool) uint64 {
 }
 
 // entry writes r's entry number into dst.
-func (r packed) entry(dst *[9]byte) {
-	e := r.key >> packedEntryLow
+func (r packed) entry(dst *[9]byte) { keyEntry(r.key, dst) }
+
+// keyEntry writes a packed key's entry number into dst.
+func keyEntry(key uint64, dst *[9]byte) {
+	e := key >> packedEntryLow
 	dst[4] = '-'
 	for p := 8; p >= 0; p-- {
 		if p == 4 {

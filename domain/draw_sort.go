@@ -109,6 +109,70 @@ func sortPacked(recs []packed, d *digester) ([]packed, []row, error) {
 	return recs, rows, nil
 }
 
+// sortPackedKeys is sortPacked for v2, which needs no digest: it sorts the
+// records' keys alone, a third of the bytes to move, and rows index recs
+// as they are (the key's low bits).
+func sortPackedKeys(recs []packed) ([]uint64, []row, error) {
+	keys := make([]uint64, len(recs))
+	for i, r := range recs {
+		keys[i] = r.key
+	}
+	keys = radixSortKeys(keys)
+	rows := make([]row, len(keys))
+	const index = 1<<packedIndexBits - 1
+	for lo := 0; lo < len(keys); {
+		hi := lo + 1
+		for hi < len(keys) && keys[hi]>>packedEntryLow == keys[lo]>>packedEntryLow {
+			hi++
+		}
+		if hi-lo > 1 { // equal entry numbers (a collision the caller missed) go by participant id
+			run := keys[lo:hi]
+			slices.SortStableFunc(run, func(a, b uint64) int { return bytes.Compare(recs[a&index].id[:], recs[b&index].id[:]) })
+			for j := 1; j < len(run); j++ {
+				if id := recs[run[j]&index].id; id == recs[run[j-1]&index].id {
+					return nil, nil, fmt.Errorf("draw: candidate %s appears twice", id)
+				}
+			}
+		}
+		lo = hi
+	}
+	for j, k := range keys {
+		rows[j] = row{i: int32(k & index), visited: k&packedVisited != 0}
+	}
+	return keys, rows, nil
+}
+
+// radixSortKeys is radixSortByEntry over bare keys.
+func radixSortKeys(keys []uint64) []uint64 {
+	const passes = 5
+	var counts [passes][256]int
+	for _, k := range keys {
+		e := k >> packedEntryLow
+		for p := range passes {
+			counts[p][byte(e>>(8*p))]++
+		}
+	}
+	tmp := make([]uint64, len(keys))
+	for p := range passes {
+		c := &counts[p]
+		shift := uint(packedEntryLow + 8*p)
+		if len(keys) == 0 || c[byte(keys[0]>>shift)] == len(keys) {
+			continue
+		}
+		sum := 0
+		for b := range c {
+			c[b], sum = sum, sum+c[b]
+		}
+		for _, k := range keys {
+			b := byte(k >> shift)
+			tmp[c[b]] = k
+			c[b]++
+		}
+		keys, tmp = tmp, keys
+	}
+	return keys
+}
+
 // radixSortByEntry sorts recs by entry number, stably, with an LSD radix
 // sort over the 40 entry bits: five passes of sequential reads and writes,
 // several times faster than a comparison sort at a million records. It may

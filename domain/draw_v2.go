@@ -112,6 +112,18 @@ func hashLeaves(sorted sortedSet, weights []uint32, drawID uuid.UUID, lo, hi int
 	// every leaf starts "{drawId}|": written once
 	prefix := append(appendUUID(make([]byte, 0, 128), drawID), '|')
 	buf, entryBuf := slices.Clone(prefix), make([]byte, 0, 64)
+	if sorted.keys != nil {
+		// packed entry numbers are canonical: nothing to check, and the
+		// entry comes from the sorted key, not from the candidate's record
+		var e [9]byte
+		for j := lo; j < hi; j++ {
+			keyEntry(sorted.keys[j], &e)
+			buf = append(append(buf[:len(prefix)], e[:]...), '|')
+			buf = strconv.AppendUint(buf, uint64(weights[j]), 10)
+			tree.AppendLeaf(buf)
+		}
+		return [32]byte(tree.Root()), nil
+	}
 	for j := lo; j < hi; j++ {
 		r := sorted.rows[j]
 		entry := sorted.entry(entryBuf[:0], r.i)
