@@ -1,10 +1,13 @@
 package commands_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +46,7 @@ func BenchmarkDrawWinners(b *testing.B) {
 	for _, bonus := range []bool{false, true} {
 		b.Run(fmt.Sprintf("candidates=%d/bonus=%t", n, bonus), func(b *testing.B) {
 			var read, leaves, order, draw time.Duration
+			var readCPU, readPG, leavesCPU, drawCPU, drawPG time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				ctx := context.Background()
@@ -58,7 +62,7 @@ func BenchmarkDrawWinners(b *testing.B) {
 				}
 				// the phases on their own (the read also warms the cache,
 				// as the bench's raw read does before its HTTP draw)
-				start := time.Now()
+				start, cpu0, pg0 := time.Now(), processCPU(b), backendsCPU(b, pool)
 				var set *domain.CandidateSet
 				if err := store.Exclusive(ctx, domain.CampaignStream(eventID), func(ctx context.Context, tx *eventstore.Tx) error {
 					set, _, err = tx.DrawCandidates(ctx, eventID.String())
@@ -66,12 +70,13 @@ func BenchmarkDrawWinners(b *testing.B) {
 				}); err != nil {
 					b.Fatal(err)
 				}
-				t1 := time.Now()
+				t1, cpu1, pg1 := time.Now(), processCPU(b), backendsCPU(b, pool)
 				l, err := domain.LeavesOf(set, uuid.New(), weight)
 				if err != nil {
 					b.Fatal(err)
 				}
-				t2 := time.Now()
+				t2, cpu2 := time.Now(), processCPU(b)
+				readCPU, readPG, leavesCPU = readCPU+cpu1-cpu0, readPG+pg1.since(pg0), leavesCPU+cpu2-cpu1
 				if _, _, err := domain.DrawOrder(l.Weights, [32]byte{byte(i)}, winners, alternates); err != nil {
 					b.Fatal(err)
 				}
@@ -81,12 +86,14 @@ func BenchmarkDrawWinners(b *testing.B) {
 					b.Fatalf("%d candidates, want %d", set.Len(), n)
 				}
 
+				cpu0, pg0 = processCPU(b), backendsCPU(b, pool)
 				b.StartTimer()
 				start = time.Now()
 				out, err := h.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: drawBenchOwner,
 					WinnerCount: winners, AlternateCount: alternates, VisitBonus: bonus})
 				draw += time.Since(start)
 				b.StopTimer()
+				drawCPU, drawPG = drawCPU+processCPU(b)-cpu0, drawPG+backendsCPU(b, pool).since(pg0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -100,6 +107,14 @@ func BenchmarkDrawWinners(b *testing.B) {
 			b.ReportMetric(per(leaves), "leaves-ms")
 			b.ReportMetric(per(order), "order-ms")
 			b.ReportMetric(per(draw), "draw-ms")
+			// CPU, which a machine shared with other work does not inflate
+			// as it does wall time: this process's and its PostgreSQL
+			// backends' (the server on this machine)
+			b.ReportMetric(per(readCPU), "read-cpu-ms")
+			b.ReportMetric(per(readPG), "read-pg-cpu-ms")
+			b.ReportMetric(per(leavesCPU), "leaves-cpu-ms")
+			b.ReportMetric(per(drawCPU), "draw-cpu-ms")
+			b.ReportMetric(per(drawPG), "draw-pg-cpu-ms")
 		})
 	}
 }
@@ -214,4 +229,55 @@ func seedDrawBench(ctx context.Context, pool *pgxpool.Pool, n int) (uuid.UUID, e
 		return uuid.Nil, err
 	}
 	return opened.EventID, nil
+}
+
+// processCPU is this process's CPU time so far, user and system.
+func processCPU(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// backendCPU is the CPU time of a database's backends, by process id.
+type backendCPU map[int]time.Duration
+
+// since is the CPU the backends spent since before (a backend new since
+// then counts in full).
+func (c backendCPU) since(before backendCPU) time.Duration {
+	var d time.Duration
+	for pid, t := range c {
+		d += t - before[pid]
+	}
+	return d
+}
+
+// backendsCPU reads the CPU time of pool's database's backends from
+// /proc/PID/stat (utime and stime, fields 14 and 15, in clock ticks of
+// 1/100 s): the server runs on this machine.
+func backendsCPU(b *testing.B, pool *pgxpool.Pool) backendCPU {
+	b.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := backendCPU{}
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // ended since
+		}
+		// the command name (field 2) may hold spaces: count from its ")"
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
+		out[int(pid)] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return out
 }

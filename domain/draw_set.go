@@ -1,6 +1,10 @@
 package domain
 
-import "github.com/google/uuid"
+import (
+	"slices"
+
+	"github.com/google/uuid"
+)
 
 // CandidateSet is a draw's candidates held compactly, for a caller that
 // reads a million of them: while every entry number is canonical
@@ -42,6 +46,23 @@ func (s *CandidateSet) Add(id uuid.UUID, entry []byte, visited bool) {
 		s.generic, s.packed, s.isGeneric = s.Candidates(), nil, true
 	}
 	s.generic = append(s.generic, Candidate{ParticipantID: id, EntryNumber: string(entry), Visited: visited})
+}
+
+// AddSet adds every candidate of o (a set read in parts).
+func (s *CandidateSet) AddSet(o *CandidateSet) {
+	if !s.isGeneric && !o.isGeneric && len(s.packed)+len(o.packed) <= 1<<packedIndexBits {
+		const index = 1<<packedIndexBits - 1
+		s.packed = slices.Grow(s.packed, len(o.packed))
+		for _, r := range o.packed {
+			r.key = r.key&^index | uint64(len(s.packed)) // the index is the record's place
+			s.packed = append(s.packed, r)
+		}
+		return
+	}
+	if !s.isGeneric {
+		s.generic, s.packed, s.isGeneric = s.Candidates(), nil, true
+	}
+	s.generic = append(s.generic, o.Candidates()...)
 }
 
 // Len is the number of candidates.

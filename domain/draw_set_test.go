@@ -101,3 +101,31 @@ func TestDrawSetRejects(t *testing.T) {
 		}
 	}
 }
+
+// A set read in parts and joined with AddSet is the set read in one: the
+// same candidates in the same order, and the same leaves.
+func TestAddSetIsOneSet(t *testing.T) {
+	t.Parallel()
+	cands := randomCandidates(t, 3000, 4, 9)
+	legacy := slices.Clone(cands)
+	legacy[2500].EntryNumber = "legacy 1"
+	drawID := uuid.New()
+	for name, cs := range map[string][]domain.Candidate{"packed": cands, "generic_in_the_second_part": legacy} {
+		joined := setOf(cs[:2000])
+		joined.AddSet(setOf(cs[2000:]))
+		if got, want := joined.Candidates(), setOf(cs).Candidates(); !slices.Equal(got, want) {
+			t.Errorf("%s: joined candidates differ from one set's", name)
+		}
+		a, err := domain.LeavesOf(joined, drawID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := domain.LeavesOf(setOf(cs), drawID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Root != b.Root || !slices.Equal(a.Weights, b.Weights) {
+			t.Errorf("%s: joined leaves differ from one set's", name)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
 )
@@ -105,6 +106,69 @@ func TestDrawCutoffIsThePartitionsHighestPosition(t *testing.T) {
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// A big read is split over two connections by participant id, the second
+// in the first's exported snapshot; with no idle connection to take (a
+// pool of one) it is one read. Both give every candidate of both halves,
+// visits and erasures applied, canonical and other entry numbers alike.
+func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := newStore(t)
+	campaign := uuid.NewString()
+	ids := []uuid.UUID{uuid.MustParse("00000000-0000-4000-8000-000000000001"), uuid.MustParse("7fffffff-ffff-4fff-bfff-ffffffffffff"),
+		uuid.MustParse("80000000-0000-4000-8000-000000000000"), uuid.MustParse("ffffffff-ffff-4fff-bfff-fffffffffffe"),
+		uuid.MustParse("12345678-0000-4000-8000-000000000000"), uuid.MustParse("abcdef01-0000-4000-8000-000000000000")}
+	entries := []string{"AB23-CD45", "XY99-ZZ22", "legacy 7", "CD23-AB45", "ZZ22-XY99", "GH23-JK45"}
+	var reqs []eventstore.AppendRequest
+	for i, id := range ids {
+		reqs = append(reqs, eventstore.AppendRequest{Stream: "participant-" + id.String(), Expected: eventstore.NoStream,
+			Events: []eventstore.EventData{registration(t, campaign, id, entries[i])}})
+	}
+	reqs = append(reqs,
+		eventstore.AppendRequest{Stream: "visit-" + ids[3].String(), Expected: eventstore.NoStream,
+			Events: []eventstore.EventData{typed(t, "StoreVisitRecorded", campaign, ids[3])}},
+		eventstore.AppendRequest{Stream: "erase-" + ids[4].String(), Expected: eventstore.NoStream,
+			Events: []eventstore.EventData{typed(t, "ParticipantErased", campaign, ids[4])}})
+	if _, errs, err := store.AppendBatch(ctx, reqs); err != nil || errors.Join(errs...) != nil {
+		t.Fatal(err, errs)
+	}
+	want := map[uuid.UUID]string{}
+	for i, id := range ids {
+		if i != 4 {
+			want[id] = entries[i]
+		}
+	}
+	cfg := store.Pool().Config()
+	cfg.MaxConns = 1
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(one.Close)
+	for name, s := range map[string]*eventstore.Store{"split": store, "one_connection": eventstore.New(one)} {
+		got, visited := map[uuid.UUID]string{}, map[uuid.UUID]bool{}
+		err := s.Exclusive(ctx, "fence", func(ctx context.Context, tx *eventstore.Tx) error {
+			set, _, err := tx.DrawCandidates(ctx, campaign)
+			if err != nil {
+				return err
+			}
+			for _, c := range set.Candidates() {
+				got[c.ParticipantID], visited[c.ParticipantID] = c.EntryNumber, c.Visited
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: candidates %v, want %v", name, got, want)
+		}
+		if len(visited) != len(want) || !visited[ids[3]] || visited[ids[0]] {
+			t.Errorf("%s: visited %v, want only %s", name, visited, ids[3])
 		}
 	}
 }

@@ -190,7 +190,8 @@ const sqlSelectEvent = `SELECT position, event_id, stream_id, stream_version, pa
 // Tx is a transaction over the store, for work that must read and append
 // atomically (the draw) or hold a transaction open on purpose (tests).
 type Tx struct {
-	tx pgx.Tx
+	tx   pgx.Tx
+	pool *pgxpool.Pool // for a read split over two connections (DrawCandidates)
 }
 
 // Begin starts a transaction. Commit or Rollback it.
@@ -199,7 +200,7 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &Tx{tx: tx}, nil
+	return &Tx{tx: tx, pool: s.pool}, nil
 }
 
 // Exclusive runs fn in a transaction that holds fence exclusively: appends
@@ -211,7 +212,7 @@ func (s *Store) Exclusive(ctx context.Context, fence string, fn func(ctx context
 		if _, err := tx.Exec(ctx, sqlFenceExclusive, fence); err != nil {
 			return fmt.Errorf("fence: %w", err)
 		}
-		return fn(ctx, &Tx{tx: tx})
+		return fn(ctx, &Tx{tx: tx, pool: s.pool})
 	})
 	return mapError(err)
 }
