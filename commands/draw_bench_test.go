@@ -47,6 +47,7 @@ func BenchmarkDrawWinners(b *testing.B) {
 		b.Run(fmt.Sprintf("candidates=%d/bonus=%t", n, bonus), func(b *testing.B) {
 			var read, leaves, order, draw time.Duration
 			var readCPU, readPG, leavesCPU, drawCPU, drawPG time.Duration
+			backends, busiest := 0, time.Duration(0)
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				ctx := context.Background()
@@ -93,7 +94,10 @@ func BenchmarkDrawWinners(b *testing.B) {
 					WinnerCount: winners, AlternateCount: alternates, VisitBonus: bonus})
 				draw += time.Since(start)
 				b.StopTimer()
-				drawCPU, drawPG = drawCPU+processCPU(b)-cpu0, drawPG+backendsCPU(b, pool).since(pg0)
+				after := backendsCPU(b, pool)
+				drawCPU, drawPG = drawCPU+processCPU(b)-cpu0, drawPG+after.since(pg0)
+				backends = max(backends, len(after))
+				busiest += after.busiest(pg0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -115,6 +119,9 @@ func BenchmarkDrawWinners(b *testing.B) {
 			b.ReportMetric(per(leavesCPU), "leaves-cpu-ms")
 			b.ReportMetric(per(drawCPU), "draw-cpu-ms")
 			b.ReportMetric(per(drawPG), "draw-pg-cpu-ms")
+			b.ReportMetric(float64(backends), "backends")
+			// the busiest backend's: the server's part of the critical path
+			b.ReportMetric(per(busiest), "draw-pg-busiest-cpu-ms")
 		})
 	}
 }
@@ -252,6 +259,15 @@ func (c backendCPU) since(before backendCPU) time.Duration {
 		d += t - before[pid]
 	}
 	return d
+}
+
+// busiest is the most CPU one backend spent since before.
+func (c backendCPU) busiest(before backendCPU) time.Duration {
+	var most time.Duration
+	for pid, t := range c {
+		most = max(most, t-before[pid])
+	}
+	return most
 }
 
 // backendsCPU reads the CPU time of pool's database's backends from

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -30,27 +31,28 @@ func (t *Tx) DrawCandidates(ctx context.Context, partitionKey string) (*domain.C
 	}
 	// The server's side of the read is mostly COPY's output, a row at a
 	// time on one backend (0.8 s of its CPU over a million candidates, the
-	// scan 0.1 s of it): the rows are split in two halves by participant
-	// id, one read here, the other at the same time by a second connection
-	// in this transaction's exported snapshot, so that both cores serve it.
+	// scan 0.1 s of it): the table's pages are split in two halves, one
+	// read here, the other at the same time by a second connection in this
+	// transaction's exported snapshot, so that both cores serve it.
 	var other *candidateHalf
+	low, high := ``, ``
 	if idle := t.idleConn(ctx); idle != nil {
 		defer idle.Release()
+		// Split by page (a TID range each): every page is read once.
 		var snapshot string
-		if err := t.tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot); err != nil {
+		var pages int64
+		if err := t.tx.QueryRow(ctx, sqlSplitRead).Scan(&snapshot, &pages); err != nil {
 			return nil, 0, fmt.Errorf("draw candidates: %w", err)
 		}
+		middle := fmt.Sprintf(`'(%d,0)'::tid`, pages/2)
+		low, high = ` AND ctid < `+middle, ` AND ctid >= `+middle
 		other = &candidateHalf{done: make(chan struct{})}
 		go func() {
 			defer close(other.done)
-			other.set, other.err = readCandidatesInSnapshot(ctx, idle.Conn(), snapshot, partitionKey, halfHigh)
+			other.set, other.err = readCandidatesInSnapshot(ctx, idle.Conn(), snapshot, partitionKey, high)
 		}()
 	}
-	half := halfAll
-	if other != nil {
-		half = halfLow
-	}
-	set, err := copyCandidates(ctx, t.tx, partitionKey, half)
+	set, err := copyCandidates(ctx, t.tx, partitionKey, low)
 	if other != nil {
 		<-other.done
 		err = errors.Join(err, other.err)
@@ -71,16 +73,27 @@ type candidateHalf struct {
 	done chan struct{}
 }
 
-// idleConn takes one idle connection of the pool, or none: never waiting
-// for one, since every connection may be a registration waiting for the
-// fence this transaction holds.
+// idleConn takes one idle connection of the pool, or a new one while the
+// pool has room, or none: never waiting long for one, since every
+// connection may be a registration waiting for the fence this transaction
+// holds.
 func (t *Tx) idleConn(ctx context.Context) *pgxpool.Conn {
 	if t.pool == nil {
 		return nil
 	}
 	idle := t.pool.AcquireAllIdle(ctx)
 	if len(idle) == 0 {
-		return nil
+		if st := t.pool.Stat(); st.TotalConns() >= st.MaxConns() {
+			return nil
+		}
+		// room for a new connection, unless another request takes it first
+		ctx, cancel := context.WithTimeout(ctx, newConnWait)
+		defer cancel()
+		c, err := t.pool.Acquire(ctx)
+		if err != nil {
+			return nil
+		}
+		return c
 	}
 	for _, c := range idle[1:] {
 		c.Release()
@@ -107,12 +120,13 @@ func readCandidatesInSnapshot(ctx context.Context, conn *pgx.Conn, snapshot, par
 	return copyCandidates(ctx, tx, partitionKey, half)
 }
 
-// The halves of a split read, by participant id.
-const (
-	halfAll  = ``
-	halfLow  = ` AND participant_id < '80000000-0000-0000-0000-000000000000'`
-	halfHigh = ` AND participant_id >= '80000000-0000-0000-0000-000000000000'`
-)
+// newConnWait bounds the wait for a new connection of a split read; then
+// the read is one.
+const newConnWait = 250 * time.Millisecond
+
+// sqlSplitRead exports the fence transaction's snapshot for the second
+// half's connection, and gives the table's pages to split them in two.
+const sqlSplitRead = `SELECT pg_export_snapshot(), pg_relation_size('draw_candidates') / current_setting('block_size')::bigint`
 
 // copyCandidates reads the candidates of a partition (those of half) as a
 // binary COPY, decoded as the rows arrive.
