@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/internal/testenv"
 )
 
 // DrawCandidates reads a partition's rows through a binary COPY whose key
@@ -117,7 +118,26 @@ func TestDrawCutoffIsThePartitionsHighestPosition(t *testing.T) {
 func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := newStore(t)
+	url := testenv.Database(t)
+	pool := func(conns int32) *pgxpool.Pool {
+		t.Helper()
+		cfg, err := pgxpool.ParseConfig(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.MaxConns = conns
+		p, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		return p
+	}
+	many := pool(8)
+	if err := eventstore.Migrate(ctx, many); err != nil {
+		t.Fatal(err)
+	}
+	store := eventstore.New(many)
 	campaign := uuid.NewString()
 	ids := []uuid.UUID{uuid.MustParse("00000000-0000-4000-8000-000000000001"), uuid.MustParse("7fffffff-ffff-4fff-bfff-ffffffffffff"),
 		uuid.MustParse("80000000-0000-4000-8000-000000000000"), uuid.MustParse("ffffffff-ffff-4fff-bfff-fffffffffffe"),
@@ -142,14 +162,7 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 			want[id] = entries[i]
 		}
 	}
-	cfg := store.Pool().Config()
-	cfg.MaxConns = 1
-	one, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(one.Close)
-	for name, s := range map[string]*eventstore.Store{"split": store, "one_connection": eventstore.New(one)} {
+	for name, s := range map[string]*eventstore.Store{"split": store, "one_connection": eventstore.New(pool(1))} {
 		got, visited := map[uuid.UUID]string{}, map[uuid.UUID]bool{}
 		err := s.Exclusive(ctx, "fence", func(ctx context.Context, tx *eventstore.Tx) error {
 			set, _, err := tx.DrawCandidates(ctx, campaign)
