@@ -127,5 +127,10 @@ func TestAddSetIsOneSet(t *testing.T) {
 		if a.Root != b.Root || !slices.Equal(a.Weights, b.Weights) {
 			t.Errorf("%s: joined leaves differ from one set's", name)
 		}
+		for i := range a.Len() { // the candidate behind each leaf: a winner's id
+			if a.Candidate(i) != b.Candidate(i) {
+				t.Fatalf("%s: leaf %d is %v joined, %v in one set", name, i, a.Candidate(i), b.Candidate(i))
+			}
+		}
 	}
 }
