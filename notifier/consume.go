@@ -14,8 +14,8 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/notify"
-	"github.com/shopevents/participation/projections"
 )
 
 // kst is how deadlines are written in the messages (Korea has no DST).
@@ -25,7 +25,7 @@ var kst = time.FixedZone("KST", 9*60*60)
 // outbox; a message is acked once its rows are committed, and a row that
 // exists already is left alone, so a redelivery changes nothing.
 func (n *Notifier) consume(ctx context.Context) error {
-	sub, err := projections.NewSubscriber(projections.SubscriberConfig{Brokers: n.cfg.Brokers,
+	sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: n.cfg.Brokers,
 		ConsumerGroup: ConsumerGroup, ClientID: "participation-notifier", Logger: n.cfg.Logger,
 		SessionTimeout: n.cfg.SessionTimeout})
 	if err != nil {
@@ -56,7 +56,7 @@ func (n *Notifier) consume(ctx context.Context) error {
 // retry enqueues m's messages until it succeeds or ctx ends: the outbox
 // waits for the database, nothing is skipped.
 func (n *Notifier) retry(ctx context.Context, m *message.Message) error {
-	rec, err := eventstore.FromMessage(m)
+	rec, err := kafka.FromMessage(m)
 	if err != nil {
 		n.cfg.Logger.Warn("notifier: unreadable message skipped", "message_uuid", m.UUID, "error", err)
 		return nil

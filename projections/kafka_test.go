@@ -10,7 +10,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
+	wmkafka "github.com/ThreeDotsLabs/watermill-kafka/v3/pkg/kafka"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
@@ -18,22 +18,23 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/projections"
 )
 
-func newPublisher(t *testing.T, brokers []string, logger *slog.Logger) *kafka.Publisher {
+func newPublisher(t *testing.T, brokers []string, logger *slog.Logger) *wmkafka.Publisher {
 	t.Helper()
-	cfg := kafka.DefaultSaramaSyncPublisherConfig()
+	cfg := wmkafka.DefaultSaramaSyncPublisherConfig()
 	cfg.Version = sarama.V4_0_0_0
 	// Patient: a topic just created (or auto-created by the first publish)
 	// has no leader for a moment on a real broker, and sarama's default
 	// three tries are soon spent on a loaded machine.
 	cfg.Metadata.Retry.Max, cfg.Metadata.Retry.Backoff = 60, 250*time.Millisecond
 	cfg.Producer.Retry.Max, cfg.Producer.Retry.Backoff = 60, 250*time.Millisecond
-	pub, err := kafka.NewPublisher(kafka.PublisherConfig{
+	pub, err := wmkafka.NewPublisher(wmkafka.PublisherConfig{
 		Brokers: brokers,
-		Marshaler: kafka.NewWithPartitioningMarshaler(func(_ string, msg *message.Message) (string, error) {
-			return msg.Metadata.Get(eventstore.MetaPartitionKey), nil
+		Marshaler: wmkafka.NewWithPartitioningMarshaler(func(_ string, msg *message.Message) (string, error) {
+			return msg.Metadata.Get(kafka.MetaPartitionKey), nil
 		}),
 		OverwriteSaramaConfig: cfg,
 	}, watermill.NewSlogLogger(logger))
@@ -44,10 +45,10 @@ func newPublisher(t *testing.T, brokers []string, logger *slog.Logger) *kafka.Pu
 	return pub
 }
 
-func publish(t *testing.T, pub *kafka.Publisher, topic string, events []eventstore.RecordedEvent) {
+func publish(t *testing.T, pub *wmkafka.Publisher, topic string, events []eventstore.RecordedEvent) {
 	t.Helper()
 	for _, e := range events {
-		if err := pub.Publish(topic, eventstore.ToMessage(e)); err != nil {
+		if err := pub.Publish(topic, kafka.ToMessage(e)); err != nil {
 			t.Fatalf("publish %d: %v", e.Position, err)
 		}
 	}
@@ -236,13 +237,13 @@ func TestRouterSkipsPoisonMessages(t *testing.T) {
 
 	key := c.id.String()
 	noMetadata := message.NewMessage(uuid.NewString(), []byte(`{}`))
-	noMetadata.Metadata.Set(eventstore.MetaPartitionKey, key)
-	unknown := eventstore.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "FutureEvent", Position: 1,
+	noMetadata.Metadata.Set(kafka.MetaPartitionKey, key)
+	unknown := kafka.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "FutureEvent", Position: 1,
 		PartitionKey: key, SchemaVersion: 1, Data: []byte(`{}`)})
-	garbage := eventstore.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "ParticipantRegistered",
+	garbage := kafka.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "ParticipantRegistered",
 		Position: events[1].Position, PartitionKey: key, SchemaVersion: 1, Data: []byte(`not json`)})
 	// decodes, but PostgreSQL refuses its entry path (a NUL) for good
-	refused := eventstore.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "ParticipantRegistered",
+	refused := kafka.ToMessage(eventstore.RecordedEvent{ID: uuid.New(), Type: "ParticipantRegistered",
 		Position: 1, PartitionKey: key, SchemaVersion: 1, Data: []byte(`{"participantId":"` + uuid.NewString() +
 			`","eventId":"` + key + `","entryNumber":"X1","entryPath":"BAD\u0000PATH","privacyConsent":true}`)})
 	for _, m := range []*message.Message{noMetadata, unknown, garbage, refused} {

@@ -16,6 +16,7 @@ import (
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/backoff"
 	"github.com/shopevents/participation/internal/pgerr"
+	"github.com/shopevents/participation/kafka"
 )
 
 // DefaultTopic is the topic the relay publishes to.
@@ -98,7 +99,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		if err != nil {
 			return nil, err
 		}
-		sub, err := NewSubscriber(SubscriberConfig{Brokers: cfg.Brokers, ConsumerGroup: ConsumerGroup(name),
+		sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: cfg.Brokers, ConsumerGroup: ConsumerGroup(name),
 			MaxInFlight: 2 * cfg.Workers * cfg.MaxBatch, Logger: cfg.Logger,
 			// The checkpoint counts the messages a read model ignores; written
 			// before the offsets that skip them are, so that a crash cannot
@@ -203,7 +204,7 @@ func (r *Router) dispatch(ctx context.Context, p *Projector, msgs <-chan *messag
 					return nil
 				}
 				h := fnv.New32a()
-				h.Write([]byte(m.Metadata.Get(eventstore.MetaPartitionKey)))
+				h.Write([]byte(m.Metadata.Get(kafka.MetaPartitionKey)))
 				select {
 				case workers[h.Sum32()%uint32(len(workers))] <- m:
 				case <-gctx.Done():
@@ -251,7 +252,7 @@ func (r *Router) consume(ctx context.Context, p *Projector, msgs <-chan *message
 func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Message) error {
 	recs := make([]eventstore.RecordedEvent, 0, len(batch))
 	for _, m := range batch {
-		e, err := eventstore.FromMessage(m)
+		e, err := kafka.FromMessage(m)
 		if err != nil {
 			r.cfg.Logger.Warn("projection: unreadable message skipped", "projection", p.name,
 				"message_uuid", m.UUID, "error", err)
@@ -285,7 +286,7 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 				return nil
 			}
 			for _, rec := range recs {
-				if err := r.apply(ctx, p, []*message.Message{eventstore.ToMessage(rec)}); err != nil {
+				if err := r.apply(ctx, p, []*message.Message{kafka.ToMessage(rec)}); err != nil {
 					return err
 				}
 			}

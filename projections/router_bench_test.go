@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/projections"
 )
 
@@ -82,7 +83,7 @@ func produceEvents(b *testing.B, brokers []string, topic string, recs []eventsto
 	defer cl.Close()
 	out := make([]*kgo.Record, len(recs))
 	for i, e := range recs {
-		m := eventstore.ToMessage(e)
+		m := kafka.ToMessage(e)
 		r := &kgo.Record{Topic: topic, Key: []byte(e.PartitionKey), Value: m.Payload,
 			Headers: []kgo.RecordHeader{{Key: "_watermill_message_uuid", Value: []byte(m.UUID)}}}
 		for k, v := range m.Metadata {

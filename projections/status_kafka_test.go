@@ -2,15 +2,11 @@ package projections_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -125,51 +121,5 @@ func TestStatusCountsIgnoredMessagesBeforeKafkaCommitsThem(t *testing.T) {
 	if winners.Lag != 0 || winners.Position != want {
 		t.Fatalf("winners status once Kafka committed everything: position %d, lag %d; want %d, 0",
 			winners.Position, winners.Lag, want)
-	}
-}
-
-// A commit waits for BeforeCommit: when it fails, nothing is committed and
-// the group reads the same messages again.
-func TestSubscriberCommitsOnlyAfterBeforeCommit(t *testing.T) {
-	t.Parallel()
-	brokers := testenv.KafkaBrokers(t)
-	topic := createTopic(t, brokers, 1)
-	group := "test-group-" + uuid.NewString()
-	ids := produce(t, brokers, topic, []byte("a"), []byte("b"), []byte("c"))
-	open := func(before func(context.Context) error) (*projections.Subscriber, []string) {
-		t.Helper()
-		sub, err := projections.NewSubscriber(projections.SubscriberConfig{Brokers: brokers, ConsumerGroup: group,
-			CommitInterval: 100 * time.Millisecond, BeforeCommit: before})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = sub.Close() })
-		msgs, err := sub.Subscribe(context.Background(), topic)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := receive(t, msgs, 3)
-		for _, m := range got {
-			m.Ack()
-		}
-		return sub, uuids(got)
-	}
-	calls := 0
-	sub, first := open(func(context.Context) error { calls++; return errors.New("checkpoint not written") })
-	if err := sub.Close(); err == nil {
-		t.Error("close: no error, want the failed BeforeCommit's")
-	}
-	if calls == 0 {
-		t.Fatal("BeforeCommit never called")
-	}
-	sub, again := open(func(context.Context) error { return nil })
-	if diff := cmp.Diff(first, again); diff != "" || fmt.Sprint(first) != fmt.Sprint(ids) {
-		t.Fatalf("nothing committed, so everything again (-first +again):\n%s", diff)
-	}
-	if err := sub.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := groupBehind(t, brokers, group, topic); n != 0 {
-		t.Fatalf("after a BeforeCommit that succeeds, %d messages uncommitted, want 0", n)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/seed"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/privacy"
 	"github.com/shopevents/participation/relay"
 )
@@ -114,7 +115,7 @@ func BenchmarkRawProduceOneKey(b *testing.B) {
 	}
 	msgs := make([]*message.Message, len(events))
 	for i, e := range events {
-		msgs[i] = eventstore.ToMessage(e)
+		msgs[i] = kafka.ToMessage(e)
 	}
 	b.Run("franz-go_ProduceSync_1000", func(b *testing.B) {
 		client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(0), kgo.MaxBufferedRecords(100_000), kgo.AllowAutoTopicCreation())
@@ -130,11 +131,11 @@ func BenchmarkRawProduceOneKey(b *testing.B) {
 			for i := 0; i < len(msgs); i += 1000 {
 				records := make([]*kgo.Record, 0, 1000)
 				for _, m := range msgs[i:min(i+1000, len(msgs))] {
-					headers := []kgo.RecordHeader{{Key: relay.UUIDHeader, Value: []byte(m.UUID)}}
+					headers := []kgo.RecordHeader{{Key: kafka.UUIDHeader, Value: []byte(m.UUID)}}
 					for k, v := range m.Metadata {
 						headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(v)})
 					}
-					records = append(records, &kgo.Record{Topic: topic, Key: []byte(m.Metadata.Get(eventstore.MetaPartitionKey)), Value: m.Payload, Headers: headers})
+					records = append(records, &kgo.Record{Topic: topic, Key: []byte(m.Metadata.Get(kafka.MetaPartitionKey)), Value: m.Payload, Headers: headers})
 				}
 				if err := client.ProduceSync(context.Background(), records...).FirstErr(); err != nil {
 					b.Fatal(err)
@@ -164,11 +165,11 @@ func BenchmarkRawProduceOneKey(b *testing.B) {
 			for i := 0; i < len(msgs); i += 1000 {
 				batch := make([]*sarama.ProducerMessage, 0, 1000)
 				for _, m := range msgs[i:min(i+1000, len(msgs))] {
-					headers := []sarama.RecordHeader{{Key: []byte(relay.UUIDHeader), Value: []byte(m.UUID)}}
+					headers := []sarama.RecordHeader{{Key: []byte(kafka.UUIDHeader), Value: []byte(m.UUID)}}
 					for k, v := range m.Metadata {
 						headers = append(headers, sarama.RecordHeader{Key: []byte(k), Value: []byte(v)})
 					}
-					batch = append(batch, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(m.Metadata.Get(eventstore.MetaPartitionKey)),
+					batch = append(batch, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(m.Metadata.Get(kafka.MetaPartitionKey)),
 						Value: sarama.ByteEncoder(m.Payload), Headers: headers})
 				}
 				if err := producer.SendMessages(batch); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -31,7 +32,7 @@ func TestAWinnersDrawnOf100000WinnersGoesOutAsOneMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) < relay.MaxMessageBytes/10 {
+	if len(data) < kafka.MaxMessageBytes/10 {
 		t.Fatalf("the event is only %d bytes: not the large event this test is about", len(data))
 	}
 	before, after := small(campaign.String(), 1), small(campaign.String(), 2)

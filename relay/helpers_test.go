@@ -19,6 +19,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -143,14 +144,14 @@ type published struct {
 	headers   map[string]string
 }
 
-func (p published) id() string { return p.headers[relay.UUIDHeader] }
+func (p published) id() string { return p.headers[kafka.UUIDHeader] }
 
 // readTopic consumes the topic from the start until want distinct event ids
 // arrived, and returns every record (duplicates too).
 func readTopic(t *testing.T, brokers []string, topic string, want int) []published {
 	t.Helper()
 	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(2*relay.MaxMessageBytes))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxBytes(2*kafka.MaxMessageBytes))
 	if err != nil {
 		t.Fatal(err)
 	}

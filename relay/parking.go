@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 )
 
 // Parking. An event Kafka refuses for good gets a parked_events row
@@ -128,7 +129,7 @@ func (r *Relay) sendQueued(ctx context.Context, run []eventstore.ParkedEvent) (s
 		case err == nil:
 			sent = append(sent, e.Position)
 			continue
-		case Permanent(err):
+		case kafka.Permanent(err):
 			row := refusedRow(e, err)
 			if uerr := r.store.RefuseParked(ctx, e.Position, row.Error); uerr != nil {
 				return sent, true, uerr

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -48,7 +49,7 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 	}{
 		{"refused_by_the_producer_size_check", func(t *testing.T, brokers []string, topic string) func(context.Context) (relay.Sender, error) {
 			return func(ctx context.Context) (relay.Sender, error) {
-				pub, err := relay.NewPublisher(relay.PublisherConfig{Brokers: brokers, MaxMessageBytes: smallTopicBytes})
+				pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers, MaxMessageBytes: smallTopicBytes})
 				if err != nil {
 					return nil, err
 				}
@@ -60,7 +61,7 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 			}
 		}},
 		{"refused_by_the_broker", func(t *testing.T, brokers []string, topic string) func(context.Context) (relay.Sender, error) {
-			admin, err := relay.NewPublisher(relay.PublisherConfig{Brokers: brokers, MaxMessageBytes: smallTopicBytes})
+			admin, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers, MaxMessageBytes: smallTopicBytes})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +71,7 @@ func TestARefusedEventIsParkedAndItsCampaignWaitsBehindIt(t *testing.T) {
 			}
 			// A publisher that does not know the topic's limit: the broker refuses.
 			return func(context.Context) (relay.Sender, error) {
-				return relay.NewPublisher(relay.PublisherConfig{Brokers: brokers})
+				return kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers})
 			}
 		}},
 	} {

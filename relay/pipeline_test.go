@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -50,7 +51,7 @@ func TestThePipelinedRelayKeepsEveryCampaignsOrderThroughPublicizeFailures(t *te
 		if _, ok := sent[rec.id()]; !ok {
 			t.Fatalf("unexpected message %s", rec.id())
 		}
-		pos, _ := strconv.ParseInt(rec.headers[eventstore.MetaPosition], 10, 64)
+		pos, _ := strconv.ParseInt(rec.headers[kafka.MetaPosition], 10, 64)
 		if want := `{"public":` + strconv.FormatInt(pos, 10) + `}`; string(rec.value) != want {
 			t.Errorf("message %s = %s, want the publicized %s", rec.id(), rec.value, want)
 		}

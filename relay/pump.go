@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/backoff"
+	"github.com/shopevents/participation/kafka"
 )
 
 // sendError stops a pump when Kafka did not take an event for a reason that may pass.
@@ -199,7 +200,7 @@ func (r *Relay) publish(ctx context.Context, events []eventstore.RecordedEvent, 
 			// took it, it goes out again after the refused one.
 			rows = append(rows, heldRow(e))
 		case err == nil:
-		case Permanent(err):
+		case kafka.Permanent(err):
 			rows = append(rows, refusedRow(e, err))
 			blocked[e.PartitionKey] = true
 		default:

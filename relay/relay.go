@@ -13,10 +13,11 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/backoff"
+	"github.com/shopevents/participation/kafka"
 )
 
 // Sender sends messages and reports, per message, nil once Kafka
-// acknowledged it or why not. *Publisher is the Sender of production.
+// acknowledged it or why not. *kafka.Publisher is the Sender of production.
 type Sender interface {
 	Send(ctx context.Context, topic string, msgs []*message.Message) []error
 	Close() error
@@ -30,7 +31,7 @@ type Config struct {
 	Brokers    []string
 	Partitions int32 // of the topic, when the relay creates it (KAFKA_PARTITIONS)
 	// Connect makes the sender when the relay first leads, retried with
-	// backoff until Kafka answers (default: a Publisher over Brokers, after
+	// backoff until Kafka answers (default: a kafka.Publisher over Brokers, after
 	// EnsureTopic).
 	Connect func(ctx context.Context) (Sender, error)
 	// BatchSize bounds how many events one round publishes.
@@ -51,7 +52,7 @@ type Config struct {
 	// Publicize, when set, turns a batch of stored events into what may
 	// leave the store (personal data opened and masked) before Transform.
 	Publicize func(context.Context, []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error)
-	// Transform builds the message for an event (default eventstore.ToMessage).
+	// Transform builds the message for an event (default kafka.ToMessage).
 	Transform func(eventstore.RecordedEvent) *message.Message
 	Logger    *slog.Logger
 	// Registerer, when set, gets the relay's metrics.
@@ -84,7 +85,7 @@ func (c *Config) setDefaults() {
 		c.RetryPoll = 500 * time.Millisecond
 	}
 	if c.Transform == nil {
-		c.Transform = eventstore.ToMessage
+		c.Transform = kafka.ToMessage
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -150,7 +151,7 @@ func New(store *eventstore.Store, cfg Config) (*Relay, error) {
 }
 
 func (r *Relay) connectPublisher(ctx context.Context) (Sender, error) {
-	pub, err := NewPublisher(PublisherConfig{Brokers: r.cfg.Brokers, Logger: r.cfg.Logger})
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: r.cfg.Brokers, Logger: r.cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

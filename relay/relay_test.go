@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -39,20 +39,20 @@ func TestRelayPublishesEveryEventWithTheContractFields(t *testing.T) {
 		if got, want := rec.key, e.PartitionKey; got != want {
 			t.Errorf("message %s key = %q, want the campaign id %q", id, got, want)
 		}
-		for _, h := range []string{eventstore.MetaEventType, eventstore.MetaStreamID, eventstore.MetaStreamVersion,
-			eventstore.MetaPosition, eventstore.MetaSchemaVersion, eventstore.MetaCorrelationID} {
+		for _, h := range []string{kafka.MetaEventType, kafka.MetaStreamID, kafka.MetaStreamVersion,
+			kafka.MetaPosition, kafka.MetaSchemaVersion, kafka.MetaCorrelationID} {
 			if rec.headers[h] == "" {
 				t.Errorf("message %s lacks %s", id, h)
 			}
 		}
-		if got, want := rec.headers[eventstore.MetaCorrelationID], e.Metadata.CorrelationID; got != want {
+		if got, want := rec.headers[kafka.MetaCorrelationID], e.Metadata.CorrelationID; got != want {
 			t.Errorf("message %s correlation id = %q, want %q", id, got, want)
 		}
 		if p, ok := partitionOf[rec.key]; ok && p != rec.partition {
 			t.Errorf("campaign %s on partitions %d and %d", rec.key, p, rec.partition)
 		}
 		partitionOf[rec.key] = rec.partition
-		pos, _ := strconv.ParseInt(rec.headers[eventstore.MetaPosition], 10, 64)
+		pos, _ := strconv.ParseInt(rec.headers[kafka.MetaPosition], 10, 64)
 		if pos <= lastPosition[rec.key] {
 			t.Errorf("campaign %s: position %d after %d, out of order", rec.key, pos, lastPosition[rec.key])
 		}
@@ -71,7 +71,7 @@ func TestRelayPublishesEveryEventWithTheContractFields(t *testing.T) {
 func TestTheRelayCreatesTheTopicWithItsPartitionsAndMessageSize(t *testing.T) {
 	t.Parallel()
 	brokers, topic := testenv.KafkaBrokers(t), testenv.Topic(t)
-	pub, err := relay.NewPublisher(relay.PublisherConfig{Brokers: brokers})
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +81,8 @@ func TestTheRelayCreatesTheTopicWithItsPartitionsAndMessageSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !info.Created || info.Partitions != 7 || info.MaxMessageBytes != relay.MaxMessageBytes {
-		t.Fatalf("first EnsureTopic = %+v, want created with 7 partitions and max %d", info, relay.MaxMessageBytes)
+	if !info.Created || info.Partitions != 7 || info.MaxMessageBytes != kafka.MaxMessageBytes {
+		t.Fatalf("first EnsureTopic = %+v, want created with 7 partitions and max %d", info, kafka.MaxMessageBytes)
 	}
 	again, err := pub.EnsureTopic(ctx, topic, 12)
 	if err != nil {

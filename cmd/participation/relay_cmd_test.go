@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/relay"
 )
 
@@ -46,7 +47,7 @@ func TestRelayParkedAndRetry(t *testing.T) {
 	// A relay whose producer takes at most 64 KiB parks the big event.
 	stopLimited := runRelay(t, store, relay.Config{Topic: topic, Brokers: brokers,
 		Connect: func(ctx context.Context) (relay.Sender, error) {
-			pub, err := relay.NewPublisher(relay.PublisherConfig{Brokers: brokers, MaxMessageBytes: small})
+			pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: brokers, MaxMessageBytes: small})
 			if err != nil {
 				return nil, err
 			}

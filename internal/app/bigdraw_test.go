@@ -11,7 +11,7 @@ import (
 
 // A draw of 100,000 winners is one WinnersDrawn of about 10 MB. It goes
 // through the relay and Kafka like any event (the topic and the producer
-// take eventstore.MaxMessageBytes) and the winners read model gets every
+// take kafka.MaxMessageBytes) and the winners read model gets every
 // winner: nothing is parked, nothing wedges.
 // bigWait bounds the read side's work here: 100,000 registrations, then
 // the draw, on a shared machine under the race detector.

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/projections"
 )
@@ -21,17 +21,17 @@ import (
 // since it serves what it can and catches up when the broker is back.
 type readiness struct {
 	pool   *pgxpool.Pool
-	broker *kgo.Client // nil without a background role
+	broker *kafka.BrokerCheck // nil without a background role
 }
 
 // newBrokerCheck is a client that only asks a broker for its metadata; it
 // dials nothing until the first check.
-func newBrokerCheck(brokers []string) (*kgo.Client, error) {
-	client, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func newBrokerCheck(brokers []string) (*kafka.BrokerCheck, error) {
+	check, err := kafka.NewBrokerCheck(brokers)
 	if err != nil {
-		return nil, fmt.Errorf("kafka client for /readyz: %w", err)
+		return nil, fmt.Errorf("/readyz: %w", err)
 	}
-	return client, nil
+	return check, nil
 }
 
 // Ready reports whether the instance can serve: the database answers and

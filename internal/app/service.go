@@ -14,7 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rcrowley/go-metrics"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/api"
@@ -22,6 +21,7 @@ import (
 	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/notifier"
 	"github.com/shopevents/participation/notify"
 	"github.com/shopevents/participation/privacy"
@@ -113,7 +113,7 @@ type service struct {
 	sweeper   *idempotencySweeper  // API
 	readSide  *projectors          // projectors
 	notifier  *notifier.Notifier   // notifier
-	broker    *kgo.Client          // relay or projectors: /readyz reports the broker
+	broker    *kafka.BrokerCheck   // relay or projectors: /readyz reports the broker
 	ready     *cachedReadiness     // /readyz, on either handler
 }
 

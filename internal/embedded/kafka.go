@@ -7,7 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 )
 
 // DefaultKafkaPort is where the in-process broker listens (loopback only).
@@ -43,7 +43,7 @@ func StartKafka(dir string, port int, topic string, partitions int32) (*Kafka, e
 		kfake.DefaultNumPartitions(int(partitions)),
 		kfake.SeedTopics(partitions, topic),
 		// The broker takes what the relay may send (a draw of 100,000 winners).
-		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(eventstore.MaxMessageBytes)}),
+		kfake.BrokerConfigs(map[string]string{"message.max.bytes": strconv.Itoa(kafka.MaxMessageBytes)}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("start the in-process Kafka broker: %w", err)

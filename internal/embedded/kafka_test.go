@@ -8,7 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 )
 
 // The embedded broker seeds the topic with the partitions asked for
@@ -25,7 +25,7 @@ func TestTheEmbeddedBrokerSeedsPartitionsAndTakesLargeMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Stop()
-	client, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.ProducerBatchMaxBytes(eventstore.MaxMessageBytes),
+	client, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.ProducerBatchMaxBytes(kafka.MaxMessageBytes),
 		kgo.ProducerBatchCompression(kgo.NoCompression()))
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +46,7 @@ func TestTheEmbeddedBrokerSeedsPartitionsAndTakesLargeMessages(t *testing.T) {
 		t.Fatalf("topic metadata %+v, want participant-events with 12 partitions", resp.Topics)
 	}
 
-	big := make([]byte, eventstore.MaxMessageBytes/2) // sent uncompressed
+	big := make([]byte, kafka.MaxMessageBytes/2) // sent uncompressed
 	rec := &kgo.Record{Topic: name, Key: []byte("campaign"), Value: big}
 	if err := client.ProduceSync(context.Background(), rec).FirstErr(); err != nil {
 		t.Fatalf("produce a %d-byte message: %v", len(big), err)

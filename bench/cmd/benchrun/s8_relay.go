@@ -18,8 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/privacy"
-	"github.com/shopevents/participation/relay"
 )
 
 // pipelineData is one campaign seeded into a durable store of its own, for
@@ -77,7 +77,7 @@ func (e *env) pipelineSource() *pipelineData {
 	}
 	d.msgs = make([]*message.Message, len(d.events))
 	for i, ev := range d.events {
-		d.msgs[i] = eventstore.ToMessage(ev)
+		d.msgs[i] = kafka.ToMessage(ev)
 	}
 	d.head = d.events[len(d.events)-1].Position
 	return d
@@ -230,7 +230,7 @@ func (e *env) rawProduce(d *pipelineData, topic string) (float64, error) {
 	}
 	client, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(e.brokers, ",")...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(kgo.Lz4Compression(), kgo.NoCompression()), kgo.ProducerLinger(0),
-		kgo.MaxBufferedRecords(100_000), kgo.AllowAutoTopicCreation(), kgo.ProducerBatchMaxBytes(eventstore.MaxMessageBytes))
+		kgo.MaxBufferedRecords(100_000), kgo.AllowAutoTopicCreation(), kgo.ProducerBatchMaxBytes(kafka.MaxMessageBytes))
 	if err != nil {
 		return 0, err
 	}
@@ -255,11 +255,11 @@ func benchRecord(topic string, m *message.Message) *kgo.Record {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	headers := []kgo.RecordHeader{{Key: relay.UUIDHeader, Value: []byte(m.UUID)}}
+	headers := []kgo.RecordHeader{{Key: kafka.UUIDHeader, Value: []byte(m.UUID)}}
 	for _, k := range names {
 		headers = append(headers, kgo.RecordHeader{Key: k, Value: []byte(m.Metadata[k])})
 	}
-	return &kgo.Record{Topic: topic, Key: []byte(m.Metadata.Get(eventstore.MetaPartitionKey)), Value: m.Payload, Headers: headers}
+	return &kgo.Record{Topic: topic, Key: []byte(m.Metadata.Get(kafka.MetaPartitionKey)), Value: m.Payload, Headers: headers}
 }
 
 func roundAll(xs []float64) []float64 {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
+	"github.com/shopevents/participation/kafka"
 	"github.com/shopevents/participation/projections"
-	"github.com/shopevents/participation/relay"
 )
 
 func (e *env) section9() *Section {
@@ -158,7 +158,7 @@ func (e *env) projectorRun(d *pipelineData, topic string, names []string) (proje
 
 // fillTopic creates a one-partition topic and sends the campaign through the relay's publisher.
 func (e *env) fillTopic(d *pipelineData, topic string) error {
-	pub, err := relay.NewPublisher(relay.PublisherConfig{Brokers: strings.Split(e.brokers, ","), Logger: slog.New(slog.DiscardHandler)})
+	pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: strings.Split(e.brokers, ","), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package projections
+package kafka
 
 import (
 	"context"
@@ -11,15 +11,6 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-// uuidHeader carries the message UUID, as watermill-kafka's marshaler and
-// the relay's publisher write it.
-const uuidHeader = "_watermill_message_uuid"
-
-// FetchMaxPartitionBytes bounds one partition's part of a fetch: at least
-// the largest message the relay produces (relay.MaxMessageBytes, a test
-// checks), so a 100,000-winner WinnersDrawn is always fetchable.
-const FetchMaxPartitionBytes = 64 << 20
 
 // SubscriberConfig configures NewSubscriber.
 type SubscriberConfig struct {

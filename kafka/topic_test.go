@@ -1,4 +1,4 @@
-package relay_test
+package kafka_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/shopevents/participation/relay"
+	"github.com/shopevents/participation/kafka"
 )
 
 // Apache Kafka can answer UNKNOWN_TOPIC_OR_PARTITION for a moment after it
@@ -47,7 +47,7 @@ func TestEnsureTopicWaitsOutANewTopicsMetadata(t *testing.T) {
 					return metadataRefusal(t, c, m, topic, tc.answer), nil, true
 				})
 			}
-			pub, err := relay.NewPublisher(relay.PublisherConfig{Brokers: c.ListenAddrs()})
+			pub, err := kafka.NewPublisher(kafka.PublisherConfig{Brokers: c.ListenAddrs()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package relay
+package kafka
 
 import (
 	"context"
@@ -12,13 +12,7 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/shopevents/participation/eventstore"
 )
-
-// UUIDHeader carries the message UUID, as watermill-kafka's marshaler does,
-// so Watermill's Kafka subscribers read our messages unchanged.
-const UUIDHeader = "_watermill_message_uuid"
 
 // recordOverhead is room for a record's framing and its batch's header, so
 // that a record the size check lets through also fits franz-go's own check.
@@ -158,7 +152,7 @@ func (p *Publisher) Send(ctx context.Context, topic string, msgs []*message.Mess
 	records := make([]*kgo.Record, 0, len(msgs))
 	index := make([]int, 0, len(msgs))
 	for i, m := range msgs {
-		key := m.Metadata.Get(eventstore.MetaPartitionKey)
+		key := m.Metadata.Get(MetaPartitionKey)
 		if behind, ok := blockedBy[key]; ok {
 			errs[i] = &HeldError{Behind: behind}
 			continue

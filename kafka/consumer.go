@@ -1,4 +1,4 @@
-package projections
+package kafka
 
 import (
 	"context"
@@ -269,7 +269,7 @@ func toMessage(r *kgo.Record) *message.Message {
 	md := make(message.Metadata, len(r.Headers))
 	id := ""
 	for _, h := range r.Headers {
-		if h.Key == uuidHeader {
+		if h.Key == UUIDHeader {
 			id = string(h.Value)
 			continue
 		}

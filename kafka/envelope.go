@@ -1,4 +1,4 @@
-package eventstore
+package kafka
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
+
+	"github.com/shopevents/participation/eventstore"
 )
 
 // MaxMessageBytes is the largest message a published event may be: the relay
@@ -14,6 +16,15 @@ import (
 // and consumers size their fetches with it. A WinnersDrawn of 100,000
 // winners is about 10 MB of JSON.
 const MaxMessageBytes = 32 << 20
+
+// UUIDHeader carries the message UUID, as watermill-kafka's marshaler does,
+// so Watermill's Kafka subscribers read our messages unchanged.
+const UUIDHeader = "_watermill_message_uuid"
+
+// FetchMaxPartitionBytes bounds one partition's part of a fetch: at least
+// MaxMessageBytes (a test checks), so a 100,000-winner WinnersDrawn is
+// always fetchable.
+const FetchMaxPartitionBytes = 64 << 20
 
 // Metadata keys of a published event. The message UUID is the event id and
 // the payload is the event's JSON data, unchanged.
@@ -31,7 +42,7 @@ const (
 )
 
 // ToMessage turns a stored event into the message the relay publishes.
-func ToMessage(e RecordedEvent) *message.Message {
+func ToMessage(e eventstore.RecordedEvent) *message.Message {
 	msg := message.NewMessage(e.ID.String(), []byte(e.Data))
 	msg.Metadata = message.Metadata{
 		MetaEventType:     e.Type,
@@ -49,39 +60,39 @@ func ToMessage(e RecordedEvent) *message.Message {
 }
 
 // FromMessage is the inverse of ToMessage, for consumers.
-func FromMessage(msg *message.Message) (RecordedEvent, error) {
+func FromMessage(msg *message.Message) (eventstore.RecordedEvent, error) {
 	id, err := uuid.Parse(msg.UUID)
 	if err != nil {
-		return RecordedEvent{}, fmt.Errorf("message uuid %q: %w", msg.UUID, err)
+		return eventstore.RecordedEvent{}, fmt.Errorf("message uuid %q: %w", msg.UUID, err)
 	}
 	md := msg.Metadata
-	e := RecordedEvent{
+	e := eventstore.RecordedEvent{
 		ID:           id,
 		StreamID:     md.Get(MetaStreamID),
 		PartitionKey: md.Get(MetaPartitionKey),
 		Type:         md.Get(MetaEventType),
 		Data:         []byte(msg.Payload),
-		Metadata: Metadata{
+		Metadata: eventstore.Metadata{
 			CorrelationID: md.Get(MetaCorrelationID),
 			CausationID:   md.Get(MetaCausationID),
 			Actor:         md.Get(MetaActor),
 		},
 	}
 	if e.Type == "" {
-		return RecordedEvent{}, fmt.Errorf("message %s: no %s", msg.UUID, MetaEventType)
+		return eventstore.RecordedEvent{}, fmt.Errorf("message %s: no %s", msg.UUID, MetaEventType)
 	}
 	if e.StreamVersion, err = strconv.ParseInt(md.Get(MetaStreamVersion), 10, 64); err != nil {
-		return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaStreamVersion, err)
+		return eventstore.RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaStreamVersion, err)
 	}
 	if e.Position, err = strconv.ParseInt(md.Get(MetaPosition), 10, 64); err != nil {
-		return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaPosition, err)
+		return eventstore.RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaPosition, err)
 	}
 	if e.SchemaVersion, err = strconv.Atoi(md.Get(MetaSchemaVersion)); err != nil {
-		return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaSchemaVersion, err)
+		return eventstore.RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaSchemaVersion, err)
 	}
 	if at := md.Get(MetaRecordedAt); at != "" {
 		if e.RecordedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaRecordedAt, err)
+			return eventstore.RecordedEvent{}, fmt.Errorf("message %s: %s: %w", msg.UUID, MetaRecordedAt, err)
 		}
 	}
 	return e, nil

@@ -1,4 +1,4 @@
-package relay_test
+package kafka_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/shopevents/participation/relay"
+	"github.com/shopevents/participation/kafka"
 )
 
 func TestPermanentTellsRefusalsFromTroubleOnTheWay(t *testing.T) {
@@ -23,7 +23,7 @@ func TestPermanentTellsRefusalsFromTroubleOnTheWay(t *testing.T) {
 		{"acknowledged_is_not_a_refusal", nil, false},
 		{"message_too_large_from_the_broker", kerr.MessageTooLarge, true},
 		{"message_too_large_wrapped_by_franz_go", fmt.Errorf("%w (uncompressed_bytes=9)", kerr.MessageTooLarge), true},
-		{"our_size_check", relay.ErrTooLarge, true},
+		{"our_size_check", kafka.ErrTooLarge, true},
 		{"record_list_too_large", kerr.RecordListTooLarge, true},
 		{"invalid_record", kerr.InvalidRecord, true},
 		{"corrupt_message", kerr.CorruptMessage, true},
@@ -36,37 +36,16 @@ func TestPermanentTellsRefusalsFromTroubleOnTheWay(t *testing.T) {
 		{"record_timeout_is_passing", kgo.ErrRecordTimeout, false},
 		{"connection_lost_is_passing", io.ErrUnexpectedEOF, false},
 		{"context_ended_is_passing", context.DeadlineExceeded, false},
-		{"held_is_not_a_refusal", &relay.HeldError{Behind: "x"}, false},
+		{"held_is_not_a_refusal", &kafka.HeldError{Behind: "x"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := relay.Permanent(tc.err); got != tc.want {
+			if got := kafka.Permanent(tc.err); got != tc.want {
 				t.Errorf("Permanent(%v) = %v, want %v", tc.err, got, tc.want)
 			}
 		})
 	}
-	if !errors.Is(relay.ErrTooLarge, kerr.MessageTooLarge) {
+	if !errors.Is(kafka.ErrTooLarge, kerr.MessageTooLarge) {
 		t.Error("ErrTooLarge does not wrap kerr.MessageTooLarge")
-	}
-}
-
-func TestConfigValidate(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		cfg     relay.Config
-		wantErr bool
-	}{
-		{"topic_and_brokers_are_enough", relay.Config{Topic: "t", Brokers: []string{"b:9092"}}, false},
-		{"no_topic", relay.Config{Brokers: []string{"b:9092"}}, true},
-		{"no_brokers_and_no_connect", relay.Config{Topic: "t"}, true},
-		{"too_many_partitions", relay.Config{Topic: "t", Brokers: []string{"b"}, Partitions: 20_000}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if err := tc.cfg.Validate(); (err != nil) != tc.wantErr {
-				t.Errorf("Validate() = %v, want error %v", err, tc.wantErr)
-			}
-		})
 	}
 }

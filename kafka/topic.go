@@ -1,4 +1,4 @@
-package relay
+package kafka
 
 import (
 	"context"
@@ -59,7 +59,7 @@ func (p *Publisher) EnsureTopic(ctx context.Context, topic string, partitions in
 	}
 	if have < p.cfg.MaxMessageBytes {
 		if err := p.raiseMaxBytes(ctx, topic, want); err != nil {
-			p.cfg.Logger.Warn("relay: cannot raise the topic's max.message.bytes; larger events will be parked",
+			p.cfg.Logger.Warn("kafka: cannot raise the topic's max.message.bytes; larger events will be parked",
 				"topic", topic, "max_message_bytes", have, "want", want, "err", err)
 		} else {
 			have = p.cfg.MaxMessageBytes

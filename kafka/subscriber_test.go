@@ -1,4 +1,4 @@
-package projections_test
+package kafka_test
 
 import (
 	"context"
@@ -14,14 +14,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
-	"github.com/shopevents/participation/projections"
-	"github.com/shopevents/participation/relay"
+	"github.com/shopevents/participation/kafka"
 )
 
 // createTopic creates a topic with partitions partitions that takes
-// messages of relay.MaxMessageBytes.
+// messages of kafka.MaxMessageBytes.
 func createTopic(t testing.TB, brokers []string, partitions int32) string {
 	t.Helper()
 	topic := testenv.Topic(t)
@@ -32,7 +30,7 @@ func createTopic(t testing.TB, brokers []string, partitions int32) string {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	maxBytes := fmt.Sprint(relay.MaxMessageBytes)
+	maxBytes := fmt.Sprint(kafka.MaxMessageBytes)
 	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: partitions, ReplicationFactor: 1,
 		ConfigEntries: map[string]*string{"max.message.bytes": &maxBytes}}, false); err != nil {
 		t.Fatal(err)
@@ -75,8 +73,8 @@ func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []s
 	// A real broker can answer UNKNOWN_TOPIC_OR_PARTITION for a moment
 	// after CreateTopic returns, until the partition's leader is elected:
 	// wait that out instead of failing on the client's default 4 tries.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerBatchMaxBytes(relay.MaxMessageBytes),
-		kgo.MaxBufferedBytes(4*relay.MaxMessageBytes), kgo.UnknownTopicRetries(-1))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerBatchMaxBytes(kafka.MaxMessageBytes),
+		kgo.MaxBufferedBytes(4*kafka.MaxMessageBytes), kgo.UnknownTopicRetries(-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +95,9 @@ func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []s
 	return ids
 }
 
-func subscribe(t *testing.T, brokers []string, group, topic string) (*projections.Subscriber, <-chan *message.Message) {
+func subscribe(t *testing.T, brokers []string, group, topic string) (*kafka.Subscriber, <-chan *message.Message) {
 	t.Helper()
-	sub, err := projections.NewSubscriber(projections.SubscriberConfig{Brokers: brokers, ConsumerGroup: group,
+	sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: brokers, ConsumerGroup: group,
 		CommitInterval: 100 * time.Millisecond,
 		Logger:         slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
@@ -190,7 +188,7 @@ func TestSubscriberRedeliversFromANack(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic := createTopic(t, brokers, 1)
 	ids := produce(t, brokers, topic, []byte("a"), []byte("b"), []byte("c"))
-	sub, err := projections.NewSubscriber(projections.SubscriberConfig{Brokers: brokers,
+	sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: brokers,
 		ConsumerGroup: "test-group-" + uuid.NewString(), NackResendSleep: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -212,8 +210,8 @@ func TestSubscriberRedeliversFromANack(t *testing.T) {
 // A 100,000-winner draw is one large message: the consumer fetches it.
 func TestSubscriberFetchesTheLargestMessage(t *testing.T) {
 	t.Parallel()
-	if projections.FetchMaxPartitionBytes < relay.MaxMessageBytes {
-		t.Fatalf("FetchMaxPartitionBytes %d < relay.MaxMessageBytes %d", projections.FetchMaxPartitionBytes, relay.MaxMessageBytes)
+	if kafka.FetchMaxPartitionBytes < kafka.MaxMessageBytes {
+		t.Fatalf("FetchMaxPartitionBytes %d < kafka.MaxMessageBytes %d", kafka.FetchMaxPartitionBytes, kafka.MaxMessageBytes)
 	}
 	brokers := testenv.KafkaBrokers(t)
 	topic := createTopic(t, brokers, 1)
@@ -224,89 +222,4 @@ func TestSubscriberFetchesTheLargestMessage(t *testing.T) {
 	if diff := cmp.Diff(ids, uuids(got)); diff != "" || len(got[0].Payload) != len(big) {
 		t.Fatalf("received %d bytes, want %d; ids (-want +got):\n%s", len(got[0].Payload), len(big), diff)
 	}
-}
-
-// Two routers of one consumer group share the partitions; routers join and
-// leave mid-stream (rebalances), and every event is still applied once:
-// the read models equal the store's events applied directly.
-func TestTwoRoutersOfOneGroupApplyEachEventOnce(t *testing.T) {
-	t.Parallel()
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-	e := newEnv(t)
-	ctx := context.Background()
-	brokers := testenv.KafkaBrokers(t)
-	topic := createTopic(t, brokers, 4)
-	pub := newPublisher(t, brokers, logger)
-	// Campaigns (partition keys) on every partition: a router that joins
-	// gets partitions with events, whichever the group gives it. Six at
-	// random could all hash to the partitions the first router kept (about
-	// one run in 64 when the second gets two of the four), and the second
-	// then never handled one.
-	var campaigns []*campaignData
-	onPartition := map[int32]bool{}
-	partitioner := sarama.NewHashPartitioner(topic)
-	for i := 0; i < 6 || len(onPartition) < 4; i++ {
-		if i == 64 {
-			t.Fatalf("64 campaigns cover partitions %v of 4", onPartition)
-		}
-		c := e.seedCampaign(t, 40, seedStart.Add(time.Duration(i)*time.Hour), 3)
-		campaigns = append(campaigns, c)
-		p, err := partitioner.Partition(&sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(c.id.String())}, 4)
-		if err != nil {
-			t.Fatal(err)
-		}
-		onPartition[p] = true
-	}
-	first := e.allEvents(t)
-	cfg := projections.RouterConfig{Brokers: brokers, Topic: topic, Pool: e.pool, Logger: logger, MaxBatch: 16}
-	a := startRouter(t, cfg)
-	publish(t, pub, topic, first)
-	waitFor(t, 60*time.Second, "the first router applies part of the events", func() bool { return a.handled.Load() > 50 })
-	b := startRouter(t, cfg) // a rebalance
-	for i, c := range campaigns {
-		e.drawWinners(t, c, i, i+1, i+2, i+3, len(c.regs)-1)
-	}
-	all := e.allEvents(t)
-	publish(t, pub, topic, all[len(first):])
-	// Everything again, duplicates; then a duplicate per campaign (so on
-	// every partition) until the second router, once the group has given it
-	// partitions, has handled some. Not everything each time: on a loaded
-	// machine a slow rebalance piled up copies the routers had to work off.
-	publish(t, pub, topic, all)
-	last := map[string]eventstore.RecordedEvent{}
-	for _, ev := range all {
-		last[ev.PartitionKey] = ev
-	}
-	again := make([]eventstore.RecordedEvent, 0, len(last))
-	for _, ev := range last {
-		again = append(again, ev)
-	}
-	waitFor(t, 90*time.Second, "the second router applies some", func() bool {
-		publish(t, pub, topic, again)
-		time.Sleep(500 * time.Millisecond)
-		return b.handled.Load() > 0
-	})
-	a.stop(t) // another rebalance
-	ref := newEnv(t)
-	for _, ev := range all {
-		if _, err := ref.store.Append(ctx, ev.StreamID, eventstore.Any, eventstore.EventData{
-			ID: ev.ID, PartitionKey: ev.PartitionKey, Type: ev.Type, SchemaVersion: ev.SchemaVersion,
-			Data: ev.Data, Metadata: ev.Metadata,
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	applyAll(t, projections.NewProjectors(ref.pool, nil), all)
-	want := snapshot(t, ref.pool)
-	// Equal once caught up; a double apply would never be (analytics and
-	// campaigns add up what they are given).
-	waitFor(t, 90*time.Second, "the read models equal the store's events applied once", func() bool {
-		return cmp.Diff(want, snapshot(t, e.pool)) == ""
-	})
-	b.stop(t)
-	if diff := cmp.Diff(want, snapshot(t, e.pool)); diff != "" {
-		t.Errorf("read models through two routers differ from applying the store once (-direct +kafka):\n%s", diff)
-	}
-	t.Logf("messages handled: %d by the first router, %d by the second (one consumer group per read model)",
-		a.handled.Load(), b.handled.Load())
 }
