@@ -23,7 +23,8 @@ type consumer struct {
 	slots  chan struct{} // one per message in flight
 	cancel context.CancelFunc
 	done   chan struct{} // run has returned and every ack is marked
-	// following counts the goroutines that wait for a message's ack.
+	// following counts the partitions' watchers (one per partition held,
+	// and one per partition given up until its messages are settled).
 	following sync.WaitGroup
 
 	mu    sync.Mutex
@@ -33,26 +34,29 @@ type consumer struct {
 	marked map[int32]kgo.EpochOffset
 }
 
-// partition tracks the messages of one partition handed out and not yet
-// committable. gen changes when the partition is revoked or re-read, so
-// that acks of messages handed out before are ignored.
+// partition holds the messages of one partition handed out and not yet
+// settled, in offset order. One goroutine watches them (watch): only the
+// oldest can move the committable offset, so it waits for that one's ack
+// or nack alone, and finds the later ones acked meanwhile at once. A
+// partition revoked, lost or re-read after a nack is gone: its acks no
+// longer count, and a new partition value tracks what is read after.
 type partition struct {
-	gen     uint64
-	pending []int64 // offsets in order
-	acked   map[int64]bool
 	epoch   int32
+	pending []inflight
+	wake    chan struct{} // something was added, or the partition is gone
+	gone    bool
 }
 
-var generation struct {
-	sync.Mutex
-	n uint64
+type inflight struct {
+	msg    *message.Message
+	offset int64
 }
 
-func nextGen() uint64 {
-	generation.Lock()
-	defer generation.Unlock()
-	generation.n++
-	return generation.n
+func (p *partition) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
 }
 
 // revoked commits what was acked of the partitions going away (a revoke
@@ -135,9 +139,13 @@ func (c *consumer) lost(_ context.Context, _ *kgo.Client, lost map[string][]int3
 func (c *consumer) forget(revoked map[string][]int32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, p := range revoked[c.topic] {
-		delete(c.parts, p)
-		delete(c.marked, p) // its next owner commits it from now on
+	for _, n := range revoked[c.topic] {
+		if p := c.parts[n]; p != nil {
+			p.gone = true
+			p.signal()
+		}
+		delete(c.parts, n)
+		delete(c.marked, n) // its next owner commits it from now on
 	}
 }
 
@@ -189,74 +197,100 @@ func (c *consumer) run(ctx context.Context) {
 	}
 }
 
-// track registers r as in flight and returns its message, whose ack or
-// nack is followed in a goroutine of its own.
+// track registers r as in flight with its partition's watcher and returns
+// its message.
 func (c *consumer) track(ctx context.Context, r *kgo.Record) *message.Message {
+	msg := toMessage(r)
+	msg.SetContext(ctx)
 	c.mu.Lock()
 	p := c.parts[r.Partition]
 	if p == nil {
-		p = &partition{gen: nextGen(), acked: map[int64]bool{}}
+		p = &partition{wake: make(chan struct{}, 1)}
 		c.parts[r.Partition] = p
+		c.following.Add(1)
+		go c.watch(ctx, r.Partition, p)
 	}
-	p.pending = append(p.pending, r.Offset)
+	p.pending = append(p.pending, inflight{msg: msg, offset: r.Offset})
 	p.epoch = r.LeaderEpoch
-	gen := p.gen
+	p.signal()
 	c.mu.Unlock()
-
-	msg := toMessage(r)
-	msg.SetContext(ctx)
-	c.following.Add(1)
-	go func() {
-		defer c.following.Done()
-		defer func() { <-c.slots }()
-		select {
-		case <-msg.Acked():
-			c.acked(r.Partition, gen, r.Offset)
-		case <-msg.Nacked():
-			c.nacked(ctx, r.Partition, gen, r.Offset)
-		case <-ctx.Done():
-			// An ack that raced the shutdown still counts: Close commits it.
-			select {
-			case <-msg.Acked():
-				c.acked(r.Partition, gen, r.Offset)
-			default:
-			}
-		}
-	}()
 	return msg
 }
 
-// acked marks the offset; once every message before it is acked too, the
-// offset after them becomes committable.
-func (c *consumer) acked(part int32, gen uint64, offset int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p := c.parts[part]
-	if p == nil || p.gen != gen {
-		return // revoked or re-read meanwhile
-	}
-	p.acked[offset] = true
-	last := int64(-1)
-	for len(p.pending) > 0 && p.acked[p.pending[0]] {
-		last = p.pending[0]
-		delete(p.acked, last)
-		p.pending = p.pending[1:]
-	}
-	if last >= 0 {
-		c.marked[part] = kgo.EpochOffset{Epoch: p.epoch, Offset: last + 1}
+// watch settles p's messages in offset order until ctx ends, or until p is
+// gone and every message handed out of it was acked or nacked (each holds
+// a slot until then). An ack marks the offset after it as committable: all
+// before it are settled already. A nack re-reads the partition from there.
+func (c *consumer) watch(ctx context.Context, part int32, p *partition) {
+	defer c.following.Done()
+	for {
+		c.mu.Lock()
+		if len(p.pending) == 0 {
+			gone := p.gone
+			c.mu.Unlock()
+			if gone {
+				return
+			}
+			select {
+			case <-p.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		head := p.pending[0]
+		c.mu.Unlock()
+		select {
+		case <-head.msg.Acked():
+			c.settle(part, p, head, true)
+		case <-head.msg.Nacked():
+			if c.settle(part, p, head, false) {
+				c.reread(ctx, part, head.offset)
+			}
+		case <-ctx.Done():
+			c.settleAcked(part, p) // acks that raced the shutdown still count: Close commits them
+			return
+		}
 	}
 }
 
-// nacked re-reads the partition from the nacked offset after a pause.
-func (c *consumer) nacked(ctx context.Context, part int32, gen uint64, offset int64) {
+// settle takes head off p and gives its slot back. An ack of a partition
+// still held marks the offset after it; a nack of one makes it gone, and
+// settle reports true: the caller re-reads from head.
+func (c *consumer) settle(part int32, p *partition, head inflight, acked bool) (reread bool) {
 	c.mu.Lock()
-	p := c.parts[part]
-	if p == nil || p.gen != gen {
-		c.mu.Unlock()
-		return
+	defer c.mu.Unlock()
+	p.pending = p.pending[1:]
+	<-c.slots
+	if p.gone {
+		return false
 	}
-	delete(c.parts, part)
-	c.mu.Unlock()
+	if acked {
+		c.marked[part] = kgo.EpochOffset{Epoch: p.epoch, Offset: head.offset + 1}
+		return false
+	}
+	p.gone = true
+	delete(c.parts, part) // what is read after the nack is tracked anew
+	return true
+}
+
+// settleAcked marks the acked prefix of p's messages, without waiting.
+func (c *consumer) settleAcked(part int32, p *partition) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for len(p.pending) > 0 && !p.gone {
+		select {
+		case <-p.pending[0].msg.Acked():
+			c.marked[part] = kgo.EpochOffset{Epoch: p.epoch, Offset: p.pending[0].offset + 1}
+			p.pending = p.pending[1:]
+		default:
+			return
+		}
+	}
+}
+
+// reread delivers the partition again from offset, after a pause.
+func (c *consumer) reread(ctx context.Context, part int32, offset int64) {
 	select {
 	case <-time.After(c.cfg.NackResendSleep):
 	case <-ctx.Done():

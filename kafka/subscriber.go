@@ -17,8 +17,10 @@ type SubscriberConfig struct {
 	Brokers       []string
 	ConsumerGroup string
 	ClientID      string // "participation-projections" when empty
-	// MaxInFlight is how many messages may be handed out and not acked yet,
-	// over every partition (4,096 when zero).
+	// MaxInFlight is how many messages may be handed out and not settled
+	// yet, over every partition (4,096 when zero). A message acked behind
+	// one still out counts until that one is settled too: the partition's
+	// acks are followed from its oldest message.
 	MaxInFlight int
 	// CommitInterval is how often the acked offsets are committed (1s when
 	// zero, 100ms at least); they are also committed when partitions are

@@ -68,7 +68,7 @@ func topicReady(admin sarama.ClusterAdmin, topic string, partitions int32) error
 }
 
 // produce sends values to one partition (one key), in order.
-func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []string {
+func produce(t testing.TB, brokers []string, topic string, values ...[]byte) []string {
 	t.Helper()
 	// A real broker can answer UNKNOWN_TOPIC_OR_PARTITION for a moment
 	// after CreateTopic returns, until the partition's leader is elected:
@@ -79,23 +79,26 @@ func produce(t *testing.T, brokers []string, topic string, values ...[]byte) []s
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	var ids []string
+	var (
+		ids     []string
+		records []*kgo.Record
+	)
 	for _, v := range values {
 		id := uuid.NewString()
 		ids = append(ids, id)
-		r := &kgo.Record{Topic: topic, Key: []byte("one-key"), Value: v,
-			Headers: []kgo.RecordHeader{{Key: "_watermill_message_uuid", Value: []byte(id)}, {Key: "k", Value: []byte("v")}}}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		err := cl.ProduceSync(ctx, r).FirstErr()
-		cancel()
-		if err != nil {
-			t.Fatal(err)
-		}
+		records = append(records, &kgo.Record{Topic: topic, Key: []byte("one-key"), Value: v,
+			Headers: []kgo.RecordHeader{{Key: "_watermill_message_uuid", Value: []byte(id)}, {Key: "k", Value: []byte("v")}}})
+	}
+	// one call: the idempotent producer keeps the key's order
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, records...).FirstErr(); err != nil {
+		t.Fatal(err)
 	}
 	return ids
 }
 
-func subscribe(t *testing.T, brokers []string, group, topic string) (*kafka.Subscriber, <-chan *message.Message) {
+func subscribe(t testing.TB, brokers []string, group, topic string) (*kafka.Subscriber, <-chan *message.Message) {
 	t.Helper()
 	sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: brokers, ConsumerGroup: group,
 		CommitInterval: 100 * time.Millisecond,
@@ -111,7 +114,7 @@ func subscribe(t *testing.T, brokers []string, group, topic string) (*kafka.Subs
 	return sub, msgs
 }
 
-func receive(t *testing.T, msgs <-chan *message.Message, n int) []*message.Message {
+func receive(t testing.TB, msgs <-chan *message.Message, n int) []*message.Message {
 	t.Helper()
 	var out []*message.Message
 	timeout := time.After(60 * time.Second)
