@@ -117,23 +117,33 @@ func (p *Projector) Apply(ctx context.Context, e eventstore.RecordedEvent) error
 // Poison events are skipped and reported; an error means nothing of the
 // batch was applied and it should be retried as a whole.
 func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEvent) (BatchResult, error) {
+	batch := make([]decoded, len(recs))
+	for i, rec := range recs {
+		batch[i] = decodeRecord(rec)
+	}
+	return p.applyDecoded(ctx, batch)
+}
+
+// applyDecoded is ApplyBatch of events decoded already (the router's, once
+// for every read model).
+func (p *Projector) applyDecoded(ctx context.Context, batch []decoded) (BatchResult, error) {
 	var (
 		res    BatchResult
-		events = make([]Event, 0, len(recs))
+		events = make([]Event, 0, len(batch))
 	)
 	m, _ := newModel(p.name, false)
 	last := int64(0)
-	for _, rec := range recs {
+	for _, d := range batch {
+		rec := d.rec
 		last = max(last, rec.Position)
-		e, err := decodeEvent(rec)
-		if err != nil && !errors.Is(err, domain.ErrUnknownEventType) && !m.handles(rec.Type) {
+		if d.err != nil && !errors.Is(d.err, domain.ErrUnknownEventType) && !m.handles(rec.Type) {
 			continue // undecodable, but of a type this read model ignores anyway
 		}
-		if err != nil {
-			res.Skipped = append(res.Skipped, Poisoned{Position: rec.Position, Key: rec.PartitionKey, Type: rec.Type, Err: err})
+		if d.err != nil {
+			res.Skipped = append(res.Skipped, Poisoned{Position: rec.Position, Key: rec.PartitionKey, Type: rec.Type, Err: d.err})
 			continue
 		}
-		events = append(events, e)
+		events = append(events, d.ev)
 	}
 	if !slices.ContainsFunc(events, func(e Event) bool { return m.handles(e.Type) }) {
 		p.consumed(last)
@@ -145,7 +155,7 @@ func (p *Projector) ApplyBatch(ctx context.Context, recs []eventstore.RecordedEv
 		return err
 	})
 	if err != nil {
-		return BatchResult{}, fmt.Errorf("%s: apply %d events: %w", p.name, len(recs), err)
+		return BatchResult{}, fmt.Errorf("%s: apply %d events: %w", p.name, len(batch), err)
 	}
 	// Only once committed: status must not say caught up while the
 	// batch's transaction may still fail.

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/backoff"
 	"github.com/shopevents/participation/internal/pgerr"
 	"github.com/shopevents/participation/kafka"
@@ -55,6 +54,8 @@ type Router struct {
 	cfg        RouterConfig
 	projectors []*Projector
 	subs       []message.Subscriber
+	// decoded reads each message once for all the projectors.
+	decoded *decodeCache
 
 	mu      sync.Mutex
 	closed  bool
@@ -93,14 +94,18 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 	if cfg.Linger == 0 {
 		cfg.Linger = 10 * time.Millisecond
 	}
-	r := &Router{cfg: cfg, stopped: make(chan struct{})}
+	// Room for every message in flight in every group twice over: read
+	// models about as far along share every decode.
+	inFlight := 2 * cfg.Workers * cfg.MaxBatch
+	r := &Router{cfg: cfg, stopped: make(chan struct{}),
+		decoded: newDecodeCache(len(cfg.Projections), 2*inFlight)}
 	for _, name := range cfg.Projections {
 		p, err := NewProjector(name, cfg.Pool, cfg.Logger)
 		if err != nil {
 			return nil, err
 		}
 		sub, err := kafka.NewSubscriber(kafka.SubscriberConfig{Brokers: cfg.Brokers, ConsumerGroup: ConsumerGroup(name),
-			MaxInFlight: 2 * cfg.Workers * cfg.MaxBatch, Logger: cfg.Logger,
+			MaxInFlight: inFlight, Logger: cfg.Logger,
 			// The checkpoint counts the messages a read model ignores; written
 			// before the offsets that skip them are, so that a crash cannot
 			// leave it behind for good (status would show a lag that stays).
@@ -250,21 +255,25 @@ func (r *Router) consume(ctx context.Context, p *Projector, msgs <-chan *message
 }
 
 func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Message) error {
-	recs := make([]eventstore.RecordedEvent, 0, len(batch))
+	events := make([]decoded, 0, len(batch))
 	for _, m := range batch {
-		e, err := kafka.FromMessage(m)
+		d, err := r.decoded.get(m)
 		if err != nil {
 			r.cfg.Logger.Warn("projection: unreadable message skipped", "projection", p.name,
 				"message_uuid", m.UUID, "error", err)
 			continue
 		}
-		recs = append(recs, e)
+		events = append(events, d)
 	}
-	if len(recs) == 0 {
+	return r.applyDecoded(ctx, p, events)
+}
+
+func (r *Router) applyDecoded(ctx context.Context, p *Projector, events []decoded) error {
+	if len(events) == 0 {
 		return nil
 	}
 	for pause := backoff.New(100*time.Millisecond, 5*time.Second); ; {
-		res, err := p.ApplyBatch(ctx, recs)
+		res, err := p.applyDecoded(ctx, events)
 		if err == nil {
 			for _, s := range res.Skipped {
 				r.cfg.Logger.Warn("projection: event skipped", "projection", p.name, "position", s.Position,
@@ -275,25 +284,26 @@ func (r *Router) apply(ctx context.Context, p *Projector, batch []*message.Messa
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		first := events[0].rec
 		if pgerr.Permanent(err) {
 			// Data the database refuses for good: find the event(s) by
 			// applying one at a time, and skip those, so the partition
 			// goes on.
-			if len(recs) == 1 {
-				r.cfg.Logger.Warn("projection: event skipped", "projection", p.name, "position", recs[0].Position,
-					"partition_key", recs[0].PartitionKey, "event_type", recs[0].Type, "error", err)
-				p.consumed(recs[0].Position) // skipped for good: consumed all the same
+			if len(events) == 1 {
+				r.cfg.Logger.Warn("projection: event skipped", "projection", p.name, "position", first.Position,
+					"partition_key", first.PartitionKey, "event_type", first.Type, "error", err)
+				p.consumed(first.Position) // skipped for good: consumed all the same
 				return nil
 			}
-			for _, rec := range recs {
-				if err := r.apply(ctx, p, []*message.Message{kafka.ToMessage(rec)}); err != nil {
+			for _, d := range events {
+				if err := r.applyDecoded(ctx, p, []decoded{d}); err != nil {
 					return err
 				}
 			}
 			return nil
 		}
-		r.cfg.Logger.Error("projection: apply failed; will retry", "projection", p.name, "messages", len(batch),
-			"first_position", recs[0].Position, "error", err)
+		r.cfg.Logger.Error("projection: apply failed; will retry", "projection", p.name, "messages", len(events),
+			"first_position", first.Position, "error", err)
 		if !backoff.Sleep(ctx, pause.Next()) {
 			return ctx.Err()
 		}
