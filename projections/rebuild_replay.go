@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -30,9 +31,13 @@ import (
 
 // settledHead returns the store's head once every position up to it is
 // settled: committed, or rolled back for good. It uses the rule tail.go
-// explains: positions at or below a head seen in a snapshot are settled
-// once every transaction that held an xid then has ended, that is once the
-// oldest running xid is above an xid assigned after that snapshot.
+// explains — positions at or below a head seen in a snapshot are settled
+// once every transaction that held an xid then has ended — but asks it of
+// this database's transactions only: xids are the cluster's, and only a
+// session of this database can append to its events. The cluster-wide
+// oldest xid would make a rebuild wait on any long transaction of another
+// database on the same server (a report, another service's batch), polling
+// all the while.
 func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (int64, error) {
 	var head, bound int64
 	if err := conn.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head); err != nil {
@@ -41,25 +46,42 @@ func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (
 	if err := conn.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&bound); err != nil {
 		return 0, fmt.Errorf("store head: %w", err)
 	}
+	wait := time.Millisecond
 	for start := time.Now(); ; {
-		var xmin int64
-		if err := conn.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&xmin); err != nil {
-			return 0, fmt.Errorf("store head: %w", err)
-		}
-		if xmin > bound {
+		var oldest string
+		err := conn.QueryRow(ctx, sqlOldestLocalXid, bound).Scan(&oldest)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return head, nil
 		}
+		if err != nil {
+			return 0, fmt.Errorf("store head: %w", err)
+		}
 		if time.Since(start) > time.Second {
-			logger.WarnContext(ctx, "projections rebuild: waiting for transactions in flight to end", "oldest_xid", xmin)
+			logger.WarnContext(ctx, "projections rebuild: waiting for transactions in flight to end", "oldest_xid", oldest)
 			start = time.Now()
 		}
 		select {
 		case <-ctx.Done():
 			return 0, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, 100*time.Millisecond)
 	}
 }
+
+// sqlOldestLocalXid is the oldest xid, assigned no later than the bound $1
+// (an xid8), that a transaction of this database still holds: a session's
+// own xid lock (pg_locks shows every session's, whatever the role; its
+// database is in pg_stat_activity's datid, also shown to every role), or a
+// prepared transaction; no row when there is none. Ages compare the 32-bit
+// xids modulo wraparound, both from the same next xid.
+const sqlOldestLocalXid = `SELECT x::text FROM (
+	SELECT l.transactionid AS x FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+		AND a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
+	UNION ALL
+	SELECT transaction FROM pg_prepared_xacts WHERE database = current_database()) t
+WHERE age(x) >= age(($1::bigint::text::xid8)::xid) ORDER BY age(x) DESC LIMIT 1`
 
 const sqlReplayPage = `SELECT position, partition_key, type, data::text, recorded_at FROM events
 WHERE position > $1 AND position <= $2 AND ($4::text[] IS NULL OR type = ANY($4)) ORDER BY position LIMIT $3`

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -28,9 +29,10 @@ func newProjectionsCommand(cfg *app.Config) *cobra.Command {
 
 func newRebuildCommand(cfg *app.Config) *cobra.Command {
 	var (
-		all    bool
-		opts   projections.RebuildOptions
-		timing bool
+		all        bool
+		opts       projections.RebuildOptions
+		timing     bool
+		cpuProfile string
 	)
 	cmd := &cobra.Command{
 		Use:   "rebuild [" + strings.Join(projections.Names(), "|") + " ...|--all]",
@@ -78,6 +80,13 @@ With --dry-run the live tables are kept.`,
 			if os.Getenv("GOGC") == "" {
 				defer debug.SetGCPercent(debug.SetGCPercent(400))
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			report, err := projections.Rebuild(cmd.Context(), db.Pool, opts)
 			if err != nil {
 				if cmd.Context().Err() != nil {
@@ -99,7 +108,25 @@ With --dry-run the live tables are kept.`,
 	f.IntVar(&opts.PageSize, "page-size", 20_000, "events read per query")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 5*time.Second, "longest wait for a lock in the swap before it is retried")
 	f.BoolVar(&timing, "timing", true, "print the time of each phase")
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the rebuild to this file (go tool pprof reads it)")
 	return cmd
+}
+
+// startCPUProfile profiles the process into path until stop is called: a
+// rebuild is a CLI run, with no serve --pprof to ask.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // rebuildProgress shows the replay with a bar (plain lines when not on a
