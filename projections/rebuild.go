@@ -80,7 +80,13 @@ type RebuildOptions struct {
 	// relay publishes (privacy.Publicizer.Public): required, so that live
 	// and rebuilt read models hold the same masked values.
 	Publicize Publicize
-	Logger    *slog.Logger
+	// ReplayPublicize, when set, is called once the replay's head is
+	// settled and returns what the replay publicizes with instead of
+	// Publicize: one that may hold every data key read in one scan
+	// (app.ReplayPublicizer), as of a moment after that head. The catch-up
+	// and the swap keep Publicize.
+	ReplayPublicize func(context.Context) (Publicize, error)
+	Logger          *slog.Logger
 }
 
 // RebuildProgress is where a rebuild stands.

@@ -206,6 +206,7 @@ func (r *rebuild) replay(ctx context.Context) error {
 		}
 	}
 	r.progress(PhaseReplay)
+	publicize := r.replayPublicize(ctx)
 	// The winners and the draw log need nothing but the draws, the
 	// erasures, the claims and the replacements.
 	onlyTypes := []string{domain.TypeDrawCommitted, domain.TypeWinnersDrawn, domain.TypeParticipantErased, domain.TypePrizeClaimed,
@@ -221,7 +222,7 @@ func (r *rebuild) replay(ctx context.Context) error {
 		defer close(pages)
 		keys := map[string]string{}
 		for after := int64(0); after < r.head; {
-			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyTypes, keys, r.opts.Publicize)
+			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyTypes, keys, publicize)
 			if err != nil {
 				return err
 			}
@@ -268,6 +269,35 @@ func (r *rebuild) replay(ctx context.Context) error {
 		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
+}
+
+// replayPublicize is what the replay publicizes with: ReplayPublicize's
+// answer, asked for in the background (its key scan overlaps the first
+// page's read), or Publicize.
+func (r *rebuild) replayPublicize(ctx context.Context) Publicize {
+	if r.opts.ReplayPublicize == nil {
+		return r.opts.Publicize
+	}
+	var (
+		ready = make(chan struct{})
+		p     Publicize
+		err   error
+	)
+	go func() {
+		defer close(ready)
+		p, err = r.opts.ReplayPublicize(ctx)
+	}()
+	return func(ctx context.Context, recs []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("replay keys: %w", err)
+		}
+		return p(ctx, recs)
+	}
 }
 
 // foldPages folds each page into the models and writes what they let go

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
 	"github.com/shopevents/participation/projections"
 )
@@ -99,5 +101,41 @@ func TestRebuildWaitsOnlyForItsOwnDatabasesTransactions(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("rebuild after the local transaction ended: %v", err)
+	}
+}
+
+// The replay publicizes with what ReplayPublicize returns (a snapshot of
+// the keys, in the command), asked for once; the catch-up and the swap
+// keep Publicize.
+func TestReplayPublicizesWithReplayPublicize(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := e.seedCampaign(t, 40, seedStart, 0)
+	var (
+		mu                 sync.Mutex
+		asked, replay, all int
+	)
+	counting := func(n *int) projections.Publicize {
+		return func(_ context.Context, recs []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range recs {
+				if r.Type == domain.TypeParticipantRegistered {
+					*n++
+				}
+			}
+			return recs, nil
+		}
+	}
+	rebuild(t, e.pool, projections.RebuildOptions{Publicize: counting(&all),
+		ReplayPublicize: func(context.Context) (projections.Publicize, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked++
+			return counting(&replay), nil
+		}})
+	if asked != 1 || replay != len(c.regs) || all != 0 {
+		t.Fatalf("ReplayPublicize asked %d times, its publicize saw %d registrations, Publicize %d; want 1, %d, 0",
+			asked, replay, all, len(c.regs))
 	}
 }

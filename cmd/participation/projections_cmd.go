@@ -74,6 +74,9 @@ With --dry-run the live tables are kept.`,
 			if opts.Publicize, err = app.Publicizer(db.Pool, piiKey, logger); err != nil {
 				return err
 			}
+			if opts.ReplayPublicize, err = app.ReplayPublicizer(db.Pool, piiKey, logger); err != nil {
+				return err
+			}
 			// The replay allocates gigabytes of short-lived values over a small
 			// live heap (the participants' map holds no pointers): collecting
 			// less often leaves the CPU to the rebuild. GOGC, when set, wins.

@@ -315,6 +315,24 @@ func Publicizer(pool *pgxpool.Pool, piiKey []byte, logger *slog.Logger) (project
 	return privacy.NewPublicizer(keys, eventstore.New(pool), logger).Public, nil
 }
 
+// ReplayPublicizer is Publicizer over a snapshot of every data key, read in
+// one scan when it is called (eventstore.SubjectKeySnapshot): what a
+// rebuild's replay opens a million registrations with
+// (projections.RebuildOptions.ReplayPublicize).
+func ReplayPublicizer(pool *pgxpool.Pool, piiKey []byte, logger *slog.Logger) (func(context.Context) (projections.Publicize, error), error) {
+	keys, err := privacy.NewKeys(piiKey)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (projections.Publicize, error) {
+		snap, err := eventstore.New(pool).SnapshotSubjectKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return privacy.NewPublicizer(keys, snap, logger).Public, nil
+	}, nil
+}
+
 func ignoreCanceled(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return nil
