@@ -252,7 +252,11 @@ func assertReadModelsMatchRebuild(t *testing.T, pool *pgxpool.Pool) {
 		// No deadline of its own: on a loaded machine one rebuild may take
 		// longer than a wait; waitUntil's deadline applies between attempts.
 		opts := projections.RebuildOptions{Verify: true, DryRun: true, Publicize: testPublicize(t, pool)}
+		// The replay opens with one scan's keys, as the command does.
 		var err error
+		if opts.ReplayPublicize, err = ReplayPublicizer(pool, testPIIKey, slog.New(slog.DiscardHandler)); err != nil {
+			return err
+		}
 		if report, err = projections.Rebuild(t.Context(), pool, opts); err != nil {
 			return fmt.Errorf("rebuild: %w", err)
 		}
