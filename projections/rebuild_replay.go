@@ -3,88 +3,22 @@ package projections
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 )
 
-// The replay reads the store's settled prefix straight from the events
-// table. eventstore.Tail reads the same rows gap-safely but decodes every
-// column and every event's metadata; that alone tops out near 70,000
-// events/s here, below what a rebuild needs. Below a settled head there is
-// no gap to be careful about, so a plain ordered scan is as safe; the
-// catch-up after it uses the Tail.
-
-// settledHead returns the store's head once every position up to it is
-// settled: committed, or rolled back for good. It uses the rule tail.go
-// explains — positions at or below a head seen in a snapshot are settled
-// once every transaction that held an xid then has ended — but asks it of
-// this database's transactions only: xids are the cluster's, and only a
-// session of this database can append to its events. The cluster-wide
-// oldest xid would make a rebuild wait on any long transaction of another
-// database on the same server (a report, another service's batch), polling
-// all the while.
-func settledHead(ctx context.Context, conn *pgxpool.Conn, logger *slog.Logger) (int64, error) {
-	var head, bound int64
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head); err != nil {
-		return 0, fmt.Errorf("store head: %w", err)
-	}
-	if err := conn.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&bound); err != nil {
-		return 0, fmt.Errorf("store head: %w", err)
-	}
-	wait := time.Millisecond
-	for start := time.Now(); ; {
-		var oldest string
-		err := conn.QueryRow(ctx, sqlOldestLocalXid, bound).Scan(&oldest)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return head, nil
-		}
-		if err != nil {
-			return 0, fmt.Errorf("store head: %w", err)
-		}
-		if time.Since(start) > time.Second {
-			logger.WarnContext(ctx, "projections rebuild: waiting for transactions in flight to end", "oldest_xid", oldest)
-			start = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 100*time.Millisecond)
-	}
-}
-
-// sqlOldestLocalXid is the oldest xid, assigned no later than the bound $1
-// (an xid8), that a transaction of this database still holds: a session's
-// own xid lock (pg_locks shows every session's, whatever the role; its
-// database is in pg_stat_activity's datid, also shown to every role), or a
-// prepared transaction; no row when there is none. Ages compare the 32-bit
-// xids modulo wraparound, both from the same next xid.
-const sqlOldestLocalXid = `SELECT x::text FROM (
-	SELECT l.transactionid AS x FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-	WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
-		AND a.datid = (SELECT oid FROM pg_database WHERE datname = current_database())
-	UNION ALL
-	SELECT transaction FROM pg_prepared_xacts WHERE database = current_database()) t
-WHERE age(x) >= age(($1::bigint::text::xid8)::xid) ORDER BY age(x) DESC LIMIT 1`
-
-const sqlReplayPage = `SELECT position, partition_key, type, data::text, recorded_at FROM events
-WHERE position > $1 AND position <= $2 AND ($4::text[] IS NULL OR type = ANY($4)) ORDER BY position LIMIT $3`
+// The replay reads the store's settled prefix with a plain ordered scan
+// (eventstore.ReplayReader): below a settled head there is no gap to be
+// careful about. The catch-up after it uses the gap-safe Tail.
 
 // page is events read with one query and decoded by a goroutine of its
 // own; ready closes when they are.
@@ -98,62 +32,19 @@ type page struct {
 }
 
 // readPage reads up to limit events in (after, upTo], of those types when
-// onlyTypes is set, with binary results parsed here (pgx's Scan costs more
-// than the parsing); the JSON is decoded by domain.DecodeEvent.
-func readPage(ctx context.Context, conn *pgx.Conn, after, upTo int64, limit int, onlyTypes []string, keys map[string]string, publicize Publicize) (*page, error) {
-	params := [][]byte{strconv.AppendInt(nil, after, 10), strconv.AppendInt(nil, upTo, 10),
-		strconv.AppendInt(nil, int64(limit), 10), nil}
-	if len(onlyTypes) > 0 {
-		params[3] = []byte("{" + strings.Join(onlyTypes, ",") + "}") // type names need no quoting
-	}
-	rr := conn.PgConn().ExecParams(ctx, sqlReplayPage, params, nil, nil, []int16{1, 1, 1, 1, 1})
-	p := &page{ready: make(chan struct{})}
-	var (
-		recs  = make([]eventstore.RecordedEvent, 0, limit)
-		arena []byte
-		spans = make([]int, 0, limit) // data's end offsets in arena
-	)
-	for rr.NextRow() {
-		v := rr.Values()
-		if len(v) != 5 || len(v[0]) != 8 || len(v[4]) != 8 {
-			rr.Close()
-			return nil, fmt.Errorf("replay: unexpected row shape")
-		}
-		rec := eventstore.RecordedEvent{Position: int64(binary.BigEndian.Uint64(v[0]))}
-		key, ok := keys[string(v[1])]
-		if !ok {
-			key = string(v[1])
-			keys[key] = key
-		}
-		rec.PartitionKey = key
-		us := int64(binary.BigEndian.Uint64(v[4])) + pgEpoch
-		rec.RecordedAt = time.Unix(us/1_000_000, (us%1_000_000)*1000)
-		rec.Type = internType(v[2])
-		if arena == nil {
-			// Sized for a page of rows like the first (a draw's can be
-			// megabytes: bounded): growing it by doubling copied each
-			// page's data about twice over.
-			arena = make([]byte, 0, min((len(v[3])+len(v[3])/8)*limit, 64<<20))
-		}
-		arena = append(arena, v[3]...)
-		spans = append(spans, len(arena))
-		recs = append(recs, rec)
-	}
-	if _, err := rr.Close(); err != nil {
+// onlyTypes is set; a goroutine of its own publicizes and decodes them.
+func readPage(ctx context.Context, reader *eventstore.ReplayReader, after, upTo int64, limit int, onlyTypes []string, publicize Publicize) (*page, error) {
+	recs, err := reader.Page(ctx, after, upTo, limit, onlyTypes)
+	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}
-	p.read = len(recs)
+	p := &page{ready: make(chan struct{}), read: len(recs)}
 	if len(recs) > 0 {
 		p.last = recs[len(recs)-1].Position
 	}
 	go func() {
 		defer close(p.ready)
-		from := 0
 		p.events = make([]Event, 0, len(recs))
-		for i := range recs {
-			recs[i].Data = arena[from:spans[i]:spans[i]]
-			from = spans[i]
-		}
 		if publicize != nil {
 			if recs, p.err = publicize(ctx, recs); p.err != nil {
 				return
@@ -175,28 +66,20 @@ func (p *page) add(rec eventstore.RecordedEvent) {
 	p.events = append(p.events, e)
 }
 
-func internType(b []byte) string {
-	for _, t := range [...]string{domain.TypeParticipantRegistered, domain.TypeStoreVisitRecorded,
-		domain.TypeCampaignOpened, domain.TypeWinnersDrawn} {
-		if string(b) == t {
-			return t
-		}
-	}
-	return string(b)
-}
-
 // replay folds the settled prefix of the log into the read models in
 // memory, page by page, writing each page's new participants with COPY
 // into the shadow tables (still without indexes). Reading and decoding
 // (one goroutine per page) overlap folding and writing.
 func (r *rebuild) replay(ctx context.Context) error {
-	reader, err := r.pool.Acquire(ctx)
+	reader, err := eventstore.New(r.pool).NewReplayReader(ctx)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
-	defer reader.Release()
-	if r.head, err = settledHead(ctx, reader, r.logger); err != nil {
-		return err
+	defer reader.Close()
+	if r.head, err = reader.SettledHead(ctx, func(oldest string) {
+		r.logger.WarnContext(ctx, "projections rebuild: waiting for transactions in flight to end", "oldest_xid", oldest)
+	}); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	for _, m := range r.models {
 		if p, ok := m.(*participants); ok {
@@ -220,9 +103,8 @@ func (r *rebuild) replay(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		defer close(pages)
-		keys := map[string]string{}
 		for after := int64(0); after < r.head; {
-			p, err := readPage(gctx, reader.Conn(), after, r.head, r.opts.PageSize, onlyTypes, keys, publicize)
+			p, err := readPage(gctx, reader, after, r.head, r.opts.PageSize, onlyTypes, publicize)
 			if err != nil {
 				return err
 			}

@@ -24,10 +24,7 @@ import (
 
 // crossings are the known exceptions, each with why it is still there. An
 // entry no longer needed fails the test, so the list only shrinks.
-var crossings = map[string]string{
-	"projections/rebuild_replay.go events": "the rebuild's replay scans the events table for speed; " +
-		"issue 18 item 7 (rebuild) is rewriting this file: the scan is to become a store method",
-}
+var crossings = map[string]string{}
 
 // notService are trees that are not the service: the benchmark harness
 // measures the store's tables themselves (baselines, raw reads).
