@@ -18,9 +18,15 @@ import (
 // come later in the log and are applied after them, as a live projector
 // that had reached that head would see them.
 type SubjectKeySnapshot struct {
-	keys  map[uuid.UUID][]byte
-	store *Store
+	// keys point into chunks by number: a map without pointers is not
+	// scanned by the GC, which a rebuild's heap of short-lived values
+	// runs often.
+	keys   map[uuid.UUID]keyRef
+	chunks [][]byte
+	store  *Store
 }
+
+type keyRef struct{ chunk, from, to uint32 }
 
 // SnapshotSubjectKeys reads every subject's wrapped key in one scan.
 func (s *Store) SnapshotSubjectKeys(ctx context.Context) (*SubjectKeySnapshot, error) {
@@ -35,24 +41,25 @@ func (s *Store) SnapshotSubjectKeys(ctx context.Context) (*SubjectKeySnapshot, e
 	if err := conn.QueryRow(ctx, `SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'pii_keys'::regclass`).Scan(&estimate); err != nil {
 		return nil, fmt.Errorf("subject keys snapshot: %w", err)
 	}
-	snap := &SubjectKeySnapshot{keys: make(map[uuid.UUID][]byte, min(estimate, 16<<20)), store: s}
+	snap := &SubjectKeySnapshot{keys: make(map[uuid.UUID]keyRef, min(estimate, 16<<20)), store: s}
 	// Binary results parsed here, the keys copied into shared chunks: a
 	// million rows scanned through pgx and allocated one by one cost more
 	// than the scan.
 	rr := conn.Conn().PgConn().ExecParams(ctx, `SELECT participant_id, wrapped FROM pii_keys`, nil, nil, nil, []int16{1, 1})
-	var chunk []byte
 	for rr.NextRow() {
 		v := rr.Values()
 		if len(v) != 2 || len(v[0]) != 16 {
 			rr.Close()
 			return nil, fmt.Errorf("subject keys snapshot: unexpected row shape")
 		}
-		if cap(chunk)-len(chunk) < len(v[1]) {
-			chunk = make([]byte, 0, max(1<<20, len(v[1])))
+		n := len(snap.chunks) - 1
+		if n < 0 || cap(snap.chunks[n])-len(snap.chunks[n]) < len(v[1]) {
+			snap.chunks = append(snap.chunks, make([]byte, 0, max(1<<20, len(v[1]))))
+			n++
 		}
-		from := len(chunk)
-		chunk = append(chunk, v[1]...)
-		snap.keys[uuid.UUID(v[0])] = chunk[from:len(chunk):len(chunk)]
+		from := len(snap.chunks[n])
+		snap.chunks[n] = append(snap.chunks[n], v[1]...)
+		snap.keys[uuid.UUID(v[0])] = keyRef{chunk: uint32(n), from: uint32(from), to: uint32(len(snap.chunks[n]))}
 	}
 	if _, err := rr.Close(); err != nil {
 		return nil, fmt.Errorf("subject keys snapshot: %w", err)
@@ -69,8 +76,8 @@ func (k *SubjectKeySnapshot) SubjectKeys(ctx context.Context, subjects []uuid.UU
 	out := make(map[uuid.UUID][]byte, len(subjects))
 	var missing []uuid.UUID
 	for _, id := range subjects {
-		if key, ok := k.keys[id]; ok {
-			out[id] = key
+		if ref, ok := k.keys[id]; ok {
+			out[id] = k.chunks[ref.chunk][ref.from:ref.to:ref.to]
 		} else {
 			missing = append(missing, id)
 		}
