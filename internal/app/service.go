@@ -325,12 +325,24 @@ func ReplayPublicizer(pool *pgxpool.Pool, piiKey []byte, logger *slog.Logger) (f
 		return nil, err
 	}
 	return func(ctx context.Context) (projections.Publicize, error) {
-		snap, err := eventstore.New(pool).SnapshotSubjectKeys(ctx)
+		store := eventstore.New(pool)
+		snap, err := store.SnapshotSubjectKeys(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return privacy.NewPublicizer(keys, snap, logger).Public, nil
+		return privacy.NewPublicizer(keys, snapshotSource{snap, store}, logger).Public, nil
 	}, nil
+}
+
+// snapshotSource opens registrations with the snapshot's keys and reads a
+// draw's winners' registrations from the store (a few per draw).
+type snapshotSource struct {
+	*eventstore.SubjectKeySnapshot
+	store *eventstore.Store
+}
+
+func (s snapshotSource) ReadStreamsOfType(ctx context.Context, streams []string, eventType string) ([]eventstore.RecordedEvent, error) {
+	return s.store.ReadStreamsOfType(ctx, streams, eventType)
 }
 
 func ignoreCanceled(err error) error {
