@@ -28,51 +28,26 @@ type CheckResult struct {
 // unknown entry is ErrParticipantNotFound behind the lockout (selfService);
 // an erased participant ErrEntryErased.
 func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.ResultCheck, error) {
-	campaign, err := h.loadCampaign(ctx, cmd.EventID)
+	phone, phoneErr := domain.NormalizePhone(cmd.Phone)
+	e, err := h.resultEntry(ctx, cmd.EventID, cmd.EntryNumber, func() error {
+		if phoneErr != nil {
+			return &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: phoneErr.Error()}}}
+		}
+		return nil
+	})
 	if err != nil {
 		return domain.ResultCheck{}, err
 	}
-	phone, err := domain.NormalizePhone(cmd.Phone)
-	if err != nil {
-		return domain.ResultCheck{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
-	}
-	now := h.clock()
-	if now.Before(campaign.AnnounceAt) {
-		return domain.ResultCheck{}, domain.ErrNotAnnounced
-	}
-	state, err := h.drawState(ctx, cmd.EventID)
-	if err != nil {
-		return domain.ResultCheck{}, err
-	}
-	if state.Drawn == nil {
-		return domain.ResultCheck{}, domain.ErrNotAnnounced
-	}
-	commit := state.Commit
-	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
-	if !ok {
-		return domain.ResultCheck{}, domain.ErrParticipantNotFound // no entry is spelled so: nothing to count
-	}
-	return selfService(ctx, h, cmd.EventID, entryNumber, func() (domain.ResultCheck, error) {
-		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
-		if err != nil {
-			return domain.ResultCheck{}, fmt.Errorf("check result: %w", err)
-		}
-		stored, err := h.store.ReadStream(ctx, stream)
-		if err != nil {
-			return domain.ResultCheck{}, fmt.Errorf("load participant: %w", err)
-		}
-		participant, err := applyStored(domain.Participant{}, stored)
+	return onOwnEntry(ctx, h, e, phone, func(stream string) (domain.ResultCheck, error) {
+		participant, err := h.liveParticipant(ctx, stream)
 		if err != nil {
 			return domain.ResultCheck{}, err
 		}
-		if participant.Erased {
-			return domain.ResultCheck{}, ErrEntryErased
-		}
 		// replacements included: a replaced winner is REPLACED, a promoted
 		// alternate WON with its own claim window
-		out := state.Check(participant.ID, campaign.ClaimDeadline, now)
-		if commit != nil {
-			if out.Proof, err = h.entryProof(ctx, *commit, entryNumber); err != nil {
+		out := e.state.Check(participant.ID, e.campaign.ClaimDeadline, e.now)
+		if commit := e.state.Commit; commit != nil {
+			if out.Proof, err = h.entryProof(ctx, *commit, e.entryNumber); err != nil {
 				return domain.ResultCheck{}, fmt.Errorf("check result: %w", err)
 			}
 			out.DrawID = commit.DrawID

@@ -32,39 +32,23 @@ type ClaimPrize struct {
 // are ErrParticipantNotFound behind the lockout; an erased winner
 // ErrEntryErased; from the claim deadline domain.ErrClaimClosed.
 func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.PrizeClaimed, error) {
-	campaign, err := h.loadCampaign(ctx, cmd.EventID)
-	if err != nil {
-		return domain.PrizeClaimed{}, err
-	}
 	phone, phoneErr := domain.NormalizePhone(cmd.Phone)
-	delivery, err := domain.NewDelivery(cmd.Delivery, cmd.DeliveryConsent)
-	if phoneErr != nil || err != nil {
-		return domain.PrizeClaimed{}, claimInvalid(phoneErr, err)
-	}
-	if h.clock().Before(campaign.AnnounceAt) {
-		return domain.PrizeClaimed{}, domain.ErrNotAnnounced
-	}
-	state, err := h.drawState(ctx, cmd.EventID)
+	delivery, deliveryErr := domain.NewDelivery(cmd.Delivery, cmd.DeliveryConsent)
+	e, err := h.resultEntry(ctx, cmd.EventID, cmd.EntryNumber, func() error {
+		if phoneErr != nil || deliveryErr != nil {
+			return claimInvalid(phoneErr, deliveryErr)
+		}
+		return nil
+	})
 	if err != nil {
 		return domain.PrizeClaimed{}, err
-	}
-	if state.Drawn == nil {
-		return domain.PrizeClaimed{}, domain.ErrNotAnnounced
-	}
-	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
-	if !ok {
-		return domain.PrizeClaimed{}, domain.ErrParticipantNotFound // no entry is spelled so: nothing to count
 	}
 	consume, err := h.verifiedPhone(ctx, cmd.EventID, phone, cmd.VerificationCode)
 	if err != nil {
 		return domain.PrizeClaimed{}, err
 	}
-	claimed, err := selfService(ctx, h, cmd.EventID, entryNumber, func() (domain.PrizeClaimed, error) {
-		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
-		if err != nil {
-			return domain.PrizeClaimed{}, fmt.Errorf("claim: %w", err)
-		}
-		return h.claim(ctx, campaign, state, stream, delivery, cmd.Meta)
+	claimed, err := onOwnEntry(ctx, h, e, phone, func(stream string) (domain.PrizeClaimed, error) {
+		return h.claim(ctx, e.campaign, e.state, stream, delivery, cmd.Meta)
 	})
 	if err == nil {
 		consume()
@@ -77,16 +61,9 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, state domain.DrawState, stream string,
 	delivery domain.Delivery, meta Meta) (domain.PrizeClaimed, error) {
 	for {
-		stored, err := h.store.ReadStream(ctx, stream)
-		if err != nil {
-			return domain.PrizeClaimed{}, fmt.Errorf("load participant: %w", err)
-		}
-		p, err := applyStored(domain.Participant{}, stored)
+		p, err := h.liveParticipant(ctx, stream)
 		if err != nil {
 			return domain.PrizeClaimed{}, err
-		}
-		if p.Erased {
-			return domain.PrizeClaimed{}, ErrEntryErased
 		}
 		// the rank's holder now: a replaced winner is not one any more, a
 		// promoted alternate is, until its own deadline
