@@ -9,7 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/shopevents/participation/domain"
+	"github.com/shopevents/participation/commands"
 )
 
 const ownerKey = "api.owner"
@@ -179,17 +179,13 @@ func ownerOf(c *gin.Context) string { return c.GetString(ownerKey) }
 // authorizeCampaign answers 404 for an unknown campaign and 403 for another
 // owner's; it returns false when it has answered.
 func (s *server) authorizeCampaign(c *gin.Context, eventID uuid.UUID) bool {
-	if s.cmds == nil {
+	if s.owner.Authorize == nil {
 		s.writeError(c, errUnavailable)
 		return false
 	}
-	owner, err := s.cmds.CampaignOwner(c.Request.Context(), eventID)
+	err := s.owner.Authorize.Handle(c.Request.Context(), commands.AuthorizeOwner{EventID: eventID, OwnerID: ownerOf(c)})
 	if err != nil {
 		s.writeError(c, err)
-		return false
-	}
-	if owner != ownerOf(c) {
-		s.writeError(c, domain.ErrNotOwner)
 		return false
 	}
 	return true

@@ -145,7 +145,7 @@ func claimStrings(v any) []string {
 
 func TestNoSecretRejectsEveryOwner(t *testing.T) {
 	h := newHTTPHarness(t)
-	h.handler = api.NewServer(api.Config{Now: func() time.Time { return fixedNow }}, h.cmds, h.queries, nil, nil)
+	h.handler = api.NewServer(api.Config{Now: func() time.Time { return fixedNow }}, h.cmds.app(), h.queries, nil, nil)
 	// A token signed with an empty key must not pass either.
 	tok := signed(t, jwt.SigningMethodHS256, []byte{}, ownerClaims(nil))
 	wantError(t, h.do(http.MethodGet, "/api/v1/events/"+campaignA.String()+"/winners", nil, "Authorization", "Bearer "+tok), 401, "UNAUTHORIZED")

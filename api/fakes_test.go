@@ -38,7 +38,33 @@ type fakeCommands struct {
 	campaignReads atomic.Int32 // Campaign calls
 }
 
-var _ api.Commands = (*fakeCommands)(nil)
+// app puts the fake behind every route's port.
+func (f *fakeCommands) app() api.App {
+	return api.App{
+		Customers: api.Customers{
+			Campaign:            api.HandlerFunc[uuid.UUID, domain.Campaign](f.Campaign),
+			Register:            api.HandlerFunc[commands.RegisterParticipant, commands.Registration](f.RegisterParticipant),
+			RequestVerification: api.HandlerFunc[commands.RequestVerification, commands.VerificationSent](f.RequestVerification),
+			EraseMyData:         api.ActionFunc[commands.EraseMyData](f.EraseMyData),
+			CheckResult:         api.HandlerFunc[commands.CheckResult, domain.ResultCheck](f.CheckResult),
+			ClaimPrize:          api.HandlerFunc[commands.ClaimPrize, domain.PrizeClaimed](f.ClaimPrize),
+		},
+		Owners: api.Owners{
+			Authorize:        api.ActionFunc[commands.AuthorizeOwner](f.AuthorizeOwner),
+			Campaign:         api.HandlerFunc[uuid.UUID, domain.Campaign](f.Campaign),
+			OpenCampaign:     api.HandlerFunc[commands.OpenCampaign, domain.CampaignOpened](f.OpenCampaign),
+			RecordStoreVisit: api.ActionFunc[commands.RecordStoreVisit](f.RecordStoreVisit),
+			DrawWinners:      api.HandlerFunc[commands.DrawWinners, commands.DrawOutcome](f.DrawWinners),
+			VerifyDraw:       api.HandlerFunc[commands.VerifyDraw, commands.DrawVerification](f.VerifyDraw),
+			EraseParticipant: api.ActionFunc[commands.EraseParticipant](f.EraseParticipant),
+			RevealWinnerContact: api.HandlerFunc[commands.RevealWinnerContact, domain.PersonalData](
+				f.RevealWinnerContact),
+			RevealDelivery: api.HandlerFunc[commands.RevealDelivery, commands.DeliveryReveal](f.RevealDelivery),
+			ReplaceWinner:  api.HandlerFunc[commands.ReplaceWinner, commands.Replacement](f.ReplaceWinner),
+			ContactReveals: api.HandlerFunc[commands.ContactReveals, []commands.ContactReveal](f.ContactReveals),
+		},
+	}
+}
 
 func (f *fakeCommands) record(cmd any) {
 	f.mu.Lock()
@@ -90,9 +116,9 @@ func (f *fakeCommands) DrawWinners(_ context.Context, cmd commands.DrawWinners) 
 	return commands.DrawOutcome{DrawID: uuid.New()}, nil
 }
 
-func (f *fakeCommands) VerifyDraw(_ context.Context, drawID uuid.UUID, ownerID string) (commands.DrawVerification, error) {
+func (f *fakeCommands) VerifyDraw(_ context.Context, q commands.VerifyDraw) (commands.DrawVerification, error) {
 	if f.verifyFn != nil {
-		return f.verifyFn(drawID, ownerID)
+		return f.verifyFn(q.DrawID, q.OwnerID)
 	}
 	return commands.DrawVerification{}, commands.ErrDrawNotFound
 }
@@ -105,6 +131,14 @@ func (f *fakeCommands) CampaignOwner(_ context.Context, eventID uuid.UUID) (stri
 		return "", domain.ErrCampaignNotFound
 	}
 	return owner, nil
+}
+
+func (f *fakeCommands) AuthorizeOwner(ctx context.Context, q commands.AuthorizeOwner) error {
+	owner, err := f.CampaignOwner(ctx, q.EventID)
+	if err == nil && owner != q.OwnerID {
+		err = domain.ErrNotOwner
+	}
+	return err
 }
 
 func (f *fakeCommands) Campaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
@@ -263,7 +297,7 @@ func (f *fakeCommands) ReplaceWinner(_ context.Context, cmd commands.ReplaceWinn
 	return commands.Replacement{}, domain.ErrNotWinner
 }
 
-func (f *fakeCommands) ContactReveals(context.Context, uuid.UUID, string) ([]commands.ContactReveal, error) {
+func (f *fakeCommands) ContactReveals(context.Context, commands.ContactReveals) ([]commands.ContactReveal, error) {
 	return nil, nil
 }
 

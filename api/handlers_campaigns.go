@@ -117,14 +117,14 @@ type publicCampaignJSON struct {
 // is answered from the miss cache.
 func (s *server) knownCampaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
 	return throughMisses(s.misses, eventID, func() (domain.Campaign, error) {
-		return s.cmds.Campaign(ctx, eventID)
+		return s.public.Campaign.Handle(ctx, eventID)
 	})
 }
 
 // campaignKnown is the pages' CampaignCheck: the public campaign read's
 // answer, without the campaign.
 func (s *server) campaignKnown(ctx context.Context, eventID uuid.UUID) error {
-	if s.cmds == nil {
+	if s.public.Campaign == nil {
 		return errUnavailable
 	}
 	_, err := s.knownCampaign(ctx, eventID)
@@ -138,7 +138,7 @@ func (s *server) publicCampaign(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.cmds == nil {
+	if s.public.Campaign == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}

@@ -83,7 +83,7 @@ func (s *server) publicEvent(c *gin.Context) (uuid.UUID, bool) {
 	if !ok {
 		return uuid.Nil, false
 	}
-	if s.cmds == nil || s.cfg.Certificates == nil {
+	if s.public.Campaign == nil || s.cfg.Certificates == nil {
 		s.writeError(c, errUnavailable)
 		return uuid.Nil, false
 	}

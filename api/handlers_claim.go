@@ -35,7 +35,7 @@ func (s *server) claimPrize(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.cmds == nil {
+	if s.public.ClaimPrize == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -71,7 +71,7 @@ func (s *server) claimPrize(c *gin.Context) {
 		return
 	}
 	out, err := throughMisses(s.misses, eventID, func() (domain.PrizeClaimed, error) {
-		return s.cmds.ClaimPrize(c.Request.Context(), cmd)
+		return s.public.ClaimPrize.Handle(c.Request.Context(), cmd)
 	})
 	if err != nil {
 		s.writeError(c, err)

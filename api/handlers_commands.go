@@ -38,7 +38,7 @@ type registrationResponse struct {
 }
 
 func (s *server) registerParticipant(c *gin.Context) {
-	if s.cmds == nil {
+	if s.public.Register == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -68,7 +68,7 @@ func (s *server) registerParticipant(c *gin.Context) {
 	}
 	cmd.Idempotency = s.registrationIdempotency(c)
 	reg, err := throughMisses(s.misses, cmd.EventID, func() (commands.Registration, error) {
-		return s.cmds.RegisterParticipant(c.Request.Context(), cmd)
+		return s.public.Register.Handle(c.Request.Context(), cmd)
 	})
 	if errors.Is(err, commands.ErrIdempotencyKeyTaken) && cmd.Idempotency != nil {
 		s.answerHeld(c)
@@ -118,7 +118,7 @@ type campaignResponse struct {
 }
 
 func (s *server) openCampaign(c *gin.Context) {
-	if s.cmds == nil {
+	if s.owner.OpenCampaign == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -148,7 +148,7 @@ func (s *server) openCampaign(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	opened, err := s.cmds.OpenCampaign(c.Request.Context(), cmd)
+	opened, err := s.owner.OpenCampaign.Handle(c.Request.Context(), cmd)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -182,7 +182,7 @@ func (s *server) recordStoreVisit(c *gin.Context) {
 		s.writeError(c, invalidField("entryNumber", "Must be an entry number like ABCD-2345."))
 		return
 	}
-	err := s.cmds.RecordStoreVisit(c.Request.Context(), commands.RecordStoreVisit{
+	err := s.owner.RecordStoreVisit.Handle(c.Request.Context(), commands.RecordStoreVisit{
 		EventID:     eventID,
 		EntryNumber: entryNumber,
 		OwnerID:     ownerOf(c),
@@ -277,7 +277,7 @@ func (s *server) drawWinners(c *gin.Context) {
 	if req.VisitBonusWeight != nil {
 		cmd.VisitBonusWeight = *req.VisitBonusWeight
 	}
-	out, err := s.cmds.DrawWinners(c.Request.Context(), cmd)
+	out, err := s.owner.DrawWinners.Handle(c.Request.Context(), cmd)
 	if err != nil {
 		s.writeError(c, err)
 		return

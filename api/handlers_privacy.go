@@ -22,7 +22,7 @@ type eraseRequest struct {
 // eraseMyData is the customer's erasure. Any mismatch answers 404
 // PARTICIPANT_NOT_FOUND, as an unknown participant does.
 func (s *server) eraseMyData(c *gin.Context) {
-	if s.cmds == nil {
+	if s.public.EraseMyData == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -45,7 +45,7 @@ func (s *server) eraseMyData(c *gin.Context) {
 		return
 	}
 	_, err := throughMisses(s.misses, cmd.EventID, func() (struct{}, error) {
-		return struct{}{}, s.cmds.EraseMyData(c.Request.Context(), cmd)
+		return struct{}{}, s.public.EraseMyData.Handle(c.Request.Context(), cmd)
 	})
 	if err != nil {
 		s.writeError(c, err)
@@ -59,7 +59,7 @@ func (s *server) eraseParticipant(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.cmds.EraseParticipant(c.Request.Context(), commands.EraseParticipant{
+	err := s.owner.EraseParticipant.Handle(c.Request.Context(), commands.EraseParticipant{
 		EventID: eventID, EntryNumber: entryNumber, OwnerID: ownerOf(c), Meta: s.meta(c, ownerOf(c)),
 	})
 	if err != nil {
@@ -80,7 +80,7 @@ func (s *server) revealWinnerContact(c *gin.Context) {
 	if !ok {
 		return
 	}
-	pd, err := s.cmds.RevealWinnerContact(c.Request.Context(), commands.RevealWinnerContact{
+	pd, err := s.owner.RevealWinnerContact.Handle(c.Request.Context(), commands.RevealWinnerContact{
 		EventID: eventID, EntryNumber: entryNumber, OwnerID: ownerOf(c), Meta: s.meta(c, ownerOf(c)),
 	})
 	if err != nil {
@@ -104,7 +104,7 @@ func (s *server) revealDelivery(c *gin.Context) {
 	if !ok {
 		return
 	}
-	out, err := s.cmds.RevealDelivery(c.Request.Context(), commands.RevealDelivery{
+	out, err := s.owner.RevealDelivery.Handle(c.Request.Context(), commands.RevealDelivery{
 		EventID: eventID, EntryNumber: entryNumber, OwnerID: ownerOf(c), Meta: s.meta(c, ownerOf(c)),
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ func (s *server) listContactReveals(c *gin.Context) {
 	if !ok || !s.authorizeCampaign(c, eventID) {
 		return
 	}
-	reveals, err := s.cmds.ContactReveals(c.Request.Context(), eventID, ownerOf(c))
+	reveals, err := s.owner.ContactReveals.Handle(c.Request.Context(), commands.ContactReveals{EventID: eventID, OwnerID: ownerOf(c)})
 	if err != nil {
 		s.writeError(c, err)
 		return

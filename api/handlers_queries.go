@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/shopevents/participation/commands"
 	"github.com/shopevents/participation/domain"
 )
 
@@ -251,11 +252,11 @@ func (s *server) listWinners(c *gin.Context) {
 			row.State, row.Reason = resultStateReplaced, w.ReplacedReason
 		}
 		if w.ClaimDeadline.IsZero() && deadline.IsZero() {
-			if s.cmds == nil {
+			if s.owner.Campaign == nil {
 				s.writeError(c, errUnavailable)
 				return
 			}
-			campaign, err := s.cmds.Campaign(c.Request.Context(), eventID)
+			campaign, err := s.owner.Campaign.Handle(c.Request.Context(), eventID)
 			if err != nil {
 				s.writeError(c, err)
 				return
@@ -404,16 +405,15 @@ func (s *server) ownedDrawLog(c *gin.Context) (DrawLog, bool) {
 		s.writeError(c, invalidField("drawLogId", "Must be a UUID."))
 		return DrawLog{}, false
 	}
-	if s.queries == nil || s.cmds == nil {
+	if s.queries == nil || s.owner.Authorize == nil {
 		s.writeError(c, errUnavailable)
 		return DrawLog{}, false
 	}
 	d, found, err := s.queries.DrawLog(c.Request.Context(), id)
 	if err == nil && found {
-		var owner string
-		owner, err = s.cmds.CampaignOwner(c.Request.Context(), d.EventID)
-		found = err == nil && owner == ownerOf(c)
-		if errors.Is(err, domain.ErrCampaignNotFound) {
+		err = s.owner.Authorize.Handle(c.Request.Context(), commands.AuthorizeOwner{EventID: d.EventID, OwnerID: ownerOf(c)})
+		found = err == nil
+		if errors.Is(err, domain.ErrCampaignNotFound) || errors.Is(err, domain.ErrNotOwner) {
 			err = nil
 		}
 	}
@@ -467,11 +467,11 @@ func (s *server) verifyDraw(c *gin.Context) {
 		s.writeError(c, invalidField("drawLogId", "Must be a UUID."))
 		return
 	}
-	if s.cmds == nil {
+	if s.owner.VerifyDraw == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
-	v, err := s.cmds.VerifyDraw(c.Request.Context(), id, ownerOf(c))
+	v, err := s.owner.VerifyDraw.Handle(c.Request.Context(), commands.VerifyDraw{DrawID: id, OwnerID: ownerOf(c)})
 	if errors.Is(err, domain.ErrNotOwner) {
 		err = errDrawLogNotFound // as for an unknown draw: see ownedDrawLog
 	}

@@ -53,7 +53,7 @@ func (s *server) replaceWinner(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	out, err := s.cmds.ReplaceWinner(c.Request.Context(), commands.ReplaceWinner{
+	out, err := s.owner.ReplaceWinner.Handle(c.Request.Context(), commands.ReplaceWinner{
 		EventID: eventID, EntryNumber: entryNumber, Reason: reason, OwnerID: ownerOf(c), Meta: s.meta(c, ownerOf(c)),
 	})
 	if err != nil {

@@ -49,7 +49,7 @@ func (s *server) result(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.cmds == nil || s.queries == nil {
+	if s.public.Campaign == nil || s.queries == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -149,7 +149,7 @@ func (s *server) checkResult(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.cmds == nil {
+	if s.public.CheckResult == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -169,7 +169,7 @@ func (s *server) checkResult(c *gin.Context) {
 		return
 	}
 	out, err := throughMisses(s.misses, eventID, func() (domain.ResultCheck, error) {
-		return s.cmds.CheckResult(c.Request.Context(), cmd)
+		return s.public.CheckResult.Handle(c.Request.Context(), cmd)
 	})
 	if err != nil {
 		s.writeError(c, err)

@@ -25,7 +25,7 @@ type codeSentJSON struct {
 // requestVerification sends a code to the phone (PHONE_VERIFICATION=otp):
 // 202, as the message is on its way, not read.
 func (s *server) requestVerification(c *gin.Context) {
-	if s.cmds == nil {
+	if s.public.RequestVerification == nil {
 		s.writeError(c, errUnavailable)
 		return
 	}
@@ -45,7 +45,7 @@ func (s *server) requestVerification(c *gin.Context) {
 		return
 	}
 	sent, err := throughMisses(s.misses, cmd.EventID, func() (commands.VerificationSent, error) {
-		return s.cmds.RequestVerification(c.Request.Context(), cmd)
+		return s.public.RequestVerification.Handle(c.Request.Context(), cmd)
 	})
 	if err != nil {
 		s.writeError(c, err)

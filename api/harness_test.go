@@ -82,7 +82,7 @@ func newHTTPHarness(t *testing.T, opts ...harnessOption) *httpHarness {
 		queries = nil
 	}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.handler = api.NewServer(hc.cfg, h.cmds, queries, hc.ready, logger)
+	h.handler = api.NewServer(hc.cfg, h.cmds.app(), queries, hc.ready, logger)
 	return h
 }
 

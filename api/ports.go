@@ -10,45 +10,83 @@ import (
 	"github.com/shopevents/participation/projections"
 )
 
-// Commands is the write side the server needs; cmd wires the real handlers.
-type Commands interface {
-	OpenCampaign(ctx context.Context, cmd commands.OpenCampaign) (domain.CampaignOpened, error)
-	RegisterParticipant(ctx context.Context, cmd commands.RegisterParticipant) (commands.Registration, error)
-	RecordStoreVisit(ctx context.Context, cmd commands.RecordStoreVisit) error
-	DrawWinners(ctx context.Context, cmd commands.DrawWinners) (commands.DrawOutcome, error)
-	// CampaignOwner returns domain.ErrCampaignNotFound for an unknown campaign.
-	// It authorizes owner reads (403 vs 404) before anything else is read.
-	CampaignOwner(ctx context.Context, eventID uuid.UUID) (string, error)
-	// Campaign returns the campaign with Drawn loaded, for its public page;
-	// domain.ErrCampaignNotFound for an unknown campaign.
-	Campaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error)
-	// VerifyDraw recomputes a draw from the event store; ownerID must own its
-	// campaign. commands.ErrDrawNotFound for an unknown draw.
-	VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (commands.DrawVerification, error)
-	// EraseMyData is the customer's erasure: domain.ErrParticipantNotFound
-	// unless phone and entry number both match.
-	EraseMyData(ctx context.Context, cmd commands.EraseMyData) error
-	// CheckResult is 당첨 확인: domain.ErrNotAnnounced before the result,
-	// ErrParticipantNotFound (behind the lockout) or ErrEntryErased, both 404.
-	CheckResult(ctx context.Context, cmd commands.CheckResult) (domain.ResultCheck, error)
-	// ClaimPrize is a winner's claim: 409s before the result, after the
-	// deadline and for a second claim; mismatches and non-winners 404.
-	ClaimPrize(ctx context.Context, cmd commands.ClaimPrize) (domain.PrizeClaimed, error)
-	// EraseParticipant is the owner's erasure, on the customer's request.
-	EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error
-	// RevealWinnerContact returns a winner's unmasked contact, recorded.
-	RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error)
-	// ReplaceWinner is 교체: the first unused alternate takes a winner's
-	// rank; 409s CLAIM_STILL_OPEN, NO_ALTERNATE, ALREADY_REPLACED, ...
-	ReplaceWinner(ctx context.Context, cmd commands.ReplaceWinner) (commands.Replacement, error)
-	// RevealDelivery returns a claimed winner's delivery details, recorded.
-	RevealDelivery(ctx context.Context, cmd commands.RevealDelivery) (commands.DeliveryReveal, error)
+// Handler is one command's or query's handler: commands.Application's
+// handlers are the real ones, each behind the port of the routes that call it.
+type Handler[C, R any] interface {
+	Handle(ctx context.Context, cmd C) (R, error)
+}
+
+// Action is a handler whose only answer is its error.
+type Action[C any] interface {
+	Handle(ctx context.Context, cmd C) error
+}
+
+// HandlerFunc is a function as a Handler.
+type HandlerFunc[C, R any] func(ctx context.Context, cmd C) (R, error)
+
+// Handle calls f.
+func (f HandlerFunc[C, R]) Handle(ctx context.Context, cmd C) (R, error) { return f(ctx, cmd) }
+
+// ActionFunc is a function as an Action.
+type ActionFunc[C any] func(ctx context.Context, cmd C) error
+
+// Handle calls f.
+func (f ActionFunc[C]) Handle(ctx context.Context, cmd C) error { return f(ctx, cmd) }
+
+// App is what the routes call, split by who calls: a nil handler answers 503.
+type App struct {
+	Customers Customers
+	Owners    Owners
+}
+
+// Customers is what the public routes call: a stranger's commands and the
+// public reads, nothing of an owner's.
+type Customers struct {
+	// Campaign returns the campaign with Drawn loaded, for its public page
+	// and the result; domain.ErrCampaignNotFound for an unknown campaign.
+	Campaign Handler[uuid.UUID, domain.Campaign]
+	Register Handler[commands.RegisterParticipant, commands.Registration]
 	// RequestVerification sends a phone verification code:
 	// domain.ErrVerificationOff when verification is off, a
 	// *domain.VerificationTooSoonError within the resend limit.
-	RequestVerification(ctx context.Context, cmd commands.RequestVerification) (commands.VerificationSent, error)
+	RequestVerification Handler[commands.RequestVerification, commands.VerificationSent]
+	// EraseMyData is the customer's erasure: domain.ErrParticipantNotFound
+	// unless phone and entry number both match.
+	EraseMyData Action[commands.EraseMyData]
+	// CheckResult is 당첨 확인: domain.ErrNotAnnounced before the result,
+	// ErrParticipantNotFound (behind the lockout) or ErrEntryErased, both 404.
+	CheckResult Handler[commands.CheckResult, domain.ResultCheck]
+	// ClaimPrize is a winner's claim: 409s before the result, after the
+	// deadline and for a second claim; mismatches and non-winners 404.
+	ClaimPrize Handler[commands.ClaimPrize, domain.PrizeClaimed]
+}
+
+// Owners is what the owner routes call.
+type Owners struct {
+	// Authorize is nil when the owner owns the campaign,
+	// domain.ErrNotOwner (403) when another owner does, and
+	// domain.ErrCampaignNotFound for an unknown campaign. It runs before
+	// anything else of the campaign is read.
+	Authorize Action[commands.AuthorizeOwner]
+	// Campaign is the campaign with Drawn loaded (its claim deadline).
+	Campaign         Handler[uuid.UUID, domain.Campaign]
+	OpenCampaign     Handler[commands.OpenCampaign, domain.CampaignOpened]
+	RecordStoreVisit Action[commands.RecordStoreVisit]
+	DrawWinners      Handler[commands.DrawWinners, commands.DrawOutcome]
+	// VerifyDraw recomputes a draw from the event store; the owner must own
+	// its campaign. commands.ErrDrawNotFound for an unknown draw.
+	VerifyDraw Handler[commands.VerifyDraw, commands.DrawVerification]
+	// EraseParticipant is the owner's erasure, on the customer's request.
+	EraseParticipant Action[commands.EraseParticipant]
+	// RevealWinnerContact returns a winner's unmasked contact, recorded.
+	RevealWinnerContact Handler[commands.RevealWinnerContact, domain.PersonalData]
+	// RevealDelivery returns a claimed winner's delivery details, recorded.
+	RevealDelivery Handler[commands.RevealDelivery, commands.DeliveryReveal]
+	// ReplaceWinner is 교체: the first unused alternate takes a winner's
+	// rank; 409s CLAIM_STILL_OPEN, NO_ALTERNATE, ALREADY_REPLACED, ...
+	ReplaceWinner Handler[commands.ReplaceWinner, commands.Replacement]
 	// ContactReveals lists the campaign's contact and delivery reveals.
-	ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]commands.ContactReveal, error)
+	ContactReveals Handler[commands.ContactReveals, []commands.ContactReveal]
 }
 
 // Idempotency keeps the first answer to each (scope, key);

@@ -140,8 +140,10 @@ func (c *Config) setDefaults() {
 }
 
 type server struct {
-	cfg      Config
-	cmds     Commands
+	cfg Config
+	// customers and owners are the public and the owner routes' handlers.
+	public   Customers
+	owner    Owners
 	queries  Queries
 	ready    Readiness
 	logger   *slog.Logger
@@ -157,10 +159,10 @@ type server struct {
 
 var ginReleaseMode sync.Once
 
-// NewServer returns the HTTP handler of the whole API. A nil queries makes
-// the read routes answer 503 so the command side can ship first; a nil ready
-// reports ready; a nil logger discards.
-func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logger *slog.Logger) http.Handler {
+// NewServer returns the HTTP handler of the whole API. A nil handler in app
+// or a nil queries makes its routes answer 503; a nil ready reports ready; a
+// nil logger discards.
+func NewServer(cfg Config, app App, queries Queries, ready Readiness, logger *slog.Logger) http.Handler {
 	cfg.setDefaults()
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -168,7 +170,8 @@ func NewServer(cfg Config, cmds Commands, queries Queries, ready Readiness, logg
 	ginReleaseMode.Do(func() { gin.SetMode(gin.ReleaseMode) })
 	s := &server{
 		cfg:      cfg,
-		cmds:     cmds,
+		public:   app.Customers,
+		owner:    app.Owners,
 		queries:  queries,
 		ready:    ready,
 		logger:   logger,

@@ -135,6 +135,22 @@ func (h *Handlers) CampaignOwner(ctx context.Context, eventID uuid.UUID) (string
 	return c.OwnerID, nil
 }
 
+// AuthorizeOwner asks whether OwnerID owns the campaign EventID.
+type AuthorizeOwner struct {
+	EventID uuid.UUID
+	OwnerID string
+}
+
+// AuthorizeOwner is nil when the owner owns the campaign, domain.ErrNotOwner
+// when another does, domain.ErrCampaignNotFound for an unknown campaign.
+func (h *Handlers) AuthorizeOwner(ctx context.Context, q AuthorizeOwner) error {
+	c, err := h.loadCampaign(ctx, q.EventID)
+	if err != nil {
+		return err
+	}
+	return c.CheckOwner(q.OwnerID)
+}
+
 // loadCampaign returns the campaign as opened (Drawn is not loaded).
 func (h *Handlers) loadCampaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
 	if c, ok := h.campaigns.Load(eventID); ok {

@@ -97,6 +97,12 @@ func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlterna
 	return ids, nil
 }
 
+// ContactReveals asks for a campaign's reveals; OwnerID must own it.
+type ContactReveals struct {
+	EventID uuid.UUID
+	OwnerID string
+}
+
 // ContactReveals lists the campaign's contact and delivery reveals, oldest first.
 func (h *Handlers) ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]ContactReveal, error) {
 	campaign, err := h.loadCampaign(ctx, eventID)

@@ -29,6 +29,12 @@ type DrawVerification struct {
 	Replacements string
 }
 
+// VerifyDraw asks to recompute a draw; OwnerID must own its campaign.
+type VerifyDraw struct {
+	DrawID  uuid.UUID
+	OwnerID string
+}
+
 // VerifyDraw recomputes a recorded draw from the event store: the candidates
 // up to its cut-off, its seed and options. ownerID must own the campaign.
 func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (DrawVerification, error) {

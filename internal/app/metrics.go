@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopevents/participation/api"
@@ -13,16 +12,14 @@ import (
 	"github.com/shopevents/participation/domain"
 )
 
-// meteredCommands counts and times every command by outcome.
-type meteredCommands struct {
-	api.Commands
+// commandMetrics counts and times every command by outcome.
+type commandMetrics struct {
 	total    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newMeteredCommands(next api.Commands, registry *prometheus.Registry) *meteredCommands {
-	m := &meteredCommands{
-		Commands: next,
+func newCommandMetrics(registry *prometheus.Registry) *commandMetrics {
+	m := &commandMetrics{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "participation_commands_total",
 			Help: "Commands handled, by command and outcome (ok, rejected, error).",
@@ -37,7 +34,48 @@ func newMeteredCommands(next api.Commands, registry *prometheus.Registry) *meter
 	return m
 }
 
-func (m *meteredCommands) observe(command string, start time.Time, err error) {
+// metered puts the metrics around the app's commands (and the owner's verify).
+func (m *commandMetrics) metered(a api.App) api.App {
+	c, o := &a.Customers, &a.Owners
+	c.Register = meter(m, "register_participant", c.Register)
+	c.RequestVerification = meter(m, "request_verification", c.RequestVerification)
+	c.EraseMyData = meterAction(m, "erase_my_data", c.EraseMyData)
+	c.CheckResult = meter(m, "check_result", c.CheckResult)
+	o.OpenCampaign = meter(m, "open_campaign", o.OpenCampaign)
+	o.RecordStoreVisit = meterAction(m, "record_store_visit", o.RecordStoreVisit)
+	o.DrawWinners = meter(m, "draw_winners", o.DrawWinners)
+	o.VerifyDraw = meter(m, "verify_draw", o.VerifyDraw)
+	o.EraseParticipant = meterAction(m, "erase_participant", o.EraseParticipant)
+	o.RevealWinnerContact = meter(m, "reveal_winner_contact", o.RevealWinnerContact)
+	o.ReplaceWinner = meter(m, "replace_winner", o.ReplaceWinner)
+	return a
+}
+
+func meter[C, R any](m *commandMetrics, command string, h api.Handler[C, R]) api.Handler[C, R] {
+	if h == nil {
+		return nil
+	}
+	return api.HandlerFunc[C, R](func(ctx context.Context, cmd C) (R, error) {
+		start := time.Now()
+		res, err := h.Handle(ctx, cmd)
+		m.observe(command, start, err)
+		return res, err
+	})
+}
+
+func meterAction[C any](m *commandMetrics, command string, h api.Action[C]) api.Action[C] {
+	if h == nil {
+		return nil
+	}
+	return api.ActionFunc[C](func(ctx context.Context, cmd C) error {
+		start := time.Now()
+		err := h.Handle(ctx, cmd)
+		m.observe(command, start, err)
+		return err
+	})
+}
+
+func (m *commandMetrics) observe(command string, start time.Time, err error) {
 	m.duration.WithLabelValues(command).Observe(time.Since(start).Seconds())
 	m.total.WithLabelValues(command, outcome(err)).Inc()
 }
@@ -58,81 +96,4 @@ func outcome(err error) string {
 	default:
 		return "error"
 	}
-}
-
-func (m *meteredCommands) OpenCampaign(ctx context.Context, cmd commands.OpenCampaign) (domain.CampaignOpened, error) {
-	start := time.Now()
-	res, err := m.Commands.OpenCampaign(ctx, cmd)
-	m.observe("open_campaign", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) RegisterParticipant(ctx context.Context, cmd commands.RegisterParticipant) (commands.Registration, error) {
-	start := time.Now()
-	res, err := m.Commands.RegisterParticipant(ctx, cmd)
-	m.observe("register_participant", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) RecordStoreVisit(ctx context.Context, cmd commands.RecordStoreVisit) error {
-	start := time.Now()
-	err := m.Commands.RecordStoreVisit(ctx, cmd)
-	m.observe("record_store_visit", start, err)
-	return err
-}
-
-func (m *meteredCommands) DrawWinners(ctx context.Context, cmd commands.DrawWinners) (commands.DrawOutcome, error) {
-	start := time.Now()
-	res, err := m.Commands.DrawWinners(ctx, cmd)
-	m.observe("draw_winners", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (commands.DrawVerification, error) {
-	start := time.Now()
-	res, err := m.Commands.VerifyDraw(ctx, drawID, ownerID)
-	m.observe("verify_draw", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) EraseMyData(ctx context.Context, cmd commands.EraseMyData) error {
-	start := time.Now()
-	err := m.Commands.EraseMyData(ctx, cmd)
-	m.observe("erase_my_data", start, err)
-	return err
-}
-
-func (m *meteredCommands) CheckResult(ctx context.Context, cmd commands.CheckResult) (domain.ResultCheck, error) {
-	start := time.Now()
-	res, err := m.Commands.CheckResult(ctx, cmd)
-	m.observe("check_result", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) EraseParticipant(ctx context.Context, cmd commands.EraseParticipant) error {
-	start := time.Now()
-	err := m.Commands.EraseParticipant(ctx, cmd)
-	m.observe("erase_participant", start, err)
-	return err
-}
-
-func (m *meteredCommands) RevealWinnerContact(ctx context.Context, cmd commands.RevealWinnerContact) (domain.PersonalData, error) {
-	start := time.Now()
-	res, err := m.Commands.RevealWinnerContact(ctx, cmd)
-	m.observe("reveal_winner_contact", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) RequestVerification(ctx context.Context, cmd commands.RequestVerification) (commands.VerificationSent, error) {
-	start := time.Now()
-	res, err := m.Commands.RequestVerification(ctx, cmd)
-	m.observe("request_verification", start, err)
-	return res, err
-}
-
-func (m *meteredCommands) ReplaceWinner(ctx context.Context, cmd commands.ReplaceWinner) (commands.Replacement, error) {
-	start := time.Now()
-	res, err := m.Commands.ReplaceWinner(ctx, cmd)
-	m.observe("replace_winner", start, err)
-	return res, err
 }

@@ -243,7 +243,7 @@ func newService(d deps) (_ *service, err error) {
 		PhoneVerification: d.PhoneVerification,
 		Pages:             pages,
 		Notifications:     ownerNotifications{pool: d.Pool, clock: d.Clock},
-	}, newMeteredCommands(s.commands, s.registry), s.queries, s.ready, d.Logger)
+	}, newCommandMetrics(s.registry).metered(apiApp(s.commands)), s.queries, s.ready, d.Logger)
 	if pagesErr != nil {
 		return nil, pagesErr
 	}
