@@ -13,7 +13,7 @@ import (
 )
 
 // Certificates is the public draw certificate's source; nil answers 503.
-// commands.Handlers is the real one (it reads the draw's stream, and the
+// commands.Certificates is the real one (it reads the draw's stream, and the
 // candidates at the cut-off, from the event store).
 type Certificates interface {
 	// DrawCertificate returns commands.ErrNotDrawn before the commit.

@@ -97,7 +97,7 @@ func TestRetentionDestroysTheCampaignKey(t *testing.T) {
 	announce := testNow.Add(48 * time.Hour) // openCampaign's announceAt
 	run := func(at time.Time, dry bool) commands.RetentionReport {
 		t.Helper()
-		r, err := f.handlers.RunRetention(ctx, commands.RunRetention{Now: at, NonWinners: time.Hour, Winners: 10 * time.Hour, DryRun: dry})
+		r, err := f.app.Commands.RunRetention.Handle(ctx, commands.RunRetention{Now: at, NonWinners: time.Hour, Winners: 10 * time.Hour, DryRun: dry})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestRetentionDestroysTheCampaignKey(t *testing.T) {
 	}
 	later := announce.Add(12 * time.Hour)
 	f.now.Store(&later)
-	err = f.handlers.EraseMyData(ctx, commands.EraseMyData{EventID: eventID, Phone: phone, EntryNumber: reg.EntryNumber})
+	err = f.app.Commands.EraseMyData.Handle(ctx, commands.EraseMyData{EventID: eventID, Phone: phone, EntryNumber: reg.EntryNumber})
 	if !errors.Is(err, domain.ErrParticipantNotFound) {
 		t.Errorf("erase by phone after the key's end = %v, want ErrParticipantNotFound", err)
 	}
@@ -187,10 +187,10 @@ func TestOldSchemeCampaignsKeepTheirIDs(t *testing.T) {
 			if _, found, _ := f.store.CampaignKey(ctx, eventID); found {
 				t.Error("an old campaign got a key row")
 			}
-			if err := f.handlers.EraseMyData(ctx, commands.EraseMyData{EventID: eventID, Phone: phone, EntryNumber: reg.EntryNumber}); err != nil {
+			if err := f.app.Commands.EraseMyData.Handle(ctx, commands.EraseMyData{EventID: eventID, Phone: phone, EntryNumber: reg.EntryNumber}); err != nil {
 				t.Errorf("erase by phone = %v", err)
 			}
-			r, err := f.handlers.RunRetention(ctx, commands.RunRetention{Now: testNow.Add(100 * 24 * time.Hour)})
+			r, err := f.app.Commands.RunRetention.Handle(ctx, commands.RunRetention{Now: testNow.Add(100 * 24 * time.Hour)})
 			if err != nil || r.KeysDestroyed != 0 {
 				t.Errorf("retention = %+v, %v; want no key destroyed", r, err)
 			}

@@ -22,12 +22,15 @@ type CheckResult struct {
 	EntryNumber string
 }
 
-// CheckResult tells the participant their own outcome: domain.ErrNotAnnounced
+// CheckResultHandler handles CheckResult.
+type CheckResultHandler struct{ *core }
+
+// Handle tells the participant their own outcome: domain.ErrNotAnnounced
 // before announceAt or while no result is drawn (decided before the match, so
 // it says nothing of the entry and counts nothing); a wrong phone or an
 // unknown entry is ErrParticipantNotFound behind the lockout (selfService);
 // an erased participant ErrEntryErased.
-func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.ResultCheck, error) {
+func (h CheckResultHandler) Handle(ctx context.Context, cmd CheckResult) (domain.ResultCheck, error) {
 	phone, phoneErr := domain.NormalizePhone(cmd.Phone)
 	e, err := h.resultEntry(ctx, cmd.EventID, cmd.EntryNumber, func() error {
 		if phoneErr != nil {
@@ -38,7 +41,7 @@ func (h *Handlers) CheckResult(ctx context.Context, cmd CheckResult) (domain.Res
 	if err != nil {
 		return domain.ResultCheck{}, err
 	}
-	return onOwnEntry(ctx, h, e, phone, func(stream string) (domain.ResultCheck, error) {
+	return onOwnEntry(ctx, h.core, e, phone, func(stream string) (domain.ResultCheck, error) {
 		participant, err := h.liveParticipant(ctx, stream)
 		if err != nil {
 			return domain.ResultCheck{}, err

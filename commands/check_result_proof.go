@@ -13,7 +13,7 @@ import (
 // a 당첨 확인 on a campaign of a million entries costs about that pass and
 // 56 MB for its duration. A check is one participant's, behind the
 // per-entry lockout, so the cost is paid only for a matched phone and entry.
-func (h *Handlers) entryProof(ctx context.Context, c domain.DrawCommitted, entryNumber string) (*domain.DrawProof, error) {
+func (h *core) entryProof(ctx context.Context, c domain.DrawCommitted, entryNumber string) (*domain.DrawProof, error) {
 	want := []byte(entryNumber)
 	flat := make([]byte, 0, c.CandidateCount*32)
 	weights := make([]uint32, 0, c.CandidateCount)

@@ -54,14 +54,14 @@ func TestCheckResultProofOnlyForAV2Draw(t *testing.T) {
 	f.now.Store(&announced)
 
 	for i, r := range regs[v1Event] {
-		got, err := f.handlers.CheckResult(ctx, commands.CheckResult{EventID: v1Event, Phone: phoneN(i), EntryNumber: r.EntryNumber})
+		got, err := f.app.Queries.CheckResult.Handle(ctx, commands.CheckResult{EventID: v1Event, Phone: phoneN(i), EntryNumber: r.EntryNumber})
 		if err != nil || got.Proof != nil {
 			t.Errorf("v1 %s: %+v, %v; want no proof", r.EntryNumber, got, err)
 		}
 	}
 	outcomes := map[string]bool{}
 	for i, r := range regs[v2Event] {
-		got, err := f.handlers.CheckResult(ctx, commands.CheckResult{EventID: v2Event, Phone: phoneN(i), EntryNumber: r.EntryNumber})
+		got, err := f.app.Queries.CheckResult.Handle(ctx, commands.CheckResult{EventID: v2Event, Phone: phoneN(i), EntryNumber: r.EntryNumber})
 		if err != nil || got.Proof == nil {
 			t.Fatalf("v2 %s: %+v, %v; want a proof", r.EntryNumber, got, err)
 		}
@@ -81,7 +81,7 @@ func TestCheckResultProofOnlyForAV2Draw(t *testing.T) {
 func leafHashAt(t *testing.T, f *fixture, eventID uuid.UUID, index int) string {
 	t.Helper()
 	var got string
-	err := f.handlers.EachDrawLeaf(context.Background(), eventID, func(l domain.DrawLeafLine) error {
+	err := f.app.Queries.Certificates.EachDrawLeaf(context.Background(), eventID, func(l domain.DrawLeafLine) error {
 		if l.Index == index {
 			got = l.LeafHash
 		}

@@ -24,14 +24,17 @@ type ClaimPrize struct {
 	Meta             Meta
 }
 
-// ClaimPrize appends PrizeClaimed with the delivery sealed under the
+// ClaimPrizeHandler handles ClaimPrize.
+type ClaimPrizeHandler struct{ *core }
+
+// Handle appends PrizeClaimed with the delivery sealed under the
 // participant's data key, at the stream's version: of two concurrent claims
 // one wins and the other reads the claim and is domain.ErrAlreadyClaimed.
 // Before the result domain.ErrNotAnnounced (decided before the match, as
 // 당첨 확인's); a wrong phone, an unknown entry, an alternate or a non-winner
 // are ErrParticipantNotFound behind the lockout; an erased winner
 // ErrEntryErased; from the claim deadline domain.ErrClaimClosed.
-func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.PrizeClaimed, error) {
+func (h ClaimPrizeHandler) Handle(ctx context.Context, cmd ClaimPrize) (domain.PrizeClaimed, error) {
 	phone, phoneErr := domain.NormalizePhone(cmd.Phone)
 	delivery, deliveryErr := domain.NewDelivery(cmd.Delivery, cmd.DeliveryConsent)
 	e, err := h.resultEntry(ctx, cmd.EventID, cmd.EntryNumber, func() error {
@@ -47,7 +50,7 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 	if err != nil {
 		return domain.PrizeClaimed{}, err
 	}
-	claimed, err := onOwnEntry(ctx, h, e, phone, func(stream string) (domain.PrizeClaimed, error) {
+	claimed, err := onOwnEntry(ctx, h.core, e, phone, func(stream string) (domain.PrizeClaimed, error) {
 		return h.claim(ctx, e.campaign, e.state, stream, delivery, cmd.Meta)
 	})
 	if err == nil {
@@ -58,7 +61,7 @@ func (h *Handlers) ClaimPrize(ctx context.Context, cmd ClaimPrize) (domain.Prize
 
 // claim decides and appends the claim, reading the stream again when
 // something was appended in between.
-func (h *Handlers) claim(ctx context.Context, campaign domain.Campaign, state domain.DrawState, stream string,
+func (h *core) claim(ctx context.Context, campaign domain.Campaign, state domain.DrawState, stream string,
 	delivery domain.Delivery, meta Meta) (domain.PrizeClaimed, error) {
 	for {
 		p, err := h.liveParticipant(ctx, stream)

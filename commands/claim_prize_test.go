@@ -28,7 +28,7 @@ func (f *fixture) drawnCampaign(t *testing.T) (eventID uuid.UUID, phones map[str
 		}
 		phones[reg.EntryNumber] = phoneN(i)
 	}
-	out, err := f.handlers.DrawWinners(context.Background(), commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 1})
+	out, err := f.app.Commands.DrawWinners.Handle(context.Background(), commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func (f *fixture) drawnCampaign(t *testing.T) (eventID uuid.UUID, phones map[str
 var validDelivery = domain.Delivery{RecipientName: "김철수", Postcode: "06236", Address1: "서울특별시 강남구 테헤란로 123", Address2: "4층"}
 
 func (f *fixture) claim(eventID uuid.UUID, phone, entryNumber string) (domain.PrizeClaimed, error) {
-	return f.handlers.ClaimPrize(context.Background(), commands.ClaimPrize{
+	return f.app.Commands.ClaimPrize.Handle(context.Background(), commands.ClaimPrize{
 		EventID: eventID, Phone: phone, EntryNumber: entryNumber, Delivery: validDelivery, DeliveryConsent: true,
 	})
 }
@@ -88,7 +88,7 @@ func TestClaimPrize(t *testing.T) {
 			if !claimed.ClaimedAt.Equal(tt.at) || claimed.Delivery == "" || strings.Contains(claimed.Delivery, "테헤란로") {
 				t.Fatalf("claimed = %+v, want at %s with the delivery sealed", claimed, tt.at)
 			}
-			check, err := f.handlers.CheckResult(context.Background(), commands.CheckResult{EventID: tt.eventID, Phone: tt.phone, EntryNumber: tt.entry})
+			check, err := f.app.Queries.CheckResult.Handle(context.Background(), commands.CheckResult{EventID: tt.eventID, Phone: tt.phone, EntryNumber: tt.entry})
 			if err != nil || check.Claim == nil || check.Claim.State != domain.ClaimClaimed {
 				t.Fatalf("당첨 확인 after the claim = %+v, %v; want claim state CLAIMED", check, err)
 			}

@@ -22,10 +22,10 @@ import (
 var testNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	store    *eventstore.Store
-	pool     *pgxpool.Pool // the store's, for a second instance over the same database
-	handlers *commands.Handlers
-	now      atomic.Pointer[time.Time]
+	store *eventstore.Store
+	pool  *pgxpool.Pool // the store's, for a second instance over the same database
+	app   commands.Application
+	now   atomic.Pointer[time.Time]
 }
 
 // newFixture wires the handlers as the service does, with group commit.
@@ -47,7 +47,7 @@ func newFixtureWith(t *testing.T, groupCommit bool) *fixture {
 		t.Cleanup(batcher.Close)
 	}
 	var err error
-	f.handlers, err = commands.New(f.store, commands.Config{
+	f.app, err = commands.New(f.store, commands.Config{
 		PIIKey:  []byte("test-pii-key-0123456789abcdef"),
 		Clock:   func() time.Time { return *f.now.Load() },
 		Batcher: batcher,
@@ -60,7 +60,7 @@ func newFixtureWith(t *testing.T, groupCommit bool) *fixture {
 
 func (f *fixture) openCampaign(t *testing.T, owner string) uuid.UUID {
 	t.Helper()
-	opened, err := f.handlers.OpenCampaign(context.Background(), commands.OpenCampaign{
+	opened, err := f.app.Commands.OpenCampaign.Handle(context.Background(), commands.OpenCampaign{
 		OwnerID: owner, Title: "오픈 기념 이벤트",
 		StartsAt: testNow.Add(-time.Hour), EndsAt: testNow.Add(24 * time.Hour), AnnounceAt: testNow.Add(48 * time.Hour),
 	})
@@ -71,7 +71,7 @@ func (f *fixture) openCampaign(t *testing.T, owner string) uuid.UUID {
 }
 
 func register(f *fixture, eventID uuid.UUID, phone string) (commands.Registration, error) {
-	return f.handlers.RegisterParticipant(context.Background(), commands.RegisterParticipant{
+	return f.app.Commands.RegisterParticipant.Handle(context.Background(), commands.RegisterParticipant{
 		EventID: eventID, Name: "김철수", Phone: phone, EntryPath: "instagram", PrivacyConsent: true,
 	})
 }
@@ -169,7 +169,7 @@ func TestConcurrentDrawsDrawOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() {
-			_, err := f.handlers.DrawWinners(context.Background(), commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 3})
+			_, err := f.app.Commands.DrawWinners.Handle(context.Background(), commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 3})
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -238,14 +238,14 @@ func testDrawClosesRegistrationWithEveryAcceptedOneACandidate(t *testing.T, f *f
 			}
 		})
 	}
-	outcome, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 2})
+	outcome, err := f.app.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 2})
 	close(stop)
 	wg.Wait()
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	v, err := f.handlers.VerifyDraw(ctx, outcome.DrawID, "owner-1")
+	v, err := f.app.Queries.VerifyDraw.Handle(ctx, commands.VerifyDraw{DrawID: outcome.DrawID, OwnerID: "owner-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestDrawWinners(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			outcome, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: tt.eventID, OwnerID: tt.owner, WinnerCount: tt.count})
+			outcome, err := f.app.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: tt.eventID, OwnerID: tt.owner, WinnerCount: tt.count})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -343,7 +343,7 @@ func TestRecordStoreVisit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := f.handlers.RecordStoreVisit(ctx, commands.RecordStoreVisit{EventID: eventID, OwnerID: tt.owner, EntryNumber: tt.entryNumber})
+			err := f.app.Commands.RecordStoreVisit.Handle(ctx, commands.RecordStoreVisit{EventID: eventID, OwnerID: tt.owner, EntryNumber: tt.entryNumber})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
@@ -362,7 +362,7 @@ func TestOpenCampaignTwiceIsRefused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	id := f.openCampaign(t, "owner-1")
-	_, err := f.handlers.OpenCampaign(context.Background(), commands.OpenCampaign{
+	_, err := f.app.Commands.OpenCampaign.Handle(context.Background(), commands.OpenCampaign{
 		EventID: id, OwnerID: "owner-1", Title: "again",
 		StartsAt: testNow, EndsAt: testNow.Add(time.Hour), AnnounceAt: testNow.Add(time.Hour),
 	})

@@ -90,7 +90,7 @@ func BenchmarkDrawWinners(b *testing.B) {
 				cpu0, pg0 = processCPU(b), backendsCPU(b, pool)
 				b.StartTimer()
 				start = time.Now()
-				out, err := h.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: drawBenchOwner,
+				out, err := h.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: eventID, OwnerID: drawBenchOwner,
 					WinnerCount: winners, AlternateCount: alternates, VisitBonus: bonus})
 				draw += time.Since(start)
 				b.StopTimer()
@@ -194,17 +194,17 @@ func seedDrawBench(ctx context.Context, pool *pgxpool.Pool, n int) (uuid.UUID, e
 		return uuid.Nil, err
 	}
 	now := time.Now()
-	opened, err := h.OpenCampaign(ctx, commands.OpenCampaign{OwnerID: drawBenchOwner, Title: "추첨 벤치",
+	opened, err := h.Commands.OpenCampaign.Handle(ctx, commands.OpenCampaign{OwnerID: drawBenchOwner, Title: "추첨 벤치",
 		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(365 * 24 * time.Hour), AnnounceAt: now.Add(366 * 24 * time.Hour)})
 	if err != nil {
 		return uuid.Nil, err
 	}
-	reg, err := h.RegisterParticipant(ctx, commands.RegisterParticipant{EventID: opened.EventID, Name: "김철수",
+	reg, err := h.Commands.RegisterParticipant.Handle(ctx, commands.RegisterParticipant{EventID: opened.EventID, Name: "김철수",
 		Phone: "010-1234-5678", EntryPath: "instagram", PrivacyConsent: true})
 	if err != nil {
 		return uuid.Nil, err
 	}
-	if err := h.RecordStoreVisit(ctx, commands.RecordStoreVisit{EventID: opened.EventID, EntryNumber: reg.EntryNumber, OwnerID: drawBenchOwner}); err != nil {
+	if err := h.Commands.RecordStoreVisit.Handle(ctx, commands.RecordStoreVisit{EventID: opened.EventID, EntryNumber: reg.EntryNumber, OwnerID: drawBenchOwner}); err != nil {
 		return uuid.Nil, err
 	}
 	// entry i is (i·7919 + 1) mod 31⁸ in the alphabet's digits: distinct

@@ -32,7 +32,7 @@ type publicDraw struct {
 	replaced []domain.WinnerReplaced
 }
 
-func (h *Handlers) loadPublicDraw(ctx context.Context, eventID uuid.UUID) (publicDraw, error) {
+func (h *core) loadPublicDraw(ctx context.Context, eventID uuid.UUID) (publicDraw, error) {
 	campaign, err := h.loadCampaign(ctx, eventID)
 	if err != nil {
 		return publicDraw{}, err
@@ -63,14 +63,17 @@ func (h *Handlers) loadPublicDraw(ctx context.Context, eventID uuid.UUID) (publi
 }
 
 // announced says whether the draw's result is public by now.
-func (h *Handlers) announced(d publicDraw) bool { return !h.clock().Before(d.campaign.AnnounceAt) }
+func (h *core) announced(d publicDraw) bool { return !h.clock().Before(d.campaign.AnnounceAt) }
+
+// Certificates answers the public draw certificate and its leaves.
+type Certificates struct{ *core }
 
 // DrawCertificate is the campaign's public draw certificate: the commitment
 // from the commit on, the seed and the picks by leaf index from announceAt
 // on. A v1 draw shows its digest, state DRAWN, and from announceAt its seed
 // with no picks: it committed to no public tree, so there is no leaf index
 // to name and nothing an outsider could recompute.
-func (h *Handlers) DrawCertificate(ctx context.Context, eventID uuid.UUID) (domain.DrawCertificate, error) {
+func (h Certificates) DrawCertificate(ctx context.Context, eventID uuid.UUID) (domain.DrawCertificate, error) {
 	d, err := h.loadPublicDraw(ctx, eventID)
 	if err != nil {
 		return domain.DrawCertificate{}, err
@@ -127,7 +130,7 @@ func (h *Handlers) DrawCertificate(ctx context.Context, eventID uuid.UUID) (doma
 
 // recomputeLeaves is the picks' leaf indices from the weights at the
 // cut-off and the seed (4 bytes a candidate).
-func (h *Handlers) recomputeLeaves(ctx context.Context, c domain.DrawCommitted, seedHex string) ([]int, []int, error) {
+func (h *core) recomputeLeaves(ctx context.Context, c domain.DrawCommitted, seedHex string) ([]int, []int, error) {
 	seed, err := domain.ParseSeed(seedHex)
 	if err != nil {
 		return nil, nil, err
@@ -159,7 +162,7 @@ func picks(leaves []int) []domain.DrawPick {
 // order, from announceAt on, in constant memory (the candidates at the
 // cut-off streamed from the store, each leaf hashed as the commit did).
 // ErrNotAnnounced before; ErrNoPublicLeaves for a v1 draw.
-func (h *Handlers) EachDrawLeaf(ctx context.Context, eventID uuid.UUID, fn func(domain.DrawLeafLine) error) error {
+func (h Certificates) EachDrawLeaf(ctx context.Context, eventID uuid.UUID, fn func(domain.DrawLeafLine) error) error {
 	d, err := h.loadPublicDraw(ctx, eventID)
 	if err != nil {
 		return err
@@ -178,7 +181,7 @@ func (h *Handlers) EachDrawLeaf(ctx context.Context, eventID uuid.UUID, fn func(
 // eachLeaf is the one definition of a v2 draw's leaves: fn gets each
 // candidate at the cut-off in tree order, with its entry number, leaf bytes
 // and weight (entry and leaf only valid during the call).
-func (h *Handlers) eachLeaf(ctx context.Context, c domain.DrawCommitted, fn func(i int, entry, leaf []byte, weight uint32) error) error {
+func (h *core) eachLeaf(ctx context.Context, c domain.DrawCommitted, fn func(i int, entry, leaf []byte, weight uint32) error) error {
 	var leaf []byte
 	i := 0
 	err := h.store.EachLeafCandidate(ctx, c.EventID.String(), c.CutoffPosition, func(entry []byte, visited bool) error {

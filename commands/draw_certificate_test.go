@@ -27,7 +27,7 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	b := beacontest.New(t, beacontest.Options{Genesis: testNow.Add(-time.Hour)})
-	handlers, err := commands.New(f.store, commands.Config{
+	app, err := commands.New(f.store, commands.Config{
 		PIIKey: []byte("test-pii-key-0123456789abcdef"),
 		Clock:  func() time.Time { return *f.now.Load() },
 		ChainInfo: func(_ context.Context, chainHash string) ([]byte, error) {
@@ -41,7 +41,7 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventID := f.openCampaign(t, "owner-1")
-	if _, err := handlers.DrawCertificate(ctx, eventID); !errors.Is(err, commands.ErrNotDrawn) {
+	if _, err := app.Queries.Certificates.DrawCertificate(ctx, eventID); !errors.Is(err, commands.ErrNotDrawn) {
 		t.Fatalf("before the draw: %v, want ErrNotDrawn", err)
 	}
 	for i := range 7 {
@@ -72,17 +72,17 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 	drawn.WinnerLeaves, drawn.AlternateLeaves = nil, nil
 	appendDrawByHand(t, f, eventID, commit.DrawID, commit, drawn)
 
-	cert, err := handlers.DrawCertificate(ctx, eventID)
+	cert, err := app.Queries.Certificates.DrawCertificate(ctx, eventID)
 	if err != nil || cert.State != domain.DrawStateDrawn || cert.CandidatesRoot != commit.CandidatesRoot || cert.DrawCertificateResult != nil {
 		t.Fatalf("before announceAt: %+v, %v", cert, err)
 	}
-	if err := handlers.EachDrawLeaf(ctx, eventID, func(domain.DrawLeafLine) error { return nil }); !errors.Is(err, commands.ErrNotAnnounced) {
+	if err := app.Queries.Certificates.EachDrawLeaf(ctx, eventID, func(domain.DrawLeafLine) error { return nil }); !errors.Is(err, commands.ErrNotAnnounced) {
 		t.Fatalf("leaves before announceAt: %v, want ErrNotAnnounced", err)
 	}
 
 	later := testNow.Add(48 * time.Hour)
 	f.now.Store(&later)
-	cert, err = handlers.DrawCertificate(ctx, eventID)
+	cert, err = app.Queries.Certificates.DrawCertificate(ctx, eventID)
 	if err != nil || cert.DrawCertificateResult == nil || cert.Beacon == nil || string(cert.Beacon.ChainInfo) != string(b.InfoJSON()) || cert.Beacon.Round != round {
 		t.Fatalf("after announceAt: %+v, %v", cert, err)
 	}
@@ -98,7 +98,7 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 	file := filepath.Join(dir, "certificate.json")
 	data, _ := json.Marshal(cert)
 	var lines []byte
-	if err := handlers.EachDrawLeaf(ctx, eventID, func(l domain.DrawLeafLine) error {
+	if err := app.Queries.Certificates.EachDrawLeaf(ctx, eventID, func(l domain.DrawLeafLine) error {
 		line, err := json.Marshal(l)
 		lines = append(append(lines, line...), '\n')
 		return err
@@ -129,11 +129,11 @@ func TestDrawCertificateOfADrandDraw(t *testing.T) {
 	}
 	appendDrawByHand(t, f, v1Event, v1.DrawID, v1)
 	f.now.Store(&later)
-	cert, err = handlers.DrawCertificate(ctx, v1Event)
+	cert, err = app.Queries.Certificates.DrawCertificate(ctx, v1Event)
 	if err != nil || cert.Digest != v1.CandidatesDigest || cert.CandidatesRoot != "" || cert.Seed != v1.Seed || len(cert.Winners) != 0 {
 		t.Fatalf("v1 certificate: %+v, %v", cert, err)
 	}
-	if err := handlers.EachDrawLeaf(ctx, v1Event, func(domain.DrawLeafLine) error { return nil }); !errors.Is(err, commands.ErrNoPublicLeaves) {
+	if err := app.Queries.Certificates.EachDrawLeaf(ctx, v1Event, func(domain.DrawLeafLine) error { return nil }); !errors.Is(err, commands.ErrNoPublicLeaves) {
 		t.Errorf("v1 leaves: %v, want ErrNoPublicLeaves", err)
 	}
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -35,7 +34,7 @@ type PendingDrawCommit struct {
 // waits up to DRAW_WAIT for the round. A round not in (or refused) leaves
 // the draw pending for the relay's leader: it never falls back to local
 // randomness.
-func (h *Handlers) drawWithDrand(ctx context.Context, campaign domain.Campaign, cmd DrawWinners) (DrawOutcome, error) {
+func (h *core) drawWithDrand(ctx context.Context, campaign domain.Campaign, cmd DrawWinners) (DrawOutcome, error) {
 	// The chain info first, outside the fence: registrations never wait on
 	// a relay. Inside, naming the round is arithmetic on it.
 	if _, err := h.beacon.Info(ctx); err != nil {
@@ -77,7 +76,7 @@ func (h *Handlers) drawWithDrand(ctx context.Context, campaign domain.Campaign, 
 		return DrawOutcome{DrawID: pending.Commit.DrawID,
 			Pending: &PendingDraw{Round: pending.Commit.Randomness.Round, ExpectedAt: due}}, nil
 	}
-	drawn, err := h.CompleteDrandDraw(ctx, pending, r)
+	drawn, err := CompleteDrandDrawHandler{h}.Handle(ctx, CompleteDrandDraw{Draw: pending, Round: r})
 	if err != nil {
 		return DrawOutcome{}, fmt.Errorf("draw: %w", err)
 	}
@@ -89,86 +88,8 @@ func (h *Handlers) drawWithDrand(ctx context.Context, campaign domain.Campaign, 
 	return h.drawOutcome(ctx, tx, drawn)
 }
 
-// PendingDrandDraws are the drand draws committed without a result.
-func (h *Handlers) PendingDrandDraws(ctx context.Context) ([]PendingDrawCommit, error) {
-	stored, err := h.store.PendingDrawCommits(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]PendingDrawCommit, 0, len(stored))
-	for _, rec := range stored {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
-		if err != nil {
-			return nil, fmt.Errorf("draw commit at %d: %w", rec.Position, err)
-		}
-		commit, ok := e.(domain.DrawCommitted)
-		if !ok || commit.Randomness.Source != domain.RandomnessDrand {
-			continue // a local commit always has its result in its transaction
-		}
-		out = append(out, PendingDrawCommit{Commit: commit, Version: rec.StreamVersion,
-			Meta: Meta{CorrelationID: rec.Metadata.CorrelationID, Actor: rec.Metadata.Actor}})
-	}
-	return out, nil
-}
-
-// CompleteDrandDraw completes a pending drand draw with its verified round:
-// the candidates replayed from the log up to the cut-off (as verify does;
-// an erasure after the commit does not change the committed leaves), the
-// seed from the round, the root and the draw id. The result is appended at
-// the commit's version, so of two completers one appends and the other
-// gets the stored result: idempotent, one WinnersDrawn.
-func (h *Handlers) CompleteDrandDraw(ctx context.Context, p PendingDrawCommit, r beacon.Round) (domain.WinnersDrawn, error) {
-	commit := p.Commit
-	if commit.Randomness.Source != domain.RandomnessDrand || r.Number != commit.Randomness.Round {
-		return domain.WinnersDrawn{}, fmt.Errorf("complete draw %s: round %d is not the committed %s round %d",
-			commit.DrawID, r.Number, commit.Randomness.Source, commit.Randomness.Round)
-	}
-	pool, err := h.candidatesAt(ctx, commit.EventID, commit.CutoffPosition)
-	if err != nil {
-		return domain.WinnersDrawn{}, fmt.Errorf("complete draw: %w", err)
-	}
-	set := candidateSetOf(pool.candidates)
-	leaves, err := domain.LeavesOf(set, commit.DrawID, commit.VisitBonusWeight)
-	if err != nil {
-		return domain.WinnersDrawn{}, err
-	}
-	var root [32]byte
-	if b, err := hex.DecodeString(commit.CandidatesRoot); err != nil || len(b) != len(root) {
-		return domain.WinnersDrawn{}, fmt.Errorf("complete draw %s: candidates root %q", commit.DrawID, commit.CandidatesRoot)
-	} else {
-		copy(root[:], b)
-	}
-	drawn, err := domain.CompleteDraw(commit, leaves, domain.DrawCompletion{
-		Seed: domain.BeaconSeed(r.Randomness, root, commit.DrawID),
-		Beacon: &domain.DrawBeacon{Round: r.Number, Signature: hex.EncodeToString(r.Signature),
-			Randomness: hex.EncodeToString(r.Randomness), PreviousSignature: hex.EncodeToString(r.PreviousSignature)},
-		// the owner's draw, whoever completes it: every completer appends the same result
-		DrawnAt: h.clock(), DrawnBy: commit.CommittedBy,
-	})
-	if err != nil {
-		return domain.WinnersDrawn{}, fmt.Errorf("complete draw %s: %w", commit.DrawID, err)
-	}
-	data, err := toEventData(drawn, commit.EventID, p.Meta)
-	if err != nil {
-		return domain.WinnersDrawn{}, err
-	}
-	_, err = h.store.AppendWith(ctx, eventstore.AppendRequest{Stream: commit.StreamID(),
-		Expected: eventstore.Exactly(p.Version), Events: []eventstore.EventData{data}})
-	if errors.Is(err, eventstore.ErrWrongExpectedVersion) { // another completer was first
-		_, stored, lerr := h.loadDraw(ctx, commit.DrawID)
-		if lerr != nil {
-			return domain.WinnersDrawn{}, fmt.Errorf("complete draw %s: %w", commit.DrawID, lerr)
-		}
-		return stored, nil
-	}
-	if err != nil {
-		return domain.WinnersDrawn{}, fmt.Errorf("complete draw %s: %w", commit.DrawID, err)
-	}
-	return drawn, nil
-}
-
 // onRefused reports a refused round: the draw stays pending, never local.
-func (h *Handlers) onRefused(commit domain.DrawCommitted, err error) {
+func (h *core) onRefused(commit domain.DrawCommitted, err error) {
 	if h.refused != nil {
 		h.refused(commit, err)
 	}

@@ -26,10 +26,10 @@ func TestDrawWinnersWithAlternates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 2, AlternateCount: 5}); !errors.Is(err, domain.ErrInvalidWinnerCount) {
+	if _, err := f.app.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 2, AlternateCount: 5}); !errors.Is(err, domain.ErrInvalidWinnerCount) {
 		t.Fatalf("2 winners + 5 alternates among 6: err = %v, want ErrInvalidWinnerCount", err)
 	}
-	outcome, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 2, AlternateCount: 3})
+	outcome, err := f.app.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 2, AlternateCount: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestDrawWinnersWithAlternates(t *testing.T) {
 		t.Errorf("commit = %+v", commit)
 	}
 
-	v, err := f.handlers.VerifyDraw(ctx, outcome.DrawID, "owner-1")
+	v, err := f.app.Queries.VerifyDraw.Handle(ctx, commands.VerifyDraw{DrawID: outcome.DrawID, OwnerID: "owner-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestDrawWinnersWithAlternates(t *testing.T) {
 	if _, err := register(f, eventID, "010-9999-9999"); !errors.Is(err, domain.ErrEventNotOpen) {
 		t.Fatalf("registration after the commit: err = %v, want ErrEventNotOpen", err)
 	}
-	if _, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1}); !errors.Is(err, domain.ErrAlreadyDrawn) {
+	if _, err := f.app.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1}); !errors.Is(err, domain.ErrAlreadyDrawn) {
 		t.Fatalf("second draw: err = %v, want ErrAlreadyDrawn", err)
 	}
 }
@@ -136,7 +136,7 @@ func TestVerifyDrawV1AndTamperedV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendDrawByHand(t, f, v1Event, v1.DrawID, v1)
-	if v, err := f.handlers.VerifyDraw(ctx, v1.DrawID, "owner-1"); err != nil || !v.Result.Verified || v.Commit != nil {
+	if v, err := f.app.Queries.VerifyDraw.Handle(ctx, commands.VerifyDraw{DrawID: v1.DrawID, OwnerID: "owner-1"}); err != nil || !v.Result.Verified || v.Commit != nil {
 		t.Fatalf("v1 verify = %+v, %v", v.Result, err)
 	}
 
@@ -160,7 +160,7 @@ func TestVerifyDrawV1AndTamperedV2(t *testing.T) {
 	}
 	drawn.Alternates[0].ParticipantID, drawn.Alternates[1].ParticipantID = drawn.Alternates[1].ParticipantID, drawn.Alternates[0].ParticipantID
 	appendDrawByHand(t, f, v2Event, commit.DrawID, commit, drawn)
-	v, err := f.handlers.VerifyDraw(ctx, commit.DrawID, "owner-1")
+	v, err := f.app.Queries.VerifyDraw.Handle(ctx, commands.VerifyDraw{DrawID: commit.DrawID, OwnerID: "owner-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,11 +179,11 @@ func TestRetentionKeepsAlternatesAsLongAsWinners(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.handlers.DrawWinners(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 2}); err != nil {
+	if _, err := f.app.Commands.DrawWinners.Handle(ctx, commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 2}); err != nil {
 		t.Fatal(err)
 	}
 	announce := testNow.Add(48 * time.Hour) // openCampaign's announceAt
-	r, err := f.handlers.RunRetention(ctx, commands.RunRetention{Now: announce.Add(2 * time.Hour), NonWinners: time.Hour, Winners: 10 * time.Hour, DryRun: true})
+	r, err := f.app.Commands.RunRetention.Handle(ctx, commands.RunRetention{Now: announce.Add(2 * time.Hour), NonWinners: time.Hour, Winners: 10 * time.Hour, DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,14 +15,17 @@ import (
 	"github.com/shopevents/participation/privacy"
 )
 
-// DrawWinners draws a campaign's winners and alternates, once. With local
+// DrawWinnersHandler handles DrawWinners.
+type DrawWinnersHandler struct{ *core }
+
+// Handle draws a campaign's winners and alternates, once. With local
 // randomness DrawCommitted and WinnersDrawn are one transaction; with drand
 // (Config.Beacon) the commit names a round and the result follows when the
 // round is in (drawWithDrand). The draw
 // holds the campaign's fence exclusively: registrations in flight finish
 // first, so every one answered 201 before the commit is a candidate, and
 // every later one finds the draw stream and is refused.
-func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcome, error) {
+func (h DrawWinnersHandler) Handle(ctx context.Context, cmd DrawWinners) (DrawOutcome, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return DrawOutcome{}, err
@@ -74,7 +77,7 @@ func (h *Handlers) DrawWinners(ctx context.Context, cmd DrawWinners) (DrawOutcom
 // commitDraw is a draw's first step, under the campaign's fence: the
 // candidates at the cut-off and their commitment. A draw that waits for
 // public randomness appends the commit alone; a local one completes at once.
-func (h *Handlers) commitDraw(ctx context.Context, tx *eventstore.Tx, campaign domain.Campaign, cmd DrawWinners,
+func (h *core) commitDraw(ctx context.Context, tx *eventstore.Tx, campaign domain.Campaign, cmd DrawWinners,
 	at time.Time, randomness domain.DrawRandomness) (domain.DrawCommitted, domain.DrawLeaves, error) {
 	existing, err := tx.ReadStream(ctx, domain.DrawStream(cmd.EventID))
 	if err != nil {
@@ -117,7 +120,7 @@ func appendDraw(ctx context.Context, tx *eventstore.Tx, meta Meta, commit domain
 
 // drawOutcome is the owner's answer: winners and alternates with their
 // masked personal data.
-func (h *Handlers) drawOutcome(ctx context.Context, tx *eventstore.Tx, drawn domain.WinnersDrawn) (DrawOutcome, error) {
+func (h *core) drawOutcome(ctx context.Context, tx *eventstore.Tx, drawn domain.WinnersDrawn) (DrawOutcome, error) {
 	masked, err := h.maskedWinners(ctx, tx, slices.Concat(drawn.Winners, drawn.Alternates))
 	if err != nil {
 		return DrawOutcome{}, err
@@ -180,7 +183,7 @@ func candidatesFrom(rows []eventstore.FieldRow) (candidatePool, error) {
 // answer, by privacy's one definition (what the relay publishes too); an
 // erased winner's is empty. A registration that does not open fails the
 // command: the owner is told, rather than shown a winner without a name.
-func (h *Handlers) maskedWinners(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]privacy.Masked, error) {
+func (h *core) maskedWinners(ctx context.Context, tx *eventstore.Tx, winners []domain.Winner) (map[uuid.UUID]privacy.Masked, error) {
 	ids := make([]uuid.UUID, len(winners))
 	for i, w := range winners {
 		ids[i] = w.ParticipantID
@@ -197,7 +200,7 @@ func (h *Handlers) maskedWinners(ctx context.Context, tx *eventstore.Tx, winners
 
 // openAll opens stored registrations with their subject keys: a schema-1
 // event's clear values, a sealed one's opened, an erased one's empty.
-func (h *Handlers) openAll(stored []eventstore.RecordedEvent, keys map[uuid.UUID][]byte) (map[uuid.UUID]domain.PersonalData, error) {
+func (h *core) openAll(stored []eventstore.RecordedEvent, keys map[uuid.UUID][]byte) (map[uuid.UUID]domain.PersonalData, error) {
 	out := make(map[uuid.UUID]domain.PersonalData, len(stored))
 	for _, rec := range stored {
 		e, err := domain.DecodeStored(rec.Type, rec.SchemaVersion, rec.Data)

@@ -16,48 +16,12 @@ import (
 // ErasedByCustomer is ParticipantErased.erasedBy when the customer asked.
 const ErasedByCustomer = "customer"
 
-// EraseMyData erases the customer's registration when the phone and the
-// entry number both match it; anything else is ErrParticipantNotFound, the
-// same as unknown, and counts towards the entry's lockout (selfService).
-// Both lookups run whatever matches, and the comparison takes constant
-// time, so the answer's timing does not say which part was wrong. Erasing
-// twice is not an error.
-func (h *Handlers) EraseMyData(ctx context.Context, cmd EraseMyData) error {
-	campaign, err := h.loadCampaign(ctx, cmd.EventID)
-	if err != nil {
-		return err
-	}
-	phone, err := domain.NormalizePhone(cmd.Phone)
-	if err != nil {
-		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "phone", Reason: err.Error()}}}
-	}
-	entryNumber, ok := domain.ParseEntryNumber(cmd.EntryNumber)
-	if !ok {
-		return domain.ErrParticipantNotFound // no entry is spelled so: nothing to guess, nothing to count
-	}
-	consume, err := h.verifiedPhone(ctx, cmd.EventID, phone, cmd.VerificationCode)
-	if err != nil {
-		return err
-	}
-	_, err = selfService(ctx, h, cmd.EventID, entryNumber, func() (struct{}, error) {
-		stream, err := h.ownEntry(ctx, campaign, phone, entryNumber)
-		if err != nil {
-			return struct{}{}, fmt.Errorf("erase: %w", err)
-		}
-		return struct{}{}, h.erase(ctx, cmd.EventID, stream, domain.ErasedOnRequest, ErasedByCustomer, cmd.Meta)
-	})
-	if err == nil {
-		consume()
-	}
-	return err
-}
-
 // ownEntry is the self-service match (erase, 당첨 확인, claim): the stream of
 // the participant holding the canonical entryNumber when phone (normalized)
 // is theirs, else ErrParticipantNotFound, the same for a wrong phone and an
 // unknown entry. Both lookups run whatever matches, and the comparison
 // takes constant time, so the timing does not say which part was wrong.
-func (h *Handlers) ownEntry(ctx context.Context, campaign domain.Campaign, phone, entryNumber string) (string, error) {
+func (h *core) ownEntry(ctx context.Context, campaign domain.Campaign, phone, entryNumber string) (string, error) {
 	idKey, err := h.participantKey(ctx, campaign)
 	if errors.Is(err, errCampaignKeyGone) {
 		return "", domain.ErrParticipantNotFound // no phone links to the campaign any more
@@ -77,8 +41,11 @@ func (h *Handlers) ownEntry(ctx context.Context, campaign domain.Campaign, phone
 	return stream, nil
 }
 
-// EraseParticipant is the owner's erasure of one participant.
-func (h *Handlers) EraseParticipant(ctx context.Context, cmd EraseParticipant) error {
+// EraseParticipantHandler handles EraseParticipant.
+type EraseParticipantHandler struct{ *core }
+
+// Handle is the owner's erasure of one participant.
+func (h EraseParticipantHandler) Handle(ctx context.Context, cmd EraseParticipant) error {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return err
@@ -94,7 +61,7 @@ func (h *Handlers) EraseParticipant(ctx context.Context, cmd EraseParticipant) e
 }
 
 // participantStream finds a participant's stream by entry number.
-func (h *Handlers) participantStream(ctx context.Context, eventID uuid.UUID, entryNumber string) (string, error) {
+func (h *core) participantStream(ctx context.Context, eventID uuid.UUID, entryNumber string) (string, error) {
 	canonical, ok := domain.ParseEntryNumber(entryNumber)
 	if !ok {
 		return "", domain.ErrParticipantNotFound
@@ -112,7 +79,7 @@ func (h *Handlers) participantStream(ctx context.Context, eventID uuid.UUID, ent
 // erase appends ParticipantErased and deletes the participant's data key in
 // one transaction, under the campaign's fence: a draw sees the participant
 // either as a candidate or as erased, never half of each.
-func (h *Handlers) erase(ctx context.Context, eventID uuid.UUID, stream, reason, by string, meta Meta) error {
+func (h *core) erase(ctx context.Context, eventID uuid.UUID, stream, reason, by string, meta Meta) error {
 	for {
 		stored, err := h.store.ReadStream(ctx, stream)
 		if err != nil {
@@ -139,7 +106,7 @@ func (h *Handlers) erase(ctx context.Context, eventID uuid.UUID, stream, reason,
 
 // erasure is the append that erases participant, or ok=false when there is
 // nothing left to erase.
-func (h *Handlers) erasure(p domain.Participant, reason, by string, now time.Time, meta Meta) (eventstore.AppendRequest, bool, error) {
+func (h *core) erasure(p domain.Participant, reason, by string, now time.Time, meta Meta) (eventstore.AppendRequest, bool, error) {
 	erased, ok, err := p.Erase(reason, by, now)
 	if err != nil || !ok {
 		return eventstore.AppendRequest{}, false, err

@@ -19,8 +19,10 @@ import (
 	"github.com/shopevents/participation/privacy"
 )
 
-// Handlers handle every command over one event store.
-type Handlers struct {
+// core is what the handlers share over one event store: its dependencies,
+// and the caches that must be one per process (a campaign read once, the
+// open campaigns' keys), so each handler type holds the same *core.
+type core struct {
 	store  *eventstore.Store
 	clock  func() time.Time
 	random io.Reader
@@ -99,10 +101,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// New returns the command handlers.
-func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
+// New returns the application over the store: its command and query handlers.
+func New(store *eventstore.Store, cfg Config) (Application, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return Application{}, err
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -112,9 +114,9 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	}
 	keys, err := privacy.NewKeys(cfg.PIIKey)
 	if err != nil {
-		return nil, err
+		return Application{}, err
 	}
-	h := &Handlers{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys, beacon: cfg.Beacon,
+	h := &core{store: store, clock: cfg.Clock, random: cfg.Random, keys: keys, beacon: cfg.Beacon,
 		drandDraws: cfg.DrandDraws && cfg.Beacon != nil, refused: cfg.OnRefused,
 		appendRegistration: store.AppendWith, lockout: store.Lockout(cfg.Lockout), chainInfo: cfg.ChainInfo}
 	if cfg.Batcher != nil {
@@ -123,36 +125,11 @@ func New(store *eventstore.Store, cfg Config) (*Handlers, error) {
 	if cfg.PhoneVerification {
 		h.verification = verification{on: true, key: keys.VerificationKey(), store: store.Verifications(), notifier: cfg.Notifier}
 	}
-	return h, nil
-}
-
-// CampaignOwner returns the owner of a campaign, for authorizing reads.
-func (h *Handlers) CampaignOwner(ctx context.Context, eventID uuid.UUID) (string, error) {
-	c, err := h.loadCampaign(ctx, eventID)
-	if err != nil {
-		return "", err
-	}
-	return c.OwnerID, nil
-}
-
-// AuthorizeOwner asks whether OwnerID owns the campaign EventID.
-type AuthorizeOwner struct {
-	EventID uuid.UUID
-	OwnerID string
-}
-
-// AuthorizeOwner is nil when the owner owns the campaign, domain.ErrNotOwner
-// when another does, domain.ErrCampaignNotFound for an unknown campaign.
-func (h *Handlers) AuthorizeOwner(ctx context.Context, q AuthorizeOwner) error {
-	c, err := h.loadCampaign(ctx, q.EventID)
-	if err != nil {
-		return err
-	}
-	return c.CheckOwner(q.OwnerID)
+	return newApplication(h), nil
 }
 
 // loadCampaign returns the campaign as opened (Drawn is not loaded).
-func (h *Handlers) loadCampaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
+func (h *core) loadCampaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
 	if c, ok := h.campaigns.Load(eventID); ok {
 		return c.(domain.Campaign), nil
 	}
@@ -172,7 +149,7 @@ func (h *Handlers) loadCampaign(ctx context.Context, eventID uuid.UUID) (domain.
 }
 
 // drawn reports whether the campaign's draw has happened.
-func (h *Handlers) drawn(ctx context.Context, eventID uuid.UUID) (bool, error) {
+func (h *core) drawn(ctx context.Context, eventID uuid.UUID) (bool, error) {
 	v, err := h.store.StreamVersion(ctx, domain.DrawStream(eventID))
 	return v > 0, err
 }
@@ -218,7 +195,7 @@ func toEventData(e domain.Event, eventID uuid.UUID, meta Meta) (eventstore.Event
 
 // streamByEntry finds the stream of the participant with the entry number
 // in the campaign ("" when none registered with it).
-func (h *Handlers) streamByEntry(ctx context.Context, eventID uuid.UUID, entryNumber string) (string, error) {
+func (h *core) streamByEntry(ctx context.Context, eventID uuid.UUID, entryNumber string) (string, error) {
 	id, err := h.store.ParticipantByEntry(ctx, eventID, entryNumber)
 	if err != nil || id == uuid.Nil {
 		return "", err
@@ -241,7 +218,7 @@ var errCampaignKeyGone = errors.New("campaign key destroyed")
 // before. An own key is kept in memory only while the campaign takes
 // registrations, its hot path; afterwards each use reads campaign_keys, so
 // that retention's destruction holds at once on every instance.
-func (h *Handlers) participantKey(ctx context.Context, c domain.Campaign) ([]byte, error) {
+func (h *core) participantKey(ctx context.Context, c domain.Campaign) ([]byte, error) {
 	if c.IDScheme != domain.ParticipantIDCampaignKey {
 		return h.keys.ParticipantIDKey(c.IDScheme), nil
 	}

@@ -33,7 +33,7 @@ func (e *EntryLockedError) Error() string {
 // only for a wrong phone or an unknown entry: a right phone refused for
 // another reason (not a winner, say) answers another error, or the holder
 // would lock their own entry.
-func selfService[T any](ctx context.Context, h *Handlers, eventID uuid.UUID, entryNumber string, try func() (T, error)) (T, error) {
+func selfService[T any](ctx context.Context, h *core, eventID uuid.UUID, entryNumber string, try func() (T, error)) (T, error) {
 	var zero T
 	now := h.clock()
 	attempt, retryAt, err := h.lockout.Begin(ctx, eventID, entryNumber, now)

@@ -30,7 +30,7 @@ func outcome(err error) string {
 }
 
 func (f *fixture) erase(eventID uuid.UUID, phone, entryNumber string) string {
-	return outcome(f.handlers.EraseMyData(context.Background(), commands.EraseMyData{
+	return outcome(f.app.Commands.EraseMyData.Handle(context.Background(), commands.EraseMyData{
 		EventID: eventID, Phone: phone, EntryNumber: entryNumber,
 	}))
 }
@@ -155,12 +155,12 @@ func TestEraseLockoutHoldsUnderConcurrencyAcrossInstances(t *testing.T) {
 		wg     sync.WaitGroup
 	)
 	for i := range 20 {
-		h := f.handlers
+		h := f.app
 		if i%2 == 1 {
 			h = second
 		}
 		wg.Go(func() {
-			got := outcome(h.EraseMyData(context.Background(), commands.EraseMyData{
+			got := outcome(h.Commands.EraseMyData.Handle(context.Background(), commands.EraseMyData{
 				EventID: eventID, Phone: wrongPhone, EntryNumber: reg.EntryNumber,
 			}))
 			if got == "429 1h0m0s" || got == "429 1s" {
@@ -175,8 +175,8 @@ func TestEraseLockoutHoldsUnderConcurrencyAcrossInstances(t *testing.T) {
 	if counts["404"] != 5 || counts["429"] != 15 || len(counts) != 2 {
 		t.Fatalf("answers %v, want 5 × 404 and 15 × 429", counts)
 	}
-	for _, h := range []*commands.Handlers{f.handlers, second} {
-		got := outcome(h.EraseMyData(context.Background(), commands.EraseMyData{
+	for _, h := range []commands.Application{f.app, second} {
+		got := outcome(h.Commands.EraseMyData.Handle(context.Background(), commands.EraseMyData{
 			EventID: eventID, Phone: "010-1234-5678", EntryNumber: reg.EntryNumber,
 		}))
 		if got != "429 1h0m0s" {

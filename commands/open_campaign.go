@@ -11,8 +11,11 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// OpenCampaign opens a campaign; an existing eventId is ErrCampaignExists.
-func (h *Handlers) OpenCampaign(ctx context.Context, cmd OpenCampaign) (domain.CampaignOpened, error) {
+// OpenCampaignHandler handles OpenCampaign.
+type OpenCampaignHandler struct{ *core }
+
+// Handle opens a campaign; an existing eventId is ErrCampaignExists.
+func (h OpenCampaignHandler) Handle(ctx context.Context, cmd OpenCampaign) (domain.CampaignOpened, error) {
 	if cmd.EventID == uuid.Nil {
 		cmd.EventID = uuid.New()
 	}

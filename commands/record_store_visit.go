@@ -9,9 +9,12 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// RecordStoreVisit marks a participant as visited. A participant already
+// RecordStoreVisitHandler handles RecordStoreVisit.
+type RecordStoreVisitHandler struct{ *core }
+
+// Handle marks a participant as visited. A participant already
 // marked stays as it is, and that is not an error.
-func (h *Handlers) RecordStoreVisit(ctx context.Context, cmd RecordStoreVisit) error {
+func (h RecordStoreVisitHandler) Handle(ctx context.Context, cmd RecordStoreVisit) error {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return err

@@ -13,11 +13,14 @@ import (
 // 31^8 numbers per campaign is already rare once.
 const entryNumberAttempts = 5
 
-// RegisterParticipant registers a customer. One registration per campaign
+// RegisterParticipantHandler handles RegisterParticipant.
+type RegisterParticipantHandler struct{ *core }
+
+// Handle registers a customer. One registration per campaign
 // and phone holds through the participant stream's "no stream" append: the
 // stream id is a keyed hash of (eventId, phone) under the campaign's key,
 // so a duplicate collides.
-func (h *Handlers) RegisterParticipant(ctx context.Context, cmd RegisterParticipant) (Registration, error) {
+func (h RegisterParticipantHandler) Handle(ctx context.Context, cmd RegisterParticipant) (Registration, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return Registration{}, err

@@ -31,14 +31,17 @@ type Replacement struct {
 	Promoted DrawnWinner // name and phone masked (privacy.Mask)
 }
 
-// ReplaceWinner decides and appends WinnerReplaced under the campaign's
+// ReplaceWinnerHandler handles ReplaceWinner.
+type ReplaceWinnerHandler struct{ *core }
+
+// Handle decides and appends WinnerReplaced under the campaign's
 // exclusive fence: claims and erasures (shared fence) in flight have
 // committed first and new ones wait, so the decision sees the holder's
 // claim and every alternate's erasure as the log orders them, which is what
 // verify replays. The append is at the draw stream's version: of two
 // concurrent replacements of one rank the second decides again, on the
 // first's result (domain.ErrAlreadyReplaced).
-func (h *Handlers) ReplaceWinner(ctx context.Context, cmd ReplaceWinner) (Replacement, error) {
+func (h ReplaceWinnerHandler) Handle(ctx context.Context, cmd ReplaceWinner) (Replacement, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return Replacement{}, err
@@ -108,7 +111,7 @@ func (h *Handlers) ReplaceWinner(ctx context.Context, cmd ReplaceWinner) (Replac
 }
 
 // drawState folds the campaign's draw stream.
-func (h *Handlers) drawState(ctx context.Context, eventID uuid.UUID) (domain.DrawState, error) {
+func (h *core) drawState(ctx context.Context, eventID uuid.UUID) (domain.DrawState, error) {
 	stored, err := h.store.ReadStream(ctx, domain.DrawStream(eventID))
 	if err != nil {
 		return domain.DrawState{}, fmt.Errorf("load draw: %w", err)

@@ -33,12 +33,15 @@ type VerificationSent struct {
 	ResendAt  time.Time
 }
 
-// RequestVerification sends a fresh code to the phone as an OTP message and
+// RequestVerificationHandler handles RequestVerification.
+type RequestVerificationHandler struct{ *core }
+
+// Handle sends a fresh code to the phone as an OTP message and
 // keeps its HMAC (the phone only as one too): domain.ErrVerificationOff
 // with verification off, ErrCampaignNotFound, ErrEventNotOpen before the
 // campaign starts, a *domain.VerificationTooSoonError within the resend
 // limit. A new code replaces the phone's last one, with its tries reset.
-func (h *Handlers) RequestVerification(ctx context.Context, cmd RequestVerification) (VerificationSent, error) {
+func (h RequestVerificationHandler) Handle(ctx context.Context, cmd RequestVerification) (VerificationSent, error) {
 	// The phone first: a request the spec refuses is 400 whether codes are on or not.
 	phone, err := domain.NormalizePhone(cmd.Phone)
 	if err != nil {
@@ -98,7 +101,7 @@ func otpMessageID(subject []byte, sentAt time.Time) string {
 // verification is on, and returns what uses the code up once the command
 // has succeeded. A phone that is not one is left to the command's own
 // validation (400 on the phone), which needs no code to answer.
-func (h *Handlers) verifiedPhone(ctx context.Context, eventID uuid.UUID, rawPhone, code string) (consume func(), err error) {
+func (h *core) verifiedPhone(ctx context.Context, eventID uuid.UUID, rawPhone, code string) (consume func(), err error) {
 	if !h.verification.on {
 		return func() {}, nil
 	}

@@ -26,7 +26,7 @@ type resultEntry struct {
 // then domain.ErrNotAnnounced before announceAt or while no result is
 // drawn, then ErrParticipantNotFound for an entry number no entry is
 // spelled as.
-func (h *Handlers) resultEntry(ctx context.Context, eventID uuid.UUID, entryNumber string, valid func() error) (resultEntry, error) {
+func (h *core) resultEntry(ctx context.Context, eventID uuid.UUID, entryNumber string, valid func() error) (resultEntry, error) {
 	campaign, err := h.loadCampaign(ctx, eventID)
 	if err != nil {
 		return resultEntry{}, err
@@ -54,7 +54,7 @@ func (h *Handlers) resultEntry(ctx context.Context, eventID uuid.UUID, entryNumb
 
 // onOwnEntry runs try, behind the entry's lockout, on the stream of the
 // entry when phone (normalized) owns it.
-func onOwnEntry[T any](ctx context.Context, h *Handlers, e resultEntry, phone string, try func(stream string) (T, error)) (T, error) {
+func onOwnEntry[T any](ctx context.Context, h *core, e resultEntry, phone string, try func(stream string) (T, error)) (T, error) {
 	return selfService(ctx, h, e.eventID, e.entryNumber, func() (T, error) {
 		stream, err := h.ownEntry(ctx, e.campaign, phone, e.entryNumber)
 		if err != nil {
@@ -66,7 +66,7 @@ func onOwnEntry[T any](ctx context.Context, h *Handlers, e resultEntry, phone st
 }
 
 // liveParticipant reads a participant's stream: ErrEntryErased once erased.
-func (h *Handlers) liveParticipant(ctx context.Context, stream string) (domain.Participant, error) {
+func (h *core) liveParticipant(ctx context.Context, stream string) (domain.Participant, error) {
 	stored, err := h.store.ReadStream(ctx, stream)
 	if err != nil {
 		return domain.Participant{}, fmt.Errorf("load participant: %w", err)

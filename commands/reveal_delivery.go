@@ -12,13 +12,16 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// RevealDelivery returns a claimed winner's delivery details, opened from
+// RevealDeliveryHandler handles RevealDelivery.
+type RevealDeliveryHandler struct{ *core }
+
+// Handle returns a claimed winner's delivery details, opened from
 // their PrizeClaimed, to the campaign's owner for sending the prize, and
 // records that it did (DeliveryRevealed) before answering, as the contact
 // reveal does. A participant who neither won nor claimed is
 // domain.ErrNotWinner (404); an erased winner domain.ErrParticipantErased
 // (409); a winner who has not claimed domain.ErrNotClaimed (409).
-func (h *Handlers) RevealDelivery(ctx context.Context, cmd RevealDelivery) (DeliveryReveal, error) {
+func (h RevealDeliveryHandler) Handle(ctx context.Context, cmd RevealDelivery) (DeliveryReveal, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return DeliveryReveal{}, err
@@ -72,7 +75,7 @@ func (h *Handlers) RevealDelivery(ctx context.Context, cmd RevealDelivery) (Deli
 // openDelivery opens the sealed delivery of the stream's PrizeClaimed with
 // the participant's data key; a key gone (erased meanwhile) or a delivery
 // that does not open is domain.ErrParticipantErased.
-func (h *Handlers) openDelivery(ctx context.Context, id uuid.UUID, stored []eventstore.RecordedEvent) (domain.Delivery, error) {
+func (h *core) openDelivery(ctx context.Context, id uuid.UUID, stored []eventstore.RecordedEvent) (domain.Delivery, error) {
 	var claim domain.PrizeClaimed
 	for _, rec := range stored {
 		if rec.Type != domain.TypePrizeClaimed {

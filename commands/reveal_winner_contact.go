@@ -12,12 +12,15 @@ import (
 	"github.com/shopevents/participation/eventstore"
 )
 
-// RevealWinnerContact returns a winner's unmasked name and phone to the
+// RevealWinnerContactHandler handles RevealWinnerContact.
+type RevealWinnerContactHandler struct{ *core }
+
+// Handle returns a winner's unmasked name and phone to the
 // campaign's owner, for delivering the prize, and records that it did
 // (WinnerContactRevealed) before answering: no reveal goes unrecorded.
 // A participant who did not win is domain.ErrNotWinner (as unknown, 404);
 // an erased winner is domain.ErrParticipantErased (409).
-func (h *Handlers) RevealWinnerContact(ctx context.Context, cmd RevealWinnerContact) (domain.PersonalData, error) {
+func (h RevealWinnerContactHandler) Handle(ctx context.Context, cmd RevealWinnerContact) (domain.PersonalData, error) {
 	campaign, err := h.loadCampaign(ctx, cmd.EventID)
 	if err != nil {
 		return domain.PersonalData{}, err
@@ -79,7 +82,7 @@ func (h *Handlers) RevealWinnerContact(ctx context.Context, cmd RevealWinnerCont
 // winnerIDs returns the campaign's winners holding a rank now, promoted
 // alternates included (none before its draw), and with withAlternates
 // everyone the draw named: winners, replaced ones and alternates.
-func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlternates bool) ([]uuid.UUID, error) {
+func (h *core) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlternates bool) ([]uuid.UUID, error) {
 	state, err := h.drawState(ctx, eventID)
 	if err != nil || state.Drawn == nil {
 		return nil, err
@@ -95,61 +98,4 @@ func (h *Handlers) winnerIDs(ctx context.Context, eventID uuid.UUID, withAlterna
 		ids = append(ids, w.ParticipantID)
 	}
 	return ids, nil
-}
-
-// ContactReveals asks for a campaign's reveals; OwnerID must own it.
-type ContactReveals struct {
-	EventID uuid.UUID
-	OwnerID string
-}
-
-// ContactReveals lists the campaign's contact and delivery reveals, oldest first.
-func (h *Handlers) ContactReveals(ctx context.Context, eventID uuid.UUID, ownerID string) ([]ContactReveal, error) {
-	campaign, err := h.loadCampaign(ctx, eventID)
-	if err != nil {
-		return nil, err
-	}
-	if err := campaign.CheckOwner(ownerID); err != nil {
-		return nil, err
-	}
-	stored, err := h.store.ReadPartition(ctx, eventID.String(),
-		[]string{domain.TypeWinnerContactRevealed, domain.TypeDeliveryRevealed}, 0)
-	if err != nil {
-		return nil, fmt.Errorf("contact reveals: %w", err)
-	}
-	out := make([]ContactReveal, 0, len(stored))
-	var streams []string
-	for _, rec := range stored {
-		e, err := domain.DecodeEvent(rec.Type, rec.Data)
-		if err != nil {
-			return nil, err
-		}
-		var r ContactReveal
-		switch e := e.(type) {
-		case domain.WinnerContactRevealed:
-			r = ContactReveal{Kind: RevealKindContact, ParticipantID: e.ParticipantID, RevealedBy: e.RevealedBy, RevealedAt: e.RevealedAt}
-		case domain.DeliveryRevealed:
-			r = ContactReveal{Kind: RevealKindDelivery, ParticipantID: e.ParticipantID, RevealedBy: e.RevealedBy, RevealedAt: e.RevealedAt}
-		}
-		out = append(out, r)
-		streams = append(streams, domain.ParticipantStream(r.ParticipantID))
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	regs, err := h.store.ReadStreamsOfType(ctx, streams, domain.TypeParticipantRegistered)
-	if err != nil {
-		return nil, fmt.Errorf("contact reveals: %w", err)
-	}
-	numbers := map[uuid.UUID]string{}
-	for _, rec := range regs {
-		if e, err := domain.DecodeEvent(rec.Type, rec.Data); err == nil {
-			reg := e.(domain.ParticipantRegistered)
-			numbers[reg.ParticipantID] = reg.EntryNumber
-		}
-	}
-	for i := range out {
-		out[i].EntryNumber = numbers[out[i].ParticipantID]
-	}
-	return out, nil
 }

@@ -40,8 +40,11 @@ type RetentionReport struct {
 // retentionBatch bounds the erasures of one transaction.
 const retentionBatch = 500
 
-// RunRetention runs retention once.
-func (h *Handlers) RunRetention(ctx context.Context, cmd RunRetention) (RetentionReport, error) {
+// RunRetentionHandler handles RunRetention.
+type RunRetentionHandler struct{ *core }
+
+// Handle runs retention once.
+func (h RunRetentionHandler) Handle(ctx context.Context, cmd RunRetention) (RetentionReport, error) {
 	if cmd.NonWinners < 0 || cmd.Winners < 0 {
 		return RetentionReport{}, errors.New("retention: negative duration")
 	}
@@ -87,7 +90,7 @@ func (h *Handlers) RunRetention(ctx context.Context, cmd RunRetention) (Retentio
 // last retention has passed (every participant erased by then): no phone
 // can be linked to its ids afterwards, even with PII_KEY. It runs after the
 // campaign's erasures succeeded; a key already gone is not counted.
-func (h *Handlers) destroyCampaignKey(ctx context.Context, c domain.Campaign, cmd RunRetention) (int, error) {
+func (h *core) destroyCampaignKey(ctx context.Context, c domain.Campaign, cmd RunRetention) (int, error) {
 	if c.IDScheme != domain.ParticipantIDCampaignKey || cmd.Now.Before(c.AnnounceAt.Add(max(cmd.NonWinners, cmd.Winners))) {
 		return 0, nil
 	}
@@ -108,7 +111,7 @@ func (h *Handlers) destroyCampaignKey(ctx context.Context, c domain.Campaign, cm
 }
 
 // retentionDue returns the campaign's participants that retention erases now.
-func (h *Handlers) retentionDue(ctx context.Context, c domain.Campaign, cmd RunRetention) ([]domain.Participant, error) {
+func (h *core) retentionDue(ctx context.Context, c domain.Campaign, cmd RunRetention) ([]domain.Participant, error) {
 	rows, err := h.store.Candidates(ctx, c.ID.String())
 	if err != nil {
 		return nil, err
@@ -134,7 +137,7 @@ func (h *Handlers) retentionDue(ctx context.Context, c domain.Campaign, cmd RunR
 
 // eraseMany erases participants in one transaction; one that changed in the
 // meantime is erased on its own afterwards.
-func (h *Handlers) eraseMany(ctx context.Context, due []domain.Participant) (int, error) {
+func (h *core) eraseMany(ctx context.Context, due []domain.Participant) (int, error) {
 	streams := make([]string, len(due))
 	for i, p := range due {
 		streams[i] = domain.ParticipantStream(p.ID)

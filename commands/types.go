@@ -1,6 +1,9 @@
-// Package commands holds one file per command: a command struct and its
-// handler, which loads a stream, asks the domain, and appends at the
-// expected version. Rules live in domain, transactions in eventstore.
+// Package commands is the application layer, Application{Commands,
+// Queries}: one file per command or query, with its struct and its handler
+// type (Handle). A command handler loads a stream, asks the domain, and
+// appends at the expected version; a query handler reads the event store
+// and never appends. Rules live in domain, transactions in eventstore. The
+// handlers share one core: the store, the keys and the per-process caches.
 package commands
 
 import (

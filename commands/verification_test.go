@@ -60,7 +60,7 @@ func newOTPFixture(t *testing.T) (*fixture, *phoneInbox) {
 	f.now.Store(&now)
 	inbox := &phoneInbox{}
 	var err error
-	f.handlers, err = commands.New(f.store, commands.Config{
+	f.app, err = commands.New(f.store, commands.Config{
 		PIIKey: []byte("test-pii-key-0123456789abcdef"),
 		Clock:  func() time.Time { return *f.now.Load() },
 
@@ -73,12 +73,12 @@ func newOTPFixture(t *testing.T) (*fixture, *phoneInbox) {
 }
 
 func (f *fixture) askCode(eventID uuid.UUID, phone string) error {
-	_, err := f.handlers.RequestVerification(context.Background(), commands.RequestVerification{EventID: eventID, Phone: phone})
+	_, err := f.app.Commands.RequestVerification.Handle(context.Background(), commands.RequestVerification{EventID: eventID, Phone: phone})
 	return err
 }
 
 func (f *fixture) registerWith(eventID uuid.UUID, phone, code string) error {
-	_, err := f.handlers.RegisterParticipant(context.Background(), commands.RegisterParticipant{
+	_, err := f.app.Commands.RegisterParticipant.Handle(context.Background(), commands.RegisterParticipant{
 		EventID: eventID, Name: "김철수", Phone: phone, EntryPath: "instagram", PrivacyConsent: true, VerificationCode: code,
 	})
 	return err

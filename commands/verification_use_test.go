@@ -90,12 +90,12 @@ func TestEraseAndClaimNeedTheCode(t *testing.T) {
 	winnerPhone := phones[winner]
 	to := domain.PhoneE164(winnerPhone)
 	claim := func(code string) error {
-		_, err := f.handlers.ClaimPrize(context.Background(), commands.ClaimPrize{EventID: eventID, Phone: winnerPhone,
+		_, err := f.app.Commands.ClaimPrize.Handle(context.Background(), commands.ClaimPrize{EventID: eventID, Phone: winnerPhone,
 			EntryNumber: winner, Delivery: validDelivery, DeliveryConsent: true, VerificationCode: code})
 		return err
 	}
 	erase := func(code string) error {
-		return f.handlers.EraseMyData(context.Background(), commands.EraseMyData{EventID: eventID, Phone: winnerPhone,
+		return f.app.Commands.EraseMyData.Handle(context.Background(), commands.EraseMyData{EventID: eventID, Phone: winnerPhone,
 			EntryNumber: winner, VerificationCode: code})
 	}
 	if err := claim(""); !errors.Is(err, domain.ErrVerificationRequired) {
@@ -132,7 +132,7 @@ func (f *fixture) drawnCampaignVerified(t *testing.T, inbox *phoneInbox) (eventI
 		if err := f.askCode(eventID, phoneN(i)); err != nil {
 			t.Fatal(err)
 		}
-		reg, err := f.handlers.RegisterParticipant(context.Background(), commands.RegisterParticipant{
+		reg, err := f.app.Commands.RegisterParticipant.Handle(context.Background(), commands.RegisterParticipant{
 			EventID: eventID, Name: "김철수", Phone: phoneN(i), EntryPath: "instagram", PrivacyConsent: true,
 			VerificationCode: inbox.last(t, domain.PhoneE164(phoneN(i))),
 		})
@@ -141,7 +141,7 @@ func (f *fixture) drawnCampaignVerified(t *testing.T, inbox *phoneInbox) (eventI
 		}
 		phones[reg.EntryNumber] = phoneN(i)
 	}
-	out, err := f.handlers.DrawWinners(context.Background(), commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 1})
+	out, err := f.app.Commands.DrawWinners.Handle(context.Background(), commands.DrawWinners{EventID: eventID, OwnerID: "owner-1", WinnerCount: 1, AlternateCount: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,9 +35,13 @@ type VerifyDraw struct {
 	OwnerID string
 }
 
-// VerifyDraw recomputes a recorded draw from the event store: the candidates
+// VerifyDrawHandler recomputes recorded draws.
+type VerifyDrawHandler struct{ *core }
+
+// Handle recomputes a recorded draw from the event store: the candidates
 // up to its cut-off, its seed and options. ownerID must own the campaign.
-func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID string) (DrawVerification, error) {
+func (h VerifyDrawHandler) Handle(ctx context.Context, q VerifyDraw) (DrawVerification, error) {
+	drawID, ownerID := q.DrawID, q.OwnerID
 	commit, drawn, err := h.loadDraw(ctx, drawID)
 	if err != nil && !errors.Is(err, ErrDrawPending) {
 		return DrawVerification{}, err
@@ -56,9 +60,9 @@ func (h *Handlers) VerifyDraw(ctx context.Context, drawID uuid.UUID, ownerID str
 	return h.verify(ctx, commit, drawn)
 }
 
-// VerifyDrawAsOperator is VerifyDraw without the owner check, for the
+// HandleAsOperator is Handle without the owner check, for the
 // operator's command line.
-func (h *Handlers) VerifyDrawAsOperator(ctx context.Context, drawID uuid.UUID) (DrawVerification, error) {
+func (h VerifyDrawHandler) HandleAsOperator(ctx context.Context, drawID uuid.UUID) (DrawVerification, error) {
 	commit, drawn, err := h.loadDraw(ctx, drawID)
 	if err != nil {
 		return DrawVerification{}, err
@@ -69,7 +73,7 @@ func (h *Handlers) VerifyDrawAsOperator(ctx context.Context, drawID uuid.UUID) (
 // verify replays the candidate events up to the cut-off (the log, not the
 // table the draw read) and recomputes: a v2 draw from its commit (root,
 // order, alternates), a v1 draw as it always was.
-func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, drawn domain.WinnersDrawn) (DrawVerification, error) {
+func (h *core) verify(ctx context.Context, commit *domain.DrawCommitted, drawn domain.WinnersDrawn) (DrawVerification, error) {
 	pool, err := h.candidatesAt(ctx, drawn.EventID, drawn.CutoffPosition)
 	if err != nil {
 		return DrawVerification{}, fmt.Errorf("verify: %w", err)
@@ -106,7 +110,7 @@ func (h *Handlers) verify(ctx context.Context, commit *domain.DrawCommitted, dra
 // erased before the replacement, as the log orders them (the replacement
 // decides under the campaign's exclusive fence, so the order is the one
 // it saw). It returns the first broken one's description, or "".
-func (h *Handlers) checkReplacements(ctx context.Context, drawn domain.WinnersDrawn) (string, error) {
+func (h *core) checkReplacements(ctx context.Context, drawn domain.WinnersDrawn) (string, error) {
 	stored, err := h.store.ReadStream(ctx, domain.DrawStream(drawn.EventID))
 	if err != nil {
 		return "", err
@@ -152,7 +156,7 @@ func (h *Handlers) checkReplacements(ctx context.Context, drawn domain.WinnersDr
 // erased since (the draw_candidates table holds only the present). A draw
 // completed after its commit (public randomness) takes its leaves from here:
 // domain.LeavesOf over them, then domain.CompleteDraw, which checks the root.
-func (h *Handlers) candidatesAt(ctx context.Context, eventID uuid.UUID, cutoff int64) (candidatePool, error) {
+func (h *core) candidatesAt(ctx context.Context, eventID uuid.UUID, cutoff int64) (candidatePool, error) {
 	rows, err := h.store.ReadPartitionFields(ctx, eventID.String(), candidateEventTypes, cutoff, candidateFields)
 	if err != nil {
 		return candidatePool{}, err
@@ -171,7 +175,7 @@ func candidateSetOf(candidates []domain.Candidate) *domain.CandidateSet {
 // loadDraw reads a draw's events: a v2 draw's commit and result, or a v1
 // draw's result alone (commit nil). A commit without a result is
 // ErrDrawPending, with the result's campaign filled in.
-func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.DrawCommitted, domain.WinnersDrawn, error) {
+func (h *core) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.DrawCommitted, domain.WinnersDrawn, error) {
 	stream, err := h.store.StreamByKey(ctx, drawKey(drawID))
 	if err != nil {
 		return nil, domain.WinnersDrawn{}, fmt.Errorf("find draw: %w", err)
@@ -211,7 +215,7 @@ func (h *Handlers) loadDraw(ctx context.Context, drawID uuid.UUID) (*domain.Draw
 // round, signed by the committed chain (its chain info pinned, or read once
 // from a relay and checked against the hash: offline once known). A drand
 // draw whose chain this instance cannot read is an error, not "verified".
-func (h *Handlers) verifyRandomness(ctx context.Context, commit domain.DrawCommitted, drawn domain.WinnersDrawn) ([]string, error) {
+func (h *core) verifyRandomness(ctx context.Context, commit domain.DrawCommitted, drawn domain.WinnersDrawn) ([]string, error) {
 	if commit.Randomness.Source != domain.RandomnessDrand {
 		return nil, nil
 	}

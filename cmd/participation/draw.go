@@ -46,11 +46,11 @@ func newDrawCommand(cfg *app.Config) *cobra.Command {
 					return err
 				}
 			}
-			handlers, err := commands.New(eventstore.New(db.Pool), hcfg)
+			application, err := commands.New(eventstore.New(db.Pool), hcfg)
 			if err != nil {
 				return err
 			}
-			v, err := handlers.VerifyDrawAsOperator(cmd.Context(), drawID)
+			v, err := application.Queries.VerifyDraw.HandleAsOperator(cmd.Context(), drawID)
 			if err != nil {
 				return err
 			}

@@ -28,11 +28,11 @@ func newRetentionCommand(cfg *app.Config) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			handlers, err := commands.New(eventstore.New(db.Pool), commands.Config{PIIKey: piiKey})
+			application, err := commands.New(eventstore.New(db.Pool), commands.Config{PIIKey: piiKey})
 			if err != nil {
 				return err
 			}
-			r, err := handlers.RunRetention(cmd.Context(), commands.RunRetention{Now: time.Now(),
+			r, err := application.Commands.RunRetention.Handle(cmd.Context(), commands.RunRetention{Now: time.Now(),
 				NonWinners: cfg.RetentionNonWinners, Winners: cfg.RetentionWinners, DryRun: dryRun})
 			fmt.Fprintf(cmd.OutOrStdout(), "campaigns past retention: %d, participants due: %d, erased: %d, campaign keys destroyed: %d%s\n",
 				r.Campaigns, r.Due, r.Erased, r.KeysDestroyed, map[bool]string{true: " (dry run)"}[dryRun])

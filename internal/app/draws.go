@@ -57,13 +57,14 @@ func (m *drawMetrics) onRefused(logger *slog.Logger) func(domain.DrawCommitted, 
 // makes one result. It keeps no state that matters across restarts: the
 // pending draws are read from the store at each check.
 type drawCompleter struct {
-	handlers *commands.Handlers
-	client   *beacon.Client
-	relay    *relay.Relay
-	logger   *slog.Logger
-	metrics  *drawMetrics
-	every    time.Duration // how often the leader looks (DrawCompleteEvery)
-	maxPause time.Duration // the longest backoff while the beacon is away or refuses
+	pending   commands.PendingDrandDrawsHandler
+	completer commands.CompleteDrandDrawHandler
+	client    *beacon.Client
+	relay     *relay.Relay
+	logger    *slog.Logger
+	metrics   *drawMetrics
+	every     time.Duration // how often the leader looks (DrawCompleteEvery)
+	maxPause  time.Duration // the longest backoff while the beacon is away or refuses
 
 	// per draw: failures in a row and when to ask again; the loop's alone
 	fails map[uuid.UUID]int
@@ -72,14 +73,14 @@ type drawCompleter struct {
 	checks atomic.Int64
 }
 
-func newDrawCompleter(h *commands.Handlers, client *beacon.Client, r *relay.Relay, logger *slog.Logger, m *drawMetrics, every, maxPause time.Duration) *drawCompleter {
+func newDrawCompleter(h commands.Application, client *beacon.Client, r *relay.Relay, logger *slog.Logger, m *drawMetrics, every, maxPause time.Duration) *drawCompleter {
 	if every <= 0 {
 		every = DrawCompleteEvery
 	}
 	if maxPause <= 0 {
 		maxPause = DrawMaxBackoff
 	}
-	return &drawCompleter{handlers: h, client: client, relay: r, logger: logger, metrics: m, every: every,
+	return &drawCompleter{pending: h.Queries.PendingDrandDraws, completer: h.Commands.CompleteDrandDraw, client: client, relay: r, logger: logger, metrics: m, every: every,
 		maxPause: max(maxPause, every), fails: map[uuid.UUID]int{}, next: map[uuid.UUID]time.Time{}}
 }
 
@@ -105,7 +106,7 @@ func (c *drawCompleter) run(ctx context.Context) {
 
 // once tries every pending draw whose pause is over.
 func (c *drawCompleter) once(ctx context.Context) {
-	pending, err := c.handlers.PendingDrandDraws(ctx)
+	pending, err := c.pending.Handle(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.logger.Warn("draw: reading pending draws failed", "err", err)
@@ -141,7 +142,7 @@ func (c *drawCompleter) complete(ctx context.Context, p commands.PendingDrawComm
 	if err != nil {
 		return err
 	}
-	drawn, err := c.handlers.CompleteDrandDraw(ctx, p, r)
+	drawn, err := c.completer.Handle(ctx, commands.CompleteDrandDraw{Draw: p, Round: r})
 	if err != nil {
 		return err
 	}

@@ -237,7 +237,7 @@ func TestRetention(t *testing.T) {
 	drawn := a.drawWith(ownerA, eventID, map[string]any{"winnerCount": 1})
 	run := func(at time.Time, dry bool) commands.RetentionReport {
 		t.Helper()
-		r, err := a.svc.commands.RunRetention(t.Context(), commands.RunRetention{Now: at, NonWinners: 168 * time.Hour, Winners: 2160 * time.Hour, DryRun: dry})
+		r, err := a.svc.commands.Commands.RunRetention.Handle(t.Context(), commands.RunRetention{Now: at, NonWinners: 168 * time.Hour, Winners: 2160 * time.Hour, DryRun: dry})
 		if err != nil {
 			t.Fatal(err)
 		}

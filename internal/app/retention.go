@@ -60,10 +60,10 @@ func (c retention) shown() bool { return c.NonWinners != 0 || c.Winners != 0 || 
 // retentionWorker runs retention in the relay's leader: one instance at a
 // time does it, and a run is idempotent, so a take-over repeats nothing.
 type retentionWorker struct {
-	handlers *commands.Handlers
-	cfg      retention
-	relay    *relay.Relay
-	logger   *slog.Logger
+	retain commands.RunRetentionHandler
+	cfg    retention
+	relay  *relay.Relay
+	logger *slog.Logger
 
 	ticks  atomic.Int64 // checks made, leading or not
 	runs   atomic.Int64 // runs done as the leader, failed ones too
@@ -79,7 +79,7 @@ func newRetentionWorker(store *eventstore.Store, piiKey []byte, cfg retention, r
 	if err != nil {
 		return nil, err
 	}
-	return &retentionWorker{handlers: h, cfg: cfg, relay: relay, logger: logger}, nil
+	return &retentionWorker{retain: h.Commands.RunRetention, cfg: cfg, relay: relay, logger: logger}, nil
 }
 
 // collectors export the runs, so an operator sees retention happen.
@@ -123,7 +123,7 @@ func (w *retentionWorker) run(ctx context.Context) {
 
 // once runs retention once and counts it.
 func (w *retentionWorker) once(ctx context.Context) {
-	report, err := w.handlers.RunRetention(ctx, commands.RunRetention{Now: w.cfg.Clock(),
+	report, err := w.retain.Handle(ctx, commands.RunRetention{Now: w.cfg.Clock(),
 		NonWinners: w.cfg.NonWinners, Winners: w.cfg.Winners})
 	w.erased.Add(int64(report.Erased))
 	w.runs.Add(1)

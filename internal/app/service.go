@@ -104,17 +104,17 @@ type service struct {
 	store    *eventstore.Store
 	registry *prometheus.Registry
 
-	batcher   *eventstore.Batcher  // API
-	commands  *commands.Handlers   // API
-	queries   *projections.Queries // API
-	relay     *relay.Relay         // relay
-	retention *retentionWorker     // relay
-	draws     *drawCompleter       // relay, DRAW_RANDOMNESS=drand
-	sweeper   *idempotencySweeper  // API
-	readSide  *projectors          // projectors
-	notifier  *notifier.Notifier   // notifier
-	broker    *kafka.BrokerCheck   // relay or projectors: /readyz reports the broker
-	ready     *cachedReadiness     // /readyz, on either handler
+	batcher   *eventstore.Batcher   // API
+	commands  *commands.Application // API
+	queries   *projections.Queries  // API
+	relay     *relay.Relay          // relay
+	retention *retentionWorker      // relay
+	draws     *drawCompleter        // relay, DRAW_RANDOMNESS=drand
+	sweeper   *idempotencySweeper   // API
+	readSide  *projectors           // projectors
+	notifier  *notifier.Notifier    // notifier
+	broker    *kafka.BrokerCheck    // relay or projectors: /readyz reports the broker
+	ready     *cachedReadiness      // /readyz, on either handler
 }
 
 func newService(d deps) (_ *service, err error) {
@@ -205,9 +205,11 @@ func newService(d deps) (_ *service, err error) {
 	if drand != nil {
 		cmdCfg.Beacon, cmdCfg.DrandDraws, cmdCfg.OnRefused = drand, d.Draw.Drand(), drawStats.onRefused(d.Logger)
 	}
-	if s.commands, err = commands.New(s.store, cmdCfg); err != nil {
+	application, err := commands.New(s.store, cmdCfg)
+	if err != nil {
 		return nil, err
 	}
+	s.commands = &application
 	keys, err := privacy.NewKeys(d.PIIKey)
 	if err != nil {
 		return nil, err
@@ -237,13 +239,13 @@ func newService(d deps) (_ *service, err error) {
 		Idempotency:    idempotency,
 		Closing:        d.Closing,
 		Campaigns:      s.queries,
-		Certificates:   s.commands,
+		Certificates:   application.Queries.Certificates,
 		Retention:      publicRetention(d.Retention),
 
 		PhoneVerification: d.PhoneVerification,
 		Pages:             pages,
 		Notifications:     ownerNotifications{pool: d.Pool, clock: d.Clock},
-	}, newCommandMetrics(s.registry).metered(apiApp(s.commands)), s.queries, s.ready, d.Logger)
+	}, newCommandMetrics(s.registry).metered(apiApp(application)), s.queries, s.ready, d.Logger)
 	if pagesErr != nil {
 		return nil, pagesErr
 	}

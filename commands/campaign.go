@@ -8,11 +8,14 @@ import (
 	"github.com/shopevents/participation/domain"
 )
 
-// Campaign returns the campaign as the rules see it now, Drawn included, read
+// CampaignHandler reads a campaign for its public page and the owner.
+type CampaignHandler struct{ *core }
+
+// Handle returns the campaign as the rules see it now, Drawn included, read
 // from the event store so a campaign just opened or drawn shows at once (the
 // public page decides from it whether to show the form).
 // domain.ErrCampaignNotFound for an unknown campaign.
-func (h *Handlers) Campaign(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
+func (h CampaignHandler) Handle(ctx context.Context, eventID uuid.UUID) (domain.Campaign, error) {
 	c, err := h.loadCampaign(ctx, eventID)
 	if err != nil {
 		return domain.Campaign{}, err
