@@ -133,22 +133,11 @@ func planAppend(reqs []AppendRequest, errs []error) appendPlan {
 		}
 	}
 	var lastStream string
-	seenID := map[[2]string]bool{}
 	for _, i := range order {
 		r := reqs[i]
 		if r.Stream == lastStream {
 			errs[i] = ErrWrongExpectedVersion
 			continue
-		}
-		if w := r.Idempotency; w != nil {
-			// A second request with the key in one batch waits for the
-			// first's answer, as it would a moment later.
-			if id := [2]string{w.Scope, w.Key}; seenID[id] {
-				errs[i] = ErrIdempotencyKeyTaken
-				continue
-			} else {
-				seenID[id] = true
-			}
 		}
 		if slices.ContainsFunc(r.keys(), func(k string) bool { return seenKey[k] != i }) {
 			errs[i] = ErrDuplicateKey
@@ -218,6 +207,7 @@ func appendAll(ctx context.Context, db batchSender, inTx bool, reqs []AppendRequ
 			errs[i] = r.validate()
 		}
 	}
+	heldInBatch(reqs, errs)
 	if err := appendRound(ctx, db, inTx, reqs, results, errs); err != nil {
 		return err
 	}

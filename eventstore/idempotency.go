@@ -68,6 +68,27 @@ func (w *IdempotentWrite) setDefaults() {
 	w.TTL, w.Lease = c.TTL, c.Lease
 }
 
+// heldInBatch answers ErrIdempotencyKeyTaken to each request of a batch
+// whose Idempotency-Key an earlier request of the batch asks: it waits for
+// that request's answer, as it would a moment later. This comes before any
+// other check: a retry of one registration shares its first's stream too,
+// and must get that request's answer, not lose the stream
+// (ErrWrongExpectedVersion, a 409 ALREADY_PARTICIPATED).
+func heldInBatch(reqs []AppendRequest, errs []error) {
+	asked := map[[2]string]bool{}
+	for i, r := range reqs {
+		w := r.Idempotency
+		if errs[i] != nil || w == nil {
+			continue
+		}
+		if id := [2]string{w.Scope, w.Key}; asked[id] {
+			errs[i] = ErrIdempotencyKeyTaken
+		} else {
+			asked[id] = true
+		}
+	}
+}
+
 // Write is an IdempotentWrite of (scope, key) for a request with this
 // fingerprint, with the keys' TTL and lease; the caller sets the answers.
 func (k *IdempotencyKeys) Write(scope, key string, fingerprint []byte) *IdempotentWrite {

@@ -103,3 +103,45 @@ func TestIdempotencyKeyIsClaimedAndCompletedInTheAppend(t *testing.T) {
 		t.Errorf("the held key's answer changed: %+v", got.Answer)
 	}
 }
+
+// A retry of one registration that lands in its first request's batch (the
+// Batcher groups concurrent requests) shares its stream as well as its key:
+// it waits for the first's answer (ErrIdempotencyKeyTaken), and does not
+// lose the stream (ErrWrongExpectedVersion, a 409 ALREADY_PARTICIPATED
+// instead of the replayed 201). Another request for the stream, without
+// the key, still loses it.
+func TestARetryInItsFirstsBatchGetsTheFirstsAnswer(t *testing.T) {
+	t.Parallel()
+	keys, pool := newIdempotencyKeys(t)
+	store, ctx := eventstore.New(pool), context.Background()
+	const scope, key = "POST /api/v1/participations", "double-tap"
+	write := func(body string) *eventstore.IdempotentWrite {
+		w := keys.Write(scope, key, keys.Fingerprint("/p", []byte("same body")))
+		w.Won = eventstore.IdempotentAnswer{Status: 201, Body: []byte(body), Subject: uuid.New()}
+		w.Lost = eventstore.IdempotentAnswer{Status: 409, Body: []byte(`{"code":"ALREADY_PARTICIPATED"}`)}
+		return w
+	}
+	one := []eventstore.EventData{anEvent(1)}
+	reqs := []eventstore.AppendRequest{
+		{Stream: "participant-same", Events: one, Idempotency: write(`{"entryNumber":"first"}`)},
+		{Stream: "participant-same", Events: one, Idempotency: write(`{"entryNumber":"retry"}`)},
+		{Stream: "participant-same", Events: one},
+	}
+	_, errs, err := store.AppendBatch(ctx, reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []error{nil, eventstore.ErrIdempotencyKeyTaken, eventstore.ErrWrongExpectedVersion}
+	for i := range reqs {
+		if !errors.Is(errs[i], want[i]) {
+			t.Errorf("request %d: err = %v, want %v", i, errs[i], want[i])
+		}
+	}
+	got, found, err := keys.Lookup(ctx, scope, key)
+	if err != nil || !found || got.Answer == nil {
+		t.Fatalf("Lookup = %+v, %v, %v, want the first's answer", got, found, err)
+	}
+	if got.Answer.Status != 201 || string(got.Answer.Body) != `{"entryNumber":"first"}` {
+		t.Errorf("answer %d %s, want the first's 201", got.Answer.Status, got.Answer.Body)
+	}
+}
