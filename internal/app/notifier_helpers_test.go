@@ -162,3 +162,19 @@ func tokenAt(t testing.TB, owner string, at time.Time) string {
 	}
 	return tok
 }
+
+// toNextAttempt moves the clock to the campaign's next due attempt of the
+// template, if that is later: never past it, so that however slowly the
+// sender runs, the clock cannot outrun the retry window (a fixed step per
+// poll could, and fail the message for good).
+func (a *testApp) toNextAttempt(clock *movableClock, eventID uuid.UUID, template string) {
+	a.t.Helper()
+	var next *time.Time
+	if err := a.pool.QueryRow(a.t.Context(), `SELECT min(next_attempt_at) FROM notification_outbox
+		WHERE event_id = $1 AND template = $2 AND state = 'PENDING'`, eventID, template).Scan(&next); err != nil {
+		a.t.Fatalf("outbox: %v", err)
+	}
+	if next != nil && next.After(clock.now()) {
+		clock.set(*next)
+	}
+}

@@ -97,7 +97,7 @@ func TestNotifierTellsWinnersOnceThroughRetries(t *testing.T) {
 	clock.set(c.w.announceAt)
 	waitUntil(t, "both WINNER messages delivered", func() error {
 		if got := len(rcv.delivered(notify.TemplateWinner)); got < 2 {
-			clock.set(clock.now().Add(5 * time.Minute)) // past the next backoff
+			a.toNextAttempt(clock, c.eventID, notify.TemplateWinner)
 			return fmt.Errorf("%d delivered", got)
 		}
 		return nil
@@ -130,9 +130,14 @@ func TestNotifierTellsWinnersOnceThroughRetries(t *testing.T) {
 		}
 		return nil
 	})
-	if n := a.eventsOfType(domain.TypeNotificationSent, c.eventID); n != 2 {
-		t.Errorf("NotificationSent events = %d, want 2", n)
-	}
+	// The provider's 200 comes before the sender records it: wait for the
+	// events, not the deliveries alone.
+	waitUntil(t, "a NotificationSent for each delivered WINNER", func() error {
+		if n := a.eventsOfType(domain.TypeNotificationSent, c.eventID); n != 2 {
+			return fmt.Errorf("NotificationSent events = %d, want 2", n)
+		}
+		return nil
+	})
 
 	ans := a.call(http.MethodPost, claimPath(c.eventID), "", deliveryFor(claimer))
 	if ans.Status != http.StatusCreated {
@@ -142,7 +147,7 @@ func TestNotifierTellsWinnersOnceThroughRetries(t *testing.T) {
 	waitUntil(t, "the reminder delivered and the claimer's skipped", func() error {
 		states := a.outboxStates(c.eventID)
 		if states[unclaimed.EntryNumber+"/CLAIM_REMINDER"] != "SENT" || states[claimer.EntryNumber+"/CLAIM_REMINDER"] != "SKIPPED" {
-			clock.set(clock.now().Add(5 * time.Minute))
+			a.toNextAttempt(clock, c.eventID, notify.TemplateClaimReminder)
 			return fmt.Errorf("states %v", states)
 		}
 		return nil
