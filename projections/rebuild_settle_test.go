@@ -71,7 +71,7 @@ func TestRebuildWaitsOnlyForItsOwnDatabasesTransactions(t *testing.T) {
 
 	other := testenv.Pool(t, 2) // another database on the same server
 	openXid(t, ctx, other.Begin)
-	report, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{})
+	report, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Publicize: testPublicize(t, e.pool)})
 	if err != nil {
 		t.Fatalf("rebuild with a transaction open in another database: %v", err)
 	}
@@ -85,7 +85,7 @@ func TestRebuildWaitsOnlyForItsOwnDatabasesTransactions(t *testing.T) {
 	sink := &logSink{}
 	done := make(chan error, 1)
 	go func() {
-		_, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Logger: slog.New(sink)})
+		_, err := projections.Rebuild(ctx, e.pool, projections.RebuildOptions{Logger: slog.New(sink), Publicize: publicizer(e.pool)})
 		done <- err
 	}()
 	waitFor(t, time.Minute, "the rebuild to wait for the local transaction", func() bool {
