@@ -180,8 +180,12 @@ func candidatesQuery(key string) string {
 
 // The candidates read's plan settings, for its own statement only.
 const (
-	candidatesPlanSet   = `SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off`
-	candidatesPlanReset = `SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_indexonlyscan TO DEFAULT`
+	// No TID range scan either: given a split read's half (a ctid range)
+	// the planner read half of the whole table, every campaign's rows, and
+	// filtered them; the campaign's bitmap scan takes the range as a filter
+	// (TestASplitCandidatesReadReadsItsCampaignsRows).
+	candidatesPlanSet   = `SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; SET LOCAL enable_tidscan = off`
+	candidatesPlanReset = `SET LOCAL enable_indexscan TO DEFAULT; SET LOCAL enable_indexonlyscan TO DEFAULT; SET LOCAL enable_tidscan TO DEFAULT`
 )
 
 // quoteLiteral quotes s as an SQL string literal; with
