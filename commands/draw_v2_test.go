@@ -99,15 +99,31 @@ func appendDrawByHand(t *testing.T, f *fixture, eventID, drawID uuid.UUID, event
 	}
 }
 
-// candidatesNow reads the campaign's candidates as a draw would.
+// candidatesNow reads the campaign's candidates as a draw would, each
+// named by its participant id (the draws these tests append by hand name
+// every candidate, not only the picks).
 func candidatesNow(t *testing.T, f *fixture, eventID uuid.UUID) (*domain.CandidateSet, int64) {
 	t.Helper()
 	var set *domain.CandidateSet
 	var cutoff int64
 	err := f.store.Exclusive(context.Background(), domain.CampaignStream(eventID), func(ctx context.Context, tx *eventstore.Tx) error {
-		var err error
-		set, cutoff, err = tx.DrawCandidates(ctx, eventID.String())
-		return err
+		read, c, err := tx.DrawCandidates(ctx, eventID.String())
+		if err != nil {
+			return err
+		}
+		entries := make([]string, 0, read.Len())
+		for _, c := range read.Candidates() {
+			entries = append(entries, c.EntryNumber)
+		}
+		ids, err := tx.ParticipantIDs(ctx, eventID.String(), entries)
+		if err != nil {
+			return err
+		}
+		set, cutoff = domain.NewCandidateSet(read.Len()), c
+		for _, c := range read.Candidates() {
+			set.Add(ids[c.EntryNumber], []byte(c.EntryNumber), c.Visited)
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -55,7 +55,17 @@ func (h DrawWinnersHandler) Handle(ctx context.Context, cmd DrawWinners) (DrawOu
 		if _, err := io.ReadFull(h.random, seed[:]); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		drawn, err := domain.CompleteDraw(commit, leaves, domain.DrawCompletion{Seed: seed, DrawnAt: h.clock(), DrawnBy: cmd.OwnerID})
+		// the leaves carry entry numbers; the picks' participant ids are
+		// read for them alone
+		picks, err := leaves.Picks(seed, commit.WinnerCount, commit.AlternateCount)
+		if err != nil {
+			return err
+		}
+		ids, err := tx.ParticipantIDs(ctx, cmd.EventID.String(), picks)
+		if err != nil {
+			return err
+		}
+		drawn, err := domain.CompleteDraw(commit, leaves, domain.DrawCompletion{Seed: seed, DrawnAt: h.clock(), DrawnBy: cmd.OwnerID, Participants: ids})
 		if err != nil {
 			return err
 		}

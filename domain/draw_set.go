@@ -48,6 +48,12 @@ func (s *CandidateSet) Add(id uuid.UUID, entry []byte, visited bool) {
 	s.generic = append(s.generic, Candidate{ParticipantID: id, EntryNumber: string(entry), Visited: visited})
 }
 
+// AddEntry adds a candidate known by its entry number alone (a draw's
+// read, which leaves the participant ids in the store: the leaves do not
+// hold them, and naming only the picked few is cheaper than carrying a
+// million); CompleteDraw names the picks from DrawCompletion.Participants.
+func (s *CandidateSet) AddEntry(entry []byte, visited bool) { s.Add(uuid.Nil, entry, visited) }
+
 // AddSet adds every candidate of o (a set read in parts).
 func (s *CandidateSet) AddSet(o *CandidateSet) {
 	if !s.isGeneric && !o.isGeneric && len(s.packed)+len(o.packed) <= 1<<packedIndexBits {

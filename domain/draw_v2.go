@@ -128,7 +128,7 @@ func hashLeaves(sorted sortedSet, weights []uint32, drawID uuid.UUID, lo, hi int
 		r := sorted.rows[j]
 		entry := sorted.entry(entryBuf[:0], r.i)
 		if !plainEntryNumber(entry) || slices.Contains(entry, '|') {
-			return [32]byte{}, fmt.Errorf("draw: candidate %s has a malformed entry number %q", sorted.at(r.i).ParticipantID, entry)
+			return [32]byte{}, fmt.Errorf("draw: candidate at leaf %d has a malformed entry number %q", j, entry)
 		}
 		buf = append(append(buf[:len(prefix)], entry...), '|')
 		buf = strconv.AppendUint(buf, uint64(weights[j]), 10)
@@ -201,7 +201,14 @@ type DrawCompletion struct {
 	Beacon  *DrawBeacon // the drand round the seed was derived from; nil for local
 	DrawnAt time.Time
 	DrawnBy string // the owner id, or who completed a pending draw
+	// Participants names the picks of leaves read without participant ids
+	// (CandidateSet.AddEntry), by entry number: those of DrawLeaves.Picks.
+	Participants map[string]uuid.UUID
 }
+
+// ErrUnnamedPick is a draw's pick read without its participant id and not
+// named by DrawCompletion.Participants.
+var ErrUnnamedPick = errors.New("draw: a picked candidate has no participant id")
 
 // ErrLeavesMismatch is CompleteDraw given leaves other than the committed ones.
 var ErrLeavesMismatch = errors.New("draw: the candidates are not the committed ones")
@@ -218,6 +225,16 @@ func CompleteDraw(commit DrawCommitted, leaves DrawLeaves, done DrawCompletion) 
 	ws, as, wi, ai, err := leaves.draw(done.Seed, commit.WinnerCount, commit.AlternateCount)
 	if err != nil {
 		return WinnersDrawn{}, err
+	}
+	for _, picks := range [][]Winner{ws, as} {
+		for i, p := range picks {
+			if p.ParticipantID == uuid.Nil {
+				picks[i].ParticipantID = done.Participants[p.EntryNumber]
+			}
+			if picks[i].ParticipantID == uuid.Nil {
+				return WinnersDrawn{}, fmt.Errorf("%w: entry %s", ErrUnnamedPick, p.EntryNumber)
+			}
+		}
 	}
 	return WinnersDrawn{
 		DrawID:           commit.DrawID,
@@ -237,6 +254,21 @@ func CompleteDraw(commit DrawCommitted, leaves DrawLeaves, done DrawCompletion) 
 		DrawnAt:          done.DrawnAt.UTC(),
 		DrawnBy:          done.DrawnBy,
 	}, nil
+}
+
+// Picks is the entry numbers the seed picks, winners then alternates in
+// rank order: what DrawCompletion.Participants must name when the leaves
+// were read without participant ids.
+func (l DrawLeaves) Picks(seed [32]byte, winners, alternates int) ([]string, error) {
+	ws, as, _, _, err := l.draw(seed, winners, alternates)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(ws)+len(as))
+	for _, w := range slices.Concat(ws, as) {
+		out = append(out, w.EntryNumber)
+	}
+	return out, nil
 }
 
 // draw runs DrawOrder over the leaves and names the picked candidates

@@ -7,20 +7,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/internal/testenv"
 )
 
-// binaryCopy encodes rows as PostgreSQL's binary COPY of (uuid, text, boolean).
+// binaryCopy encodes rows as PostgreSQL's binary COPY of (text, boolean):
+// entry number and visited.
 func binaryCopy(rows []domain.Candidate) []byte {
 	b := append([]byte(copySignature), 0, 0, 0, 0, 0, 0, 0, 0)
 	for _, r := range rows {
-		b = binary.BigEndian.AppendUint16(b, 3)
-		b = binary.BigEndian.AppendUint32(b, 16)
-		b = append(b, r.ParticipantID[:]...)
+		b = binary.BigEndian.AppendUint16(b, 2)
 		b = binary.BigEndian.AppendUint32(b, uint32(len(r.EntryNumber)))
 		b = append(b, r.EntryNumber...)
 		b = binary.BigEndian.AppendUint32(b, 1)
@@ -53,10 +51,10 @@ func decodeInPieces(data []byte, piece int) ([]domain.Candidate, error) {
 func TestCandidateDecoderAcceptsAnySplit(t *testing.T) {
 	t.Parallel()
 	rows := []domain.Candidate{
-		{ParticipantID: uuid.New(), EntryNumber: "AB23-CD45", Visited: true},
-		{ParticipantID: uuid.New(), EntryNumber: "XY99-ZZ22"},
-		{ParticipantID: uuid.New(), EntryNumber: "legacy entry 7"}, // not canonical
-		{ParticipantID: uuid.New(), EntryNumber: "", Visited: true},
+		{EntryNumber: "AB23-CD45", Visited: true},
+		{EntryNumber: "XY99-ZZ22"},
+		{EntryNumber: "legacy entry 7"}, // not canonical
+		{EntryNumber: "", Visited: true},
 	}
 	data := binaryCopy(rows)
 	for piece := 1; piece <= len(data); piece++ {
@@ -72,7 +70,7 @@ func TestCandidateDecoderAcceptsAnySplit(t *testing.T) {
 
 func TestCandidateDecoderRejectsMalformedCopies(t *testing.T) {
 	t.Parallel()
-	good := binaryCopy([]domain.Candidate{{ParticipantID: uuid.New(), EntryNumber: "AB23-CD45"}})
+	good := binaryCopy([]domain.Candidate{{EntryNumber: "AB23-CD45"}})
 	header := len(copySignature) + 8
 	edit := func(f func(b []byte) []byte) []byte { return f(slices.Clone(good)) }
 	tests := []struct {
@@ -84,10 +82,10 @@ func TestCandidateDecoderRejectsMalformedCopies(t *testing.T) {
 		{"no trailer", good[:len(good)-2]},
 		{"cut inside a row", good[:header+10]},
 		{"data after the trailer", append(slices.Clone(good), 0, 3)},
-		{"a row of 2 fields", edit(func(b []byte) []byte { b[header+1] = 2; return b })},
-		{"a 15-byte participant id", edit(func(b []byte) []byte { b[header+5] = 15; return b })},
-		{"a NULL entry number", edit(func(b []byte) []byte { copy(b[header+22:], []byte{0xff, 0xff, 0xff, 0xff}); return b })},
-		{"a 2-byte boolean", edit(func(b []byte) []byte { b[header+26+9+3] = 2; return b })},
+		{"a row of 3 fields", edit(func(b []byte) []byte { b[header+1] = 3; return b })},
+		{"a NULL entry number", edit(func(b []byte) []byte { copy(b[header+2:], []byte{0xff, 0xff, 0xff, 0xff}); return b })},
+		{"an entry number longer than the row", edit(func(b []byte) []byte { b[header+5] = 40; return b })},
+		{"a 2-byte boolean", edit(func(b []byte) []byte { b[header+6+9+3] = 2; return b })},
 	}
 	for _, tt := range tests {
 		for _, piece := range []int{1, 7, len(tt.data) + 1} {

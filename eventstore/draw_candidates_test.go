@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/shopevents/participation/domain"
 	"github.com/shopevents/participation/eventstore"
 	"github.com/shopevents/participation/internal/testenv"
 )
@@ -47,8 +48,12 @@ func TestDrawCandidatesReadsExactlyItsPartition(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			for _, c := range set.Candidates() {
-				got[c.ParticipantID] = c.EntryNumber
+			ids, err := tx.ParticipantIDs(ctx, campaign, entryNumbers(t, set.Candidates()))
+			if err != nil {
+				return err
+			}
+			for entry, id := range ids {
+				got[id] = entry
 			}
 			if len(got) != set.Len() {
 				t.Errorf("%q: %d distinct candidates among %d", campaign, len(got), set.Len())
@@ -70,6 +75,20 @@ func TestDrawCandidatesReadsExactlyItsPartition(t *testing.T) {
 			t.Errorf("%q read %d candidates, want none", escape, len(got))
 		}
 	}
+}
+
+// entryNumbers are the entry numbers of a draw's read, which carries no
+// participant ids (ParticipantIDs names them).
+func entryNumbers(t *testing.T, candidates []domain.Candidate) []string {
+	t.Helper()
+	out := make([]string, len(candidates))
+	for i, c := range candidates {
+		if c.ParticipantID != uuid.Nil {
+			t.Errorf("candidate %s read with its participant id", c.EntryNumber)
+		}
+		out[i] = c.EntryNumber
+	}
+	return out
 }
 
 // The cut-off is the partition's highest position, whatever the other
@@ -169,8 +188,12 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 			if err != nil {
 				return err
 			}
+			ids, err := tx.ParticipantIDs(ctx, campaign, entryNumbers(t, set.Candidates()))
+			if err != nil {
+				return err
+			}
 			for _, c := range set.Candidates() {
-				got[c.ParticipantID], visited[c.ParticipantID] = c.EntryNumber, c.Visited
+				got[ids[c.EntryNumber]], visited[ids[c.EntryNumber]] = c.EntryNumber, c.Visited
 			}
 			return nil
 		})
