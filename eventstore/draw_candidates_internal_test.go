@@ -2,7 +2,7 @@ package eventstore
 
 import (
 	"context"
-	"encoding/binary"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -13,86 +13,40 @@ import (
 	"github.com/shopevents/participation/internal/testenv"
 )
 
-// binaryCopy encodes rows as PostgreSQL's binary COPY of (text, boolean):
-// entry number and visited.
-func binaryCopy(rows []domain.Candidate) []byte {
-	b := append([]byte(copySignature), 0, 0, 0, 0, 0, 0, 0, 0)
-	for _, r := range rows {
-		b = binary.BigEndian.AppendUint16(b, 2)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(r.EntryNumber)))
-		b = append(b, r.EntryNumber...)
-		b = binary.BigEndian.AppendUint32(b, 1)
-		if r.Visited {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
-	}
-	return binary.BigEndian.AppendUint16(b, 0xffff)
-}
-
-func decodeInPieces(data []byte, piece int) ([]domain.Candidate, error) {
-	d := candidateDecoder{set: domain.NewCandidateSet(0)}
-	for len(data) > 0 {
-		n := min(piece, len(data))
-		if _, err := d.Write(data[:n]); err != nil {
-			return nil, err
-		}
-		data = data[n:]
-	}
-	if err := d.finish(); err != nil {
-		return nil, err
-	}
-	return d.set.Candidates(), nil
-}
-
-// The decoder gets the COPY in whatever pieces the connection hands over
-// (one message per row, in practice): every split gives the same rows.
-func TestCandidateDecoderAcceptsAnySplit(t *testing.T) {
+// The joined read's strings split back into exactly their rows: entry
+// numbers of any form, an empty one included; a piece more than the rows
+// counted (an entry number holding the separator) is refused, not read as
+// two candidates.
+func TestAddJoinedSplitsExactlyTheCountedRows(t *testing.T) {
 	t.Parallel()
-	rows := []domain.Candidate{
-		{EntryNumber: "AB23-CD45", Visited: true},
-		{EntryNumber: "XY99-ZZ22"},
-		{EntryNumber: "legacy entry 7"}, // not canonical
-		{EntryNumber: "", Visited: true},
-	}
-	data := binaryCopy(rows)
-	for piece := 1; piece <= len(data); piece++ {
-		got, err := decodeInPieces(data, piece)
-		if err != nil {
-			t.Fatalf("pieces of %d: %v", piece, err)
-		}
-		if !slices.Equal(got, rows) {
-			t.Fatalf("pieces of %d: got %+v, want %+v", piece, got, rows)
-		}
-	}
-}
-
-func TestCandidateDecoderRejectsMalformedCopies(t *testing.T) {
-	t.Parallel()
-	good := binaryCopy([]domain.Candidate{{EntryNumber: "AB23-CD45"}})
-	header := len(copySignature) + 8
-	edit := func(f func(b []byte) []byte) []byte { return f(slices.Clone(good)) }
 	tests := []struct {
-		name string
-		data []byte
+		name    string
+		joined  string
+		count   int64
+		visited bool
+		want    []domain.Candidate
+		err     error
 	}{
-		{"empty", nil},
-		{"not a binary COPY", []byte(strings.Repeat("x", 40))},
-		{"no trailer", good[:len(good)-2]},
-		{"cut inside a row", good[:header+10]},
-		{"data after the trailer", append(slices.Clone(good), 0, 3)},
-		{"a row of 3 fields", edit(func(b []byte) []byte { b[header+1] = 3; return b })},
-		{"a NULL entry number", edit(func(b []byte) []byte { copy(b[header+2:], []byte{0xff, 0xff, 0xff, 0xff}); return b })},
-		{"an entry number longer than the row", edit(func(b []byte) []byte { b[header+5] = 40; return b })},
-		{"a 2-byte boolean", edit(func(b []byte) []byte { b[header+6+9+3] = 2; return b })},
+		{"none", "", 0, false, nil, nil},
+		{"one", "AB23-CD45", 1, true, []domain.Candidate{{EntryNumber: "AB23-CD45", Visited: true}}, nil},
+		{"canonical_and_other", "AB23-CD45,legacy entry 7,멀티바이트-1", 3, false,
+			[]domain.Candidate{{EntryNumber: "AB23-CD45"}, {EntryNumber: "legacy entry 7"}, {EntryNumber: "멀티바이트-1"}}, nil},
+		{"an_empty_entry_number", "AB23-CD45,", 2, false, []domain.Candidate{{EntryNumber: "AB23-CD45"}, {EntryNumber: ""}}, nil},
+		{"a_comma_in_an_entry_number", "AB23-CD45,a,b", 2, false, nil, errCommaInEntryNumber},
+		{"fewer_pieces_than_rows", "AB23-CD45", 2, false, nil, errCommaInEntryNumber},
 	}
 	for _, tt := range tests {
-		for _, piece := range []int{1, 7, len(tt.data) + 1} {
-			if got, err := decodeInPieces(tt.data, piece); err == nil {
-				t.Errorf("%s (pieces of %d): decoded %+v, want an error", tt.name, piece, got)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			set := domain.NewCandidateSet(0)
+			err := addJoined(set, []byte(tt.joined), tt.count, tt.visited)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("error %v, want %v", err, tt.err)
 			}
-		}
+			if got := set.Candidates(); tt.err == nil && !slices.Equal(got, tt.want) {
+				t.Errorf("candidates %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -141,7 +95,7 @@ func TestDrawCandidatesReadAvoidsIndexScansOfAnUnanalyzedCampaign(t *testing.T) 
 	plan := func(tx pgx.Tx) string {
 		t.Helper()
 		var p string
-		if err := tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) `+candidatesQuery("'fresh'")).Scan(&p); err != nil {
+		if err := tx.QueryRow(ctx, `EXPLAIN (FORMAT JSON) `+sqlCandidates, "fresh").Scan(&p); err != nil {
 			t.Fatal(err)
 		}
 		return p

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -206,5 +207,30 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 		if len(visited) != len(want) || !visited[ids[3]] || visited[ids[0]] {
 			t.Errorf("%s: visited %v, want only %s", name, visited, ids[3])
 		}
+	}
+}
+
+// An entry number holding the joined read's separator fails the read
+// rather than splitting into two candidates (no draw accepts such a leaf).
+func TestDrawCandidatesRefusesAnEntryNumberWithAComma(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := newStore(t)
+	campaign := uuid.NewString()
+	for _, entry := range []string{"AB23-CD45", "legacy,7"} {
+		id := uuid.New()
+		if _, err := store.Append(ctx, "participant-"+id.String(), eventstore.NoStream, registration(t, campaign, id, entry)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := store.Exclusive(ctx, "fence", func(ctx context.Context, tx *eventstore.Tx) error {
+		set, _, err := tx.DrawCandidates(ctx, campaign)
+		if err == nil {
+			t.Errorf("read %+v, want an error", set.Candidates())
+		}
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "comma") {
+		t.Errorf("error %v, want one naming the comma", err)
 	}
 }

@@ -111,9 +111,13 @@ func TestCandidatesFollowTheEvents(t *testing.T) {
 			return err
 		}
 		cands := set.Candidates()
+		named, err := tx.ParticipantIDs(ctx, campaign, entryNumbers(t, cands))
+		if err != nil {
+			return err
+		}
 		got := map[uuid.UUID]bool{}
 		for _, c := range cands {
-			got[c.ParticipantID] = c.Visited
+			got[named[c.EntryNumber]] = c.Visited
 		}
 		if len(cands) != 2 || !got[ids[0]] || got[ids[2]] || cutoff != odd.Positions[0] {
 			t.Errorf("draw candidates %+v, cut-off %d; want %s (visited) and %s, cut-off %d (the partition's last)",
