@@ -207,9 +207,9 @@ func seedDrawBench(ctx context.Context, pool *pgxpool.Pool, n int) (uuid.UUID, e
 	if err := h.Commands.RecordStoreVisit.Handle(ctx, commands.RecordStoreVisit{EventID: opened.EventID, EntryNumber: reg.EntryNumber, OwnerID: drawBenchOwner}); err != nil {
 		return uuid.Nil, err
 	}
-	// entry i is (i·852,893 + 1) mod 31⁸ in the alphabet's digits: distinct
-	// (852,893 is prime to 31) and, a million of them, spread over the
-	// whole range as random ones are
+	// entry i is (i·stride + 1) mod 31⁸ in the alphabet's digits: distinct
+	// (the stride is prime to 31) and, the stride about 31⁸/n, spread over
+	// the whole range as random ones are
 	const copies = `INSERT INTO events (position, tx_id, event_id, stream_id, stream_version, partition_key, type, schema_version, data, metadata)
 	SELECT nextval('events_position_seq'), pg_current_xact_id(), gen_random_uuid(), 'participant-' || p.id, e.stream_version,
 		e.partition_key, e.type, e.schema_version, e.data || jsonb_build_object('participantId', p.id::text, 'entryNumber', p.entry), e.metadata
@@ -217,11 +217,15 @@ func seedDrawBench(ctx context.Context, pool *pgxpool.Pool, n int) (uuid.UUID, e
 	LATERAL (SELECT gen_random_uuid() AS id,
 		(SELECT string_agg(substr('` + domain.EntryNumberAlphabet + `', (div(x, 31::numeric ^ d) % 31)::int + 1, 1), '' ORDER BY d DESC)
 		 FROM generate_series(0, 7) d) AS entry
-		FROM generate_series($3::bigint, $4::bigint - 1) i, LATERAL (SELECT (i * 852893 + 1) % (31::numeric ^ 8) AS x) s) q,
+		FROM generate_series($3::bigint, $4::bigint - 1) i, LATERAL (SELECT (i * $5::bigint + 1) % (31::numeric ^ 8) AS x) s) q,
 	LATERAL (SELECT q.id, substr(q.entry, 1, 4) || '-' || substr(q.entry, 5, 4) AS entry) p`
-	const chunk = 200_000
+	const chunk, range8 = 200_000, 852_891_037_441 // 31⁸
+	stride := int64(range8 / n)
+	if stride%31 == 0 {
+		stride++
+	}
 	for lo := 1; lo < n; lo += chunk {
-		if _, err := pool.Exec(ctx, copies, domain.TypeParticipantRegistered, opened.EventID.String(), lo, min(lo+chunk, n)); err != nil {
+		if _, err := pool.Exec(ctx, copies, domain.TypeParticipantRegistered, opened.EventID.String(), lo, min(lo+chunk, n), stride); err != nil {
 			return uuid.Nil, fmt.Errorf("registrations: %w", err)
 		}
 	}

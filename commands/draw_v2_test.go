@@ -107,7 +107,7 @@ func candidatesNow(t *testing.T, f *fixture, eventID uuid.UUID) (*domain.Candida
 	var set *domain.CandidateSet
 	var cutoff int64
 	err := f.store.Exclusive(context.Background(), domain.CampaignStream(eventID), func(ctx context.Context, tx *eventstore.Tx) error {
-		read, c, err := tx.DrawCandidates(ctx, eventID.String())
+		read, readCutoff, err := tx.DrawCandidates(ctx, eventID.String())
 		if err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func candidatesNow(t *testing.T, f *fixture, eventID uuid.UUID) (*domain.Candida
 		if err != nil {
 			return err
 		}
-		set, cutoff = domain.NewCandidateSet(read.Len()), c
+		set, cutoff = domain.NewCandidateSet(read.Len()), readCutoff
 		for _, c := range read.Candidates() {
 			set.Add(ids[c.EntryNumber], []byte(c.EntryNumber), c.Visited)
 		}

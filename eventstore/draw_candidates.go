@@ -29,8 +29,7 @@ func (t *Tx) DrawCandidates(ctx context.Context, partitionKey string) (*domain.C
 	if err := t.tx.QueryRow(ctx, sqlDrawCutoff, partitionKey).Scan(&cutoff); err != nil {
 		return nil, 0, fmt.Errorf("draw cut-off: %w", err)
 	}
-	// The read is the server's, on one backend (0.35 s of its CPU over a
-	// million candidates, the scan 0.15 s of it): the candidates are split
+	// The read is the server's work, on one backend: the candidates are split
 	// in two halves, one read here, the other at the same time by a second
 	// connection in this transaction's exported snapshot, so that both
 	// cores serve it.
@@ -135,10 +134,9 @@ func readCandidates(ctx context.Context, tx pgx.Tx, partitionKey, half string) (
 	// A campaign registered since the last ANALYZE looks tiny to the
 	// planner, which then walks the primary key: a million heap fetches in
 	// participant-id order, 2.5–2.9 s of backend time over a fresh 1M
-	// campaign. Without plain index scans, the key still finds the
-	// campaign's pages (a bitmap scan, or a sequential one when the table
-	// is mostly this campaign) and they are read in physical order. The
-	// settings go back to their defaults before the draw's appends.
+	// campaign. With bitmap scans only, the campaign's pages are read in
+	// physical order. The settings go back to their defaults before the
+	// draw's appends.
 	if _, err := tx.Exec(ctx, candidatesPlanSet); err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
@@ -162,19 +160,18 @@ func readCandidates(ctx context.Context, tx pgx.Tx, partitionKey, half string) (
 
 // sqlCandidates reads a partition's candidates as two strings of entry
 // numbers joined by commas, visitors' and the others', with their counts.
-// A row at a time, COPY's or the row protocol's, a million rows cost both
-// sides more than the scan: the server formats a message per row (0.5 s
-// of its CPU), the client parses each (0.3 s). Aggregated, the server
-// appends each entry number to one buffer and the client splits 10 MB:
-// 0.35 s in all. (A string is at most 1 GB: some 100 million candidates.)
+// A row at a time, COPY's or the row protocol's, costs both sides a
+// message per row, more than the scan; aggregated, the server appends each
+// entry number to one buffer and the client splits it. (A string is at
+// most 1 GB: some 100 million candidates.)
 const sqlCandidates = `SELECT count(*) FILTER (WHERE visited), string_agg(entry_number, ',') FILTER (WHERE visited),
 	count(*) FILTER (WHERE NOT visited), string_agg(entry_number, ',') FILTER (WHERE NOT visited)
 	FROM draw_candidates WHERE event_id = $1 AND NOT erased`
 
-// errCommaInEntryNumber is a joined read whose pieces outnumber its rows:
-// an entry number holding the separator, which no draw accepts (its leaf
-// would not be plain: domain.LeavesOf refuses it too).
-var errCommaInEntryNumber = errors.New("draw candidates: the entry numbers do not split into their rows (one holds a comma)")
+// errJoinedMismatch is a joined read that does not split into as many
+// entry numbers as it has rows: one holds the separator, which no draw
+// accepts (its leaf would not be plain: domain.LeavesOf refuses it too).
+var errJoinedMismatch = errors.New("the entry numbers do not split into their rows (a comma in one)")
 
 // addJoined adds count candidates from entry numbers joined by commas.
 func addJoined(set *domain.CandidateSet, joined []byte, count int64, visited bool) error {
@@ -193,7 +190,7 @@ func addJoined(set *domain.CandidateSet, joined []byte, count int64, visited boo
 		joined = joined[i+1:]
 	}
 	if n != count {
-		return errCommaInEntryNumber
+		return errJoinedMismatch
 	}
 	return nil
 }
@@ -210,10 +207,12 @@ const sqlDrawCutoff = `SELECT coalesce((SELECT position FROM events
 	ORDER BY partition_key DESC, position DESC LIMIT 1), 0)`
 
 // ParticipantIDs names a draw's picks: the participant id of each entry
-// number of partitionKey, read in the transaction that read the candidates.
+// number of partitionKey that is a candidate, read under the fence that
+// the candidates were read under (an erased one is not named, and the
+// draw refuses a pick left unnamed).
 func (t *Tx) ParticipantIDs(ctx context.Context, partitionKey string, entryNumbers []string) (map[string]uuid.UUID, error) {
 	rows, err := t.tx.Query(ctx, `SELECT entry_number, participant_id FROM draw_candidates
-		WHERE event_id = $1 AND entry_number = ANY($2)`, partitionKey, entryNumbers)
+		WHERE event_id = $1 AND entry_number = ANY($2) AND NOT erased`, partitionKey, entryNumbers)
 	if err != nil {
 		return nil, fmt.Errorf("participant ids: %w", err)
 	}

@@ -15,10 +15,9 @@ import (
 	"github.com/shopevents/participation/internal/testenv"
 )
 
-// DrawCandidates reads a partition's rows through a binary COPY whose key
-// is a quoted literal: a key with quotes and backslashes reads its own
-// rows, a key written to escape the literal reads none, and entry numbers
-// of any form come back unchanged.
+// DrawCandidates reads exactly a partition's rows: a key with quotes and
+// backslashes reads its own rows, a key that would escape a quoted literal
+// reads none, and entry numbers of any form come back unchanged.
 func TestDrawCandidatesReadsExactlyItsPartition(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -131,10 +130,11 @@ func TestDrawCutoffIsThePartitionsHighestPosition(t *testing.T) {
 	}
 }
 
-// A big read is split over two connections by participant id, the second
-// in the first's exported snapshot; with no idle connection to take (a
-// pool of one) it is one read. Both give every candidate of both halves,
-// visits and erasures applied, canonical and other entry numbers alike.
+// A read is split over two connections by entry number (below "H" and
+// from it), the second in the first's exported snapshot; with no idle
+// connection to take (a pool of one) it is one read. Both give every
+// candidate of both halves, visits and erasures applied, canonical and
+// other entry numbers alike, the halfway entry number and an empty one.
 func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -159,10 +159,11 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 	}
 	store := eventstore.New(many)
 	campaign := uuid.NewString()
-	ids := []uuid.UUID{uuid.MustParse("00000000-0000-4000-8000-000000000001"), uuid.MustParse("7fffffff-ffff-4fff-bfff-ffffffffffff"),
-		uuid.MustParse("80000000-0000-4000-8000-000000000000"), uuid.MustParse("ffffffff-ffff-4fff-bfff-fffffffffffe"),
-		uuid.MustParse("12345678-0000-4000-8000-000000000000"), uuid.MustParse("abcdef01-0000-4000-8000-000000000000")}
-	entries := []string{"AB23-CD45", "XY99-ZZ22", "legacy 7", "CD23-AB45", "ZZ22-XY99", "GH23-JK45"}
+	entries := []string{"AB23-CD45", "XY99-ZZ22", "legacy 7", "CD23-AB45", "ZZ22-XY99", "GH23-JK45", "H", "", "멀티바이트-1"}
+	ids := make([]uuid.UUID, len(entries))
+	for i := range ids {
+		ids[i] = uuid.New()
+	}
 	var reqs []eventstore.AppendRequest
 	for i, id := range ids {
 		reqs = append(reqs, eventstore.AppendRequest{Stream: "participant-" + id.String(), Expected: eventstore.NoStream,
@@ -171,6 +172,8 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 	reqs = append(reqs,
 		eventstore.AppendRequest{Stream: "visit-" + ids[3].String(), Expected: eventstore.NoStream,
 			Events: []eventstore.EventData{typed(t, "StoreVisitRecorded", campaign, ids[3])}},
+		eventstore.AppendRequest{Stream: "visit-" + ids[6].String(), Expected: eventstore.NoStream,
+			Events: []eventstore.EventData{typed(t, "StoreVisitRecorded", campaign, ids[6])}},
 		eventstore.AppendRequest{Stream: "erase-" + ids[4].String(), Expected: eventstore.NoStream,
 			Events: []eventstore.EventData{typed(t, "ParticipantErased", campaign, ids[4])}})
 	if _, errs, err := store.AppendBatch(ctx, reqs); err != nil || errors.Join(errs...) != nil {
@@ -204,8 +207,14 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 		if !maps.Equal(got, want) {
 			t.Errorf("%s: candidates %v, want %v", name, got, want)
 		}
-		if len(visited) != len(want) || !visited[ids[3]] || visited[ids[0]] {
-			t.Errorf("%s: visited %v, want only %s", name, visited, ids[3])
+		visitors := 0
+		for _, v := range visited {
+			if v {
+				visitors++
+			}
+		}
+		if len(visited) != len(want) || !visited[ids[3]] || !visited[ids[6]] || visitors != 2 {
+			t.Errorf("%s: visited %v, want only %s and %s", name, visited, ids[3], ids[6])
 		}
 	}
 }
