@@ -192,12 +192,12 @@ func TestDrawCandidatesSplitReadIsTheWholeRead(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			ids, err := tx.ParticipantIDs(ctx, campaign, entryNumbers(t, set.Candidates()))
+			named, err := tx.ParticipantIDs(ctx, campaign, entryNumbers(t, set.Candidates()))
 			if err != nil {
 				return err
 			}
 			for _, c := range set.Candidates() {
-				got[ids[c.EntryNumber]], visited[ids[c.EntryNumber]] = c.EntryNumber, c.Visited
+				got[named[c.EntryNumber]], visited[named[c.EntryNumber]] = c.EntryNumber, c.Visited
 			}
 			return nil
 		})
